@@ -1,0 +1,38 @@
+/*
+ * options.h: the kernel command line. GRUB legacy passes the whole `kernel`
+ * line of menu.lst ("/boot/koiz.elf selftest baud=38400"); options_parse turns
+ * it into struct koiz_options. Bad input never stops the boot: each problem
+ * is reported through the warn callback and the default is kept.
+ *
+ *   selftest[=TEXT]      run the self-tests (only names containing TEXT), then power off
+ *   telemetry=e9|serial|both|off   where the telemetry stream goes (default: e9 when present)
+ *   baud=N               COM1 speed, a divisor of 115200 (default 115200)
+ */
+#ifndef KOIZ_OPTIONS_H
+#define KOIZ_OPTIONS_H
+
+#include <stdint.h>
+
+#define CMDLINE_MAX 256
+
+enum telemetry_target {
+    TELEMETRY_AUTO = 0,     /* e9 when the port exists, else serial */
+    TELEMETRY_E9,
+    TELEMETRY_SERIAL,
+    TELEMETRY_BOTH,
+    TELEMETRY_OFF,
+};
+
+struct koiz_options {
+    int selftest;
+    char selftest_only[32];
+    enum telemetry_target telemetry;
+    uint32_t baud;
+};
+
+typedef void (*options_warn_fn)(void *ctx, const char *message);
+
+/* Fills *opt (defaults first) and returns how many problems were reported. */
+int options_parse(const char *cmdline, struct koiz_options *opt, options_warn_fn warn, void *ctx);
+
+#endif

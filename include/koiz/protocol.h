@@ -1,0 +1,49 @@
+/*
+ * protocol.h: the one definition of Koiz's wire format, shared by the
+ * kernel's emitter and every reader. docs/protocol.md describes it for people.
+ *
+ * A record is one text line:
+ *
+ *     @KZ1 <type> <field> <field> ... *CCCC\n
+ *
+ * "@KZ1" marks the start and names the protocol version; CCCC is the
+ * CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), in upper-case hex, of every
+ * byte after the '@' up to, not including, the " *". A reader skips any line
+ * that does not validate: Bochs mixes its own banner and debugger lines into
+ * the same stream, so noise is normal.
+ */
+#ifndef KOIZ_PROTOCOL_H
+#define KOIZ_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_MARK      "@KZ1"
+#define PROTO_VERSION   1
+#define PROTO_LINE_MAX  240     /* bytes in one record, newline included */
+
+/* Record types written so far (docs/protocol.md lists their fields). */
+#define REC_HELLO       "hello"     /* version build ram_kib page_size pse pge */
+#define REC_MEM         "mem"       /* usable_kib regions lower_kib upper_kib */
+#define REC_TEST        "test"      /* name pass|fail [where: message] */
+#define REC_TESTS_DONE  "tests"     /* passed failed */
+#define REC_PANIC       "panic"     /* where: message */
+#define REC_WARN        "warn"      /* message */
+
+uint16_t proto_crc16(const char *data, size_t len);
+
+/*
+ * Formats one record into buf (type, then the printf-style fields, then the
+ * checksum and '\n'). Fields that do not fit are cut, never overflowed.
+ * Returns the line's length.
+ */
+size_t proto_format(char *buf, size_t size, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Checks one line (without its '\n'). Returns the length of the body
+ * ("KZ1 type fields") when the marker and checksum are right, else -1.
+ */
+int proto_validate(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,10 @@
+/*
+ * abi.c: the four functions GCC may call on its own even in freestanding
+ * code (for struct copies and large initializers). They forward to lib/.
+ */
+#include <koiz/klib.h>
+
+void *memset(void *dst, int c, size_t n) { return kmemset(dst, c, n); }
+void *memcpy(void *dst, const void *src, size_t n) { return kmemcpy(dst, src, n); }
+void *memmove(void *dst, const void *src, size_t n) { return kmemmove(dst, src, n); }
+int memcmp(const void *a, const void *b, size_t n) { return kmemcmp(a, b, n); }

@@ -1,0 +1,47 @@
+/*
+ * console.h: the kernel's three outputs and the printf that reaches them.
+ *
+ *   VGA text screen   80x25, colours, scrolls        (console.c)
+ *   COM1 serial       8N1 at the chosen baud, if a UART answers   (serial.c)
+ *   port 0xE9         Bochs's port_e9_hack and QEMU's debugcon, if present (debugcon.c)
+ */
+#ifndef KOIZ_CONSOLE_H
+#define KOIZ_CONSOLE_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+enum vga_color {
+    VGA_BLACK = 0, VGA_BLUE, VGA_GREEN, VGA_CYAN, VGA_RED, VGA_MAGENTA, VGA_BROWN, VGA_LIGHT_GREY,
+    VGA_DARK_GREY, VGA_LIGHT_BLUE, VGA_LIGHT_GREEN, VGA_LIGHT_CYAN, VGA_LIGHT_RED,
+    VGA_LIGHT_MAGENTA, VGA_YELLOW, VGA_WHITE,
+};
+
+void vga_init(void);
+void vga_putc(char c);
+void vga_set_color(enum vga_color fg, enum vga_color bg);
+/* Character and colour byte at a cell, for the console's self-test. */
+uint16_t vga_cell(int row, int col);
+int vga_row(void);
+
+int serial_init(uint32_t baud);      /* 1 when a UART answered the loopback probe */
+int serial_present(void);
+void serial_putc(char c);
+int serial_getc_nonblock(void);      /* -1 when nothing waits */
+
+int debugcon_init(void);             /* 1 when port 0xE9 reads back 0xE9 */
+int debugcon_present(void);
+void debugcon_putc(char c);
+
+/* kprintf writes to every output that exists. */
+int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int kvprintf(const char *fmt, va_list ap);
+void kputs(const char *s);
+/* kprintf in a colour on the screen (other outputs get plain text). */
+int kprintf_color(enum vga_color fg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A telemetry record (include/koiz/protocol.h) to serial/0xE9 only: screens show people text. */
+void record_write(const char *line, unsigned len);
+void record_emit(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * debugcon.c: port 0xE9, the emulators' debug console. Bochs (port_e9_hack)
+ * and QEMU (-debugcon) print what is written there, and a read returns 0xE9;
+ * on real hardware the port is unused, so Koiz writes it only after that
+ * read-back says someone is listening.
+ */
+#include "console.h"
+#include "x86.h"
+
+#define DEBUGCON_PORT 0xE9
+
+static int present;
+
+int debugcon_init(void)
+{
+    present = inb(DEBUGCON_PORT) == 0xE9;
+    return present;
+}
+
+int debugcon_present(void)
+{
+    return present;
+}
+
+void debugcon_putc(char c)
+{
+    if (present)
+        outb(DEBUGCON_PORT, (uint8_t)c);
+}

@@ -1,0 +1,91 @@
+/*
+ * kmain.c: the kernel's C entry point, called by asm/boot.asm with paging
+ * on (the boot map) and the boot stack. It brings the machine up in the
+ * order each step needs the one before:
+ *
+ *   outputs (screen, 0xE9, COM1)  so every later problem can be reported
+ *   multiboot information         memory map and command line
+ *   options                       selftest, telemetry, baud
+ *   GDT, IDT, PIC, PIT, sti       segments, traps, timer
+ *   self-tests or the idle loop
+ */
+#include <koiz/klib.h>
+#include <koiz/protocol.h>
+#include "console.h"
+#include "gdt.h"
+#include "kernel.h"
+#include "multiboot.h"
+#include "physwin.h"
+#include "pic.h"
+#include "pit.h"
+#include "selftest.h"
+#include "trap.h"
+#include "x86.h"
+
+#ifndef KOIZ_BUILD_ID
+#define KOIZ_BUILD_ID "dev"
+#endif
+
+struct koiz_options kernel_options;
+struct cpu_features cpu;
+
+static void warn_option(void *ctx, const char *message)
+{
+    (void)ctx;
+    kprintf_color(VGA_YELLOW, "koiz: %s\n", message);
+    record_emit(REC_WARN, "%s", message);
+}
+
+void kmain(uint32_t magic, uint32_t info_phys)
+{
+    vga_init();
+    debugcon_init();
+    serial_init(115200);
+    physwin_init();
+    kprintf_color(VGA_LIGHT_CYAN, "Koiz %s: a kernel whose paging you can watch\n", KOIZ_BUILD_ID);
+
+    if (magic != MULTIBOOT_LOADER_MAGIC) {
+        kprintf_color(VGA_LIGHT_RED,
+                      "koiz: not started by a multiboot loader (EAX=0x%08x, expected 0x%08x).\n"
+                      "koiz: boot Koiz through GRUB (build/floppy.img); see README.md. Halted.\n",
+                      magic, MULTIBOOT_LOADER_MAGIC);
+        record_emit(REC_PANIC, "kmain: bad multiboot magic 0x%08x", magic);
+        halt_forever();
+    }
+    if (multiboot_read(info_phys) < 0) {
+        kprintf_color(VGA_LIGHT_RED,
+                      "koiz: the boot loader gave neither a memory map nor mem_lower/mem_upper\n"
+                      "koiz: (multiboot flags 0x%08x); without knowing the RAM there is nothing to do. Halted.\n",
+                      boot_info.flags);
+        record_emit(REC_PANIC, "kmain: no memory information (flags 0x%08x)", boot_info.flags);
+        halt_forever();
+    }
+
+    options_parse(boot_info.cmdline, &kernel_options, warn_option, 0);
+    if (kernel_options.baud != 115200)
+        serial_init(kernel_options.baud);
+    cpu_probe(&cpu);
+    kprintf("Command line: %s\n", boot_info.cmdline[0] ? boot_info.cmdline : "(none)");
+    kprintf("Outputs: VGA%s%s; CPU %s%s%s\n", serial_present() ? ", COM1" : "",
+            debugcon_present() ? ", port 0xE9" : "", cpu.has_cpuid ? cpu.vendor : "without CPUID",
+            cpu.edx1 & CPUID_PSE ? ", PSE" : "", cpu.edx1 & CPUID_PGE ? ", PGE" : "");
+    record_emit(REC_HELLO, "%d %s %llu %d %d %d", PROTO_VERSION, KOIZ_BUILD_ID,
+                boot_info.usable_bytes / 1024, 4096, !!(cpu.edx1 & CPUID_PSE), !!(cpu.edx1 & CPUID_PGE));
+
+    gdt_init();
+    idt_init();
+    pic_init();
+    pit_init();
+    sti();
+
+    multiboot_print();
+    record_emit(REC_MEM, "%llu %d %u %u", boot_info.usable_bytes / 1024, boot_info.nregions,
+                boot_info.mem_lower_kib, boot_info.mem_upper_kib);
+
+    if (kernel_options.selftest)
+        power_off(selftest_run(kernel_options.selftest_only) != 0);
+
+    kprintf_color(VGA_LIGHT_GREEN, "Koiz is up. Nothing more to do yet: idling.\n");
+    for (;;)
+        hlt();
+}

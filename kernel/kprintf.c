@@ -1,0 +1,94 @@
+/*
+ * kprintf.c: one printf for every output. Text is formatted into a buffer
+ * first and written with interrupts off, so a line printed by an interrupt
+ * handler never lands in the middle of another line.
+ *
+ * Telemetry records (protocol.h) go only to the byte streams (0xE9, COM1)
+ * chosen by the telemetry= option: they are for programs, not for the screen.
+ */
+#include <koiz/klib.h>
+#include <koiz/protocol.h>
+#include "console.h"
+#include "kernel.h"
+#include "x86.h"
+
+static void write_all(const char *s, size_t n)
+{
+    uint32_t flags = irq_save();
+    for (size_t i = 0; i < n; i++) {
+        vga_putc(s[i]);
+        serial_putc(s[i]);
+        debugcon_putc(s[i]);
+    }
+    irq_restore(flags);
+}
+
+int kvprintf(const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = kvsnprintf(buf, sizeof buf, fmt, ap);
+    write_all(buf, kstrlen(buf));
+    return n;
+}
+
+int kprintf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = kvprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void kputs(const char *s)
+{
+    write_all(s, kstrlen(s));
+}
+
+int kprintf_color(enum vga_color fg, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    vga_set_color(fg, VGA_BLACK);
+    va_start(ap, fmt);
+    n = kvprintf(fmt, ap);
+    va_end(ap);
+    vga_set_color(VGA_LIGHT_GREY, VGA_BLACK);
+    return n;
+}
+
+void record_write(const char *line, unsigned len)
+{
+    enum telemetry_target t = kernel_options.telemetry;
+    int to_e9, to_serial;
+    uint32_t flags;
+
+    if (t == TELEMETRY_AUTO)
+        t = debugcon_present() ? TELEMETRY_E9 : TELEMETRY_SERIAL;
+    to_e9 = t == TELEMETRY_E9 || t == TELEMETRY_BOTH;
+    to_serial = t == TELEMETRY_SERIAL || t == TELEMETRY_BOTH;
+
+    flags = irq_save();
+    for (unsigned i = 0; i < len; i++) {
+        if (to_e9)
+            debugcon_putc(line[i]);
+        if (to_serial)
+            serial_putc(line[i]);
+    }
+    irq_restore(flags);
+}
+
+void record_emit(const char *type, const char *fmt, ...)
+{
+    char line[PROTO_LINE_MAX + 1];
+    char fields[PROTO_LINE_MAX];
+    va_list ap;
+    size_t n;
+
+    va_start(ap, fmt);
+    kvsnprintf(fields, sizeof fields, fmt, ap);
+    va_end(ap);
+    n = proto_format(line, sizeof line, type, "%s", fields);
+    record_write(line, (unsigned)n);
+}

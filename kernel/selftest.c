@@ -1,0 +1,86 @@
+/*
+ * selftest.c: runs the kernel's self-tests (see selftest.h). The linker
+ * gathers every SELFTEST into the .selftests section, in link order.
+ */
+#include <stdarg.h>
+#include <koiz/klib.h>
+#include <koiz/protocol.h>
+#include "console.h"
+#include "kernel.h"
+#include "selftest.h"
+
+extern const struct selftest __selftests_start[], __selftests_end[];
+
+static const struct selftest *current;
+static int current_failed;
+static char failure[160];
+static int passed, failed;
+
+int selftest_check(int ok, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    if (ok || !current)
+        return ok;
+    if (!current_failed++) {
+        /* Keep the first failure: later ones are usually its consequences. */
+        const char *base = file;
+        for (const char *p = file; *p; p++)
+            if (*p == '/')
+                base = p + 1;
+        n = ksnprintf(failure, sizeof failure, "%s:%d: ", base, line);
+        va_start(ap, fmt);
+        kvsnprintf(failure + n, sizeof failure - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return ok;
+}
+
+static void finish(const struct selftest *t)
+{
+    if (current_failed) {
+        failed++;
+        kprintf_color(VGA_LIGHT_RED, "  [FAIL] %s: %s\n", t->name, failure);
+        record_emit(REC_TEST, "%s fail %s", t->name, failure);
+    } else {
+        passed++;
+        kprintf_color(VGA_LIGHT_GREEN, "  [ ok ] %s\n", t->name);
+        record_emit(REC_TEST, "%s pass", t->name);
+    }
+}
+
+int selftest_run(const char *only)
+{
+    const struct selftest *t;
+    int total = 0;
+
+    kprintf("Running self-tests%s%s:\n", only && *only ? " matching " : "", only ? only : "");
+    for (t = __selftests_start; t < __selftests_end; t++) {
+        if (only && *only && !kstrstr(t->name, only))
+            continue;
+        current = t;
+        current_failed = 0;
+        t->run();
+        finish(t);
+        current = 0;
+        total++;
+    }
+    if (total == 0)
+        kprintf_color(VGA_YELLOW, "No self-test matches \"%s\".\n", only ? only : "");
+    kprintf("Self-tests: %d passed, %d failed\n", passed, failed);
+    record_emit(REC_TESTS_DONE, "%d %d", passed, failed);
+    return failed;
+}
+
+void selftest_report_panic(void)
+{
+    if (current) {
+        ksnprintf(failure, sizeof failure, "panicked (see the panic record)");
+        current_failed = 1;
+        finish(current);
+        current = 0;
+    } else {
+        failed++;   /* a panic outside any test still fails the run */
+    }
+    record_emit(REC_TESTS_DONE, "%d %d", passed, failed);
+}

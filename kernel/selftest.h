@@ -1,0 +1,44 @@
+/*
+ * selftest.h: tests that run inside the kernel when it boots with the
+ * `selftest` option. Each test is a function declared with SELFTEST(name);
+ * CHECK and CHECK_EQ record the first failure with file:line. Results go to
+ * the screen and, as `test` records, to the telemetry stream, where the boot
+ * tests on the host read them. The run ends with a `tests` record and a
+ * power-off.
+ */
+#ifndef KOIZ_SELFTEST_H
+#define KOIZ_SELFTEST_H
+
+#include <stdint.h>
+
+struct selftest {
+    const char *name;
+    void (*run)(void);
+};
+
+#define SELFTEST(fn)                                                          \
+    static void fn(void);                                                     \
+    static const struct selftest selftest_##fn                                \
+        __attribute__((section(".selftests"), used, aligned(4))) = { #fn, fn }; \
+    static void fn(void)
+
+#define CHECK(cond) selftest_check(!!(cond), __FILE__, __LINE__, "%s", #cond)
+#define CHECK_EQ(a, b)                                                                  \
+    do {                                                                                \
+        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
+        selftest_check(a_ == b_, __FILE__, __LINE__, "%s == %s (0x%llx vs 0x%llx)",     \
+                       #a, #b, a_, b_);                                                 \
+    } while (0)
+#define CHECK_STR(a, b)                                                                   \
+    selftest_check(kstrcmp((a), (b)) == 0, __FILE__, __LINE__, "%s is \"%s\", want \"%s\"", \
+                   #a, (a), (b))
+
+/* Records a failure of the running test when ok is 0; returns ok. */
+int selftest_check(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Runs every test whose name contains `only` (all when empty). Returns the failure count. */
+int selftest_run(const char *only);
+/* Called by panic: the running test fails and the run's summary is sent. */
+void selftest_report_panic(void);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * trap.h: interrupts and exceptions. Every vector enters through a stub in
+ * asm/isr.asm that saves the registers as a struct trapframe and calls
+ * trap_dispatch; IRQ handlers register here, and exceptions either reach a
+ * handler (the page-fault handler, a test expecting the fault) or end in a
+ * full report and a panic.
+ */
+#ifndef KOIZ_TRAP_H
+#define KOIZ_TRAP_H
+
+#include <stdint.h>
+
+/* Laid out by trap_common in asm/isr.asm: lowest address first. */
+struct trapframe {
+    uint32_t gs, fs, es, ds;
+    uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax;   /* pusha */
+    uint32_t vector, error;
+    uint32_t eip, cs, eflags;       /* pushed by the CPU */
+    uint32_t user_esp, user_ss;     /* only on a trap from ring 3 */
+};
+
+#define T_DIVIDE      0
+#define T_DEBUG       1
+#define T_NMI         2
+#define T_BREAKPOINT  3
+#define T_INVALID_OP  6
+#define T_DOUBLE      8
+#define T_GPF        13
+#define T_PAGE_FAULT 14
+#define IRQ_BASE     32
+#define IRQ_TIMER     0
+#define IRQ_KEYBOARD  1
+
+/* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
+#define PF_PRESENT  (1u << 0)   /* 0: page not present; 1: protection violation */
+#define PF_WRITE    (1u << 1)
+#define PF_USER     (1u << 2)
+#define PF_RESERVED (1u << 3)
+#define PF_FETCH    (1u << 4)
+
+void idt_init(void);
+void trap_dispatch(struct trapframe *tf);
+
+typedef void (*irq_handler)(struct trapframe *tf);
+void irq_register(int irq, irq_handler h);
+
+/* An exception handler returns 1 when it resolved the exception (the
+ * instruction may resume), 0 to fall through to the report and panic. */
+typedef int (*exception_handler)(struct trapframe *tf);
+void exception_register(int vector, exception_handler h);
+
+const char *exception_name(uint32_t vector);
+/* Writes the page-fault error code as words, e.g. "not-present write user". */
+void pf_describe(uint32_t error, char *buf, unsigned size);
+/* The full report: name, vector, error, registers, control registers. */
+void trap_report(const struct trapframe *tf);
+
+/*
+ * Expecting a fault, for self-tests. Typical use:
+ *
+ *     struct trap_expect ex;
+ *     if (trap_expect_begin(&ex, T_PAGE_FAULT) == 0) {
+ *         *(volatile int *)bad = 1;       // faults: control comes back below
+ *         trap_expect_end();              // only reached if nothing faulted
+ *     }
+ *     // ex.caught, ex.cr2, ex.error, ex.eip now tell what happened
+ */
+struct kjmp {
+    uint32_t ebx, esi, edi, ebp, esp, eip;
+};
+int ksetjmp(struct kjmp *j) __attribute__((returns_twice));
+void klongjmp(struct kjmp *j, int value) __attribute__((noreturn));
+
+struct trap_expect {
+    struct kjmp jmp;
+    int vector;
+    int report;         /* print the full exception report when it comes */
+    int caught;
+    uint32_t error, eip, cr2;
+};
+#define trap_expect_begin(ex, vec) (trap_expect_arm((ex), (vec)), ksetjmp(&(ex)->jmp))
+void trap_expect_arm(struct trap_expect *ex, int vector);
+void trap_expect_end(void);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * protocol.c: build and check telemetry records (see include/koiz/protocol.h).
+ * The same code runs in the kernel, which writes records, and on the host,
+ * which reads them.
+ */
+#include <stdarg.h>
+#include <koiz/klib.h>
+#include <koiz/protocol.h>
+
+uint16_t proto_crc16(const char *data, size_t len)
+{
+    uint16_t crc = 0xFFFF;
+    size_t i;
+    int bit;
+    for (i = 0; i < len; i++) {
+        crc ^= (uint16_t)((unsigned char)data[i] << 8);
+        for (bit = 0; bit < 8; bit++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+    }
+    return crc;
+}
+
+size_t proto_format(char *buf, size_t size, const char *type, const char *fmt, ...)
+{
+    /* Room kept at the end for " *CCCC\n" and the terminating NUL. */
+    const size_t tail = 8;
+    size_t n;
+    va_list ap;
+
+    if (size > PROTO_LINE_MAX + 1)
+        size = PROTO_LINE_MAX + 1;
+    if (size < tail + 16) {
+        if (size)
+            buf[0] = '\0';
+        return 0;
+    }
+    n = (size_t)ksnprintf(buf, size - tail, "%s %s ", PROTO_MARK, type);
+    if (n >= size - tail)
+        n = size - tail - 1;
+    va_start(ap, fmt);
+    n += (size_t)kvsnprintf(buf + n, size - tail - n, fmt, ap);
+    va_end(ap);
+    if (n >= size - tail)
+        n = size - tail - 1;
+    /* Fields must not break the line apart: newlines and '*' become spaces. */
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '*' || (unsigned char)buf[i] < 0x20)
+            buf[i] = ' ';
+    while (n > 0 && buf[n - 1] == ' ')
+        n--;
+    n += (size_t)ksnprintf(buf + n, size - n, " *%04X\n", proto_crc16(buf + 1, n - 1));
+    return n;
+}
+
+int proto_validate(const char *line, size_t len)
+{
+    const size_t mark = sizeof PROTO_MARK - 1;
+    uint32_t crc;
+    size_t body;
+
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+        len--;
+    if (len < mark + 7 || kmemcmp(line, PROTO_MARK, mark) != 0)
+        return -1;
+    body = len - 6;   /* " *CCCC" */
+    if (line[body] != ' ' || line[body + 1] != '*')
+        return -1;
+    for (size_t i = body + 2; i < len; i++) {
+        char c = line[i];
+        /* Upper-case hex only: one spelling per checksum keeps recordings greppable. */
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+            return -1;
+    }
+    {
+        char hex[7] = { '0', 'x' };
+        kmemcpy(hex + 2, line + body + 2, 4);
+        if (kparse_u32(hex, 6, &crc) < 0)
+            return -1;
+    }
+    if (crc != proto_crc16(line + 1, body - 1))
+        return -1;
+    return (int)(body - 1);
+}

@@ -1,0 +1,86 @@
+"""Builders for Koiz's boot images.
+
+A floppy image is a 1.44 MB FAT12 file system holding GRUB legacy's stage1 and
+stage2, menu.lst and the kernel; `grub --batch` then writes stage1 to the boot
+sector and points it at stage2. All of it works on a plain file: mtools
+instead of a mount, GRUB's `device` command instead of a real drive.
+"""
+import os
+import shutil
+import subprocess
+
+GRUB_DIR = '/usr/lib/grub/x86_64-pc'
+FLOPPY_BYTES = 1474560
+TOOLS = [('mkfs.fat', 'dosfstools'), ('mcopy', 'mtools'), ('mmd', 'mtools'), ('grub', 'grub-legacy')]
+
+
+def _which(prog):
+    return shutil.which(prog, path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+
+
+def _run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise RuntimeError('%s failed (%d):\n%s%s' % (' '.join(cmd), p.returncode, p.stdout, p.stderr))
+    return p.stdout + p.stderr
+
+
+def check_tools():
+    """Returns a message naming the Debian package for the first missing tool, or None."""
+    for prog, package in TOOLS:
+        if not _which(prog):
+            return "'%s' was not found; install the Debian package '%s' (or run tools/install-deps)" % (prog, package)
+    for stage in ('stage1', 'stage2'):
+        if not os.path.exists(os.path.join(GRUB_DIR, stage)):
+            return "%s/%s is missing; install the Debian package 'grub-legacy'" % (GRUB_DIR, stage)
+    return None
+
+
+def install_grub(image, device):
+    """Runs GRUB legacy's shell in batch mode on an image file. device: '(fd0)' or '(hd0)'."""
+    root = '(fd0)' if device == '(fd0)' else '(hd0,0)'
+    script = 'device %s %s\nroot %s\nsetup %s\nquit\n' % (device, image, root, device)
+    out = _run([_which('grub'), '--batch', '--device-map=/dev/null', '--no-floppy'], input=script)
+    # grub exits 0 even when setup fails; its own words tell.
+    if 'succeeded' not in out or 'Error' in out:
+        raise RuntimeError('grub setup did not succeed:\n' + out)
+
+
+def build_floppy(target, source, env):
+    """source: [kernel, menu.lst]; target: [floppy image]."""
+    problem = check_tools()
+    if problem:
+        print('koiz: ' + problem)
+        return 1
+    image = str(target[0])
+    kernel, menu = str(source[0]), str(source[1])
+    tmp = image + '.tmp'
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    try:
+        _run([_which('mkfs.fat'), '-C', '-F', '12', '-n', 'KOIZ', tmp, '1440'])
+        mt = ['-i', tmp]
+        _run([_which('mmd')] + mt + ['::/boot', '::/boot/grub'])
+        _run([_which('mcopy')] + mt + [os.path.join(GRUB_DIR, 'stage1'), os.path.join(GRUB_DIR, 'stage2'),
+                                      menu, '::/boot/grub/'])
+        _run([_which('mcopy')] + mt + [kernel, '::/boot/koiz.elf'])
+        install_grub(tmp, '(fd0)')
+        if os.path.getsize(tmp) != FLOPPY_BYTES:
+            raise RuntimeError('floppy image is %d bytes, not %d' % (os.path.getsize(tmp), FLOPPY_BYTES))
+        os.replace(tmp, image)
+    except RuntimeError as e:
+        print('koiz: building %s failed: %s' % (image, e))
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        return 1
+    return 0
+
+
+def replace_menu(image, menu_text, out):
+    """Copies an image and swaps its menu.lst (tests use this to pick an entry)."""
+    shutil.copyfile(image, out)
+    menu = out + '.menu.lst'
+    with open(menu, 'w') as f:
+        f.write(menu_text)
+    _run([_which('mcopy'), '-o', '-i', out, menu, '::/boot/grub/menu.lst'])
+    os.remove(menu)
