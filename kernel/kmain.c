@@ -79,8 +79,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     sti();
 
     multiboot_print();
-    record_emit(REC_MEM, "%llu %d %u %u", boot_info.usable_bytes / 1024, boot_info.nregions,
-                boot_info.mem_lower_kib, boot_info.mem_upper_kib);
+    record_emit(REC_MEM, "%llu %d %u %u %llu", boot_info.usable_bytes / 1024, boot_info.nregions,
+                boot_info.mem_lower_kib, boot_info.mem_upper_kib, boot_info.ignored_bytes / 1024);
 
     if (kernel_options.selftest)
         power_off(selftest_run(kernel_options.selftest_only) != 0);

@@ -64,9 +64,13 @@ static void add_region(uint64_t base, uint64_t length, uint32_t type)
         return;
     if (base >= four_gib) {
         b->regions_dropped++;
+        if (type == MEM_AVAILABLE)
+            b->ignored_bytes += length;
         return;
     }
     if (base + length > four_gib || base + length < base) {
+        if (type == MEM_AVAILABLE)
+            b->ignored_bytes += base + length - four_gib;
         length = four_gib - base;
         b->regions_dropped++;
     }
@@ -150,7 +154,8 @@ void multiboot_print(void)
                 r->length / 1024, mem_type_name(r->type));
     }
     if (b->regions_dropped)
-        kprintf_color(VGA_YELLOW, "  %d region(s) above 4 GiB or past the table were ignored\n",
-                      b->regions_dropped);
+        kprintf_color(VGA_YELLOW, "  %d region(s) above 4 GiB or past the table were ignored"
+                      " (%llu KiB of RAM a 32-bit kernel without PAE cannot use)\n",
+                      b->regions_dropped, b->ignored_bytes / 1024);
     kprintf("Usable RAM: %llu KiB (%llu MiB)\n", b->usable_bytes / 1024, b->usable_bytes >> 20);
 }

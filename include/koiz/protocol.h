@@ -24,7 +24,7 @@
 
 /* Record types written so far (docs/protocol.md lists their fields). */
 #define REC_HELLO       "hello"     /* version build ram_kib page_size pse pge */
-#define REC_MEM         "mem"       /* usable_kib regions lower_kib upper_kib */
+#define REC_MEM         "mem"       /* usable_kib regions lower_kib upper_kib ignored_kib */
 #define REC_TEST        "test"      /* name pass|fail [where: message] */
 #define REC_TESTS_DONE  "tests"     /* passed failed */
 #define REC_PANIC       "panic"     /* where: message */

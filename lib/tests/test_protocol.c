@@ -1,0 +1,90 @@
+/* test_protocol.c: building and validating telemetry records (lib/protocol.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <koiz/protocol.h>
+
+static void test_crc_reference(void **state)
+{
+    (void)state;
+    /* CRC-16/CCITT-FALSE's published check value. */
+    assert_int_equal(proto_crc16("123456789", 9), 0x29B1);
+    assert_int_equal(proto_crc16("", 0), 0xFFFF);
+}
+
+static void test_format_then_validate(void **state)
+{
+    (void)state;
+    char line[PROTO_LINE_MAX + 1];
+    size_t n = proto_format(line, sizeof line, REC_TEST, "%s pass", "kprintf_format");
+    assert_int_equal(n, strlen(line));
+    assert_int_equal(line[n - 1], '\n');
+    assert_int_equal(strncmp(line, "@KZ1 test kprintf_format pass *", 31), 0);
+    assert_int_equal(proto_validate(line, n), (int)strlen("KZ1 test kprintf_format pass"));
+}
+
+static void test_known_line(void **state)
+{
+    (void)state;
+    /* A line as the kernel printed it in QEMU: the checksum is part of the format. */
+    const char *l = "@KZ1 tests 10 0 *351C";
+    assert_true(proto_validate(l, strlen(l)) > 0);
+}
+
+static void test_rejects_noise(void **state)
+{
+    (void)state;
+    char line[PROTO_LINE_MAX + 1];
+    size_t n = proto_format(line, sizeof line, "mem", "%d %d", 32255, 6);
+    const char *bad[] = {
+        "", "@", "@KZ1", "hello", "00000000000i[      ] reading configuration",
+        "@KZ2 mem 32255 6 *0000", "@KZ1 mem 32255 6 *zzzz", "@KZ1 mem 32255 6 *12",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(proto_validate(bad[i], strlen(bad[i])), -1);
+    for (size_t i = 1; i < n - 1; i++) {             /* every single-byte corruption is caught */
+        char copy[sizeof line];
+        memcpy(copy, line, n);
+        copy[i] ^= 0x01;
+        assert_int_equal(proto_validate(copy, n), -1);
+    }
+    char lower[sizeof line];
+    memcpy(lower, line, n);
+    for (size_t i = n - 5; i < n - 1; i++)
+        if (lower[i] >= 'A' && lower[i] <= 'F')
+            lower[i] = (char)(lower[i] + 32);
+    if (memcmp(lower, line, n) != 0)
+        assert_int_equal(proto_validate(lower, n), -1);
+}
+
+static void test_fields_cannot_break_lines(void **state)
+{
+    (void)state;
+    char line[PROTO_LINE_MAX + 1];
+    size_t n = proto_format(line, sizeof line, REC_WARN, "%s", "two\nlines * and a star");
+    assert_null(memchr(line, '\n', n - 1));
+    assert_true(proto_validate(line, n) > 0);
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    n = proto_format(line, sizeof line, REC_WARN, "%s", big);
+    assert_true(n <= PROTO_LINE_MAX);
+    assert_true(proto_validate(line, n) > 0);
+    assert_int_equal(proto_format(line, 10, "x", "y"), 0);   /* too small: empty, no overflow */
+    assert_string_equal(line, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc_reference),
+        cmocka_unit_test(test_format_then_validate),
+        cmocka_unit_test(test_known_line),
+        cmocka_unit_test(test_rejects_noise),
+        cmocka_unit_test(test_fields_cannot_break_lines),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

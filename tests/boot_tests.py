@@ -1,0 +1,171 @@
+"""Boot tests: the very floppy users boot, in Bochs and QEMU, judged by the
+kernel's own records on port 0xE9.
+
+Each case boots once and returns a list of runner.Result. A self-test boot
+yields one result per in-kernel test plus one for the boot as a whole (the
+greeting, the memory record against the RAM the emulator was given, a
+summary that agrees with the results, no panic).
+"""
+import os
+import subprocess
+import threading
+
+import emulators as emu
+from runner import Result
+
+ROOT = emu.ROOT
+
+
+def _fail(name, run, why):
+    return Result(name, False, '%s\n--- what the kernel printed (%s, %.1f s) ---\n%s'
+                  % (why, run.name, run.seconds, run.tail()))
+
+
+def selftest_results(prefix, run, megs):
+    """Turns a self-test run into results; checks the boot-level facts."""
+    results = []
+    for r in run.of_type('test'):
+        name = '%s/%s' % (prefix, r.fields[0] if r.fields else '?')
+        ok = len(r.fields) >= 2 and r.fields[1] == 'pass'
+        results.append(Result(name, True) if ok else _fail(name, run, 'kernel self-test failed: ' + r.line))
+
+    problems = []
+    hello, mem, done = run.of_type('hello'), run.of_type('mem'), run.of_type('tests')
+    panics = run.of_type('panic')
+    if run.timed_out:
+        problems.append('the run did not finish')
+    if not hello:
+        problems.append('no hello record')
+    if panics:
+        problems.append('kernel panic: ' + panics[0].line)
+    if not done:
+        problems.append('no tests summary record')
+    else:
+        passed, failed = int(done[-1].fields[0]), int(done[-1].fields[1])
+        if passed + failed != len(run.of_type('test')) or passed == 0:
+            problems.append('summary %d/%d does not match %d test records'
+                            % (passed, failed, len(run.of_type('test'))))
+    if mem:
+        usable_kib, ignored_kib = int(mem[-1].fields[0]), int(mem[-1].fields[4])
+        # The BIOS keeps a little below 1 MiB and at the top of RAM for itself (EBDA,
+        # ROM, ACPI tables), never more than 2 MiB here; the rest must be usable, or
+        # above 4 GiB (QEMU moves RAM past 3 GiB there) and reported as ignored.
+        missing = megs * 1024 - usable_kib - ignored_kib
+        if not 0 < missing <= 2048:
+            problems.append('kernel reports %d KiB usable with %d MiB of RAM' % (usable_kib, megs))
+    else:
+        problems.append('no mem record')
+    name = '%s/boot' % prefix
+    results.append(_fail(name, run, '; '.join(problems)) if problems else Result(name, True))
+    return results
+
+
+_image_lock = threading.Lock()
+_selftest_img = []
+
+
+def _selftest_image():
+    """The floppy with its self-test entry as the default; made once, shared by the cases."""
+    with _image_lock:
+        if not _selftest_img:
+            _selftest_img.append(emu.image_with_menu('selftest', emu.menu_selecting('Koiz self-test')))
+        return _selftest_img[0]
+
+
+def _bochs_selftest(megs):
+    def case():
+        run = emu.bochs('bochs-%dM' % megs, _selftest_image(), megs=megs, until=emu.finished)
+        return selftest_results('bochs-%dM' % megs, run, megs)
+    case.__name__ = 'bochs_selftest_%dM' % megs
+    return case
+
+
+def _qemu_selftest(megs):
+    def case():
+        run = emu.qemu('qemu-%dM' % megs, _selftest_image(), megs=megs, until=emu.finished)
+        return selftest_results('qemu-%dM' % megs, run, megs)
+    case.__name__ = 'qemu_selftest_%dM' % megs
+    return case
+
+
+def qemu_default_entry():
+    """The unmodified floppy, default entry: the kernel comes up and idles."""
+    name = 'qemu/default-entry-boots'
+    image = os.path.join(ROOT, 'build', 'floppy.img')
+    run = emu.qemu('qemu-default', image, timeout=30,
+                   extra=['-snapshot'],
+                   until=lambda recs: any(r.type == 'mem' for r in recs))
+    text = run.output
+    if not run.of_type('hello') or not run.of_type('mem'):
+        return [_fail(name, run, 'the default entry did not reach the memory report')]
+    if 'selftest' in text.split('Command line:', 1)[-1].split('\n', 1)[0]:
+        return [_fail(name, run, 'the default entry is not the normal boot')]
+    return [Result(name, True)]
+
+
+def _entry_address():
+    out = subprocess.run(['nm', os.path.join(ROOT, 'build', 'koiz.elf')], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == '_start':
+            return int(parts[0], 16)
+    raise RuntimeError('no _start in build/koiz.elf')
+
+
+def bochs_bad_magic():
+    """Entered with a wrong magic in EAX (set by Bochs's debugger at _start): a clear
+    message and a halt, on the stream too; no triple fault, no reboot."""
+    name = 'bochs/bad-multiboot-magic'
+    run = emu.bochs('bochs-badmagic', _selftest_image(), timeout=60,
+                    debugger=('lb 0x%x' % _entry_address(), 'c', 'set eax = 0x12345678', 'c'),
+                    until=lambda recs: any(r.type == 'panic' for r in recs))
+    panics = run.of_type('panic')
+    if not panics or '0x12345678' not in panics[0].line:
+        return [_fail(name, run, 'expected a panic record naming the bad magic 0x12345678')]
+    if 'not started by a multiboot loader' not in run.output:
+        return [_fail(name, run, 'expected the console message about the loader')]
+    if run.of_type('tests') or 'Running self-tests' in run.output:
+        return [_fail(name, run, 'the kernel went on booting after a bad magic')]
+    return [Result(name, True)]
+
+
+def bochs_no_memory_map():
+    """GRUB's info block with only mem_lower/mem_upper and the command line
+    (flags 0x7, written by the debugger at _start): the kernel says so, builds
+    its map from the two numbers, and the self-tests still pass."""
+    prefix = 'bochs-nommap'
+    run = emu.bochs(prefix, _selftest_image(), timeout=90,
+                    debugger=('lb 0x%x' % _entry_address(), 'c', 'setpmem ebx 4 0x7', 'c'),
+                    until=emu.finished)
+    results = selftest_results(prefix, run, 32)
+    name = prefix + '/warned'
+    if 'gave no memory map' not in run.output:
+        results.append(_fail(name, run, 'expected the "no memory map" message'))
+    else:
+        results.append(Result(name, True))
+    return results
+
+
+def qemu_bad_options():
+    """Unknown and malformed options each get a message (and a warn record);
+    the boot goes on with the defaults and the self-tests still pass."""
+    prefix = 'qemu-badopts'
+    bad = 'bogus baud=12ab telemetry=loud telemetry= caf\xe9'
+    image = emu.image_with_menu('badopts', emu.menu_selecting('Koiz self-test', bad))
+    run = emu.qemu(prefix, image, until=emu.finished)
+    results = selftest_results(prefix, run, 32)
+    warns = ' | '.join(r.line for r in run.of_type('warn'))
+    expect = ["unknown option 'bogus'", "'baud=12ab'", "'telemetry=loud'", "'telemetry='", 'unprintable']
+    missing = [e for e in expect if e not in warns]
+    name = prefix + '/each-reported'
+    results.append(_fail(name, run, 'no warning for: %s (warnings: %s)' % (missing, warns))
+                   if missing else Result(name, True))
+    return results
+
+
+CASES = [
+    _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
+    _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
+    qemu_default_entry, qemu_bad_options,
+    bochs_bad_magic, bochs_no_memory_map,
+]

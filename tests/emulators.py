@@ -1,0 +1,134 @@
+"""Running the Koiz floppy headless in Bochs or QEMU, with a hard timeout.
+
+Every run reads the emulator's output as it comes and stops as soon as the
+test has what it needs (`until`), or when the deadline passes: a hung kernel
+becomes a failed test with its output shown, never a hung suite. Runs are
+judged by what the kernel printed, never by the emulator's exit status.
+"""
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'site_scons'))
+import koiz_image  # noqa: E402
+import kzproto  # noqa: E402
+
+TMP = os.path.join(ROOT, 'build', 'tests', 'tmp')
+
+
+class Run:
+    def __init__(self, name, output, timed_out, seconds):
+        self.name = name
+        self.output = output
+        self.timed_out = timed_out
+        self.seconds = seconds
+        self.records = kzproto.records(output)
+
+    def of_type(self, type_):
+        return [r for r in self.records if r.type == type_]
+
+    def tail(self, lines=60):
+        """The end of the output, without Bochs's startup chatter, for failure reports."""
+        keep = [l for l in self.output.splitlines()
+                if not l.startswith('00000000000i[') and not l.startswith('ALSA lib')]
+        return '\n'.join(keep[-lines:])
+
+
+def _run(name, cmd, timeout, until, env=None):
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, cwd=ROOT, env=env, start_new_session=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    chunks = []
+    timed_out = False
+    try:
+        while True:
+            left = start + timeout - time.time()
+            if left <= 0:
+                timed_out = True
+                break
+            if not sel.select(min(left, 0.5)):
+                if proc.poll() is not None:
+                    break
+                continue
+            data = os.read(proc.stdout.fileno(), 65536)
+            if not data:
+                break
+            chunks.append(data)
+            if until and until(kzproto.records(b''.join(chunks).decode('latin-1'))):
+                break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        sel.close()
+        proc.stdout.close()
+    output = b''.join(chunks).decode('latin-1')
+    if timed_out:
+        output += '\n[harness: no result within %d s; the emulator was killed]\n' % timeout
+    return Run(name, output, timed_out, time.time() - start)
+
+
+def image_with_menu(name, menu_text):
+    """A copy of build/floppy.img whose menu.lst is menu_text (kernel and GRUB unchanged)."""
+    os.makedirs(TMP, exist_ok=True)
+    out = os.path.join(TMP, name + '.img')
+    koiz_image.replace_menu(os.path.join(ROOT, 'build', 'floppy.img'), menu_text, out)
+    return out
+
+
+def menu_selecting(entry_title_start, extra_options=''):
+    """The floppy's own menu.lst with `default` pointing at the entry whose title starts
+    with entry_title_start, no countdown, and extra_options appended to its kernel line."""
+    with open(os.path.join(ROOT, 'floppy', 'menu.lst')) as f:
+        lines = f.read().splitlines()
+    titles = [i for i, l in enumerate(lines) if l.startswith('title ')]
+    index = next(n for n, i in enumerate(titles) if lines[i][6:].startswith(entry_title_start))
+    out, entry = [], -1
+    for line in lines:
+        if line.startswith('default '):
+            line = 'default %d' % index
+        elif line.startswith('timeout '):
+            line = 'timeout 0'
+        elif line.startswith('title '):
+            entry += 1
+        elif line.strip().startswith('kernel ') and entry == index and extra_options:
+            line = line + ' ' + extra_options
+        out.append(line)
+    return '\n'.join(out) + '\n'
+
+
+def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=None):
+    """Boots image in Bochs (the project's bochsrc, SDL2 display on the dummy driver).
+    debugger: the commands Bochs's debugger runs first (the last must continue)."""
+    os.makedirs(TMP, exist_ok=True)
+    rc = os.path.join(TMP, name + '.rc')
+    with open(rc, 'w') as f:
+        f.write('\n'.join(debugger) + '\n')
+    cmd = ['bochs', '-q', '-f', 'bochsrc', '-rc', rc,
+           'megs: %d' % megs,
+           'floppya: 1_44=%s, status=inserted' % image,
+           'log: %s' % os.path.join(TMP, name + '.log')]
+    if cpu:
+        cmd.append('cpu: model=%s' % cpu)
+    env = dict(os.environ, SDL_VIDEODRIVER='dummy', SDL_AUDIODRIVER='dummy')
+    return _run(name, cmd, timeout, until, env)
+
+
+def qemu(name, image, megs=32, timeout=30, until=None, extra=()):
+    """Boots image in QEMU from floppy, port 0xE9 (debugcon) on stdout."""
+    cmd = ['qemu-system-i386', '-drive', 'file=%s,if=floppy,format=raw' % image, '-boot', 'a',
+           '-m', str(megs), '-display', 'none', '-debugcon', 'stdio', '-serial', 'null',
+           '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', '-monitor', 'none']
+    cmd += list(extra)
+    return _run(name, cmd, timeout, until)
+
+
+def finished(records):
+    """until= for self-test runs: the summary record (or a panic) has arrived."""
+    return any(r.type in ('tests', 'panic') for r in records)

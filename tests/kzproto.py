@@ -1,0 +1,60 @@
+"""Reading Koiz telemetry records in Python, for the test harness.
+
+The wire format is defined once, in include/koiz/protocol.h (and
+docs/protocol.md); this is a reader of it, not a second definition: a record
+is `@KZ1 <type> <fields> *CCCC` where CCCC is the CRC-16/CCITT-FALSE of the
+bytes after '@' up to the ' *'. Anything else in the stream is noise (Bochs
+prints its own lines into the same stdout), and a record may even start in
+the middle of a noise line, so we look for the marker anywhere.
+"""
+import re
+
+MARK = '@KZ1'
+_TAIL = re.compile(r' \*([0-9A-F]{4})$')
+
+
+def crc16(data: bytes) -> int:
+    crc = 0xFFFF
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+            crc &= 0xFFFF
+    return crc
+
+
+class Record:
+    def __init__(self, type_, fields, line):
+        self.type = type_
+        self.fields = fields
+        self.line = line
+
+    def __repr__(self):
+        return 'Record(%r)' % self.line
+
+
+def parse_line(line: str):
+    """Returns a Record when the line holds a valid record, else None."""
+    start = line.rfind(MARK)
+    if start < 0:
+        return None
+    text = line[start:].rstrip('\r\n')
+    m = _TAIL.search(text)
+    if not m:
+        return None
+    body = text[:m.start()]
+    if crc16(body[1:].encode('latin-1')) != int(m.group(1), 16):
+        return None
+    words = body.split(' ')
+    if len(words) < 2:
+        return None
+    return Record(words[1], words[2:], text)
+
+
+def records(text: str):
+    out = []
+    for line in text.splitlines():
+        r = parse_line(line)
+        if r:
+            out.append(r)
+    return out

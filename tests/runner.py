@@ -1,0 +1,88 @@
+"""The runner behind `scons test`: host unit-test programs and boot tests.
+
+Every result is one line, PASS or FAIL and a name; a failure is followed by
+what explains it (the test program's output, or the kernel's). The last line
+is the summary, `N passed, N failed`.
+"""
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+_CMOCKA = re.compile(r'^\[\s+(OK|FAILED)\s+\] (\S+)')
+
+
+class Result:
+    def __init__(self, name, ok, detail=''):
+        self.name, self.ok, self.detail = name, ok, detail
+
+
+def run_host_program(name, path, timeout=300):
+    """Runs one cmocka program; each of its test cases is one result."""
+    try:
+        p = subprocess.run([path], capture_output=True, text=True, timeout=timeout,
+                           env=dict(os.environ, ASAN_OPTIONS='detect_leaks=1',
+                                    UBSAN_OPTIONS='print_stacktrace=1'))
+        out, code = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b'').decode() if isinstance(e.stdout, bytes) else (e.stdout or '')
+        return [Result(name, False, out + '\n[runner: killed after %d s]' % timeout)]
+    except OSError as e:
+        return [Result(name, False, 'cannot run %s: %s' % (path, e))]
+    results = []
+    for line in out.splitlines():
+        m = _CMOCKA.match(line)
+        if m:
+            results.append(Result('%s/%s' % (name, m.group(2)), m.group(1) == 'OK',
+                                  out if m.group(1) != 'OK' else ''))
+    if not results or (code != 0 and all(r.ok for r in results)):
+        # A crash (a sanitizer report, a signal) outside any counted case still fails.
+        results.append(Result(name, False, out + '\n[runner: exit status %d]' % code))
+    return results
+
+
+def _run_case(case):
+    """A case that raises (a harness bug, a missing tool) is one failed result, not a dead run."""
+    try:
+        return case()
+    except Exception:
+        return [Result(case.__name__, False, traceback.format_exc())]
+
+
+def report(results, stream=sys.stdout):
+    for r in results:
+        print('%s %s' % ('PASS' if r.ok else 'FAIL', r.name), file=stream)
+        if not r.ok and r.detail:
+            for line in r.detail.rstrip().splitlines()[-80:]:
+                print('    | ' + line, file=stream)
+    stream.flush()
+
+
+def main(host_programs, only='', jobs=2):
+    """host_programs: [(name, path)]. Returns the number of failures."""
+    import boot_tests
+    start = time.time()
+    results = []
+    for name, path in host_programs:
+        if only and only not in name:
+            continue
+        r = run_host_program(name, path)
+        report(r)
+        results += r
+    cases = [c for c in boot_tests.CASES if not only or only in c.__name__]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for r in pool.map(_run_case, cases):
+            report(r)
+            results += r
+    passed = sum(1 for r in results if r.ok)
+    failed = len(results) - passed
+    print('(%.0f s)' % (time.time() - start))
+    print('%d passed, %d failed' % (passed, failed))
+    sys.stdout.flush()
+    return failed
