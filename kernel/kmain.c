@@ -36,6 +36,25 @@ static void warn_option(void *ctx, const char *message)
     record_emit(REC_WARN, "%s", message);
 }
 
+/* The crash= option: show a learner (and a test) what the kernel does when it breaks. */
+static void crash_on_purpose(enum crash_kind kind)
+{
+    volatile int zero = 0;
+    kprintf_color(VGA_YELLOW, "koiz: crashing on purpose (crash= option)\n");
+    switch (kind) {
+    case CRASH_DIVIDE:
+        kprintf("%d\n", 1 / zero);
+        break;
+    case CRASH_PAGEFAULT:
+        *(volatile uint32_t *)0x00C00000 = 0x4B4F495A;  /* 12 MiB: mapped by nothing */
+        break;
+    case CRASH_PANIC:
+        panic("crash_on_purpose: asked to panic (crash=panic)");
+    case CRASH_NONE:
+        break;
+    }
+}
+
 void kmain(uint32_t magic, uint32_t info_phys)
 {
     vga_init();
@@ -82,6 +101,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     record_emit(REC_MEM, "%llu %d %u %u %llu", boot_info.usable_bytes / 1024, boot_info.nregions,
                 boot_info.mem_lower_kib, boot_info.mem_upper_kib, boot_info.ignored_bytes / 1024);
 
+    if (kernel_options.crash)
+        crash_on_purpose(kernel_options.crash);
     if (kernel_options.selftest)
         power_off(selftest_run(kernel_options.selftest_only) != 0);
 

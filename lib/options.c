@@ -63,6 +63,18 @@ static void parse_baud(struct parser *p, const char *v, size_t vlen, const char 
     p->opt->baud = baud;
 }
 
+static void parse_crash(struct parser *p, const char *v, size_t vlen, const char *word, size_t wlen)
+{
+    if (word_is(v, vlen, "divide"))
+        p->opt->crash = CRASH_DIVIDE;
+    else if (word_is(v, vlen, "pagefault"))
+        p->opt->crash = CRASH_PAGEFAULT;
+    else if (word_is(v, vlen, "panic"))
+        p->opt->crash = CRASH_PANIC;
+    else
+        complain(p, "option '%s': crash must be divide, pagefault or panic; not crashing", word, wlen);
+}
+
 static void parse_word(struct parser *p, const char *w, size_t len)
 {
     size_t name_len = 0;
@@ -89,11 +101,14 @@ static void parse_word(struct parser *p, const char *w, size_t len)
         parse_telemetry(p, value, vlen, w, len);
     } else if (word_is(w, name_len, "baud") && has_value) {
         parse_baud(p, value, vlen, w, len);
-    } else if (word_is(w, name_len, "telemetry") || word_is(w, name_len, "baud")) {
+    } else if (word_is(w, name_len, "crash") && has_value) {
+        parse_crash(p, value, vlen, w, len);
+    } else if (word_is(w, name_len, "telemetry") || word_is(w, name_len, "baud") ||
+               word_is(w, name_len, "crash")) {
         complain(p, "option '%s' needs a value (for example telemetry=e9, baud=115200); ignored", w, len);
     } else {
-        complain(p, "unknown option '%s' ignored (known: selftest[=TEXT], telemetry=e9|serial|both|off, baud=N)",
-                 w, len);
+        complain(p, "unknown option '%s' ignored (known: selftest[=TEXT], telemetry=e9|serial|both|off, "
+                 "baud=N, crash=divide|pagefault|panic)", w, len);
     }
 }
 

@@ -14,8 +14,9 @@ FLOPPY_BYTES = 1474560
 TOOLS = [('mkfs.fat', 'dosfstools'), ('mcopy', 'mtools'), ('mmd', 'mtools'), ('grub', 'grub-legacy')]
 
 
-def _which(prog):
-    return shutil.which(prog, path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+def _which(prog, search_path=None):
+    # grub and mkfs.fat live in /usr/sbin, which a normal user's PATH lacks.
+    return shutil.which(prog, path=search_path or os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
 
 
 def _run(cmd, **kw):
@@ -25,10 +26,10 @@ def _run(cmd, **kw):
     return p.stdout + p.stderr
 
 
-def check_tools():
+def check_tools(search_path=None):
     """Returns a message naming the Debian package for the first missing tool, or None."""
     for prog, package in TOOLS:
-        if not _which(prog):
+        if not _which(prog, search_path):
             return "'%s' was not found; install the Debian package '%s' (or run tools/install-deps)" % (prog, package)
     for stage in ('stage1', 'stage2'):
         if not os.path.exists(os.path.join(GRUB_DIR, stage)):

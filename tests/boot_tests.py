@@ -163,9 +163,30 @@ def qemu_bad_options():
     return results
 
 
+def qemu_crash_reports():
+    """crash=pagefault in self-test mode: the unhandled fault is reported in full
+    (decoded error code, registers, control registers), the kernel panics with
+    file:line, reports a failed run and powers off: the emulator exits by itself."""
+    name = 'qemu/unhandled-page-fault-report'
+    image = emu.image_with_menu('crash', emu.menu_selecting('Koiz self-test', 'crash=pagefault'))
+    run = emu.qemu('qemu-crash', image, timeout=30)
+    text = run.output
+    want = ['Exception 14: page fault, error code 0x2', 'page fault at 0x00c00000: not-present write supervisor',
+            'EAX=', 'ESI=', 'CR0=', 'CR2=00c00000', 'CR3=', 'PANIC at kernel/trap.c:', 'Powering off (failure)']
+    missing = [w for w in want if w not in text]
+    done = run.of_type('tests')
+    if missing:
+        return [_fail(name, run, 'the report lacks: %s' % missing)]
+    if not run.of_type('panic') or not done or int(done[-1].fields[1]) < 1:
+        return [_fail(name, run, 'expected a panic record and a failed tests record')]
+    if run.timed_out:
+        return [_fail(name, run, 'the kernel did not power off after the panic')]
+    return [Result(name, True)]
+
+
 CASES = [
     _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
     _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
-    qemu_default_entry, qemu_bad_options,
+    qemu_default_entry, qemu_bad_options, qemu_crash_reports,
     bochs_bad_magic, bochs_no_memory_map,
 ]

@@ -67,6 +67,7 @@ def report(results, stream=sys.stdout):
 def main(host_programs, only='', jobs=2):
     """host_programs: [(name, path)]. Returns the number of failures."""
     import boot_tests
+    import static_checks
     start = time.time()
     results = []
     for name, path in host_programs:
@@ -75,6 +76,11 @@ def main(host_programs, only='', jobs=2):
         r = run_host_program(name, path)
         report(r)
         results += r
+    for case in static_checks.CASES:
+        if not only or only in case.__name__:
+            r = _run_case(case)
+            report(r)
+            results += r
     cases = [c for c in boot_tests.CASES if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):

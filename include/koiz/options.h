@@ -7,6 +7,7 @@
  *   selftest[=TEXT]      run the self-tests (only names containing TEXT), then power off
  *   telemetry=e9|serial|both|off   where the telemetry stream goes (default: e9 when present)
  *   baud=N               COM1 speed, a divisor of 115200 (default 115200)
+ *   crash=divide|pagefault|panic   crash on purpose once booted, to see the report
  */
 #ifndef KOIZ_OPTIONS_H
 #define KOIZ_OPTIONS_H
@@ -23,11 +24,19 @@ enum telemetry_target {
     TELEMETRY_OFF,
 };
 
+enum crash_kind {
+    CRASH_NONE = 0,
+    CRASH_DIVIDE,
+    CRASH_PAGEFAULT,
+    CRASH_PANIC,
+};
+
 struct koiz_options {
     int selftest;
     char selftest_only[32];
     enum telemetry_target telemetry;
     uint32_t baud;
+    enum crash_kind crash;
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);

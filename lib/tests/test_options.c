@@ -58,6 +58,15 @@ static void test_every_option(void **state)
         assert_int_equal(parse(line, &o, &w), 0);
         assert_int_equal(o.telemetry, t[i]);
     }
+    assert_int_equal(parse("/k crash=divide", &o, &w), 0);
+    assert_int_equal(o.crash, CRASH_DIVIDE);
+    assert_int_equal(parse("/k crash=pagefault", &o, &w), 0);
+    assert_int_equal(o.crash, CRASH_PAGEFAULT);
+    assert_int_equal(parse("/k crash=panic", &o, &w), 0);
+    assert_int_equal(o.crash, CRASH_PANIC);
+    assert_int_equal(parse("/k crash=now", &o, &w), 1);
+    assert_int_equal(o.crash, CRASH_NONE);
+    assert_int_equal(parse("/k crash", &o, &w), 1);
     /* No kernel path first: the first word is an option like any other. */
     assert_int_equal(parse("selftest", &o, &w), 0);
     assert_int_equal(o.selftest, 1);

@@ -1,0 +1,86 @@
+"""Checks of the build's products and of the build itself, without booting."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import emulators as emu
+from runner import Result
+
+ROOT = emu.ROOT
+
+
+def _constants(path, pattern):
+    with open(path) as f:
+        return {m.group(1): int(m.group(2), 0) for m in re.finditer(pattern, f.read(), re.M)}
+
+
+def layout_constants_agree():
+    """asm/layout.inc repeats numbers from include/koiz/layout.h: they must be equal."""
+    name = 'build/layout-constants-agree'
+    asm = _constants(os.path.join(ROOT, 'asm', 'layout.inc'), r'^(\w+)\s+equ\s+(0x[0-9A-Fa-f]+|\d+)')
+    c = _constants(os.path.join(ROOT, 'include', 'koiz', 'layout.h'),
+                   r'^#define\s+(\w+)\s+(0x[0-9A-Fa-f]+|\d+)u?\b')
+    bad = ['%s: asm %#x, C %s' % (k, v, hex(c[k]) if k in c else 'missing') for k, v in asm.items()
+           if c.get(k) != v]
+    return [Result(name, not bad and len(asm) >= 5, '\n'.join(bad) or 'too few constants: %r' % asm)]
+
+
+def kernel_is_multiboot():
+    name = 'build/mbchk-accepts-kernel'
+    p = subprocess.run(['mbchk', os.path.join(ROOT, 'build', 'koiz.elf')], capture_output=True, text=True)
+    ok = p.returncode == 0 and 'All checks passed' in p.stdout + p.stderr
+    return [Result(name, ok, p.stdout + p.stderr)]
+
+
+def floppy_image_shape():
+    """Exactly 1,474,560 bytes of FAT12, GRUB's stage1 in the boot sector, our files inside."""
+    name = 'build/floppy-image'
+    image = os.path.join(ROOT, 'build', 'floppy.img')
+    problems = []
+    if os.path.getsize(image) != 1474560:
+        problems.append('size %d' % os.path.getsize(image))
+    with open(image, 'rb') as f:
+        boot = f.read(512)
+    if boot[510:512] != b'\x55\xaa':
+        problems.append('no boot signature')
+    if boot[54:62] != b'FAT12   ':
+        problems.append('not FAT12: %r' % boot[54:62])
+    listing = subprocess.run(['mdir', '-b', '-i', image, '::/boot/grub', '::/boot'],
+                             capture_output=True, text=True).stdout
+    for want in ('stage1', 'stage2', 'menu.lst', 'koiz.elf'):
+        if want not in listing:
+            problems.append('missing ' + want)
+    with open(os.path.join(ROOT, 'build', 'koiz.elf'), 'rb') as k:
+        kernel = k.read()
+    inside = subprocess.run(['mtype', '-i', image, '::/boot/koiz.elf'], capture_output=True).stdout
+    if inside != kernel:
+        problems.append('the kernel on the floppy differs from build/koiz.elf')
+    return [Result(name, not problems, '; '.join(problems))]
+
+
+def missing_tools_named():
+    """With yasm (or GRUB) missing, the build stops and names the Debian package."""
+    results = []
+    with tempfile.TemporaryDirectory() as bindir:
+        for tool in ('python3', 'gcc', 'ld', 'scons', 'mkfs.fat', 'mcopy', 'mmd'):
+            path = shutil.which(tool, path=os.environ['PATH'] + ':/usr/sbin')
+            if path:
+                os.symlink(path, os.path.join(bindir, tool))
+        env = dict(os.environ, PATH=bindir)
+        p = subprocess.run([sys.executable, shutil.which('scons'), '-Q', '-n', 'build/koiz.elf'],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        out = p.stdout + p.stderr
+        ok = p.returncode != 0 and "install the Debian package 'yasm'" in out
+        results.append(Result('build/missing-yasm-named', ok, out))
+
+        sys.path.insert(0, os.path.join(ROOT, 'site_scons'))
+        import koiz_image
+        msg = koiz_image.check_tools(search_path=bindir) or ''
+        results.append(Result('build/missing-grub-named', "'grub-legacy'" in msg, msg))
+    return results
+
+
+CASES = [layout_constants_agree, kernel_is_multiboot, floppy_image_shape, missing_tools_named]
