@@ -22,13 +22,35 @@
 #define PROTO_VERSION   1
 #define PROTO_LINE_MAX  240     /* bytes in one record, newline included */
 
-/* Record types written so far (docs/protocol.md lists their fields). */
-#define REC_HELLO       "hello"     /* version build ram_kib page_size pse pge */
+/* Record types (docs/protocol.md lists their fields and meaning). */
+#define REC_HELLO       "hello"     /* version build usable_kib page_size pse pge */
 #define REC_MEM         "mem"       /* usable_kib regions lower_kib upper_kib ignored_kib */
-#define REC_TEST        "test"      /* name pass|fail [where: message] */
+#define REC_LOG         "log"       /* tick text */
+#define REC_WARN        "warn"      /* text */
+#define REC_PANIC       "panic"     /* where: text */
+#define REC_TEST        "test"      /* name pass | name fail where: text */
 #define REC_TESTS_DONE  "tests"     /* passed failed */
-#define REC_PANIC       "panic"     /* where: message */
-#define REC_WARN        "warn"      /* message */
+#define REC_SNAP        "snap"      /* seq asid cr3 tick */
+#define REC_PDE         "pde"       /* asid first count entry */
+#define REC_PTE         "pte"       /* asid pde first count entry */
+#define REC_END         "end"       /* seq asid pdes ptes records */
+#define REC_MAP         "map"       /* tick asid va 4k|4m count entry */
+#define REC_UNMAP       "unmap"     /* tick asid va 4k|4m count */
+#define REC_PROTECT     "protect"   /* tick asid va 4k|4m count flags */
+#define REC_PTAB        "ptab"      /* tick asid pde entry alloc | tick asid pde free */
+#define REC_SPACE       "space"     /* tick asid create|destroy|switch cr3 */
+#define REC_TLB         "tlb"       /* tick va|all */
+#define REC_FAULT       "fault"     /* tick asid cr2 eip error outcome */
+#define REC_FRAMES      "frames"    /* tick total free tables kernel process */
+#define REC_DROP        "drop"      /* tick count */
+
+/* Page-fault outcomes as the `fault` record names them. */
+#define FAULT_ZERO_FILLED    "zero-filled"
+#define FAULT_STACK_OVERFLOW "stack-overflow"
+#define FAULT_OUT_OF_MEMORY  "out-of-memory"
+#define FAULT_FATAL          "fatal"
+#define FAULT_KILLED         "killed"
+#define FAULT_EXPECTED       "expected"
 
 uint16_t proto_crc16(const char *data, size_t len);
 
