@@ -1,0 +1,252 @@
+/*
+ * pmm.c: the physical frame allocator (see pmm.h).
+ *
+ * Metadata, placed by pmem_init in the first free spot above 1 MiB:
+ *
+ *   frames[0 .. nframes)   struct pmm_frame, one per frame below the top
+ *   stack[0 .. nframes)    frame numbers of free frames; stack[sp-1] pops next
+ *
+ * The stack is filled highest frame first, so allocation starts at the
+ * lowest frames (those the boot map reaches) and proceeds upward.
+ */
+#include <koiz/klib.h>
+#include "arch.h"
+#include "paging.h"
+#include "pmm.h"
+
+static struct pmm_frame *frames;
+static uint32_t *stack;
+static uint32_t nframes, sp;
+static struct pmm_stats stats;
+static int junk_fill = 1;
+
+static int in_use(unsigned use)
+{
+    return use == FRAME_KERNEL || use == FRAME_PAGE_TABLE || use == FRAME_PROCESS;
+}
+
+static uint32_t *counter_for(unsigned use)
+{
+    switch (use) {
+    case FRAME_KERNEL: return &stats.kernel;
+    case FRAME_PAGE_TABLE: return &stats.page_tables;
+    default: return &stats.process;
+    }
+}
+
+static uint64_t round_up64(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1); }
+static uint64_t round_down64(uint64_t a) { return a & ~(uint64_t)(PAGE_SIZE - 1); }
+
+/* Frames [*s, *e) of a region that could hold data: page-aligned, below PMM_LIMIT. */
+static int clip(const struct pmm_region *r, uint64_t *s, uint64_t *e)
+{
+    *s = round_up64(r->base);
+    *e = round_down64(r->base + r->length);
+    if (*e > PMM_LIMIT)
+        *e = PMM_LIMIT;
+    return *s < *e;
+}
+
+/* The first reserved range overlapping [start, end), or 0. */
+static const struct pmm_range *overlap(uint64_t start, uint64_t end,
+                                       const struct pmm_range *res, int nres)
+{
+    int i;
+    for (i = 0; i < nres; i++)
+        if (res[i].start < end && start < res[i].end)
+            return &res[i];
+    return 0;
+}
+
+/* The lowest page-aligned address above 1 MiB where bytes fit inside one
+ * available region and outside every reserved range; 0 if none. */
+static uint32_t find_room(uint64_t bytes, const struct pmm_region *regions, int n,
+                          const struct pmm_range *res, int nres)
+{
+    uint64_t best = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t s, e;
+        const struct pmm_range *r;
+        if (!clip(&regions[i], &s, &e))
+            continue;
+        if (s < PMM_LOW)
+            s = PMM_LOW;
+        while (s + bytes <= e && (r = overlap(s, s + bytes, res, nres)) != 0)
+            s = round_up64(r->end);
+        if (s + bytes <= e && (best == 0 || s < best))
+            best = s;
+    }
+    return (uint32_t)best;
+}
+
+static void mark(uint64_t start, uint64_t end, unsigned from, unsigned to)
+{
+    uint64_t f;
+    for (f = start / PAGE_SIZE; f < end / PAGE_SIZE && f < nframes; f++)
+        if (frames[f].use == from)
+            frames[f].use = (uint8_t)to;
+}
+
+void pmem_init(const struct pmm_region *regions, int n,
+               const struct pmm_range *reserved, int nreserved)
+{
+    uint64_t top = 0, s, e, meta_bytes;
+    uint32_t meta, f;
+    int i;
+
+    kmemset(&stats, 0, sizeof stats);
+    frames = 0;
+    stack = 0;
+    nframes = sp = 0;
+
+    for (i = 0; i < n; i++) {
+        uint64_t rs = round_up64(regions[i].base);
+        uint64_t re = round_down64(regions[i].base + regions[i].length);
+        if (re > PMM_LIMIT && re > rs)
+            stats.ignored_high += (uint32_t)((re - (rs > PMM_LIMIT ? rs : PMM_LIMIT)) / PAGE_SIZE);
+        if (clip(&regions[i], &s, &e) && e > top)
+            top = e;
+    }
+    if (top <= PMM_LOW)
+        arch_panic("pmem_init: no usable memory above 1 MiB, top 0x%08x", (uint32_t)top);
+
+    nframes = (uint32_t)(top / PAGE_SIZE);
+    meta_bytes = round_up64((uint64_t)nframes * (sizeof(struct pmm_frame) + sizeof(uint32_t)));
+    meta = find_room(meta_bytes, regions, n, reserved, nreserved);
+    if (meta == 0)
+        arch_panic("pmem_init: no room for %u bytes of frame records", (uint32_t)meta_bytes);
+    frames = arch_phys_to_virt(meta);
+    stack = (uint32_t *)(frames + nframes);
+    kmemset(frames, 0, nframes * sizeof(struct pmm_frame));      /* all FRAME_ABSENT */
+
+    for (i = 0; i < n; i++)
+        if (clip(&regions[i], &s, &e))
+            mark(s, e, FRAME_ABSENT, FRAME_FREE);
+    mark(0, PMM_LOW, FRAME_FREE, FRAME_RESERVED);
+    for (i = 0; i < nreserved; i++)
+        mark(round_down64(reserved[i].start), round_up64(reserved[i].end), FRAME_FREE, FRAME_RESERVED);
+    stats.metadata = (uint32_t)(meta_bytes / PAGE_SIZE);
+    mark(meta, meta + meta_bytes, FRAME_FREE, FRAME_RESERVED);
+
+    for (f = nframes; f-- > 0;) {
+        if (frames[f].use == FRAME_FREE)
+            stack[sp++] = f;
+        else if (frames[f].use == FRAME_RESERVED)
+            stats.reserved++;
+    }
+    stats.total = stats.free = sp;
+    stats.top = (uint32_t)top;
+}
+
+uint32_t pmem_alloc_for(enum frame_use use)
+{
+    uint32_t f;
+
+    if (!in_use(use))
+        arch_panic("pmem_alloc_for: %d is not a use a frame can be allocated for", (int)use);
+    if (sp == 0) {
+        stats.failures++;
+        return 0;
+    }
+    f = stack[--sp];
+    if (frames[f].use != FRAME_FREE)
+        arch_panic("pmem_alloc_for: frame 0x%08x on the free stack is %s",
+                   f << PAGE_SHIFT, pmem_use_name(frames[f].use));
+    frames[f].use = (uint8_t)use;
+    frames[f].refs = use == FRAME_PAGE_TABLE ? 0 : 1;   /* tables count entries */
+    stats.free--;
+    stats.allocs++;
+    (*counter_for(use))++;
+    return f << PAGE_SHIFT;
+}
+
+uint32_t pmem_alloc(void)
+{
+    return pmem_alloc_for(FRAME_KERNEL);
+}
+
+/* The frame number of an allocated frame, or a panic in the caller's name. */
+static uint32_t allocated(const char *who, uint32_t pa)
+{
+    uint32_t f = pa >> PAGE_SHIFT;
+    if (!page_aligned(pa))
+        arch_panic("%s: address 0x%08x is not page aligned", who, pa);
+    if (f >= nframes || !in_use(frames[f].use))
+        arch_panic("%s: frame 0x%08x is not allocated", who, pa);
+    return f;
+}
+
+static void release(uint32_t f)
+{
+    (*counter_for(frames[f].use))--;
+    frames[f].use = FRAME_FREE;
+    frames[f].refs = 0;
+    if (junk_fill)
+        kmemset(arch_phys_to_virt(f << PAGE_SHIFT), 0x5A, PAGE_SIZE);
+    stack[sp++] = f;
+    stats.free++;
+    stats.frees++;
+}
+
+void pmem_free(uint32_t pa)
+{
+    uint32_t f = allocated("pmem_free", pa);
+    if (frames[f].use != FRAME_PAGE_TABLE && frames[f].refs != 1)
+        arch_panic("pmem_free: frame 0x%08x still has %u references", pa, frames[f].refs);
+    release(f);
+}
+
+uint32_t pmem_ref(uint32_t pa)
+{
+    uint32_t f = allocated("pmem_ref", pa);
+    if (frames[f].use == FRAME_PAGE_TABLE)
+        arch_panic("pmem_ref: frame 0x%08x is a page table", pa);
+    if (frames[f].refs == UINT16_MAX)
+        arch_panic("pmem_ref: frame 0x%08x has too many references", pa);
+    return ++frames[f].refs;
+}
+
+uint32_t pmem_unref(uint32_t pa)
+{
+    uint32_t f = allocated("pmem_unref", pa);
+    if (frames[f].use == FRAME_PAGE_TABLE)
+        arch_panic("pmem_unref: frame 0x%08x is a page table", pa);
+    if (--frames[f].refs == 0) {
+        release(f);
+        return 0;
+    }
+    return frames[f].refs;
+}
+
+enum frame_use pmem_use(uint32_t pa)
+{
+    uint32_t f = pa >> PAGE_SHIFT;
+    return f < nframes ? (enum frame_use)frames[f].use : FRAME_ABSENT;
+}
+
+struct pmm_frame *pmem_frame(uint32_t pa)
+{
+    return &frames[allocated("pmem_frame", pa)];
+}
+
+const struct pmm_stats *pmem_stats(void)
+{
+    return &stats;
+}
+
+const char *pmem_use_name(enum frame_use use)
+{
+    static const char *const names[] = {
+        "absent", "reserved", "free", "kernel", "page table", "process",
+    };
+    return (unsigned)use < sizeof names / sizeof names[0] ? names[use] : "invalid";
+}
+
+int pmem_set_junk_fill(int on)
+{
+    int old = junk_fill;
+    junk_fill = on;
+    return old;
+}
