@@ -1,0 +1,109 @@
+/*
+ * hooks.h: the one place vmm reports what it does, for telemetry and the
+ * visualizer. Install a table with vmm_set_hooks; a NULL pointer means
+ * nobody listens. Range operations make one call per operation, not per
+ * page. vmm code calls the hooks only through the inline helpers below.
+ */
+#ifndef KOIZ_VMM_HOOKS_H
+#define KOIZ_VMM_HOOKS_H
+
+#include <stdint.h>
+#include "pmm.h"
+#include "vmm.h"
+
+struct vmm_fault_info {
+    uint32_t cr2, eip, error;
+    struct address_space *space;    /* whose regions decided */
+    enum fault_outcome outcome;
+};
+
+struct vmm_hooks {
+    /* [va, va + bytes) now maps [pa, pa + bytes) with flags (entry bits). */
+    void (*map_range)(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags);
+    void (*unmap_range)(struct address_space *as, uint32_t va, uint32_t bytes);
+    void (*protect_range)(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags);
+    /* Directory slot pdi of as got (or lost) the table at table_pa. */
+    void (*table_alloc)(struct address_space *as, uint32_t pdi, uint32_t table_pa);
+    void (*table_free)(struct address_space *as, uint32_t pdi, uint32_t table_pa);
+    void (*space_create)(struct address_space *as);
+    void (*space_destroy)(struct address_space *as);
+    void (*space_switch)(struct address_space *from, struct address_space *to);
+    /* The TLB entry for va was dropped, or (all) every non-global entry. */
+    void (*tlb_flush)(uint32_t va, int all);
+    void (*fault)(const struct vmm_fault_info *info);
+    /* Something counted changed; both tables are live, read them now. */
+    void (*counters)(const struct vmm_stats *vmm, const struct pmm_stats *pmm);
+};
+
+/* Installs a copy of *hooks (NULL removes them all). */
+void vmm_set_hooks(const struct vmm_hooks *hooks);
+
+extern struct vmm_hooks vmm_hooks_installed;
+
+static inline void hook_map_range(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
+{
+    if (vmm_hooks_installed.map_range)
+        vmm_hooks_installed.map_range(as, va, pa, bytes, flags);
+}
+
+static inline void hook_unmap_range(struct address_space *as, uint32_t va, uint32_t bytes)
+{
+    if (vmm_hooks_installed.unmap_range)
+        vmm_hooks_installed.unmap_range(as, va, bytes);
+}
+
+static inline void hook_protect_range(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
+{
+    if (vmm_hooks_installed.protect_range)
+        vmm_hooks_installed.protect_range(as, va, bytes, flags);
+}
+
+static inline void hook_table_alloc(struct address_space *as, uint32_t pdi, uint32_t table_pa)
+{
+    if (vmm_hooks_installed.table_alloc)
+        vmm_hooks_installed.table_alloc(as, pdi, table_pa);
+}
+
+static inline void hook_table_free(struct address_space *as, uint32_t pdi, uint32_t table_pa)
+{
+    if (vmm_hooks_installed.table_free)
+        vmm_hooks_installed.table_free(as, pdi, table_pa);
+}
+
+static inline void hook_space_create(struct address_space *as)
+{
+    if (vmm_hooks_installed.space_create)
+        vmm_hooks_installed.space_create(as);
+}
+
+static inline void hook_space_destroy(struct address_space *as)
+{
+    if (vmm_hooks_installed.space_destroy)
+        vmm_hooks_installed.space_destroy(as);
+}
+
+static inline void hook_space_switch(struct address_space *from, struct address_space *to)
+{
+    if (vmm_hooks_installed.space_switch)
+        vmm_hooks_installed.space_switch(from, to);
+}
+
+static inline void hook_tlb_flush(uint32_t va, int all)
+{
+    if (vmm_hooks_installed.tlb_flush)
+        vmm_hooks_installed.tlb_flush(va, all);
+}
+
+static inline void hook_fault(const struct vmm_fault_info *info)
+{
+    if (vmm_hooks_installed.fault)
+        vmm_hooks_installed.fault(info);
+}
+
+static inline void hook_counters(void)
+{
+    if (vmm_hooks_installed.counters)
+        vmm_hooks_installed.counters(vmm_stats(), pmem_stats());
+}
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * internal.h: state and helpers shared by the .c files of vmm/, not by callers.
+ */
+#ifndef KOIZ_VMM_INTERNAL_H
+#define KOIZ_VMM_INTERNAL_H
+
+#include "arch.h"
+#include "pmm.h"
+#include "vmm.h"
+
+struct vmm_state {
+    struct address_space *kernel;       /* built by vmem_init */
+    struct address_space *live;         /* in CR3, once vmm_space_switch ran */
+    int pse, pge;                       /* CPU features vmem_init was told to use */
+    int fixed;                          /* kernel PDEs are final (vmem_init done) */
+    uint32_t kernel_pdes[KERNEL_PDES];  /* what they were when vmem_init ended */
+};
+extern struct vmm_state vmm_state;
+extern struct vmm_stats vmm_counters;
+
+/* The kernel pointer to the page table (or 4 KiB page) an entry points to. */
+static inline uint32_t *table_of(uint32_t entry)
+{
+    return arch_phys_to_virt(frame_of(entry));
+}
+
+/* Present entries in the page table at table_pa (kept in its pmm record). */
+static inline uint16_t *table_count(uint32_t table_pa)
+{
+    return &pmem_frame(table_pa)->entries;
+}
+
+/* A zeroed frame for a page table or directory; 0 when out of memory. */
+uint32_t vmm_table_new(void);
+/* Frees the table in slot pdi of as (it must be empty); tells the hook. */
+void vmm_table_release(struct address_space *as, uint32_t pdi);
+/* vmm_map and vmm_unmap without calling hooks: the building blocks of the
+ * public operations, which report once per operation. Same return codes. */
+int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags);
+int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out);
+/* Drops the TLB entry for va if it may be cached: as is live, or va is in
+ * the shared kernel half. */
+void vmm_tlb_page(const struct address_space *as, uint32_t va);
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * vmm.c: page tables: map, unmap, protect and translate, one page, a range
+ * or a 4 MiB page at a time (see vmm.h). Address spaces are in space.c.
+ *
+ * Which addresses may change after vmem_init:
+ *
+ *   user half   [0, 0xC0000000)       anything; tables come and go
+ *   kernel heap [KHEAP_BASE, KHEAP_END) pages only: its tables are permanent
+ *   the rest of the kernel half        nothing (direct map, physical window)
+ */
+#include <koiz/klib.h>
+#include "hooks.h"
+#include "internal.h"
+
+_Static_assert(PAGE_SIZE >= sizeof(uint32_t[ENTRIES]), "a table must fit in a frame");
+
+struct vmm_stats vmm_counters;
+
+const char *vmm_strerror(int err)
+{
+    switch (err) {
+    case VMM_OK: return "success";
+    case VMM_EUNALIGNED: return "unaligned address";
+    case VMM_EEXIST: return "already mapped";
+    case VMM_ENOENT: return "not mapped";
+    case VMM_ENOMEM: return "out of memory";
+    case VMM_EINVAL: return "invalid argument";
+    default: return "unknown error";
+    }
+}
+
+uint32_t vmm_table_new(void)
+{
+    uint32_t pa = pmem_alloc_for(FRAME_PAGE_TABLE);
+    if (pa)
+        kmemset(arch_phys_to_virt(pa), 0, PAGE_SIZE);
+    return pa;
+}
+
+uint32_t *vmem_alloc_pmem(void)
+{
+    uint32_t pa = pmem_alloc_for(FRAME_PAGE_TABLE);
+    if (!pa)
+        return 0;
+    if (!page_aligned(pa))
+        arch_panic("vmem_alloc_pmem: frame 0x%08x is not 4096 aligned", pa);
+    return arch_phys_to_virt(pa);
+}
+
+uint32_t *vmem_ptable_new(void)
+{
+    uint32_t *table = vmem_alloc_pmem();
+    if (table)
+        kmemset(table, 0, PAGE_SIZE);
+    return table;
+}
+
+void vmm_table_release(struct address_space *as, uint32_t pdi)
+{
+    uint32_t table = frame_of(as->pd[pdi]);
+    if (*table_count(table) != 0)
+        arch_panic("vmm_table_release: table 0x%08x at PDE %u still has %u entries",
+                   table, pdi, *table_count(table));
+    as->pd[pdi] = 0;
+    as->tables--;
+    vmm_counters.tables_freed++;
+    pmem_free(table);
+    hook_table_free(as, pdi, table);
+}
+
+void vmm_tlb_page(const struct address_space *as, uint32_t va)
+{
+    if (vmm_state.live && (as == vmm_state.live || va >= USER_END)) {
+        arch_invlpg(va);
+        vmm_counters.invlpgs++;
+        hook_tlb_flush(va, 0);
+    }
+}
+
+static int kernel_changeable(uint32_t va)
+{
+    return va >= KHEAP_BASE && va < KHEAP_END;
+}
+
+/* Flags allowed at va: VMM_MAP_FLAGS only, PTE_U exactly in the user half;
+ * and in the kernel half only the heap may change. */
+static int check_flags(uint32_t va, uint32_t flags)
+{
+    if (flags & ~VMM_MAP_FLAGS)
+        return VMM_EINVAL;
+    if (va < USER_END)
+        return (flags & PTE_U) ? VMM_OK : VMM_EINVAL;
+    return (flags & PTE_U) || !kernel_changeable(va) ? VMM_EINVAL : VMM_OK;
+}
+
+static int owned(enum frame_use use)
+{
+    return use == FRAME_KERNEL || use == FRAME_PROCESS;
+}
+
+/* The present PTE mapping va (4 KiB), or an error: VMM_EUNALIGNED,
+ * VMM_EINVAL (a fixed kernel area, a 4 MiB page), VMM_ENOENT. */
+static int find_pte(const struct address_space *as, uint32_t va, uint32_t **pte)
+{
+    uint32_t pde;
+    if (!page_aligned(va))
+        return VMM_EUNALIGNED;
+    if (va >= USER_END && !kernel_changeable(va))
+        return VMM_EINVAL;
+    pde = as->pd[pde_index(va)];
+    if (!pte_present(pde))
+        return VMM_ENOENT;
+    if (pde & PDE_PS)
+        return VMM_EINVAL;
+    *pte = &table_of(pde)[pte_index(va)];
+    return pte_present(**pte) ? VMM_OK : VMM_ENOENT;
+}
+
+int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
+{
+    uint32_t pdi = pde_index(va), *pte;
+    enum frame_use use;
+    int err;
+
+    if (!page_aligned(va) || !page_aligned(pa))
+        return VMM_EUNALIGNED;
+    if ((err = check_flags(va, flags)) != VMM_OK)
+        return err;
+    use = pmem_use(pa);
+    if (use == FRAME_FREE || use == FRAME_PAGE_TABLE)
+        return VMM_EINVAL;
+    if (!pte_present(as->pd[pdi])) {
+        uint32_t table;
+        if (va >= USER_END)
+            arch_panic("vmm_map_page: kernel heap PDE %u is missing", pdi);
+        if ((table = vmm_table_new()) == 0)
+            return VMM_ENOMEM;
+        /* Permissions live in the PTEs; the PDE allows everything. */
+        as->pd[pdi] = table | PTE_P | PTE_W | PTE_U;
+        as->tables++;
+        vmm_counters.tables_allocated++;
+        hook_table_alloc(as, pdi, table);
+    } else if (as->pd[pdi] & PDE_PS) {
+        return VMM_EEXIST;
+    }
+    pte = &table_of(as->pd[pdi])[pte_index(va)];
+    if (pte_present(*pte))
+        return VMM_EEXIST;
+    if (owned(use))
+        pmem_ref(pa);
+    /* A not-present entry is never cached, so no TLB flush is needed. */
+    *pte = pa | flags | PTE_P | (va >= USER_END && vmm_state.pge ? PTE_G : 0);
+    (*table_count(frame_of(as->pd[pdi])))++;
+    (va < USER_END ? as : vmm_state.kernel)->pages++;
+    vmm_counters.maps++;
+    return VMM_OK;
+}
+
+/* vmm_unmap_page, with the TLB entry dropped only when invalidate is set. */
+static int unmap_entry(struct address_space *as, uint32_t va, uint32_t *pa_out, int invalidate)
+{
+    uint32_t *pte, pa, pdi = pde_index(va), table;
+    int err;
+
+    if ((err = find_pte(as, va, &pte)) != VMM_OK)
+        return err;
+    pa = frame_of(*pte);
+    *pte = 0;
+    if (invalidate)
+        vmm_tlb_page(as, va);
+    table = frame_of(as->pd[pdi]);
+    (*table_count(table))--;
+    (va < USER_END ? as : vmm_state.kernel)->pages--;
+    vmm_counters.unmaps++;
+    if (owned(pmem_use(pa)))
+        pmem_unref(pa);
+    if (va < USER_END && *table_count(table) == 0)
+        vmm_table_release(as, pdi);
+    if (pa_out)
+        *pa_out = pa;
+    return VMM_OK;
+}
+
+int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out)
+{
+    return unmap_entry(as, va, pa_out, 1);
+}
+
+static void protect_page(struct address_space *as, uint32_t va, uint32_t *pte, uint32_t flags)
+{
+    *pte = frame_of(*pte) | (*pte & (PTE_A | PTE_D)) | flags | PTE_P |
+           (va >= USER_END && vmm_state.pge ? PTE_G : 0);
+    vmm_tlb_page(as, va);
+    vmm_counters.protects++;
+}
+
+int vmm_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
+{
+    int err = vmm_map_page(as, va, pa, flags);
+    if (err == VMM_OK) {
+        hook_map_range(as, va, pa, PAGE_SIZE, flags);
+        hook_counters();
+    }
+    return err;
+}
+
+int vmm_unmap(struct address_space *as, uint32_t va, uint32_t *pa_out)
+{
+    int err = vmm_unmap_page(as, va, pa_out);
+    if (err == VMM_OK) {
+        hook_unmap_range(as, va, PAGE_SIZE);
+        hook_counters();
+    }
+    return err;
+}
+
+int vmm_protect(struct address_space *as, uint32_t va, uint32_t flags)
+{
+    uint32_t *pte;
+    int err = find_pte(as, va, &pte);
+    if (err == VMM_OK)
+        err = check_flags(va, flags);
+    if (err != VMM_OK)
+        return err;
+    protect_page(as, va, pte, flags);
+    hook_protect_range(as, va, PAGE_SIZE, flags);
+    hook_counters();
+    return VMM_OK;
+}
+
+/* VMM_OK when [va, va + npages pages) is a nonempty range that does not
+ * wrap around and stays in one half. */
+static int check_range(uint32_t va, uint32_t npages)
+{
+    uint64_t end = (uint64_t)va + (uint64_t)npages * PAGE_SIZE;
+    if (!page_aligned(va))
+        return VMM_EUNALIGNED;
+    if (npages == 0 || end > 0x100000000ull || (va < USER_END && end > USER_END))
+        return VMM_EINVAL;
+    return VMM_OK;
+}
+
+/* Undoes the first n pages of a map_range that failed. */
+static void unmap_first(struct address_space *as, uint32_t va, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++)
+        if (vmm_unmap_page(as, va + i * PAGE_SIZE, 0) != VMM_OK)
+            arch_panic("vmm_map_range: undo of 0x%08x failed", va + i * PAGE_SIZE);
+}
+
+int vmm_map_range(struct address_space *as, uint32_t va, uint32_t pa, uint32_t npages, uint32_t flags)
+{
+    uint32_t i;
+    int err = check_range(va, npages);
+
+    if (err == VMM_OK && (uint64_t)pa + (uint64_t)npages * PAGE_SIZE > 0x100000000ull)
+        err = VMM_EINVAL;
+    if (err != VMM_OK)
+        return err;
+    for (i = 0; i < npages; i++) {
+        err = vmm_map_page(as, va + i * PAGE_SIZE, pa + i * PAGE_SIZE, flags);
+        if (err != VMM_OK) {
+            unmap_first(as, va, i);
+            return err;
+        }
+    }
+    hook_map_range(as, va, pa, npages * PAGE_SIZE, flags);
+    hook_counters();
+    return VMM_OK;
+}
+
+/* VMM_OK when every page of the range is mapped by a 4 KiB entry. */
+static int all_mapped(const struct address_space *as, uint32_t va, uint32_t npages)
+{
+    uint32_t i, *pte;
+    int err = check_range(va, npages);
+    for (i = 0; err == VMM_OK && i < npages; i++)
+        err = find_pte(as, va + i * PAGE_SIZE, &pte);
+    return err;
+}
+
+int vmm_unmap_range(struct address_space *as, uint32_t va, uint32_t npages)
+{
+    /* Many live user pages: one TLB flush at the end beats an invlpg each.
+     * Kernel pages are global, which only invlpg drops. */
+    int flush_all = va < USER_END && npages > 32 && as == vmm_state.live;
+    int err = all_mapped(as, va, npages);
+    uint32_t i;
+
+    if (err != VMM_OK)
+        return err;
+    for (i = 0; i < npages; i++)
+        unmap_entry(as, va + i * PAGE_SIZE, 0, !flush_all);
+    if (flush_all) {
+        arch_flush_tlb();
+        vmm_counters.tlb_flushes++;
+        hook_tlb_flush(0, 1);
+    }
+    hook_unmap_range(as, va, npages * PAGE_SIZE);
+    hook_counters();
+    return VMM_OK;
+}
+
+int vmm_protect_range(struct address_space *as, uint32_t va, uint32_t npages, uint32_t flags)
+{
+    uint32_t i, *pte;
+    int err = all_mapped(as, va, npages);
+
+    if (err == VMM_OK)
+        err = check_flags(va, flags);
+    if (err != VMM_OK)
+        return err;
+    for (i = 0; i < npages; i++) {
+        find_pte(as, va + i * PAGE_SIZE, &pte);
+        protect_page(as, va + i * PAGE_SIZE, pte, flags);
+    }
+    hook_protect_range(as, va, npages * PAGE_SIZE, flags);
+    hook_counters();
+    return VMM_OK;
+}
+
+int vmm_map_large(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
+{
+    uint32_t pdi = pde_index(va);
+
+    if (!large_aligned(va) || !large_aligned(pa))
+        return VMM_EUNALIGNED;
+    if (!vmm_state.pse || va >= USER_END || (flags & ~VMM_MAP_FLAGS) || !(flags & PTE_U))
+        return VMM_EINVAL;
+    if (pte_present(as->pd[pdi]))
+        return VMM_EEXIST;
+    as->pd[pdi] = pa | flags | PTE_P | PDE_PS;
+    as->large++;
+    vmm_counters.large_maps++;
+    hook_map_range(as, va, pa, LARGE_PAGE_SIZE, flags | PDE_PS);
+    hook_counters();
+    return VMM_OK;
+}
+
+int vmm_unmap_large(struct address_space *as, uint32_t va, uint32_t *pa_out)
+{
+    uint32_t pdi = pde_index(va), pde;
+
+    if (!large_aligned(va))
+        return VMM_EUNALIGNED;
+    if (va >= USER_END)
+        return VMM_EINVAL;
+    pde = as->pd[pdi];
+    if (!pde_large(pde))
+        return pte_present(pde) ? VMM_EINVAL : VMM_ENOENT;
+    as->pd[pdi] = 0;
+    vmm_tlb_page(as, va);
+    as->large--;
+    vmm_counters.large_unmaps++;
+    if (pa_out)
+        *pa_out = large_frame_of(pde);
+    hook_unmap_range(as, va, LARGE_PAGE_SIZE);
+    hook_counters();
+    return VMM_OK;
+}
+
+uint32_t vmem_get_phys_addr(const uint32_t *page_directory, uint32_t va)
+{
+    uint32_t pde = page_directory[pde_index(va)], pte;
+
+    if (!pte_present(pde))
+        return 0;
+    if (pde & PDE_PS)
+        return large_frame_of(pde) | (va & (LARGE_PAGE_SIZE - 1));
+    pte = table_of(pde)[pte_index(va)];
+    if (!pte_present(pte))
+        return 0;
+    return frame_of(pte) | (va & (PAGE_SIZE - 1));
+}
+
+int vmm_translate(const struct address_space *as, uint32_t va, struct vmm_translation *t)
+{
+    kmemset(t, 0, sizeof *t);
+    t->pde = as->pd[pde_index(va)];
+    if (!pte_present(t->pde)) {
+        t->missing = VMM_MISSING_PDE;
+        return VMM_ENOENT;
+    }
+    if (t->pde & PDE_PS) {
+        t->large = 1;
+        t->flags = t->pde & PTE_FLAGS;
+        t->pa = large_frame_of(t->pde) | (va & (LARGE_PAGE_SIZE - 1));
+        return VMM_OK;
+    }
+    t->pte = table_of(t->pde)[pte_index(va)];
+    if (!pte_present(t->pte)) {
+        t->missing = VMM_MISSING_PTE;
+        return VMM_ENOENT;
+    }
+    t->flags = t->pte & PTE_FLAGS;
+    t->pa = frame_of(t->pte) | (va & (PAGE_SIZE - 1));
+    return VMM_OK;
+}

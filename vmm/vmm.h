@@ -1,0 +1,206 @@
+/*
+ * vmm.h: virtual memory: address spaces, mapping pages, translating
+ * addresses, page-fault policy. All of it is plain C over arch.h.
+ *
+ * Every address space has a private user half (PDEs 0..767) and shares the
+ * kernel half (PDEs 768..1023): the kernel's PDEs are built once by
+ * vmem_init, copied into each new directory and never changed afterwards,
+ * so the tables they point to are shared. Page tables and directories are
+ * reached through the direct map (arch_phys_to_virt).
+ *
+ * Frames and mappings: mapping a frame pmm has allocated takes a reference
+ * on it, and unmapping drops that reference. So the usual way to give a
+ * page to an address space is pmem_alloc_for, vmm_map, then pmem_unref: the
+ * mapping then owns the frame, and unmap or destroy frees it. Frames pmm
+ * does not manage (device memory, reserved RAM) are mapped without any
+ * bookkeeping, and so are 4 MiB pages.
+ *
+ * Caller mistakes come back as VMM_E* codes and change nothing; broken
+ * invariants panic through arch_panic.
+ */
+#ifndef KOIZ_VMM_VMM_H
+#define KOIZ_VMM_VMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "memlayout.h"
+#include "paging.h"
+
+enum {
+    VMM_OK = 0,
+    VMM_EUNALIGNED = -1,    /* an address is not page (or 4 MiB) aligned */
+    VMM_EEXIST = -2,        /* already mapped */
+    VMM_ENOENT = -3,        /* not mapped */
+    VMM_ENOMEM = -4,        /* no frame for a page table (or a region slot) */
+    VMM_EINVAL = -5,        /* bad flags, wrong half, fixed area, bad frame, bad size */
+};
+/* "unaligned address" and so on; never NULL. */
+const char *vmm_strerror(int err);
+
+/* The flags callers choose; PTE_P is implied and PTE_G is added for kernel
+ * pages when the CPU has PGE. User addresses need PTE_U, kernel ones must not. */
+#define VMM_MAP_FLAGS (PTE_W | PTE_U | PTE_PWT | PTE_PCD)
+
+#define VMM_MAX_SPACES  64
+#define VMM_MAX_REGIONS 8
+
+enum region_kind {
+    REGION_NONE,
+    REGION_DEMAND_ZERO,     /* a fault maps a fresh zeroed frame */
+    REGION_GUARD,           /* a fault here is a stack overflow */
+};
+
+struct vmm_region {
+    uint32_t start, end;    /* [start, end), page aligned */
+    enum region_kind kind;
+};
+
+struct address_space {
+    uint32_t pd_phys;       /* the page directory, for CR3 */
+    uint32_t *pd;           /* the same, where the kernel reaches it */
+    int id;                 /* 0 is the kernel's */
+    int in_use;
+    /* What this space maps in its own half: the user half, or for the
+     * kernel's space the kernel half (direct map, heap). */
+    uint32_t pages;         /* 4 KiB pages */
+    uint32_t large;         /* 4 MiB pages */
+    uint32_t tables;        /* page tables */
+    struct vmm_region regions[VMM_MAX_REGIONS];
+    int nregions;
+};
+
+enum fault_outcome {
+    FAULT_RESOLVED,         /* page mapped; the instruction can retry */
+    FAULT_STACK_OVERFLOW,   /* hit a guard page */
+    FAULT_BAD,              /* no region allows it: a bug, or a user to kill */
+    FAULT_OUT_OF_MEMORY,    /* the region allows it but no frame is left */
+    FAULT_OUTCOMES
+};
+
+struct vmm_stats {
+    uint32_t spaces;                    /* alive, the kernel's included */
+    uint32_t maps, unmaps, protects;    /* 4 KiB pages */
+    uint32_t large_maps, large_unmaps;
+    uint32_t tables_allocated, tables_freed;
+    uint32_t switches, invlpgs, tlb_flushes;
+    uint32_t faults[FAULT_OUTCOMES];
+    uint32_t direct_map_bytes;          /* physical RAM the direct map covers */
+    uint32_t direct_map_large;          /* of which in 4 MiB pages */
+    uint32_t direct_map_tables;         /* tables used for the rest */
+};
+
+struct vmem_config {
+    int pse;                /* CPUID says 4 MiB pages work: use them for the direct map */
+    int pge;                /* CPUID says global pages work: mark kernel pages global */
+    uint32_t physwin_pde;   /* PDE 1023 as the kernel wants it (not user-accessible) */
+};
+
+/*
+ * Builds the kernel's address space and returns it: direct map of physical
+ * RAM [0, min(pmm top, 768 MiB)) at DIRECT_MAP_BASE (4 MiB pages where
+ * possible with PSE, else page tables), the kernel heap's 8 page tables,
+ * PDE 1023 from cfg, and the heap as a demand-zero region. Turns on
+ * CR4.PSE/PGE as asked, but does not load CR3: call vmm_space_switch (or
+ * vmem_enable_page_dir). Needs pmem_init first; panics when out of memory.
+ * Calling it again starts everything over (host tests do).
+ */
+struct address_space *vmem_init(const struct vmem_config *cfg);
+
+/* A frame for a page table or directory, reached through the direct map;
+ * NULL when out of memory. Its contents are junk. */
+uint32_t *vmem_alloc_pmem(void);
+/* The same, zeroed: an empty page table. */
+uint32_t *vmem_ptable_new(void);
+/* The physical address va translates to in the given directory (a kernel
+ * pointer), 4 MiB pages included; 0 when unmapped. */
+uint32_t vmem_get_phys_addr(const uint32_t *page_directory, uint32_t va);
+
+enum { VMM_MISSING_NONE, VMM_MISSING_PDE, VMM_MISSING_PTE };
+struct vmm_translation {
+    uint32_t pa;            /* valid when VMM_OK */
+    uint32_t pde, pte;      /* the entries seen (pte is 0 for 4 MiB pages) */
+    uint32_t flags;         /* of the leaf entry */
+    int large;              /* mapped by a 4 MiB page */
+    int missing;            /* which level was not present, VMM_MISSING_* */
+};
+/* Fills *t and returns VMM_OK, or VMM_ENOENT saying in t->missing which
+ * level was not present. */
+int vmm_translate(const struct address_space *as, uint32_t va, struct vmm_translation *t);
+
+/* Maps the 4 KiB page at va to frame pa, allocating a page table if needed.
+ * VMM_EUNALIGNED, VMM_EINVAL (flags, half, fixed area, a free frame or a
+ * page table as pa), VMM_EEXIST, VMM_ENOMEM (no frame for the table). */
+int vmm_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags);
+/* Unmaps the page at va, storing its frame in *pa_out (may be NULL); drops
+ * the mapping's reference; frees the page table once it is empty;
+ * invalidates the TLB entry when the space is live. VMM_ENOENT if not mapped. */
+int vmm_unmap(struct address_space *as, uint32_t va, uint32_t *pa_out);
+/* Sets the flags of the mapped page at va, keeping its frame. */
+int vmm_protect(struct address_space *as, uint32_t va, uint32_t flags);
+
+/* The same for npages consecutive pages (physically consecutive for map).
+ * All or nothing: on an error nothing is left changed. */
+int vmm_map_range(struct address_space *as, uint32_t va, uint32_t pa, uint32_t npages, uint32_t flags);
+int vmm_unmap_range(struct address_space *as, uint32_t va, uint32_t npages);
+int vmm_protect_range(struct address_space *as, uint32_t va, uint32_t npages, uint32_t flags);
+
+/* A 4 MiB page in the user half (needs PSE; VMM_EINVAL without). Takes no
+ * frame references: for memory the caller keeps owning. */
+int vmm_map_large(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags);
+int vmm_unmap_large(struct address_space *as, uint32_t va, uint32_t *pa_out);
+
+/* A new address space sharing the kernel half; NULL when out of memory or
+ * of the VMM_MAX_SPACES slots. */
+struct address_space *vmm_space_create(void);
+/* Returns every user frame reference and table of as to pmm and frees its
+ * directory. VMM_EINVAL for the kernel's or the live space. */
+int vmm_space_destroy(struct address_space *as);
+/* Makes as the live space (arch_load_cr3). */
+void vmm_space_switch(struct address_space *as);
+/* A new space whose user pages are copies of src's, in fresh frames, with
+ * the same flags and regions; device memory and 4 MiB pages are shared.
+ * NULL when out of memory (nothing is left allocated). */
+struct address_space *vmm_space_clone(const struct address_space *src);
+struct address_space *vmm_kernel_space(void);
+/* The live space, or NULL before the first vmm_space_switch. */
+struct address_space *vmm_current_space(void);
+const struct vmm_stats *vmm_stats(void);
+
+/* Walking: the present entries of a space, in address order. */
+enum { VMM_WALK_TABLE, VMM_WALK_LARGE, VMM_WALK_PAGE };
+#define VMM_WALK_USER   1u
+#define VMM_WALK_KERNEL 2u
+struct vmm_entry {
+    uint32_t va;            /* first address the entry covers */
+    uint32_t size;          /* bytes it covers */
+    uint32_t entry;         /* the PDE or PTE */
+    uint32_t pdi, pti;      /* where it sits (pti is 0 for PDE levels) */
+    int level;              /* VMM_WALK_TABLE (a PDE pointing to a table), _LARGE, _PAGE */
+};
+typedef int (*vmm_walk_fn)(void *ctx, const struct vmm_entry *e);
+/* Calls fn for each present PDE and each present PTE of the halves asked
+ * for (VMM_WALK_USER, VMM_WALK_KERNEL). A nonzero return stops the walk and
+ * is returned; otherwise 0. */
+int vmm_walk(const struct address_space *as, unsigned halves, vmm_walk_fn fn, void *ctx);
+/* Checks the invariants of as and panics naming the first broken one: no
+ * user-accessible kernel entry, kernel PDEs as vmem_init left them, every
+ * table's entry count and the space's counters right. Returns the number
+ * of present entries seen. */
+uint32_t vmm_check(const struct address_space *as);
+
+/* Page faults (fault.c). */
+/* Adds [start, end) as a region of as (user regions in user spaces, kernel
+ * regions in the kernel's). VMM_EUNALIGNED, VMM_EINVAL, VMM_EEXIST
+ * (overlap), VMM_ENOMEM (no slot left). */
+int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind);
+/* The region of as holding va, or NULL. */
+const struct vmm_region *vmm_region_find(const struct address_space *as, uint32_t va);
+/* Decides a page fault at cr2 with the CPU's error code, taken while as was
+ * live (kernel addresses use the kernel's regions). Counted, and passed to
+ * the fault hook. */
+enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip);
+/* "kernel write to a not-present page at 0x..., eip 0x..." into buf. */
+int vmm_fault_describe(char *buf, size_t size, uint32_t cr2, uint32_t error, uint32_t eip);
+const char *vmm_fault_outcome_name(enum fault_outcome outcome);
+
+#endif
