@@ -256,6 +256,20 @@ struct address_space *vmm_kernel_space(void)
     return vmm_state.kernel;
 }
 
+struct address_space *vmm_space_by_id(int id)
+{
+    int i;
+    for (i = 0; i < VMM_MAX_SPACES; i++)
+        if (spaces[i].in_use && spaces[i].id == id)
+            return &spaces[i];
+    return 0;
+}
+
+struct address_space *vmm_space_at(int i)
+{
+    return i >= 0 && i < VMM_MAX_SPACES && spaces[i].in_use ? &spaces[i] : 0;
+}
+
 struct address_space *vmm_current_space(void)
 {
     return vmm_state.live;

@@ -162,6 +162,11 @@ void vmm_space_switch(struct address_space *as);
  * NULL when out of memory (nothing is left allocated). */
 struct address_space *vmm_space_clone(const struct address_space *src);
 struct address_space *vmm_kernel_space(void);
+/* The space whose id is id, or NULL. Ids are never reused. */
+struct address_space *vmm_space_by_id(int id);
+/* The space in slot i (0 <= i < VMM_MAX_SPACES; slot 0 is the kernel's), or
+ * NULL when the slot is empty: for visiting every space. */
+struct address_space *vmm_space_at(int i);
 /* The live space, or NULL before the first vmm_space_switch. */
 struct address_space *vmm_current_space(void);
 const struct vmm_stats *vmm_stats(void);

@@ -193,7 +193,14 @@ static void test_space_slots_run_out(void **state)
         assert_non_null(s[i] = vmm_space_create());
     assert_null(vmm_space_create());
     assert_int_equal(vmm_space_destroy(s[7]), VMM_OK);
-    assert_ptr_equal(vmm_space_create(), s[7]);           /* the slot is reused */
+    assert_null(vmm_space_by_id(7));
+    assert_ptr_equal(vmm_space_create(), s[7]);           /* the slot is reused, not the id */
+    assert_int_equal(s[7]->id, VMM_MAX_SPACES);
+    assert_ptr_equal(vmm_space_by_id(VMM_MAX_SPACES), s[7]);
+    assert_ptr_equal(vmm_space_at(7), s[7]);
+    assert_ptr_equal(vmm_space_by_id(0), vmm_kernel_space());
+    assert_null(vmm_space_at(-1));
+    assert_null(vmm_space_at(VMM_MAX_SPACES));
 }
 
 static void test_clone(void **state)
