@@ -1,0 +1,656 @@
+/*
+ * model.c: applies telemetry records to the model (model.h): address spaces
+ * and their tables, snapshot staging, counters and the rings of recent
+ * faults, log lines and self-test results. Deriving pictures from the model
+ * (physical map, text dump) lives in model_view.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+static const char *const type_names[RT_COUNT] = {
+    "hello", "mem", "log", "warn", "panic", "test", "tests",
+    "snap", "pde", "pte", "end",
+    "map", "unmap", "protect", "ptab-alloc", "ptab-free",
+    "space-create", "space-destroy", "space-switch",
+    "tlb", "fault", "frames", "drop",
+};
+
+static const char *const outcome_names[FO_COUNT] = {
+    "zero-filled", "stack-overflow", "out-of-memory", "fatal", "killed", "expected",
+};
+
+const char *record_type_name(enum record_type t)
+{
+    return (unsigned)t < RT_COUNT ? type_names[t] : "?";
+}
+
+const char *fault_outcome_name(enum fault_outcome o)
+{
+    return (unsigned)o < FO_COUNT ? outcome_names[o] : "?";
+}
+
+/* ---- tables ---- */
+
+/* A zeroed table counted against MODEL_TABLES_MAX, or NULL (counted) when over it. */
+static uint32_t *table_new(struct model *m)
+{
+    uint32_t *t = NULL;
+    if (m->tables < MODEL_TABLES_MAX)
+        t = calloc(ENTRIES, sizeof *t);
+    if (!t) {
+        m->stats.table_limit++;
+        return NULL;
+    }
+    m->tables++;
+    return t;
+}
+
+static void table_free(struct model *m, struct space *sp, uint32_t pdi)
+{
+    if (sp->table[pdi]) {
+        free(sp->table[pdi]);
+        sp->table[pdi] = NULL;
+        m->tables--;
+    }
+    sp->ptes -= sp->present[pdi];
+    sp->present[pdi] = 0;
+}
+
+/* Sets directory entry pdi, keeping the pdes count. Tables are the caller's business. */
+static void set_pde(struct space *sp, uint32_t pdi, uint32_t e)
+{
+    sp->pdes += (e & ENT_P) != 0;
+    sp->pdes -= (sp->dir[pdi] & ENT_P) != 0;
+    sp->dir[pdi] = e;
+}
+
+/* Sets table entry pti of an existing table, keeping the present counts. */
+static void set_pte(struct space *sp, uint32_t pdi, uint32_t pti, uint32_t e)
+{
+    uint32_t *t = sp->table[pdi];
+    int was = (t[pti] & ENT_P) != 0, is = (e & ENT_P) != 0;
+    t[pti] = e;
+    sp->present[pdi] = (uint16_t)(sp->present[pdi] + is - was);
+    sp->ptes += (uint32_t)is;
+    sp->ptes -= (uint32_t)was;
+}
+
+/* Empties a space's contents (directory and tables); keeps its identity. */
+static void space_clear(struct model *m, struct space *sp)
+{
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        table_free(m, sp, i);
+    memset(sp->dir, 0, sizeof sp->dir);
+    sp->pdes = sp->ptes = 0;
+    sp->whole = false;
+}
+
+/* ---- spaces ---- */
+
+static struct space *find_space(struct model *m, uint32_t asid)
+{
+    for (int i = 0; i < MODEL_SPACES; i++)
+        if (m->spaces[i].used && m->spaces[i].asid == asid)
+            return &m->spaces[i];
+    return NULL;
+}
+
+/* The space for asid, created empty and not whole if new; NULL (counted) when no slot is free. */
+static struct space *get_space(struct model *m, uint32_t asid)
+{
+    struct space *sp = find_space(m, asid);
+    if (sp)
+        return sp;
+    for (int i = 0; i < MODEL_SPACES; i++) {
+        sp = &m->spaces[i];
+        if (!sp->used) {
+            memset(sp, 0, sizeof *sp);
+            sp->used = true;
+            sp->asid = asid;
+            m->map_version++;
+            return sp;
+        }
+    }
+    m->stats.spaces_full++;
+    return NULL;
+}
+
+/* The existing space for an event, or NULL (counted as unknown asid). */
+static struct space *event_space(struct model *m, uint32_t asid)
+{
+    struct space *sp = find_space(m, asid);
+    if (!sp)
+        m->stats.unknown_asid++;
+    return sp;
+}
+
+static void lose(struct model *m, struct space *sp)
+{
+    m->stats.inconsistent++;
+    sp->whole = false;
+}
+
+/* ---- snapshot staging ---- */
+
+static void stage_discard(struct model *m)
+{
+    struct snap_stage *st = &m->stage;
+    if (st->active)
+        space_clear(m, &st->sp);
+    st->active = st->broken = false;
+}
+
+/* An unfinished snapshot ends badly: its space (if any) can no longer be trusted. */
+static void stage_abandon(struct model *m)
+{
+    if (!m->stage.active)
+        return;
+    struct space *sp = find_space(m, m->stage.sp.asid);
+    if (sp)
+        sp->whole = false;
+    m->stats.snaps_lost++;
+    stage_discard(m);
+}
+
+static void snap_begin(struct model *m, const struct record *r)
+{
+    stage_abandon(m);
+    struct space *sp = get_space(m, r->asid);
+    if (!sp)
+        return;
+    struct snap_stage *st = &m->stage;
+    st->active = true;
+    st->broken = false;
+    st->seq = r->u.snap.seq;
+    st->tick = r->tick;
+    st->pdes = st->ptes = st->records = 0;
+    st->sp.used = true;
+    st->sp.asid = r->asid;
+    st->sp.cr3 = r->u.snap.cr3;
+}
+
+/* The staging space a pde/pte record adds to, or NULL (counted) when it has no snapshot. */
+static struct space *stage_for(struct model *m, uint32_t asid)
+{
+    struct snap_stage *st = &m->stage;
+    if (!st->active) {
+        m->stats.orphan_runs++;
+        return NULL;
+    }
+    if (st->sp.asid != asid) {   /* its `snap` line was lost, and so was ours's `end` */
+        st->broken = true;
+        m->stats.orphan_runs++;
+        return NULL;
+    }
+    st->records++;
+    return &st->sp;
+}
+
+static void snap_pde(struct model *m, const struct record *r)
+{
+    struct space *sp = stage_for(m, r->asid);
+    if (!sp)
+        return;
+    uint32_t e = r->u.run.entry, step = (e & ENT_PS) ? PAGE_4M : PAGE_4K;
+    m->stage.pdes += r->u.run.count;
+    for (uint32_t i = 0; i < r->u.run.count; i++, e += step) {
+        uint32_t pdi = r->u.run.first + i;
+        if (sp->dir[pdi] & ENT_P) {         /* listed twice: not what the kernel sends */
+            m->stage.broken = true;
+            continue;
+        }
+        set_pde(sp, pdi, e);
+        if (!(e & ENT_PS) && !(sp->table[pdi] = table_new(m)))
+            m->stage.broken = true;
+    }
+}
+
+static void snap_pte(struct model *m, const struct record *r)
+{
+    struct space *sp = stage_for(m, r->asid);
+    if (!sp)
+        return;
+    uint32_t pdi = r->u.run.pde, e = r->u.run.entry;
+    m->stage.ptes += r->u.run.count;
+    if (!sp->table[pdi]) {                  /* its pde record was lost */
+        m->stage.broken = true;
+        return;
+    }
+    for (uint32_t i = 0; i < r->u.run.count; i++, e += PAGE_4K) {
+        uint32_t pti = r->u.run.first + i;
+        if (sp->table[pdi][pti] & ENT_P)
+            m->stage.broken = true;
+        else
+            set_pte(sp, pdi, pti, e);
+    }
+}
+
+/* Swaps the contents (not the identity) of two spaces. */
+static void space_swap_contents(struct space *a, struct space *b)
+{
+    struct space tmp;
+    memcpy(tmp.dir, a->dir, sizeof tmp.dir);
+    memcpy(tmp.table, a->table, sizeof tmp.table);
+    memcpy(tmp.present, a->present, sizeof tmp.present);
+    tmp.pdes = a->pdes;
+    tmp.ptes = a->ptes;
+    memcpy(a->dir, b->dir, sizeof a->dir);
+    memcpy(a->table, b->table, sizeof a->table);
+    memcpy(a->present, b->present, sizeof a->present);
+    a->pdes = b->pdes;
+    a->ptes = b->ptes;
+    memcpy(b->dir, tmp.dir, sizeof b->dir);
+    memcpy(b->table, tmp.table, sizeof b->table);
+    memcpy(b->present, tmp.present, sizeof b->present);
+    b->pdes = tmp.pdes;
+    b->ptes = tmp.ptes;
+}
+
+static void snap_end(struct model *m, const struct record *r)
+{
+    struct snap_stage *st = &m->stage;
+    struct space *sp = find_space(m, r->asid);
+    bool good = st->active && !st->broken && st->sp.asid == r->asid && st->seq == r->u.end.seq &&
+                st->pdes == r->u.end.pdes && st->ptes == r->u.end.ptes &&
+                st->records == r->u.end.records && sp;
+    if (!good) {
+        if (sp)
+            sp->whole = false;
+        if (st->active && st->sp.asid != r->asid)
+            stage_abandon(m);    /* counts as lost */
+        else {
+            m->stats.snaps_lost++;
+            stage_discard(m);
+        }
+        return;
+    }
+    space_swap_contents(sp, &st->sp);
+    sp->cr3 = st->sp.cr3;
+    sp->snap_seq = st->seq;
+    sp->whole = true;
+    m->stats.snaps_ok++;
+    stage_discard(m);    /* frees the old contents, now in the stage */
+    /* The kernel boots in its own space (asid 0): live until a switch says otherwise. */
+    if ((m->live_cr3 && sp->cr3 == m->live_cr3) || (!m->live_cr3 && sp->asid == 0))
+        m->current_asid = sp->asid;
+}
+
+/* ---- events ---- */
+
+/* map, unmap, protect of 4 KiB pages: one record may cover several tables. */
+static void pages_4k(struct model *m, struct space *sp, const struct record *r)
+{
+    uint32_t vpn = r->u.pages.va >> 12, e = r->u.pages.entry;
+    bool bad = false;
+    for (uint32_t i = 0; i < r->u.pages.count; i++, vpn++) {
+        uint32_t pdi = vpn >> 10, pti = vpn & 0x3FF;
+        uint32_t *t = sp->table[pdi];
+        if (!t) {
+            /* No table: fine for unmap of a non-PS hole, a contradiction otherwise. */
+            if (r->type != RT_UNMAP || (sp->dir[pdi] & ENT_PS))
+                bad = true;
+            continue;
+        }
+        switch (r->type) {
+        case RT_MAP:
+            set_pte(sp, pdi, pti, e + i * PAGE_4K);
+            break;
+        case RT_UNMAP:
+            set_pte(sp, pdi, pti, 0);
+            break;
+        default: /* RT_PROTECT */
+            if (t[pti] & ENT_P)
+                set_pte(sp, pdi, pti, ENT_FRAME(t[pti]) | e);
+            else
+                bad = true;
+            break;
+        }
+    }
+    if (bad)
+        lose(m, sp);
+}
+
+/* map, unmap, protect of 4 MiB pages (directory entries with PS). */
+static void pages_4m(struct model *m, struct space *sp, const struct record *r)
+{
+    uint32_t pdi = PDX(r->u.pages.va), e = r->u.pages.entry;
+    bool bad = false;
+    for (uint32_t i = 0; i < r->u.pages.count; i++, pdi++) {
+        uint32_t old = sp->dir[pdi];
+        bool large = (old & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS);
+        switch (r->type) {
+        case RT_MAP:
+            if ((old & ENT_P) && !(old & ENT_PS)) {   /* a table still there */
+                bad = true;
+                table_free(m, sp, pdi);
+            }
+            set_pde(sp, pdi, e + i * PAGE_4M);
+            break;
+        case RT_UNMAP:
+            if ((old & ENT_P) && !large)
+                bad = true;                            /* a table, not a 4 MiB page */
+            else
+                set_pde(sp, pdi, 0);
+            break;
+        default: /* RT_PROTECT; PS kept so the entry stays a 4 MiB page */
+            if (large)
+                set_pde(sp, pdi, ENT_FRAME(old) | e | ENT_PS);
+            else
+                bad = true;
+            break;
+        }
+    }
+    if (bad)
+        lose(m, sp);
+}
+
+static void ptab_alloc(struct model *m, struct space *sp, const struct record *r)
+{
+    uint32_t pdi = r->u.ptab.pde;
+    if (sp->dir[pdi] & ENT_P)
+        lose(m, sp);
+    table_free(m, sp, pdi);
+    set_pde(sp, pdi, r->u.ptab.entry);
+    if (!(sp->table[pdi] = table_new(m)))
+        sp->whole = false;
+}
+
+static void ptab_free(struct model *m, struct space *sp, const struct record *r)
+{
+    uint32_t pdi = r->u.ptab.pde;
+    if ((sp->dir[pdi] & (ENT_P | ENT_PS)) != ENT_P)
+        lose(m, sp);
+    table_free(m, sp, pdi);
+    set_pde(sp, pdi, 0);
+}
+
+static void space_destroy(struct model *m, struct space *sp)
+{
+    if (m->stage.active && m->stage.sp.asid == sp->asid)
+        stage_discard(m);
+    if (m->current_asid == sp->asid)
+        m->current_asid = MODEL_NO_ASID;
+    space_clear(m, sp);
+    sp->used = false;
+}
+
+/* ---- rings ---- */
+
+static void copy_text(char *dst, size_t size, struct text t)
+{
+    size_t n = t.len < size - 1 ? t.len : size - 1;
+    if (n)
+        memcpy(dst, t.s, n);
+    dst[n] = '\0';
+}
+
+static void log_push(struct model *m, enum log_kind kind, uint32_t tick, struct text t)
+{
+    uint32_t slot = (m->log_head + m->log_count) % MODEL_LOG_LINES;
+    if (m->log_count == MODEL_LOG_LINES)
+        m->log_head = (m->log_head + 1) % MODEL_LOG_LINES;
+    else
+        m->log_count++;
+    struct log_line *l = &m->log[slot];
+    l->tick = tick;
+    l->kind = kind;
+    copy_text(l->text, sizeof l->text, t);
+    l->len = (uint16_t)strlen(l->text);
+    m->log_total++;
+}
+
+static void fault_push(struct model *m, const struct record *r)
+{
+    /* Newest at fault_head; older ones follow. */
+    m->fault_head = (m->fault_head + MODEL_FAULTS - 1) % MODEL_FAULTS;
+    if (m->fault_count < MODEL_FAULTS)
+        m->fault_count++;
+    struct fault_event *f = &m->faults[m->fault_head];
+    f->tick = r->tick;
+    f->asid = r->asid;
+    f->cr2 = r->u.fault.cr2;
+    f->eip = r->u.fault.eip;
+    f->error = r->u.fault.error;
+    f->outcome = r->u.fault.outcome;
+    fault_words(f->error, f->words, sizeof f->words);
+    m->faults_total++;
+    struct space *sp = find_space(m, r->asid);
+    if (sp)
+        sp->faults++;
+}
+
+const struct fault_event *model_fault(const struct model *m, uint32_t i)
+{
+    return i < m->fault_count ? &m->faults[(m->fault_head + i) % MODEL_FAULTS] : NULL;
+}
+
+const struct log_line *model_log(const struct model *m, uint32_t i)
+{
+    return i < m->log_count ? &m->log[(m->log_head + i) % MODEL_LOG_LINES] : NULL;
+}
+
+char *fault_words(uint32_t error, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %s %s%s", (error & PFE_I) ? "fetch" : (error & PFE_W) ? "write" : "read",
+             (error & PFE_U) ? "user" : "kernel", (error & PFE_P) ? "protection" : "not-present",
+             (error & PFE_RSVD) ? " reserved-bit" : "");
+    return buf;
+}
+
+/* ---- the model ---- */
+
+struct model *model_new(void)
+{
+    struct model *m = calloc(1, sizeof *m);
+    if (m)
+        m->current_asid = MODEL_NO_ASID;
+    return m;
+}
+
+/* A new boot: what described the old kernel goes; log and stats stay. */
+static void model_reboot(struct model *m)
+{
+    stage_discard(m);
+    for (int i = 0; i < MODEL_SPACES; i++)
+        if (m->spaces[i].used)
+            space_destroy(m, &m->spaces[i]);
+    m->current_asid = MODEL_NO_ASID;
+    m->live_cr3 = 0;
+    m->have_mem = m->have_frames = m->panicked = false;
+    memset(&m->frames, 0, sizeof m->frames);
+    memset(&m->tlb, 0, sizeof m->tlb);
+    m->fault_head = m->fault_count = 0;
+    m->test_count = 0;
+    m->tests_done = false;
+    m->tests_passed = m->tests_failed = 0;
+}
+
+void model_free(struct model *m)
+{
+    if (!m)
+        return;
+    model_reboot(m);
+    free(m);
+}
+
+static void note_tick(struct model *m, uint32_t tick)
+{
+    m->tick = tick;
+}
+
+int model_apply(struct model *m, const struct record *r)
+{
+    struct space *sp = NULL;
+    bool mapping = true;    /* does this record change entries or spaces? */
+
+    switch (r->type) {
+    case RT_HELLO:
+        model_reboot(m);
+        m->have_hello = true;
+        memcpy(&m->hello, &r->u.hello, sizeof m->hello);
+        break;
+    case RT_MEM:
+        m->have_mem = true;
+        memcpy(&m->mem, &r->u.mem, sizeof m->mem);
+        mapping = false;
+        break;
+    case RT_LOG:
+        note_tick(m, r->tick);
+        log_push(m, LOG_LINE, r->tick, r->u.text);
+        mapping = false;
+        break;
+    case RT_WARN:
+    case RT_PANIC:
+        log_push(m, r->type == RT_WARN ? LOG_WARN : LOG_PANIC, m->tick, r->u.text);
+        m->panicked |= r->type == RT_PANIC;
+        mapping = false;
+        break;
+    case RT_TEST:
+        if (m->test_count < MODEL_TESTS) {
+            struct test_result *t = &m->tests[m->test_count++];
+            t->pass = r->u.test.pass;
+            copy_text(t->name, sizeof t->name, r->u.test.name);
+            copy_text(t->detail, sizeof t->detail, r->u.test.detail);
+        }
+        mapping = false;
+        break;
+    case RT_TESTS:
+        m->tests_done = true;
+        m->tests_passed = r->u.tests.passed;
+        m->tests_failed = r->u.tests.failed;
+        mapping = false;
+        break;
+    case RT_SNAP:
+        note_tick(m, r->tick);
+        snap_begin(m, r);
+        mapping = false;
+        break;
+    case RT_PDE:
+        snap_pde(m, r);
+        mapping = false;
+        break;
+    case RT_PTE:
+        snap_pte(m, r);
+        mapping = false;
+        break;
+    case RT_END:
+        snap_end(m, r);
+        break;
+    case RT_MAP:
+    case RT_UNMAP:
+    case RT_PROTECT:
+        note_tick(m, r->tick);
+        if (!(sp = event_space(m, r->asid)))
+            return 0;
+        if (r->u.pages.large)
+            pages_4m(m, sp, r);
+        else
+            pages_4k(m, sp, r);
+        break;
+    case RT_PTAB_ALLOC:
+    case RT_PTAB_FREE:
+        note_tick(m, r->tick);
+        if (!(sp = event_space(m, r->asid)))
+            return 0;
+        if (r->type == RT_PTAB_ALLOC)
+            ptab_alloc(m, sp, r);
+        else
+            ptab_free(m, sp, r);
+        break;
+    case RT_SPACE_CREATE:
+        note_tick(m, r->tick);
+        if ((sp = find_space(m, r->asid)))
+            lose(m, sp);    /* ids are not reused before a destroy: we missed one */
+        else if (!(sp = get_space(m, r->asid)))
+            return 0;
+        space_clear(m, sp);
+        sp->cr3 = r->u.space.cr3;
+        break;
+    case RT_SPACE_DESTROY:
+        note_tick(m, r->tick);
+        if (!(sp = event_space(m, r->asid)))
+            return 0;
+        space_destroy(m, sp);
+        break;
+    case RT_SPACE_SWITCH:
+        note_tick(m, r->tick);
+        if (!(sp = get_space(m, r->asid)))
+            return 0;
+        sp->cr3 = r->u.space.cr3;
+        m->live_cr3 = r->u.space.cr3;
+        m->current_asid = r->asid;
+        break;
+    case RT_TLB:
+        note_tick(m, r->tick);
+        if (r->u.tlb.all)
+            m->tlb.flushes++;
+        else
+            m->tlb.invlpg++;
+        m->tlb.last_va = r->u.tlb.va;
+        m->tlb.tick = r->tick;
+        mapping = false;
+        break;
+    case RT_FAULT:
+        note_tick(m, r->tick);
+        fault_push(m, r);
+        mapping = false;
+        break;
+    case RT_FRAMES:
+        note_tick(m, r->tick);
+        m->have_frames = true;
+        m->frames.tick = r->tick;
+        m->frames.total = r->u.frames.total;
+        m->frames.free = r->u.frames.free;
+        m->frames.tables = r->u.frames.tables;
+        m->frames.kernel = r->u.frames.kernel;
+        m->frames.process = r->u.frames.process;
+        mapping = false;
+        break;
+    case RT_DROP:
+        note_tick(m, r->tick);
+        m->stats.dropped_events += r->u.drop.count;
+        for (int i = 0; i < MODEL_SPACES; i++)
+            m->spaces[i].whole = false;
+        if (m->stage.active)
+            m->stage.broken = true;
+        break;
+    default:
+        return 0;
+    }
+    if (mapping)
+        m->map_version++;
+    m->version++;
+    m->stats.applied++;
+    return 1;
+}
+
+/* ---- accessors ---- */
+
+const struct space *model_space(const struct model *m, uint32_t asid)
+{
+    return find_space((struct model *)m, asid);
+}
+
+uint32_t model_pde(const struct model *m, uint32_t asid, uint32_t va)
+{
+    const struct space *sp = model_space(m, asid);
+    return sp ? sp->dir[PDX(va)] : 0;
+}
+
+uint32_t model_pte(const struct model *m, uint32_t asid, uint32_t va)
+{
+    const struct space *sp = model_space(m, asid);
+    return sp && sp->table[PDX(va)] ? sp->table[PDX(va)][PTX(va)] : 0;
+}
+
+uint32_t model_entry(const struct model *m, uint32_t asid, uint32_t va)
+{
+    const struct space *sp = model_space(m, asid);
+    if (!sp)
+        return 0;
+    uint32_t pde = sp->dir[PDX(va)];
+    if ((pde & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS))
+        return pde;
+    return sp->table[PDX(va)] ? sp->table[PDX(va)][PTX(va)] : 0;
+}

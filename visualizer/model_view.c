@@ -1,0 +1,268 @@
+/*
+ * model_view.c: what is derived from the model rather than stored in it:
+ * the owner of every physical frame, the text dump (runs of equal flags and
+ * consecutive frames, like Linux's ptdump), and the model's invariant check.
+ */
+#include <string.h>
+#include "model.h"
+
+/* ---- physical map ---- */
+
+static inline void claim_user(uint8_t *owner, uint32_t frame, uint8_t mine)
+{
+    uint8_t cur = owner[frame];
+    if (cur <= PHYS_KERNEL)
+        owner[frame] = mine;
+    else if (cur >= PHYS_SPACE && cur != mine)
+        owner[frame] = PHYS_SHARED;
+}
+
+static inline void claim_kernel(uint8_t *owner, uint32_t frame)
+{
+    if (owner[frame] == PHYS_NONE)
+        owner[frame] = PHYS_KERNEL;
+}
+
+/* Marks the frames one space maps: user-mapped for the space, the rest for the kernel. */
+static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, uint32_t nframes)
+{
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
+        uint32_t pde = sp->dir[pdi];
+        if (!(pde & ENT_P))
+            continue;
+        if (pde & ENT_PS) {
+            uint32_t first = (pde & 0xFFC00000u) >> 12;
+            uint32_t end = first + ENTRIES < nframes ? first + ENTRIES : nframes;
+            for (uint32_t f = first; f < end; f++) {
+                if (pde & ENT_U)
+                    claim_user(owner, f, mine);
+                else
+                    claim_kernel(owner, f);
+            }
+            continue;
+        }
+        const uint32_t *t = sp->table[pdi];
+        if (!t || !sp->present[pdi])
+            continue;
+        for (uint32_t pti = 0; pti < ENTRIES; pti++) {
+            uint32_t pte = t[pti], f = pte >> 12;
+            if (!(pte & ENT_P) || f >= nframes)
+                continue;
+            if (pde & pte & ENT_U)
+                claim_user(owner, f, mine);
+            else
+                claim_kernel(owner, f);
+        }
+    }
+}
+
+/* Marks a space's directory and page-table frames. */
+static void phys_tables(const struct space *sp, uint8_t *owner, uint32_t nframes)
+{
+    if (sp->cr3 && (sp->cr3 >> 12) < nframes)
+        owner[sp->cr3 >> 12] = PHYS_TABLE;
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
+        uint32_t pde = sp->dir[pdi];
+        if ((pde & (ENT_P | ENT_PS)) == ENT_P && (pde >> 12) < nframes)
+            owner[pde >> 12] = PHYS_TABLE;
+    }
+}
+
+void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, struct phys_counts *counts)
+{
+    memset(owner, PHYS_NONE, nframes);
+    for (int i = 0; i < MODEL_SPACES; i++)
+        if (m->spaces[i].used)
+            phys_mapped(&m->spaces[i], (uint8_t)(PHYS_SPACE + i), owner, nframes);
+    for (int i = 0; i < MODEL_SPACES; i++)
+        if (m->spaces[i].used)
+            phys_tables(&m->spaces[i], owner, nframes);
+    if (!counts)
+        return;
+    memset(counts, 0, sizeof *counts);
+    uint32_t by[PHYS_SPACE + 1] = { 0 };
+    for (uint32_t f = 0; f < nframes; f++)
+        by[owner[f] < PHYS_SPACE ? owner[f] : PHYS_SPACE]++;
+    counts->none = by[PHYS_NONE];
+    counts->kernel = by[PHYS_KERNEL];
+    counts->tables = by[PHYS_TABLE];
+    counts->shared = by[PHYS_SHARED];
+    counts->user = by[PHYS_SPACE];
+}
+
+/* ---- text dump ---- */
+
+/* A run of mappings being gathered; printed when the next page does not extend it. */
+struct run {
+    FILE *f;
+    int open;
+    uint64_t start, end, phys_next;
+    uint32_t phys, flags, size;
+};
+
+static const char *human(uint64_t bytes, char *buf, size_t size)
+{
+    static const char units[] = "KMG";
+    int u = -1;
+    while (u < 2 && bytes >= 1024 && bytes % 1024 == 0) {
+        bytes /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, size, "%llu", (unsigned long long)bytes);
+    else
+        snprintf(buf, size, "%llu%c", (unsigned long long)bytes, units[u]);
+    return buf;
+}
+
+static void run_emit(struct run *r)
+{
+    char sz[24], fl[64];
+    uint32_t e = r->flags;
+    if (!r->open)
+        return;
+    int n = snprintf(fl, sizeof fl, "%s %s %s %s %s %s %s %s%s", r->size == PAGE_4M ? "4M" : "4K",
+                     (e & ENT_W) ? "RW" : "ro", (e & ENT_U) ? "USR" : "   ", (e & ENT_PWT) ? "PWT" : "   ",
+                     (e & ENT_PCD) ? "PCD" : "   ", (e & ENT_A) ? "A" : " ", (e & ENT_D) ? "D" : " ",
+                     (e & ENT_G) ? "G" : " ", (r->size == PAGE_4K && (e & 0x80)) ? " PAT" : "");
+    if (e & 0xE00)
+        n += snprintf(fl + n, sizeof fl - (size_t)n, " avl=%x", (e >> 9) & 7);
+    while (n > 0 && fl[n - 1] == ' ')
+        fl[--n] = '\0';
+    fprintf(r->f, "0x%08llx-0x%08llx %5s -> 0x%08x %s\n", (unsigned long long)r->start,
+            (unsigned long long)r->end, human(r->end - r->start, sz, sizeof sz), r->phys, fl);
+    r->open = 0;
+}
+
+static void run_page(struct run *r, uint64_t va, uint32_t size, uint32_t entry)
+{
+    uint32_t phys = size == PAGE_4M ? (entry & 0xFFC00000u) : ENT_FRAME(entry);
+    uint32_t flags = entry & ENT_FLAGS;
+    if (r->open && va == r->end && size == r->size && flags == r->flags && phys == r->phys_next) {
+        r->end += size;
+        r->phys_next += size;
+        return;
+    }
+    run_emit(r);
+    r->open = 1;
+    r->start = va;
+    r->end = va + size;
+    r->phys = phys;
+    r->phys_next = (uint64_t)phys + size;
+    r->flags = flags;
+    r->size = size;
+}
+
+static void dump_space(const struct model *m, const struct space *sp, FILE *f)
+{
+    struct run r = { .f = f };
+    fprintf(f, "space %u cr3 0x%08x %s%s: %u directory entries, %u table entries\n", sp->asid, sp->cr3,
+            sp->whole ? "whole" : "partial", m->current_asid == sp->asid ? " current" : "", sp->pdes,
+            sp->ptes);
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
+        uint32_t pde = sp->dir[pdi];
+        uint64_t base = (uint64_t)pdi << 22;
+        if (!(pde & ENT_P))
+            continue;
+        if (pde & ENT_PS) {
+            run_page(&r, base, PAGE_4M, pde);
+            continue;
+        }
+        const uint32_t *t = sp->table[pdi];
+        for (uint32_t pti = 0; t && sp->present[pdi] && pti < ENTRIES; pti++)
+            if (t[pti] & ENT_P)
+                run_page(&r, base + ((uint64_t)pti << 12), PAGE_4K, t[pti]);
+    }
+    run_emit(&r);
+}
+
+void model_dump(const struct model *m, FILE *f)
+{
+    /* Spaces in asid order: slots are handed out in arrival order. */
+    uint64_t last = 0;
+    int first = 1;
+    for (;;) {
+        const struct space *next = NULL;
+        for (int i = 0; i < MODEL_SPACES; i++) {
+            const struct space *sp = &m->spaces[i];
+            if (sp->used && (first || sp->asid > last) && (!next || sp->asid < next->asid))
+                next = sp;
+        }
+        if (!next)
+            break;
+        dump_space(m, next, f);
+        last = next->asid;
+        first = 0;
+    }
+}
+
+/* ---- invariants ---- */
+
+static const char *check_space(const struct space *sp, uint32_t *tables)
+{
+    uint32_t pdes = 0, ptes = 0;
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
+        uint32_t pde = sp->dir[pdi], present = 0;
+        pdes += (pde & ENT_P) != 0;
+        if (!sp->table[pdi]) {
+            if (sp->present[pdi])
+                return "model_check: present count without a table";
+            continue;
+        }
+        (*tables)++;
+        if ((pde & (ENT_P | ENT_PS)) != ENT_P)
+            return "model_check: table under an entry that is not a present table entry";
+        for (uint32_t pti = 0; pti < ENTRIES; pti++)
+            present += (sp->table[pdi][pti] & ENT_P) != 0;
+        if (present != sp->present[pdi])
+            return "model_check: table present count wrong";
+        ptes += present;
+    }
+    if (pdes != sp->pdes)
+        return "model_check: directory count wrong";
+    if (ptes != sp->ptes)
+        return "model_check: table entry count wrong";
+    return NULL;
+}
+
+const char *model_check(const struct model *m)
+{
+    uint32_t tables = 0;
+    const char *why;
+    int current_found = m->current_asid == MODEL_NO_ASID;
+    for (int i = 0; i < MODEL_SPACES; i++) {
+        const struct space *sp = &m->spaces[i];
+        if (!sp->used) {
+            for (int j = 0; j < ENTRIES; j++)
+                if (sp->table[j])
+                    return "model_check: table in a free slot";
+            continue;
+        }
+        for (int j = i + 1; j < MODEL_SPACES; j++)
+            if (m->spaces[j].used && m->spaces[j].asid == sp->asid)
+                return "model_check: asid in two slots";
+        current_found |= sp->asid == m->current_asid;
+        if ((why = check_space(sp, &tables)))
+            return why;
+    }
+    if ((why = check_space(&m->stage.sp, &tables)))
+        return why;
+    if (!m->stage.active && m->stage.sp.pdes)
+        return "model_check: idle stage holds entries";
+    if (tables != m->tables)
+        return "model_check: tables allocated and held differ";
+    if (m->tables > MODEL_TABLES_MAX)
+        return "model_check: over the table limit";
+    if (!current_found)
+        return "model_check: current asid names no space";
+    if (m->log_count > MODEL_LOG_LINES || m->log_head >= MODEL_LOG_LINES)
+        return "model_check: log ring out of bounds";
+    if (m->fault_count > MODEL_FAULTS || m->fault_head >= MODEL_FAULTS)
+        return "model_check: fault ring out of bounds";
+    if (m->test_count > MODEL_TESTS)
+        return "model_check: too many tests";
+    for (uint32_t i = 0; i < m->log_count; i++)
+        if (model_log(m, i)->len != strnlen(model_log(m, i)->text, MODEL_TEXT_MAX))
+            return "model_check: log line length wrong";
+    return NULL;
+}

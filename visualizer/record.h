@@ -1,0 +1,90 @@
+/*
+ * record.h: one telemetry record as typed values, the hand-off between the
+ * parser (which checks the text of docs/protocol.md and fills these) and the
+ * model (which applies them). Everything here has passed the parser's field
+ * checks: indices are in range, runs stay inside one table, counts are >= 1.
+ *
+ * Text fields point into the parser's line buffer and are valid only during
+ * the model_apply() call that receives the record; they are not terminated.
+ */
+#ifndef KOIZ_VIEW_RECORD_H
+#define KOIZ_VIEW_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bits of a raw 32-bit x86 directory or table entry (docs/protocol.md). */
+#define ENT_P     0x001u   /* present */
+#define ENT_W     0x002u   /* writable */
+#define ENT_U     0x004u   /* user */
+#define ENT_PWT   0x008u   /* write-through */
+#define ENT_PCD   0x010u   /* uncached */
+#define ENT_A     0x020u   /* accessed */
+#define ENT_D     0x040u   /* dirty */
+#define ENT_PS    0x080u   /* 4 MiB page (directory entry) */
+#define ENT_G     0x100u   /* global */
+#define ENT_FLAGS 0xFFFu   /* every flag bit */
+#define ENT_FRAME(e) ((e) & ~ENT_FLAGS)
+
+#define ENTRIES   1024     /* per directory and per table */
+#define PDX(va)   ((uint32_t)(va) >> 22)             /* directory index */
+#define PTX(va)   (((uint32_t)(va) >> 12) & 0x3FFu)  /* table index */
+#define PAGE_4K   0x1000u
+#define PAGE_4M   0x400000u
+
+/* Bits of the page-fault error code. */
+#define PFE_P     0x01u    /* protection violation (else not present) */
+#define PFE_W     0x02u    /* write (else read) */
+#define PFE_U     0x04u    /* from user mode (else kernel) */
+#define PFE_RSVD  0x08u    /* reserved bit set in an entry */
+#define PFE_I     0x10u    /* instruction fetch */
+
+/* One value per record as the model sees it; `ptab` and `space` split by verb. */
+enum record_type {
+    RT_HELLO, RT_MEM, RT_LOG, RT_WARN, RT_PANIC, RT_TEST, RT_TESTS,
+    RT_SNAP, RT_PDE, RT_PTE, RT_END,
+    RT_MAP, RT_UNMAP, RT_PROTECT, RT_PTAB_ALLOC, RT_PTAB_FREE,
+    RT_SPACE_CREATE, RT_SPACE_DESTROY, RT_SPACE_SWITCH,
+    RT_TLB, RT_FAULT, RT_FRAMES, RT_DROP,
+    RT_COUNT
+};
+
+enum fault_outcome {
+    FO_ZERO_FILLED, FO_STACK_OVERFLOW, FO_OUT_OF_MEMORY, FO_FATAL, FO_KILLED, FO_EXPECTED,
+    FO_COUNT
+};
+
+struct text {
+    const char *s;
+    size_t len;
+};
+
+struct record {
+    enum record_type type;
+    uint32_t tick;              /* events, log, snap; 0 where the record has none */
+    uint32_t asid;              /* records that name an address space */
+    union {
+        struct { uint32_t version; char build[24]; uint32_t usable_kib, page_size, pse, pge; } hello;
+        struct { uint32_t usable_kib, regions, lower_kib, upper_kib, ignored_kib; } mem;
+        struct text text;       /* log, warn, panic */
+        struct { struct text name; int pass; struct text detail; } test;
+        struct { uint32_t passed, failed; } tests;
+        struct { uint32_t seq, cr3; } snap;
+        struct { uint32_t pde, first, count, entry; } run;     /* pde (pde unused), pte */
+        struct { uint32_t seq, pdes, ptes, records; } end;
+        struct { uint32_t va, large, count, entry; } pages;    /* map; unmap; protect: entry = flags */
+        struct { uint32_t pde, entry; } ptab;                   /* entry unused for free */
+        struct { uint32_t cr3; } space;
+        struct { uint32_t va; int all; } tlb;
+        struct { uint32_t cr2, eip, error; enum fault_outcome outcome; } fault;
+        struct { uint32_t total, free, tables, kernel, process; } frames;
+        struct { uint32_t count; } drop;
+    } u;
+};
+
+/* "map", "ptab-alloc", ...: a short name for stats and messages. */
+const char *record_type_name(enum record_type t);
+/* "zero-filled", ...: the wire spelling of an outcome. */
+const char *fault_outcome_name(enum fault_outcome o);
+
+#endif
