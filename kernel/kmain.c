@@ -13,7 +13,11 @@
 #include <koiz/protocol.h>
 #include "console.h"
 #include "gdt.h"
+#include "bench.h"
 #include "kernel.h"
+#include "keyboard.h"
+#include "telemetry.h"
+#include "memory.h"
 #include "multiboot.h"
 #include "physwin.h"
 #include "pic.h"
@@ -55,8 +59,33 @@ static void crash_on_purpose(enum crash_kind kind)
     }
 }
 
+/* The idle loop: keys, periodic snapshots, and writing out telemetry between interrupts. */
+static void idle(void)
+{
+    uint64_t next_snapshot = 0;
+    uint32_t period = kernel_options.snapshot_seconds * PIT_HZ;
+
+    for (;;) {
+        int key = keyboard_getkey();
+        if (key == 's') {
+            kprintf("Snapshot requested.\n");
+            telemetry_request_snapshot();
+        }
+        if (period && pit_ticks() >= next_snapshot) {
+            if (next_snapshot)
+                telemetry_request_snapshot();
+            next_snapshot = pit_ticks() + period;
+        }
+        telemetry_flush();
+        hlt();
+    }
+}
+
 void kmain(uint32_t magic, uint32_t info_phys)
 {
+    cpu_probe(&cpu);
+    if (cpu.edx1 & CPUID_TSC)
+        tsc_at_kmain = rdtsc();
     vga_init();
     debugcon_init();
     serial_init(115200);
@@ -83,7 +112,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
     options_parse(boot_info.cmdline, &kernel_options, warn_option, 0);
     if (kernel_options.baud != 115200)
         serial_init(kernel_options.baud);
-    cpu_probe(&cpu);
     kprintf("Command line: %s\n", boot_info.cmdline[0] ? boot_info.cmdline : "(none)");
     kprintf("Outputs: VGA%s%s; CPU %s%s%s\n", serial_present() ? ", COM1" : "",
             debugcon_present() ? ", port 0xE9" : "", cpu.has_cpuid ? cpu.vendor : "without CPUID",
@@ -100,13 +128,20 @@ void kmain(uint32_t magic, uint32_t info_phys)
     multiboot_print();
     record_emit(REC_MEM, "%llu %d %u %u %llu", boot_info.usable_bytes / 1024, boot_info.nregions,
                 boot_info.mem_lower_kib, boot_info.mem_upper_kib, boot_info.ignored_bytes / 1024);
+    memory_init();
+    telemetry_init();
+    if (!keyboard_init())
+        kprintf_color(VGA_YELLOW, "Keyboard: no i8042 controller answered; keys are off\n");
 
     if (kernel_options.crash)
         crash_on_purpose(kernel_options.crash);
+    if (kernel_options.bench) {
+        bench_run();
+        power_off(0);
+    }
     if (kernel_options.selftest)
         power_off(selftest_run(kernel_options.selftest_only) != 0);
 
-    kprintf_color(VGA_LIGHT_GREEN, "Koiz is up. Nothing more to do yet: idling.\n");
-    for (;;)
-        hlt();
+    kprintf_color(VGA_LIGHT_GREEN, "Koiz is up. Press s for a telemetry snapshot.\n");
+    idle();
 }

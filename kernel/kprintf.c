@@ -10,7 +10,11 @@
 #include <koiz/protocol.h>
 #include "console.h"
 #include "kernel.h"
+#include "pit.h"
+#include "telemetry.h"
 #include "x86.h"
+
+static void log_text(const char *s, size_t n);
 
 static void write_all(const char *s, size_t n)
 {
@@ -20,6 +24,8 @@ static void write_all(const char *s, size_t n)
         serial_putc(s[i]);
         debugcon_putc(s[i]);
     }
+    if (telemetry_active())
+        log_text(s, n);
     irq_restore(flags);
 }
 
@@ -90,5 +96,25 @@ void record_emit(const char *type, const char *fmt, ...)
     kvsnprintf(fields, sizeof fields, fmt, ap);
     va_end(ap);
     n = proto_format(line, sizeof line, type, "%s", fields);
-    record_write(line, (unsigned)n);
+    /* Through the telemetry queue once it runs, so records keep their order with events. */
+    telemetry_queue(line, n);
+}
+
+/* Console text as `log` records, a line at a time. */
+static void log_text(const char *s, size_t n)
+{
+    static char line[160];
+    static size_t used;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\n' && used < sizeof line - 1) {
+            line[used++] = s[i];
+            continue;
+        }
+        if (s[i] != '\n')
+            continue;   /* an overlong line is cut; its end is dropped */
+        line[used] = '\0';
+        if (used)
+            record_emit(REC_LOG, "%u %s", (uint32_t)pit_ticks(), line);
+        used = 0;
+    }
 }

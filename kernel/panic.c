@@ -9,6 +9,7 @@
 #include "console.h"
 #include "kernel.h"
 #include "selftest.h"
+#include "telemetry.h"
 #include "x86.h"
 
 static int panicking;
@@ -38,6 +39,7 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 
     kprintf_color(VGA_LIGHT_RED, "\nPANIC at %s:%d: %s\n", file, line, msg);
     record_emit(REC_PANIC, "%s:%d: %s", file, line, msg);
+    telemetry_drain();
     if (kernel_options.selftest) {
         selftest_report_panic();
         power_off(1);

@@ -5,6 +5,7 @@
  */
 #include "pic.h"
 #include "pit.h"
+#include "telemetry.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -18,6 +19,7 @@ static void on_tick(struct trapframe *tf)
 {
     (void)tf;
     ticks++;
+    telemetry_tick();
 }
 
 void pit_init(void)

@@ -11,6 +11,7 @@
 #include "acpi.h"
 #include "console.h"
 #include "kernel.h"
+#include "telemetry.h"
 #include "x86.h"
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
@@ -21,6 +22,7 @@ void power_off(int failed)
     static const char bochs[] = "Shutdown";
 
     cli();
+    telemetry_drain();
     kprintf("Powering off (%s).\n", failed ? "failure" : "success");
     for (const char *p = bochs; *p; p++)
         outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);

@@ -8,6 +8,7 @@
 #include "console.h"
 #include "kernel.h"
 #include "selftest.h"
+#include "telemetry.h"
 
 extern const struct selftest __selftests_start[], __selftests_end[];
 
@@ -47,6 +48,7 @@ static void finish(const struct selftest *t)
         kprintf_color(VGA_LIGHT_GREEN, "  [ ok ] %s\n", t->name);
         record_emit(REC_TEST, "%s pass", t->name);
     }
+    telemetry_flush();      /* results out now; a snapshot too if events were lost */
 }
 
 int selftest_run(const char *only)
@@ -69,6 +71,7 @@ int selftest_run(const char *only)
         kprintf_color(VGA_YELLOW, "No self-test matches \"%s\".\n", only ? only : "");
     kprintf("Self-tests: %d passed, %d failed\n", passed, failed);
     record_emit(REC_TESTS_DONE, "%d %d", passed, failed);
+    telemetry_flush();
     return failed;
 }
 

@@ -101,14 +101,22 @@ static void parse_word(struct parser *p, const char *w, size_t len)
         parse_telemetry(p, value, vlen, w, len);
     } else if (word_is(w, name_len, "baud") && has_value) {
         parse_baud(p, value, vlen, w, len);
+    } else if (word_is(w, name_len, "snapshot") && has_value) {
+        uint32_t n;
+        if (kparse_u32(value, vlen, &n) < 0 || n > 3600)
+            complain(p, "option '%s': snapshot=N needs N seconds from 0 to 3600; no periodic snapshots", w, len);
+        else
+            p->opt->snapshot_seconds = n;
+    } else if (word_is(w, name_len, "bench") && !has_value) {
+        p->opt->bench = 1;
     } else if (word_is(w, name_len, "crash") && has_value) {
         parse_crash(p, value, vlen, w, len);
     } else if (word_is(w, name_len, "telemetry") || word_is(w, name_len, "baud") ||
-               word_is(w, name_len, "crash")) {
+               word_is(w, name_len, "crash") || word_is(w, name_len, "snapshot")) {
         complain(p, "option '%s' needs a value (for example telemetry=e9, baud=115200); ignored", w, len);
     } else {
         complain(p, "unknown option '%s' ignored (known: selftest[=TEXT], telemetry=e9|serial|both|off, "
-                 "baud=N, crash=divide|pagefault|panic)", w, len);
+                 "baud=N, snapshot=N, crash=divide|pagefault|panic, bench)", w, len);
     }
 }
 

@@ -70,7 +70,8 @@ def missing_tools_named():
             if path:
                 os.symlink(path, os.path.join(bindir, tool))
         env = dict(os.environ, PATH=bindir)
-        p = subprocess.run([sys.executable, shutil.which('scons'), '-Q', '-n', 'build/koiz.elf'],
+        # scons starts with #!/usr/bin/python3, so it runs without PATH.
+        p = subprocess.run([shutil.which('scons'), '-Q', '-n', 'build/koiz.elf'],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         out = p.stdout + p.stderr
         ok = p.returncode != 0 and "install the Debian package 'yasm'" in out

@@ -105,12 +105,13 @@ static void check_space(const char *who, const struct address_space *as)
         arch_panic("%s: %p is not a live address space", who, (const void *)as);
 }
 
-/* Panics if a kernel PDE differs from what vmem_init left. */
+/* Panics if a kernel PDE differs from what vmem_init left. The CPU sets the
+ * accessed and dirty bits in each directory's own copy, so those may differ. */
 static void check_kernel_pdes(const char *who, const uint32_t *pd)
 {
     uint32_t i;
     for (i = 0; i < KERNEL_PDES; i++)
-        if (pd[KERNEL_PDE_FIRST + i] != vmm_state.kernel_pdes[i])
+        if ((pd[KERNEL_PDE_FIRST + i] ^ vmm_state.kernel_pdes[i]) & ~(uint32_t)(PTE_A | PTE_D))
             arch_panic("%s: kernel PDE %u is 0x%08x, vmem_init left 0x%08x", who,
                        KERNEL_PDE_FIRST + i, pd[KERNEL_PDE_FIRST + i], vmm_state.kernel_pdes[i]);
 }

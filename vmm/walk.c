@@ -99,7 +99,7 @@ uint32_t vmm_check(const struct address_space *as)
     if (!as || !as->in_use || !vmm_state.fixed)
         arch_panic("vmm_check: %p is not a live address space", (const void *)as);
     for (i = 0; i < KERNEL_PDES; i++)
-        if (as->pd[KERNEL_PDE_FIRST + i] != vmm_state.kernel_pdes[i])
+        if ((as->pd[KERNEL_PDE_FIRST + i] ^ vmm_state.kernel_pdes[i]) & ~(uint32_t)(PTE_A | PTE_D))
             arch_panic("vmm_check: kernel PDE %u of space %d is 0x%08x, vmem_init left 0x%08x",
                        KERNEL_PDE_FIRST + i, as->id, as->pd[KERNEL_PDE_FIRST + i],
                        vmm_state.kernel_pdes[i]);

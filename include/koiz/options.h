@@ -8,6 +8,8 @@
  *   telemetry=e9|serial|both|off   where the telemetry stream goes (default: e9 when present)
  *   baud=N               COM1 speed, a divisor of 115200 (default 115200)
  *   crash=divide|pagefault|panic   crash on purpose once booted, to see the report
+ *   snapshot=N           send telemetry snapshots every N seconds (default 0: at boot and on `s` only)
+ *   bench                run the benchmarks (cycles per operation), then power off
  */
 #ifndef KOIZ_OPTIONS_H
 #define KOIZ_OPTIONS_H
@@ -33,10 +35,12 @@ enum crash_kind {
 
 struct koiz_options {
     int selftest;
+    int bench;
     char selftest_only[32];
     enum telemetry_target telemetry;
     uint32_t baud;
     enum crash_kind crash;
+    uint32_t snapshot_seconds;
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);

@@ -43,14 +43,15 @@
 #define REC_FAULT       "fault"     /* tick asid cr2 eip error outcome */
 #define REC_FRAMES      "frames"    /* tick total free tables kernel process */
 #define REC_DROP        "drop"      /* tick count */
+#define REC_BENCH       "bench"     /* name cycles_per_op ops */
 
 /* Page-fault outcomes as the `fault` record names them. */
-#define FAULT_ZERO_FILLED    "zero-filled"
-#define FAULT_STACK_OVERFLOW "stack-overflow"
-#define FAULT_OUT_OF_MEMORY  "out-of-memory"
-#define FAULT_FATAL          "fatal"
-#define FAULT_KILLED         "killed"
-#define FAULT_EXPECTED       "expected"
+#define OUTCOME_ZERO_FILLED    "zero-filled"
+#define OUTCOME_STACK_OVERFLOW "stack-overflow"
+#define OUTCOME_OUT_OF_MEMORY  "out-of-memory"
+#define OUTCOME_FATAL          "fatal"
+#define OUTCOME_KILLED         "killed"
+#define OUTCOME_EXPECTED       "expected"
 
 uint16_t proto_crc16(const char *data, size_t len);
 

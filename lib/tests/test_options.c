@@ -58,6 +58,14 @@ static void test_every_option(void **state)
         assert_int_equal(parse(line, &o, &w), 0);
         assert_int_equal(o.telemetry, t[i]);
     }
+    assert_int_equal(parse("/k snapshot=5", &o, &w), 0);
+    assert_int_equal(o.snapshot_seconds, 5);
+    assert_int_equal(parse("/k snapshot=soon", &o, &w), 1);
+    assert_int_equal(o.snapshot_seconds, 0);
+    assert_int_equal(parse("/k snapshot=99999", &o, &w), 1);
+    assert_int_equal(parse("/k bench", &o, &w), 0);
+    assert_int_equal(o.bench, 1);
+    assert_int_equal(parse("/k bench=3", &o, &w), 1);
     assert_int_equal(parse("/k crash=divide", &o, &w), 0);
     assert_int_equal(o.crash, CRASH_DIVIDE);
     assert_int_equal(parse("/k crash=pagefault", &o, &w), 0);

@@ -1,0 +1,131 @@
+/*
+ * bench.c: what the memory manager's operations cost, in TSC cycles. Under
+ * Bochs the TSC counts emulated instructions' ticks, so the figures repeat
+ * from run to run; under QEMU or real hardware they are real cycles, and
+ * noisier. Each figure goes out as a `bench` record; `scons bench` collects
+ * them into a table (docs/benchmarks.md).
+ *
+ * The baseline is the seed's vmem_init: identity-map all 4 GiB with 1,024
+ * page tables of 4 KiB pages, built here exactly that way (but not loaded:
+ * an identity map of 0xC0000000 would unmap the running kernel).
+ */
+#include <koiz/klib.h>
+#include <koiz/protocol.h>
+#include "../vmm/pmm.h"
+#include "../vmm/vmm.h"
+#include "bench.h"
+#include "console.h"
+#include "kernel.h"
+#include "memory.h"
+#include "x86.h"
+
+extern struct cpu_features cpu;
+
+#define BENCH_VA 0x10000000u
+#define NPAGES 512              /* spans a page-table boundary or two, like real use */
+
+static void report(const char *name, uint64_t cycles, uint32_t ops)
+{
+    uint64_t per = ops ? cycles / ops : cycles;
+    kprintf("  %-28s %10llu cycles/op  (%u ops)\n", name, per, ops);
+    record_emit(REC_BENCH, "%s %llu %u", name, per, ops);
+}
+
+/* The seed's method: a directory and 1,024 tables, every entry filled. Returns cycles. */
+static uint64_t seed_identity_map(void)
+{
+    static uint32_t tables[1024];
+    uint64_t start = rdtsc(), cycles;
+    uint32_t *pd = vmem_ptable_new();
+    int built = 0;
+
+    for (int i = 0; pd && i < 1024; i++) {
+        uint32_t *pt = vmem_ptable_new();
+        if (!pt)
+            break;
+        tables[i] = (uint32_t)V2P(pt);
+        pd[i] = tables[i] | 3;
+        for (uint32_t j = 0; j < 1024; j++)
+            pt[j] = (((uint32_t)i << 22) | (j << 12)) | 1;
+        built++;
+    }
+    cycles = rdtsc() - start;
+    if (built < 1024)
+        kprintf_color(VGA_YELLOW, "  (seed baseline: RAM for only %d of 1024 tables)\n", built);
+    for (int i = 0; i < built; i++)
+        pmem_free(tables[i]);
+    if (pd)
+        pmem_free((uint32_t)V2P(pd));
+    return cycles;
+}
+
+void bench_run(void)
+{
+    static uint32_t frames[NPAGES];
+    struct address_space *as;
+    uint64_t t, seed;
+    volatile uint32_t sink = 0;
+
+    if (!(cpu.edx1 & CPUID_TSC)) {
+        kprintf_color(VGA_YELLOW, "bench: this CPU has no TSC; nothing to measure with\n");
+        return;
+    }
+    kprintf("Benchmarks (TSC cycles):\n");
+    report("boot.kmain_to_paging", tsc_at_paging - tsc_at_kmain, 1);
+
+    /* Ours: vmem_init and vmem_enable_page_dir, timed at boot, against the seed's way. */
+    report("paging_on.ours", cycles_paging_on, 1);
+    seed = seed_identity_map();
+    report("paging_on.seed_identity_4gib", seed, 1);
+
+    as = vmm_space_create();
+    for (int i = 0; i < NPAGES; i++)
+        frames[i] = pmem_alloc_for(FRAME_PROCESS);
+    vmm_space_switch(as);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        vmm_map(as, BENCH_VA + (uint32_t)i * 4096, frames[i], PTE_U | PTE_W);
+    report("vmm_map", rdtsc() - t, NPAGES);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        sink += vmem_get_phys_addr(as->pd, BENCH_VA + (uint32_t)i * 4096 + 12);
+    report("vmem_get_phys_addr", rdtsc() - t, NPAGES);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        vmm_protect(as, BENCH_VA + (uint32_t)i * 4096, PTE_U);
+    report("vmm_protect", rdtsc() - t, NPAGES);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        vmm_unmap(as, BENCH_VA + (uint32_t)i * 4096, 0);
+    report("vmm_unmap", rdtsc() - t, NPAGES);
+
+    vmm_space_switch(vmm_kernel_space());
+    vmm_space_destroy(as);
+    for (int i = 0; i < NPAGES; i++)
+        pmem_unref(frames[i]);
+
+    {
+        enum { SPACES = 32 };
+        static struct address_space *spaces[SPACES];
+        t = rdtsc();
+        for (int i = 0; i < SPACES; i++)
+            spaces[i] = vmm_space_create();
+        report("vmm_space_create", rdtsc() - t, SPACES);
+        t = rdtsc();
+        for (int round = 0; round < 8; round++)
+            for (int i = 0; i < SPACES; i++)
+                vmm_space_switch(spaces[i]);
+        vmm_space_switch(vmm_kernel_space());
+        report("vmm_space_switch", rdtsc() - t, SPACES * 8 + 1);
+        t = rdtsc();
+        for (int i = 0; i < SPACES; i++)
+            vmm_space_destroy(spaces[i]);
+        report("vmm_space_destroy", rdtsc() - t, SPACES);
+    }
+    (void)sink;
+    record_emit(REC_BENCH, "done 0 0");
+}

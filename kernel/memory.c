@@ -1,0 +1,81 @@
+/*
+ * memory.c: the hand-over from the boot map to real memory management.
+ *
+ * pmm gets the available regions of the memory map and the ranges it must
+ * never hand out (the kernel image with its boot stack and boot tables, the
+ * loader's structures, boot modules). vmem_init builds the kernel's address
+ * space (a direct map of RAM at KERNEL_BASE, the heap's page tables, the
+ * physical window) and vmem_enable_page_dir makes it live: from then on the
+ * identity map of the first 4 MiB is gone, so a stray low pointer faults.
+ */
+#include <koiz/klib.h>
+#include "../vmm/heap.h"
+#include "../vmm/pmm.h"
+#include "../vmm/vmm.h"
+#include "console.h"
+#include "kernel.h"
+#include "memory.h"
+#include "multiboot.h"
+#include "physwin.h"
+#include "x86.h"
+
+extern struct cpu_features cpu;
+uint64_t tsc_at_kmain, tsc_at_paging, cycles_paging_on;
+
+void vmem_enable_page_dir(uint32_t page_dir_phys) __attribute__((fastcall));
+
+void memory_init(void)
+{
+    struct pmm_region regions[MAX_REGIONS];
+    struct pmm_range reserved[2 + MAX_MODULES];
+    struct vmem_config cfg;
+    struct address_space *kas;
+    const struct pmm_stats *ps;
+    int n = 0, r = 0;
+
+    for (int i = 0; i < boot_info.nregions; i++) {
+        if (boot_info.regions[i].type != MEM_AVAILABLE)
+            continue;
+        regions[n].base = boot_info.regions[i].base;
+        regions[n].length = boot_info.regions[i].length;
+        n++;
+    }
+    reserved[r].start = (uint32_t)_kernel_start_phys;
+    reserved[r++].end = (uint32_t)V2P(_kernel_end);
+    /* The loader's info block: we copied what we need, but keep its page for the record. */
+    reserved[r].start = boot_info.info_phys & ~0xFFFu;
+    reserved[r++].end = (boot_info.info_phys & ~0xFFFu) + 0x1000;
+    for (int i = 0; i < boot_info.nmodules; i++) {
+        reserved[r].start = boot_info.modules[i].start & ~0xFFFu;
+        reserved[r++].end = (boot_info.modules[i].end + 0xFFF) & ~0xFFFu;
+    }
+    pmem_init(regions, n, reserved, r);
+
+    cfg.pse = !!(cpu.edx1 & CPUID_PSE);
+    cfg.pge = !!(cpu.edx1 & CPUID_PGE);
+    cfg.physwin_pde = (uint32_t)V2P(physwin_table) | PTE_P | PTE_W;
+    {
+        uint64_t start = (cpu.edx1 & CPUID_TSC) ? rdtsc() : 0;
+        kas = vmem_init(&cfg);
+        vmem_enable_page_dir(kas->pd_phys);
+        vmm_space_switch(kas);      /* vmm's record of the live space; CR3 is already kas */
+        if (cpu.edx1 & CPUID_TSC) {
+            tsc_at_paging = rdtsc();
+            cycles_paging_on = tsc_at_paging - start;
+        }
+    }
+
+    heap_init((void *)KHEAP_BASE, KHEAP_SIZE);
+    pagefault_init();
+
+    ps = pmem_stats();
+    kprintf("Paging: directory at 0x%08x; RAM direct-mapped at 0x%08x (%u MiB, %s)%s\n", kas->pd_phys,
+            DIRECT_MAP_BASE, vmm_stats()->direct_map_bytes >> 20,
+            cfg.pse ? "4 MiB pages" : "4 KiB pages: this CPU has no PSE",
+            cfg.pge ? ", kernel pages global" : ", no global pages: this CPU has no PGE");
+    kprintf("Frames: %u free of %u (%u KiB), %u in page tables, %u kernel%s\n", ps->free, ps->total,
+            ps->total * 4, ps->page_tables, ps->kernel, ps->ignored_high ? "" : "");
+    if (ps->ignored_high)
+        kprintf_color(VGA_YELLOW, "Frames: %u available frames above %u MiB are not used\n", ps->ignored_high,
+                      PMM_LIMIT >> 20);
+}

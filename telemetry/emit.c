@@ -1,0 +1,290 @@
+/*
+ * emit.c: records from the memory manager (see emit.h).
+ *
+ * Snapshots follow Linux's ptdump: a walker visits present entries in
+ * address order, and a sink extends the current run while the next entry
+ * continues it (same flags, next index, next frame) and sends one record
+ * when the run breaks. So a 32 MiB direct map is one `pde` record, and an
+ * identity map of 4 GiB is 1,024 `pte` records, not a million.
+ *
+ * Events carry the entry as the CPU will see it, read back from the tables
+ * after vmm wrote them, so flags vmm adds itself (global, present) are in.
+ */
+#include <stdarg.h>
+#include <koiz/klib.h>
+#include <koiz/protocol.h>
+#include "../vmm/hooks.h"
+#include "../vmm/vmm.h"
+#include "emit.h"
+
+#define LARGE_SIZE 0x400000u
+
+static struct tel_sink sink;
+static int started;
+static struct tel_counts counts;
+static uint32_t snapshot_seq;
+
+static void send(const char *type, const char *fmt, va_list ap)
+{
+    char fields[PROTO_LINE_MAX], line[PROTO_LINE_MAX + 1];
+    size_t n;
+    if (!started)
+        return;
+    kvsnprintf(fields, sizeof fields, fmt, ap);
+    n = proto_format(line, sizeof line, type, "%s", fields);
+    counts.records++;
+    counts.bytes += (uint32_t)n;
+    sink.write(sink.ctx, line, n);
+}
+
+void tel_record(const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    send(type, fmt, ap);
+    va_end(ap);
+}
+
+const struct tel_counts *tel_counts(void)
+{
+    return &counts;
+}
+
+static uint32_t now(void)
+{
+    return sink.now ? sink.now(sink.ctx) : 0;
+}
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+struct run {
+    int active;
+    uint32_t pdi, first, count, entry;  /* entry of the run's first slot */
+    uint32_t step;                      /* frame distance between neighbours */
+};
+
+struct snapshot {
+    int asid;
+    struct run pde, pte;
+    uint32_t pdes, ptes, records;
+};
+
+static void run_flush(struct snapshot *s, struct run *r, int is_pde)
+{
+    if (!r->active)
+        return;
+    if (is_pde)
+        tel_record(REC_PDE, "%d %u %u %x", s->asid, r->first, r->count, r->entry);
+    else
+        tel_record(REC_PTE, "%d %u %u %u %x", s->asid, r->pdi, r->first, r->count, r->entry);
+    s->records++;
+    r->active = 0;
+}
+
+/* Extends r with the entry at (pdi, index), or sends r and starts anew. */
+static void run_add(struct snapshot *s, struct run *r, int is_pde, uint32_t pdi, uint32_t index,
+                    uint32_t entry, uint32_t step)
+{
+    if (r->active && r->pdi == pdi && r->first + r->count == index && r->step == step &&
+        (r->entry & 0xFFF) == (entry & 0xFFF) &&
+        (entry & ~0xFFFu) == (r->entry & ~0xFFFu) + r->count * step) {
+        r->count++;
+        return;
+    }
+    run_flush(s, r, is_pde);
+    r->active = 1;
+    r->pdi = pdi;
+    r->first = index;
+    r->count = 1;
+    r->entry = entry;
+    r->step = step;
+}
+
+static int snapshot_visit(void *ctx, const struct vmm_entry *e)
+{
+    struct snapshot *s = ctx;
+    if (e->level == VMM_WALK_PAGE) {
+        s->ptes++;
+        run_add(s, &s->pte, 0, e->pdi, e->pti, e->entry, 0x1000);
+    } else {
+        s->pdes++;
+        run_add(s, &s->pde, 1, 0, e->pdi, e->entry, e->level == VMM_WALK_LARGE ? LARGE_SIZE : 0x1000);
+    }
+    return 0;
+}
+
+void tel_snapshot(const struct address_space *as)
+{
+    struct snapshot s;
+    uint32_t seq = ++snapshot_seq;
+
+    if (!started || !as)
+        return;
+    kmemset(&s, 0, sizeof s);
+    s.asid = as->id;
+    tel_record(REC_SNAP, "%u %d %x %u", seq, as->id, as->pd_phys, now());
+    vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit, &s);
+    run_flush(&s, &s.pde, 1);
+    run_flush(&s, &s.pte, 0);
+    tel_record(REC_END, "%u %d %u %u %u", seq, as->id, s.pdes, s.ptes, s.records);
+    counts.snapshots++;
+}
+
+void tel_snapshot_all(void)
+{
+    const struct address_space *cur = vmm_current_space();
+    /* The live one last, so a reader's "current" view is the freshest. */
+    for (int slot = 0; slot < VMM_MAX_SPACES; slot++) {
+        const struct address_space *as = vmm_space_at(slot);
+        if (as && as != cur)
+            tel_snapshot(as);
+    }
+    if (cur)
+        tel_snapshot(cur);
+}
+
+/* ---- events (the vmm hooks) --------------------------------------------- */
+
+/* The entry of the page at va as the CPU sees it: PTE, or PDE for a 4 MiB page. */
+static uint32_t live_entry(const struct address_space *as, uint32_t va, int *large)
+{
+    struct vmm_translation t;
+    if (vmm_translate(as, va, &t) != VMM_OK) {
+        *large = 0;
+        return 0;
+    }
+    *large = t.large;
+    return t.large ? t.pde : t.pte;
+}
+
+static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
+{
+    int large;
+    uint32_t entry = live_entry(as, va, &large);
+    (void)flags;
+    if (!entry)
+        return;
+    /* Accessed/dirty are the CPU's business; a fresh mapping starts without them. */
+    entry = (pa & ~0xFFFu) | (entry & 0xFFF & ~(uint32_t)(PTE_A | PTE_D));
+    if (large)
+        tel_record(REC_MAP, "%u %d %x 4m %u %x", now(), as->id, va, bytes / LARGE_SIZE, entry);
+    else
+        tel_record(REC_MAP, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000, entry);
+}
+
+static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes)
+{
+    tel_record(REC_UNMAP, "%u %d %x 4k %u", now(), as->id, va, bytes / 0x1000);
+}
+
+static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
+{
+    int large;
+    uint32_t entry = live_entry(as, va, &large);
+    (void)flags;
+    tel_record(REC_PROTECT, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000,
+               entry & 0xFFF & ~(uint32_t)(PTE_A | PTE_D));
+}
+
+static void on_table_alloc(struct address_space *as, uint32_t pdi, uint32_t table_pa)
+{
+    (void)table_pa;
+    tel_record(REC_PTAB, "%u %d %u %x alloc", now(), as->id, pdi, as->pd[pdi]);
+}
+
+static void on_table_free(struct address_space *as, uint32_t pdi, uint32_t table_pa)
+{
+    (void)table_pa;
+    tel_record(REC_PTAB, "%u %d %u free", now(), as->id, pdi);
+}
+
+static void on_space_create(struct address_space *as)
+{
+    tel_record(REC_SPACE, "%u %d create %x", now(), as->id, as->pd_phys);
+    /* A new space starts with the shared kernel half: send it whole. */
+    tel_snapshot(as);
+}
+
+static void on_space_destroy(struct address_space *as)
+{
+    tel_record(REC_SPACE, "%u %d destroy %x", now(), as->id, as->pd_phys);
+}
+
+static void on_space_switch(struct address_space *from, struct address_space *to)
+{
+    (void)from;
+    tel_record(REC_SPACE, "%u %d switch %x", now(), to->id, to->pd_phys);
+}
+
+static void on_tlb_flush(uint32_t va, int all)
+{
+    if (all)
+        tel_record(REC_TLB, "%u all", now());
+    else
+        tel_record(REC_TLB, "%u %x", now(), va);
+}
+
+static const char *outcome_name(enum fault_outcome o)
+{
+    switch (o) {
+    case FAULT_RESOLVED: return OUTCOME_ZERO_FILLED;
+    case FAULT_STACK_OVERFLOW: return OUTCOME_STACK_OVERFLOW;
+    case FAULT_OUT_OF_MEMORY: return OUTCOME_OUT_OF_MEMORY;
+    default: return OUTCOME_FATAL;
+    }
+}
+
+static void on_fault(const struct vmm_fault_info *f)
+{
+    tel_record(REC_FAULT, "%u %d %x %x %x %s", now(), f->space ? f->space->id : 0, f->cr2, f->eip,
+               f->error, outcome_name(f->outcome));
+}
+
+/* Counters change with nearly every operation; they go out at most once per
+ * tel_send_counters call (the kernel calls it on every tick), when changed. */
+static const struct pmm_stats *latest;
+static struct pmm_stats sent;
+
+static void on_counters(const struct vmm_stats *v, const struct pmm_stats *p)
+{
+    (void)v;
+    latest = p;
+}
+
+void tel_send_counters(int force)
+{
+    const struct pmm_stats *p = latest;
+    if (!p)
+        return;
+    if (!force && p->free == sent.free && p->page_tables == sent.page_tables && p->kernel == sent.kernel &&
+        p->process == sent.process && p->total == sent.total)
+        return;
+    sent = *p;
+    tel_record(REC_FRAMES, "%u %u %u %u %u %u", now(), p->total, p->free, p->page_tables, p->kernel,
+               p->process);
+}
+
+void tel_emit_start(const struct tel_sink *s)
+{
+    static const struct vmm_hooks hooks = {
+        .map_range = on_map,
+        .unmap_range = on_unmap,
+        .protect_range = on_protect,
+        .table_alloc = on_table_alloc,
+        .table_free = on_table_free,
+        .space_create = on_space_create,
+        .space_destroy = on_space_destroy,
+        .space_switch = on_space_switch,
+        .tlb_flush = on_tlb_flush,
+        .fault = on_fault,
+        .counters = on_counters,
+    };
+    if (!s) {
+        started = 0;
+        vmm_set_hooks(0);
+        return;
+    }
+    sink = *s;
+    started = 1;
+    vmm_set_hooks(&hooks);
+}
