@@ -184,9 +184,78 @@ def qemu_crash_reports():
     return [Result(name, True)]
 
 
+def _symbol(name):
+    out = subprocess.run(['nm', os.path.join(ROOT, 'build', 'koiz.elf')], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise RuntimeError('no %s in build/koiz.elf' % name)
+
+
+def _info_tab(text):
+    """Bochs's `info tab` lines after a breakpoint: (cr3, ['0x...-0x... -> 0x...-0x...'])."""
+    cr3, ranges = None, []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('cr3:'):
+            cr3 = int(line.split()[1], 16)
+        elif line.startswith('0x') and '->' in line:
+            v, p = [part.strip() for part in line.split('->')]
+            v0, v1 = [int(x, 16) for x in v.split('-')]
+            p0, p1 = [int(x, 16) for x in p.split('-')]
+            ranges.append('0x%08x-0x%08x -> 0x%08x-0x%08x' % (v0, v1, p0, p1))
+        elif ranges and (line.startswith('(0)') or line.startswith('Next at')):
+            break
+    return cr3, ranges
+
+
+def bochs_telemetry_proof():
+    """The model a reader builds from the stream equals what the CPU walks: at the end of
+    the boot snapshot, and after a burst of events with no snapshot in between. Bochs's
+    debugger stops at tel_snapshot_done / tel_events_done and prints `info tab`; the
+    stream up to that point goes through koiz-view's parser and model (model_ranges)."""
+    prefix = 'bochs-proof'
+    image = emu.image_with_menu('proof', emu.menu_selecting('Koiz self-test').replace(
+        'kernel /boot/koiz.elf selftest', 'kernel /boot/koiz.elf selftest=telemetry_event_burst'))
+    snap, burst = _symbol('tel_snapshot_done'), _symbol('tel_events_done')
+    run = emu.bochs(prefix, image, timeout=120, until=emu.finished,
+                    debugger=('lb 0x%x' % snap, 'lb 0x%x' % burst, 'c', 'info tab', 'c', 'info tab',
+                              'd 1', 'd 2', 'c'))
+    results = []
+    stops = run.output.split('Breakpoint ')
+    names = {1: 'snapshot', 2: 'event-burst'}
+    seen = set()
+    tool = os.path.join(ROOT, 'build', 'tests', 'model_ranges')
+    for i, after in enumerate(stops[1:], start=1):
+        which = int(after.split(',', 1)[0])
+        name = '%s/%s-equals-cpu' % (prefix, names.get(which, '?'))
+        seen.add(which)
+        cr3, cpu = _info_tab(after)
+        stream = os.path.join(emu.TMP, '%s-%d.stream' % (prefix, i))
+        with open(stream, 'w', encoding='latin-1') as f:
+            f.write('Breakpoint '.join(stops[:i]))
+        p = subprocess.run([tool, stream, '%x' % (cr3 or 0)], capture_output=True, text=True)
+        lines = p.stdout.splitlines()
+        model = lines[1:]
+        if p.returncode != 0 or not lines or not cpu:
+            results.append(_fail(name, run, 'no comparison possible: cr3=%s, info tab %d lines, model: %s%s'
+                                 % (cr3, len(cpu), p.stdout[:300], p.stderr[:300])))
+        elif model != cpu or ' whole 1' not in lines[0]:
+            diff = [l for l in cpu if l not in model][:10], [l for l in model if l not in cpu][:10]
+            results.append(_fail(name, run, '%s\nonly in Bochs: %s\nonly in the model: %s'
+                                 % (lines[0], diff[0], diff[1])))
+        else:
+            results.append(Result(name, True))
+    for which, what in names.items():
+        if which not in seen:
+            results.append(_fail('%s/%s-equals-cpu' % (prefix, what), run, 'the breakpoint was never hit'))
+    return results + selftest_results(prefix, run, 32)
+
+
 CASES = [
     _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
     _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
     qemu_default_entry, qemu_bad_options, qemu_crash_reports,
-    bochs_bad_magic, bochs_no_memory_map,
+    bochs_bad_magic, bochs_no_memory_map, bochs_telemetry_proof,
 ]
