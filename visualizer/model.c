@@ -13,7 +13,7 @@ static const char *const type_names[RT_COUNT] = {
     "snap", "pde", "pte", "end",
     "map", "unmap", "protect", "ptab-alloc", "ptab-free",
     "space-create", "space-destroy", "space-switch",
-    "tlb", "fault", "frames", "drop",
+    "tlb", "fault", "frames", "drop", "bench",
 };
 
 static const char *const outcome_names[FO_COUNT] = {
@@ -462,8 +462,16 @@ static void model_reboot(struct model *m)
     memset(&m->tlb, 0, sizeof m->tlb);
     m->fault_head = m->fault_count = 0;
     m->test_count = 0;
+    m->bench_count = 0;
     m->tests_done = false;
     m->tests_passed = m->tests_failed = 0;
+}
+
+void model_reset(struct model *m)
+{
+    model_reboot(m);
+    memset(m, 0, sizeof *m);
+    m->current_asid = MODEL_NO_ASID;
 }
 
 void model_free(struct model *m)
@@ -605,6 +613,15 @@ int model_apply(struct model *m, const struct record *r)
         m->frames.tables = r->u.frames.tables;
         m->frames.kernel = r->u.frames.kernel;
         m->frames.process = r->u.frames.process;
+        mapping = false;
+        break;
+    case RT_BENCH:
+        if (m->bench_count < MODEL_BENCH) {
+            struct bench_result *b = &m->bench[m->bench_count++];
+            copy_text(b->name, sizeof b->name, r->u.bench.name);
+            b->cycles_per_op = r->u.bench.cycles_per_op;
+            b->ops = r->u.bench.ops;
+        }
         mapping = false;
         break;
     case RT_DROP:

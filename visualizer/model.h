@@ -34,6 +34,7 @@
 #define MODEL_FAULTS     256      /* recent faults kept */
 #define MODEL_LOG_LINES  1000     /* recent log/warn/panic lines kept */
 #define MODEL_TESTS      256      /* self-test results kept per boot */
+#define MODEL_BENCH      64       /* benchmark figures kept per boot */
 #define MODEL_TEXT_MAX   240      /* bytes of one kept text (PROTO_LINE_MAX) */
 #define MODEL_NO_ASID    UINT32_MAX
 
@@ -75,6 +76,11 @@ struct test_result {
     bool pass;
     char name[48];
     char detail[MODEL_TEXT_MAX]; /* "where: text" of a failure */
+};
+
+struct bench_result {
+    char name[48];
+    uint32_t cycles_per_op, ops;
 };
 
 struct model_stats {
@@ -125,19 +131,24 @@ struct model {
     uint32_t test_count;
     bool tests_done;
     uint32_t tests_passed, tests_failed;       /* from the `tests` record */
+    struct bench_result bench[MODEL_BENCH];
+    uint32_t bench_count;
 
     struct model_stats stats;
 };
 
 /* Allocates an empty model (no spaces, nothing known). NULL when out of memory. */
 struct model *model_new(void);
+/* Back to what model_new() returns (log and stats too), reusing the memory. */
+void model_reset(struct model *m);
 /* Frees the model and every table it holds. */
 void model_free(struct model *m);
 
 /*
  * Applies one record. Returns 1 when the model changed, 0 when the record
  * was counted and ignored (unknown asid, no free slot, orphan run).
- * A `hello` means a fresh boot: spaces, counters, faults and tests restart;
+ * A `hello` means a fresh boot: spaces, counters, faults, tests and bench
+ * figures restart;
  * the log and the stats are kept.
  */
 int model_apply(struct model *m, const struct record *r);

@@ -321,6 +321,13 @@ static int parse_fields(struct scan *s, struct record *r)
         r->u.frames.process = dec(s);
         return done(s);
     }
+    if (is(type, len, "bench")) {   /* name cycles_per_op ops */
+        r->type = RT_BENCH;
+        r->u.bench.name.s = word(s, &r->u.bench.name.len);
+        r->u.bench.cycles_per_op = dec(s);
+        r->u.bench.ops = dec(s);
+        return done(s);
+    }
     if (is(type, len, REC_DROP)) {
         r->type = RT_DROP;
         r->tick = dec(s);

@@ -45,7 +45,7 @@ enum record_type {
     RT_SNAP, RT_PDE, RT_PTE, RT_END,
     RT_MAP, RT_UNMAP, RT_PROTECT, RT_PTAB_ALLOC, RT_PTAB_FREE,
     RT_SPACE_CREATE, RT_SPACE_DESTROY, RT_SPACE_SWITCH,
-    RT_TLB, RT_FAULT, RT_FRAMES, RT_DROP,
+    RT_TLB, RT_FAULT, RT_FRAMES, RT_DROP, RT_BENCH,
     RT_COUNT
 };
 
@@ -79,6 +79,7 @@ struct record {
         struct { uint32_t cr2, eip, error; enum fault_outcome outcome; } fault;
         struct { uint32_t total, free, tables, kernel, process; } frames;
         struct { uint32_t count; } drop;
+        struct { struct text name; uint32_t cycles_per_op, ops; } bench;
     } u;
 };
 

@@ -359,6 +359,7 @@ static void test_boot_facts_and_tests(void **state)
     feed(&f->p, "test", "kprintf_format pass");
     feed(&f->p, "test", "vmm_remap fail vmm.c:12: entry == 0");
     feed(&f->p, "tests", "1 1");
+    feed(&f->p, "bench", "vmm_map_4k 812 10000");
     feed(&f->p, "tlb", "51 c0001000");
     feed(&f->p, "tlb", "52 all");
     assert_true(f->m->have_hello);
@@ -373,6 +374,9 @@ static void test_boot_facts_and_tests(void **state)
     assert_string_equal(f->m->tests[1].detail, "vmm.c:12: entry == 0");
     assert_true(f->m->tests_done);
     assert_int_equal(f->m->tests_failed, 1);
+    assert_int_equal(f->m->bench_count, 1);
+    assert_string_equal(f->m->bench[0].name, "vmm_map_4k");
+    assert_int_equal(f->m->bench[0].cycles_per_op, 812);
     assert_int_equal(f->m->tlb.invlpg, 1);
     assert_int_equal(f->m->tlb.flushes, 1);
     assert_int_equal(f->m->tick, 52);

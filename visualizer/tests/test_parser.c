@@ -94,6 +94,10 @@ static void test_every_type(void **state)
     }
     assert_int_equal(parse(&r, "frames", "5 8063 7000 3 1000 60"), PARSE_RECORD);
     assert_int_equal(r.u.frames.kernel, 1000);
+    assert_int_equal(parse(&r, "bench", "vmm_map_4k 1234 10000"), PARSE_RECORD);
+    assert_int_equal(r.type, RT_BENCH);
+    assert_int_equal(r.u.bench.cycles_per_op, 1234);
+    assert_int_equal(r.u.bench.ops, 10000);
     assert_int_equal(parse(&r, "drop", "5 4294967295"), PARSE_RECORD);
     assert_int_equal(r.u.drop.count, 4294967295u);
 }
@@ -143,6 +147,7 @@ static void test_rejects_bad_fields(void **state)
         { "test", "x maybe" },
         { "test", "x pass extra" },
         { "drop", "1" },
+        { "bench", "x 12" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (parse(&r, bad[i][0], bad[i][1]) != PARSE_BAD_FIELDS)
