@@ -17,6 +17,7 @@
 #include "console.h"
 #include "kernel.h"
 #include "memory.h"
+#include "telemetry.h"
 #include "x86.h"
 
 extern struct cpu_features cpu;
@@ -24,11 +25,18 @@ extern struct cpu_features cpu;
 #define BENCH_VA 0x10000000u
 #define NPAGES 512              /* spans a page-table boundary or two, like real use */
 
+static void report2(const char *name, const char *suffix, uint64_t cycles, uint32_t ops)
+{
+    char full[48];
+    uint64_t per = ops ? cycles / ops : cycles;
+    ksnprintf(full, sizeof full, "%s%s", name, suffix);
+    kprintf("  %-28s %10llu cycles/op  (%u ops)\n", full, per, ops);
+    record_emit(REC_BENCH, "%s %llu %u", full, per, ops);
+}
+
 static void report(const char *name, uint64_t cycles, uint32_t ops)
 {
-    uint64_t per = ops ? cycles / ops : cycles;
-    kprintf("  %-28s %10llu cycles/op  (%u ops)\n", name, per, ops);
-    record_emit(REC_BENCH, "%s %llu %u", name, per, ops);
+    report2(name, "", cycles, ops);
 }
 
 /* The seed's method: a directory and 1,024 tables, every entry filled. Returns cycles. */
@@ -59,12 +67,68 @@ static uint64_t seed_identity_map(void)
     return cycles;
 }
 
-void bench_run(void)
+/* The memory-manager workload: every figure is named name + suffix. */
+static void workload(const char *suffix)
 {
     static uint32_t frames[NPAGES];
     struct address_space *as;
-    uint64_t t, seed;
+    uint64_t t;
     volatile uint32_t sink = 0;
+
+    as = vmm_space_create();
+    for (int i = 0; i < NPAGES; i++)
+        frames[i] = pmem_alloc_for(FRAME_PROCESS);
+    vmm_space_switch(as);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        vmm_map(as, BENCH_VA + (uint32_t)i * 4096, frames[i], PTE_U | PTE_W);
+    report2("vmm_map", suffix, rdtsc() - t, NPAGES);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        sink += vmem_get_phys_addr(as->pd, BENCH_VA + (uint32_t)i * 4096 + 12);
+    report2("vmem_get_phys_addr", suffix, rdtsc() - t, NPAGES);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        vmm_protect(as, BENCH_VA + (uint32_t)i * 4096, PTE_U);
+    report2("vmm_protect", suffix, rdtsc() - t, NPAGES);
+
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        vmm_unmap(as, BENCH_VA + (uint32_t)i * 4096, 0);
+    report2("vmm_unmap", suffix, rdtsc() - t, NPAGES);
+
+    vmm_space_switch(vmm_kernel_space());
+    vmm_space_destroy(as);
+    for (int i = 0; i < NPAGES; i++)
+        pmem_unref(frames[i]);
+
+    {
+        enum { SPACES = 32 };
+        static struct address_space *spaces[SPACES];
+        t = rdtsc();
+        for (int i = 0; i < SPACES; i++)
+            spaces[i] = vmm_space_create();
+        report2("vmm_space_create", suffix, rdtsc() - t, SPACES);
+        t = rdtsc();
+        for (int round = 0; round < 8; round++)
+            for (int i = 0; i < SPACES; i++)
+                vmm_space_switch(spaces[i]);
+        vmm_space_switch(vmm_kernel_space());
+        report2("vmm_space_switch", suffix, rdtsc() - t, SPACES * 8 + 1);
+        t = rdtsc();
+        for (int i = 0; i < SPACES; i++)
+            vmm_space_destroy(spaces[i]);
+        report2("vmm_space_destroy", suffix, rdtsc() - t, SPACES);
+    }
+    (void)sink;
+}
+
+void bench_run(void)
+{
+    uint64_t seed;
 
     if (!(cpu.edx1 & CPUID_TSC)) {
         kprintf_color(VGA_YELLOW, "bench: this CPU has no TSC; nothing to measure with\n");
@@ -78,54 +142,17 @@ void bench_run(void)
     seed = seed_identity_map();
     report("paging_on.seed_identity_4gib", seed, 1);
 
-    as = vmm_space_create();
-    for (int i = 0; i < NPAGES; i++)
-        frames[i] = pmem_alloc_for(FRAME_PROCESS);
-    vmm_space_switch(as);
-
-    t = rdtsc();
-    for (int i = 0; i < NPAGES; i++)
-        vmm_map(as, BENCH_VA + (uint32_t)i * 4096, frames[i], PTE_U | PTE_W);
-    report("vmm_map", rdtsc() - t, NPAGES);
-
-    t = rdtsc();
-    for (int i = 0; i < NPAGES; i++)
-        sink += vmem_get_phys_addr(as->pd, BENCH_VA + (uint32_t)i * 4096 + 12);
-    report("vmem_get_phys_addr", rdtsc() - t, NPAGES);
-
-    t = rdtsc();
-    for (int i = 0; i < NPAGES; i++)
-        vmm_protect(as, BENCH_VA + (uint32_t)i * 4096, PTE_U);
-    report("vmm_protect", rdtsc() - t, NPAGES);
-
-    t = rdtsc();
-    for (int i = 0; i < NPAGES; i++)
-        vmm_unmap(as, BENCH_VA + (uint32_t)i * 4096, 0);
-    report("vmm_unmap", rdtsc() - t, NPAGES);
-
-    vmm_space_switch(vmm_kernel_space());
-    vmm_space_destroy(as);
-    for (int i = 0; i < NPAGES; i++)
-        pmem_unref(frames[i]);
-
     {
-        enum { SPACES = 32 };
-        static struct address_space *spaces[SPACES];
-        t = rdtsc();
-        for (int i = 0; i < SPACES; i++)
-            spaces[i] = vmm_space_create();
-        report("vmm_space_create", rdtsc() - t, SPACES);
-        t = rdtsc();
-        for (int round = 0; round < 8; round++)
-            for (int i = 0; i < SPACES; i++)
-                vmm_space_switch(spaces[i]);
-        vmm_space_switch(vmm_kernel_space());
-        report("vmm_space_switch", rdtsc() - t, SPACES * 8 + 1);
-        t = rdtsc();
-        for (int i = 0; i < SPACES; i++)
-            vmm_space_destroy(spaces[i]);
-        report("vmm_space_destroy", rdtsc() - t, SPACES);
+        uint32_t bytes;
+        telemetry_pause();
+        workload("");
+        telemetry_resume();
+        telemetry_flush();
+        kprintf("  with telemetry on (records queued for port 0xE9 / COM1):\n");
+        bytes = telemetry_stats()->queued_bytes;
+        workload(".telemetry");
+        telemetry_flush();
+        report("telemetry.bytes_for_workload", telemetry_stats()->queued_bytes - bytes, 1);
     }
-    (void)sink;
     record_emit(REC_BENCH, "done 0 0");
 }

@@ -143,6 +143,22 @@ void telemetry_tick(void)
         drain(TICK_BUDGET);
 }
 
+static const struct tel_sink kernel_sink = { sink_write, sink_now, 0 };
+
+void telemetry_pause(void)
+{
+    if (active)
+        tel_emit_start(0);
+}
+
+void telemetry_resume(void)
+{
+    if (active) {
+        tel_emit_start(&kernel_sink);
+        snapshot_wanted = 1;    /* what happened meanwhile was not told */
+    }
+}
+
 void telemetry_request_snapshot(void)
 {
     snapshot_wanted = 1;
@@ -160,7 +176,6 @@ const struct telemetry_stats *telemetry_stats(void)
 
 void telemetry_init(void)
 {
-    static const struct tel_sink sink = { sink_write, sink_now, 0 };
     enum telemetry_target t = kernel_options.telemetry;
 
     if (t == TELEMETRY_AUTO)
@@ -171,7 +186,7 @@ void telemetry_init(void)
         kprintf("Telemetry: off%s\n", t == TELEMETRY_OFF ? "" : " (no port 0xE9 and no COM1 here)");
         return;
     }
-    tel_emit_start(&sink);
+    tel_emit_start(&kernel_sink);
     active = 1;
     kprintf("Telemetry: records to %s%s%s\n", to_e9 ? "port 0xE9" : "", to_e9 && to_serial ? " and " : "",
             to_serial ? "COM1" : "");

@@ -21,6 +21,9 @@ void telemetry_flush(void);
 void telemetry_drain(void);
 /* Called on every PIT tick: drains a bounded part of the queue. */
 void telemetry_tick(void);
+/* Stops and restarts the event hooks (the benchmark's telemetry-off runs). */
+void telemetry_pause(void);
+void telemetry_resume(void);
 /* Asks for snapshots of every address space at the next flush (the `s` key). */
 void telemetry_request_snapshot(void);
 /* Empty functions the Bochs proof sets breakpoints on: a snapshot was just written

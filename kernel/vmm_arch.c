@@ -30,11 +30,6 @@ uint32_t arch_read_cr2(void)
     return read_cr2();
 }
 
-void *arch_phys_to_virt(uint32_t pa)
-{
-    return P2V(pa);
-}
-
 void arch_enable_paging_features(int pse, int pge)
 {
     uint32_t cr4 = read_cr4();

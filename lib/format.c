@@ -45,10 +45,25 @@ static int emit_num(kemit_fn emit, void *ctx, unsigned long long v, bool negativ
     char buf[24];   /* 2^64 has 20 decimal digits */
     int n = 0, count = 0, i, body, plen = (int)kstrlen(prefix);
 
-    do {
-        buf[n++] = digits[v % base];
-        v /= base;
-    } while (v);
+    /* 64-bit division is a libgcc call on a 32-bit CPU, and telemetry formats
+     * numbers all the time: use shifts for hex and 32-bit division when the value fits. */
+    if (base == 16) {
+        do {
+            buf[n++] = digits[v & 15];
+            v >>= 4;
+        } while (v);
+    } else if (v <= 0xFFFFFFFFu) {
+        uint32_t w = (uint32_t)v;
+        do {
+            buf[n++] = digits[w % base];
+            w /= base;
+        } while (w);
+    } else {
+        do {
+            buf[n++] = digits[v % base];
+            v /= base;
+        } while (v);
+    }
     body = n + (negative ? 1 : 0) + plen;
 
     if (!sp->left && !sp->zero)

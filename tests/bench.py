@@ -27,7 +27,7 @@ def main():
     if not f:
         print('bench: the kernel printed no figures:\n' + run.tail())
         return 1
-    print('Memory manager, Bochs, 32 MiB (TSC cycles per operation):')
+    print('Memory manager, Bochs, 32 MiB (TSC cycles per operation; .telemetry: with the stream on):')
     for name, cycles in f.items():
         target = TARGETS.get(name)
         verdict = ''

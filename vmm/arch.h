@@ -22,7 +22,17 @@ uint32_t arch_read_cr2(void);
  * built by vmem_init is live, only frames in the boot map can be reached;
  * pmm allocates lowest frames first so early allocations land there.
  */
+#ifdef KOIZ_KERNEL
+/* In the kernel every frame vmm touches is in the direct map, a constant
+ * offset away; inlined, because page-table walks do it on every step. */
+#include <koiz/layout.h>
+static inline void *arch_phys_to_virt(uint32_t pa)
+{
+    return (void *)(uintptr_t)(pa + KERNEL_BASE);
+}
+#else
 void *arch_phys_to_virt(uint32_t pa);
+#endif
 /* Turns on CR4.PSE and/or CR4.PGE (each only when its argument is nonzero). */
 void arch_enable_paging_features(int pse, int pge);
 /* Reports a broken invariant and stops. Never returns. */

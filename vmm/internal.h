@@ -25,9 +25,11 @@ static inline uint32_t *table_of(uint32_t entry)
 }
 
 /* Present entries in the page table at table_pa (kept in its pmm record). */
+/* A page table's present-entry count, kept in its frame record. Tables are
+ * frames vmm allocated itself, so the record exists; no checks on this path. */
 static inline uint16_t *table_count(uint32_t table_pa)
 {
-    return &pmem_frame(table_pa)->entries;
+    return &pmm_frames[table_pa >> 12].entries;
 }
 
 /* A zeroed frame for a page table or directory; 0 when out of memory. */

@@ -3,8 +3,8 @@
  *
  * Metadata, placed by pmem_init in the first free spot above 1 MiB:
  *
- *   frames[0 .. nframes)   struct pmm_frame, one per frame below the top
- *   stack[0 .. nframes)    frame numbers of free frames; stack[sp-1] pops next
+ *   pmm_frames[0 .. pmm_nframes)  struct pmm_frame, one per frame below the top
+ *   stack[0 .. pmm_nframes)       frame numbers of free frames; stack[sp-1] pops next
  *
  * The stack is filled highest frame first, so allocation starts at the
  * lowest frames (those the boot map reaches) and proceeds upward.
@@ -14,9 +14,10 @@
 #include "paging.h"
 #include "pmm.h"
 
-static struct pmm_frame *frames;
+struct pmm_frame *pmm_frames;
 static uint32_t *stack;
-static uint32_t nframes, sp;
+uint32_t pmm_nframes;
+static uint32_t sp;
 static struct pmm_stats stats;
 static int junk_fill = 1;
 
@@ -84,9 +85,9 @@ static uint32_t find_room(uint64_t bytes, const struct pmm_region *regions, int 
 static void mark(uint64_t start, uint64_t end, unsigned from, unsigned to)
 {
     uint64_t f;
-    for (f = start / PAGE_SIZE; f < end / PAGE_SIZE && f < nframes; f++)
-        if (frames[f].use == from)
-            frames[f].use = (uint8_t)to;
+    for (f = start / PAGE_SIZE; f < end / PAGE_SIZE && f < pmm_nframes; f++)
+        if (pmm_frames[f].use == from)
+            pmm_frames[f].use = (uint8_t)to;
 }
 
 void pmem_init(const struct pmm_region *regions, int n,
@@ -97,9 +98,9 @@ void pmem_init(const struct pmm_region *regions, int n,
     int i;
 
     kmemset(&stats, 0, sizeof stats);
-    frames = 0;
+    pmm_frames = 0;
     stack = 0;
-    nframes = sp = 0;
+    pmm_nframes = sp = 0;
 
     for (i = 0; i < n; i++) {
         uint64_t rs = round_up64(regions[i].base);
@@ -112,14 +113,14 @@ void pmem_init(const struct pmm_region *regions, int n,
     if (top <= PMM_LOW)
         arch_panic("pmem_init: no usable memory above 1 MiB, top 0x%08x", (uint32_t)top);
 
-    nframes = (uint32_t)(top / PAGE_SIZE);
-    meta_bytes = round_up64((uint64_t)nframes * (sizeof(struct pmm_frame) + sizeof(uint32_t)));
+    pmm_nframes = (uint32_t)(top / PAGE_SIZE);
+    meta_bytes = round_up64((uint64_t)pmm_nframes * (sizeof(struct pmm_frame) + sizeof(uint32_t)));
     meta = find_room(meta_bytes, regions, n, reserved, nreserved);
     if (meta == 0)
         arch_panic("pmem_init: no room for %u bytes of frame records", (uint32_t)meta_bytes);
-    frames = arch_phys_to_virt(meta);
-    stack = (uint32_t *)(frames + nframes);
-    kmemset(frames, 0, nframes * sizeof(struct pmm_frame));      /* all FRAME_ABSENT */
+    pmm_frames = arch_phys_to_virt(meta);
+    stack = (uint32_t *)(pmm_frames + pmm_nframes);
+    kmemset(pmm_frames, 0, pmm_nframes * sizeof(struct pmm_frame));      /* all FRAME_ABSENT */
 
     for (i = 0; i < n; i++)
         if (clip(&regions[i], &s, &e))
@@ -130,10 +131,10 @@ void pmem_init(const struct pmm_region *regions, int n,
     stats.metadata = (uint32_t)(meta_bytes / PAGE_SIZE);
     mark(meta, meta + meta_bytes, FRAME_FREE, FRAME_RESERVED);
 
-    for (f = nframes; f-- > 0;) {
-        if (frames[f].use == FRAME_FREE)
+    for (f = pmm_nframes; f-- > 0;) {
+        if (pmm_frames[f].use == FRAME_FREE)
             stack[sp++] = f;
-        else if (frames[f].use == FRAME_RESERVED)
+        else if (pmm_frames[f].use == FRAME_RESERVED)
             stats.reserved++;
     }
     stats.total = stats.free = sp;
@@ -151,11 +152,11 @@ uint32_t pmem_alloc_for(enum frame_use use)
         return 0;
     }
     f = stack[--sp];
-    if (frames[f].use != FRAME_FREE)
+    if (pmm_frames[f].use != FRAME_FREE)
         arch_panic("pmem_alloc_for: frame 0x%08x on the free stack is %s",
-                   f << PAGE_SHIFT, pmem_use_name(frames[f].use));
-    frames[f].use = (uint8_t)use;
-    frames[f].refs = use == FRAME_PAGE_TABLE ? 0 : 1;   /* tables count entries */
+                   f << PAGE_SHIFT, pmem_use_name(pmm_frames[f].use));
+    pmm_frames[f].use = (uint8_t)use;
+    pmm_frames[f].refs = use == FRAME_PAGE_TABLE ? 0 : 1;   /* tables count entries */
     stats.free--;
     stats.allocs++;
     (*counter_for(use))++;
@@ -173,16 +174,16 @@ static uint32_t allocated(const char *who, uint32_t pa)
     uint32_t f = pa >> PAGE_SHIFT;
     if (!page_aligned(pa))
         arch_panic("%s: address 0x%08x is not page aligned", who, pa);
-    if (f >= nframes || !in_use(frames[f].use))
+    if (f >= pmm_nframes || !in_use(pmm_frames[f].use))
         arch_panic("%s: frame 0x%08x is not allocated", who, pa);
     return f;
 }
 
 static void release(uint32_t f)
 {
-    (*counter_for(frames[f].use))--;
-    frames[f].use = FRAME_FREE;
-    frames[f].refs = 0;
+    (*counter_for(pmm_frames[f].use))--;
+    pmm_frames[f].use = FRAME_FREE;
+    pmm_frames[f].refs = 0;
     if (junk_fill)
         kmemset(arch_phys_to_virt(f << PAGE_SHIFT), 0x5A, PAGE_SIZE);
     stack[sp++] = f;
@@ -193,42 +194,42 @@ static void release(uint32_t f)
 void pmem_free(uint32_t pa)
 {
     uint32_t f = allocated("pmem_free", pa);
-    if (frames[f].use != FRAME_PAGE_TABLE && frames[f].refs != 1)
-        arch_panic("pmem_free: frame 0x%08x still has %u references", pa, frames[f].refs);
+    if (pmm_frames[f].use != FRAME_PAGE_TABLE && pmm_frames[f].refs != 1)
+        arch_panic("pmem_free: frame 0x%08x still has %u references", pa, pmm_frames[f].refs);
     release(f);
 }
 
 uint32_t pmem_ref(uint32_t pa)
 {
     uint32_t f = allocated("pmem_ref", pa);
-    if (frames[f].use == FRAME_PAGE_TABLE)
+    if (pmm_frames[f].use == FRAME_PAGE_TABLE)
         arch_panic("pmem_ref: frame 0x%08x is a page table", pa);
-    if (frames[f].refs == UINT16_MAX)
+    if (pmm_frames[f].refs == UINT16_MAX)
         arch_panic("pmem_ref: frame 0x%08x has too many references", pa);
-    return ++frames[f].refs;
+    return ++pmm_frames[f].refs;
 }
 
 uint32_t pmem_unref(uint32_t pa)
 {
     uint32_t f = allocated("pmem_unref", pa);
-    if (frames[f].use == FRAME_PAGE_TABLE)
+    if (pmm_frames[f].use == FRAME_PAGE_TABLE)
         arch_panic("pmem_unref: frame 0x%08x is a page table", pa);
-    if (--frames[f].refs == 0) {
+    if (--pmm_frames[f].refs == 0) {
         release(f);
         return 0;
     }
-    return frames[f].refs;
+    return pmm_frames[f].refs;
 }
 
 enum frame_use pmem_use(uint32_t pa)
 {
     uint32_t f = pa >> PAGE_SHIFT;
-    return f < nframes ? (enum frame_use)frames[f].use : FRAME_ABSENT;
+    return f < pmm_nframes ? (enum frame_use)pmm_frames[f].use : FRAME_ABSENT;
 }
 
 struct pmm_frame *pmem_frame(uint32_t pa)
 {
-    return &frames[allocated("pmem_frame", pa)];
+    return &pmm_frames[allocated("pmem_frame", pa)];
 }
 
 const struct pmm_stats *pmem_stats(void)

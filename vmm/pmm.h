@@ -91,6 +91,18 @@ uint32_t pmem_unref(uint32_t pa);
 
 /* What frame pa is used for (FRAME_ABSENT for anything pmm does not manage). */
 enum frame_use pmem_use(uint32_t pa);
+/* The frame records, for vmm's hot paths (pmem_record below); read-mostly. */
+extern struct pmm_frame *pmm_frames;
+extern uint32_t pmm_nframes;
+
+/* The record of frame pa, or NULL beyond the managed range. No other check:
+ * for code that has just checked the frame's use itself. */
+static inline struct pmm_frame *pmem_record(uint32_t pa)
+{
+    uint32_t f = pa >> 12;
+    return f < pmm_nframes ? &pmm_frames[f] : 0;
+}
+
 /* The record of an allocated frame; panics otherwise. */
 struct pmm_frame *pmem_frame(uint32_t pa);
 const struct pmm_stats *pmem_stats(void);

@@ -119,14 +119,14 @@ static int find_pte(const struct address_space *as, uint32_t va, uint32_t **pte)
 int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
 {
     uint32_t pdi = pde_index(va), *pte;
-    enum frame_use use;
+    struct pmm_frame *rec = pmem_record(pa);
+    enum frame_use use = rec ? (enum frame_use)rec->use : FRAME_ABSENT;
     int err;
 
     if (!page_aligned(va) || !page_aligned(pa))
         return VMM_EUNALIGNED;
     if ((err = check_flags(va, flags)) != VMM_OK)
         return err;
-    use = pmem_use(pa);
     if (use == FRAME_FREE || use == FRAME_PAGE_TABLE)
         return VMM_EINVAL;
     if (!pte_present(as->pd[pdi])) {
@@ -146,8 +146,11 @@ int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t fl
     pte = &table_of(as->pd[pdi])[pte_index(va)];
     if (pte_present(*pte))
         return VMM_EEXIST;
-    if (owned(use))
-        pmem_ref(pa);
+    if (owned(use)) {
+        if (rec->refs == UINT16_MAX)
+            arch_panic("vmm_map_page: frame 0x%08x has too many references", pa);
+        rec->refs++;    /* the mapping's reference (pmem_ref, inlined: this is the hot path) */
+    }
     /* A not-present entry is never cached, so no TLB flush is needed. */
     *pte = pa | flags | PTE_P | (va >= USER_END && vmm_state.pge ? PTE_G : 0);
     (*table_count(frame_of(as->pd[pdi])))++;
