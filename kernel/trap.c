@@ -14,6 +14,8 @@
 #include "trap.h"
 #include "x86.h"
 
+extern struct cpu_features cpu;
+
 static irq_handler irq_handlers[16];
 static exception_handler exception_handlers[32];
 static struct trap_expect *expecting;
@@ -75,7 +77,8 @@ void trap_report(const struct trapframe *tf)
     kprintf("  ESI=%08x  EDI=%08x  EBP=%08x  ESP=%08x\n", tf->esi, tf->edi, tf->ebp, esp);
     kprintf("  DS=%04x ES=%04x FS=%04x GS=%04x\n", tf->ds & 0xFFFF, tf->es & 0xFFFF,
             tf->fs & 0xFFFF, tf->gs & 0xFFFF);
-    kprintf("  CR0=%08x  CR2=%08x  CR3=%08x  CR4=%08x\n", read_cr0(), read_cr2(), read_cr3(), read_cr4());
+    kprintf("  CR0=%08x  CR2=%08x  CR3=%08x  CR4=%08x%s\n", read_cr0(), read_cr2(), read_cr3(),
+            cpu_has_cr4(&cpu) ? read_cr4() : 0, cpu_has_cr4(&cpu) ? "" : " (no CR4 on this CPU)");
 }
 
 void trap_expect_arm(struct trap_expect *ex, int vector)

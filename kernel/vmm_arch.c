@@ -32,7 +32,10 @@ uint32_t arch_read_cr2(void)
 
 void arch_enable_paging_features(int pse, int pge)
 {
-    uint32_t cr4 = read_cr4();
+    uint32_t cr4;
+    if (!pse && !pge)
+        return;     /* and a CPU without CR4 never has it touched */
+    cr4 = read_cr4();
     if (pse)
         cr4 |= CR4_PSE;
     if (pge)

@@ -71,6 +71,14 @@ struct cpu_features {
     char vendor[13];
 };
 
+/* CR4 came with the Pentium (and late 486s with VME); touching it on an
+ * older CPU is an invalid opcode. Any of these features implies it. */
+#define CPUID_CR4_FEATURES ((1u << 1) | (1u << 2) | CPUID_PSE | CPUID_TSC | (1u << 6) | CPUID_PGE)
+static inline int cpu_has_cr4(const struct cpu_features *f)
+{
+    return f->has_cpuid && (f->edx1 & CPUID_CR4_FEATURES);
+}
+
 /* Fills *f; a CPU without CPUID (a 486 before the late steppings) gets zeros. */
 void cpu_probe(struct cpu_features *f);
 

@@ -103,6 +103,50 @@ def qemu_default_entry():
     return [Result(name, True)]
 
 
+def qemu_no_pse_no_pge():
+    """A CPU without 4 MiB pages and global pages (a 486 has neither; QEMU's own 486 and
+    pentium models stop inside Debian's GRUB legacy, so the features are masked instead):
+    the kernel says so, maps RAM with 4 KiB page tables, and every self-test passes."""
+    prefix = 'qemu-nopse'
+    run = emu.qemu(prefix, _selftest_image(), until=emu.finished, extra=['-cpu', 'qemu32,pse=off,pge=off'])
+    results = selftest_results(prefix, run, 32)
+    hello = run.of_type('hello')
+    name = prefix + '/no-pse-no-pge-said'
+    if not hello or hello[0].fields[4:6] != ['0', '0'] or 'this CPU has no PSE' not in run.output \
+            or 'this CPU has no PGE' not in run.output:
+        results.append(_fail(name, run, 'expected hello with pse=0 pge=0 and the fallback messages'))
+    else:
+        results.append(Result(name, True))
+    return results
+
+
+def qemu_serial_only():
+    """No port 0xE9 (no debugcon): the kernel must not write it, and the telemetry goes to
+    COM1 instead, where the self-test results are read."""
+    prefix = 'qemu-serial'
+    cmd_extra = ['-serial', 'stdio']
+    run = emu.qemu(prefix, _selftest_image(), until=emu.finished, extra=cmd_extra, debugcon=False)
+    results = selftest_results(prefix, run, 32)
+    name = prefix + '/outputs'
+    if 'Outputs: VGA, COM1;' not in run.output:
+        results.append(_fail(name, run, 'expected "Outputs: VGA, COM1;" (no port 0xE9)'))
+    else:
+        results.append(Result(name, True))
+    return results
+
+
+def qemu_acpi_power_off():
+    """Without QEMU's exit device, power-off must work through ACPI (S5): the emulator
+    ends by itself after the self-tests."""
+    name = 'qemu/acpi-power-off'
+    run = emu.qemu('qemu-acpi', _selftest_image(), timeout=30, exit_device=False)
+    if not run.of_type('tests'):
+        return [_fail(name, run, 'the self-tests did not finish')]
+    if run.timed_out:
+        return [_fail(name, run, 'QEMU was still running: ACPI power-off did not work')]
+    return [Result(name, True)]
+
+
 def _entry_address():
     out = subprocess.run(['nm', os.path.join(ROOT, 'build', 'koiz.elf')], capture_output=True, text=True).stdout
     for line in out.splitlines():
@@ -256,6 +300,7 @@ def bochs_telemetry_proof():
 CASES = [
     _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
     _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
-    qemu_default_entry, qemu_bad_options, qemu_crash_reports,
+    qemu_default_entry, qemu_bad_options, qemu_crash_reports, qemu_no_pse_no_pge, qemu_serial_only,
+    qemu_acpi_power_off,
     bochs_bad_magic, bochs_no_memory_map, bochs_telemetry_proof,
 ]

@@ -120,11 +120,15 @@ def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=Non
     return _run(name, cmd, timeout, until, env)
 
 
-def qemu(name, image, megs=32, timeout=30, until=None, extra=()):
-    """Boots image in QEMU from floppy, port 0xE9 (debugcon) on stdout."""
-    cmd = ['qemu-system-i386', '-drive', 'file=%s,if=floppy,format=raw' % image, '-boot', 'a',
-           '-m', str(megs), '-display', 'none', '-debugcon', 'stdio', '-serial', 'null',
-           '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', '-monitor', 'none']
+def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, exit_device=True):
+    """Boots image in QEMU from floppy, port 0xE9 (debugcon) on stdout (or, with
+    debugcon=False, no port 0xE9 at all: pass '-serial stdio' in extra)."""
+    # -snapshot: several runs may share one image, and none may change it.
+    cmd = ['qemu-system-i386', '-snapshot', '-drive', 'file=%s,if=floppy,format=raw' % image, '-boot', 'a',
+           '-m', str(megs), '-display', 'none', '-no-reboot', '-monitor', 'none']
+    cmd += ['-debugcon', 'stdio'] if debugcon else []
+    cmd += ['-serial', 'null'] if '-serial' not in extra else []
+    cmd += ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'] if exit_device else []
     cmd += list(extra)
     return _run(name, cmd, timeout, until)
 
