@@ -64,8 +64,29 @@ def report(results, stream=sys.stdout):
     stream.flush()
 
 
-def main(host_programs, only='', jobs=2):
-    """host_programs: [(name, path)]. Returns the number of failures."""
+def fuzz_case(name, path, seeds, seconds=30):
+    """A bounded libFuzzer run from the committed seeds, in a fresh corpus: a crash, a
+    sanitizer report or a leak fails it, with the fuzzer's report and the input saved."""
+    def case():
+        work = os.path.join(os.path.dirname(path), 'fuzz-test-corpus')
+        os.makedirs(work, exist_ok=True)
+        cmd = [path, '-max_total_time=%d' % seconds, '-rss_limit_mb=1024', '-max_len=16384',
+               '-artifact_prefix=%s/fuzz-test-' % os.path.dirname(path), work, seeds]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+            out, code = p.stdout + p.stderr, p.returncode
+        except subprocess.TimeoutExpired:
+            return [Result(name, False, 'the fuzzer did not stop after %d s' % seconds)]
+        runs = re.findall(r'Done (\d+) runs', out)
+        ok = code == 0 and bool(runs)
+        detail = '' if ok else out
+        return [Result('%s (%s runs in %d s)' % (name, runs[0] if runs else '?', seconds), ok, detail)]
+    case.__name__ = name
+    return case
+
+
+def main(host_programs, only='', jobs=2, fuzzers=()):
+    """host_programs: [(name, path)]; fuzzers: [(name, path, seeds)]. Returns the number of failures."""
     import boot_tests
     import static_checks
     start = time.time()
@@ -81,7 +102,8 @@ def main(host_programs, only='', jobs=2):
             r = _run_case(case)
             report(r)
             results += r
-    cases = [c for c in boot_tests.CASES if not only or only in c.__name__]
+    cases = [fuzz_case(*f) for f in fuzzers] + boot_tests.CASES
+    cases = [c for c in cases if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):
             report(r)
