@@ -60,7 +60,7 @@ void whole_point(const struct rect *pic, uint32_t page, int *x, int *y);
 
 /*
  * The physical map: nframes frames in rows of `cols`, drawn as a cols x rows
- * picture scaled into body. Picks the power-of-two cols that gives frames the
+ * picture scaled into body. Picks the cols (a multiple of 16) that gives frames the
  * largest cells, and the picture's rectangle.
  */
 struct phys_geom {

@@ -1,0 +1,180 @@
+/*
+ * cli.c: the command line (cli.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "source.h"
+
+void cli_usage(FILE *f)
+{
+    fputs("usage: koiz-view [options] [- | FILE]\n"
+          "Draws the paging of a running Koiz kernel from its telemetry stream.\n"
+          "\n"
+          "Where the stream comes from:\n"
+          "  (nothing)            start Bochs with the project's bochsrc and read its output\n"
+          "  --qemu               start QEMU with the floppy and -debugcon stdio instead\n"
+          "  -                    read standard input (a pipe or a FIFO)\n"
+          "  FILE                 replay a recording (a FIFO is read live)\n"
+          "  --serial DEV         read a real machine's COM port, e.g. /dev/ttyUSB0\n"
+          "  --baud N             its speed (default 115200)\n"
+          "\n"
+          "What to do with it:\n"
+          "  --record FILE        also write every byte read to FILE\n"
+          "  --dump               print the model as text when the stream ends (no window\n"
+          "                       unless --screenshot or a window was asked for)\n"
+          "  --headless           draw off-screen, without a window\n"
+          "  --screenshot F.png   save a picture when the stream ends, or after --after\n"
+          "  --after N            stop after N records\n"
+          "  --size WxH           window or picture size (default 1280x800)\n"
+          "  --speed N            replay N records per second (default 500)\n"
+          "  --paused             start a replay paused\n"
+          "  --megs N             the emulator's RAM in MiB (default 32)\n"
+          "  -h, --help           this text\n"
+          "  -V, --version        the version\n"
+          "\n"
+          "Keys: arrows move the selection, Tab the focus, space pauses, . steps a replay,\n"
+          "+ and - change its speed, End jumps to its end, s saves a PNG, F1 help, q quits.\n",
+          f);
+}
+
+static bool number(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = IN_BOCHS;
+    o->baud = 115200;
+    o->width = 1280;
+    o->height = 800;
+    o->speed = 500;
+    o->megs = 32;
+    bool qemu = false, baud_given = false;
+    const char *positional = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+#define NEEDS_VALUE()                                                          \
+    do {                                                                       \
+        if (!val) {                                                            \
+            snprintf(err, errsz, "option '%s' needs a value", a);              \
+            return -1;                                                         \
+        }                                                                      \
+        i++;                                                                   \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            o->help = true;
+        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            o->version = true;
+        } else if (!strcmp(a, "--qemu")) {
+            qemu = true;
+        } else if (!strcmp(a, "--serial")) {
+            NEEDS_VALUE();
+            o->device = val;
+        } else if (!strcmp(a, "--baud")) {
+            NEEDS_VALUE();
+            if (!number(val, 1, 10000000, &n) || !source_baud_code((int)n)) {
+                snprintf(err, errsz, "bad baud rate '%s' (one of 9600 19200 38400 57600 115200 230400 "
+                                     "460800 921600)", val);
+                return -1;
+            }
+            o->baud = (int)n;
+            baud_given = true;
+        } else if (!strcmp(a, "--record")) {
+            NEEDS_VALUE();
+            o->record = val;
+        } else if (!strcmp(a, "--dump")) {
+            o->dump = true;
+        } else if (!strcmp(a, "--headless")) {
+            o->headless = true;
+        } else if (!strcmp(a, "--screenshot")) {
+            NEEDS_VALUE();
+            o->screenshot = val;
+        } else if (!strcmp(a, "--after")) {
+            NEEDS_VALUE();
+            if (!number(val, 1, 2000000000L, &n)) {
+                snprintf(err, errsz, "bad record count '%s' for --after (a number from 1)", val);
+                return -1;
+            }
+            o->after = (uint64_t)n;
+        } else if (!strcmp(a, "--size")) {
+            NEEDS_VALUE();
+            int w, h;
+            char extra;
+            if (sscanf(val, "%dx%d%c", &w, &h, &extra) != 2 || w < 320 || h < 240 || w > 8192 || h > 8192) {
+                snprintf(err, errsz, "bad size '%s' (WIDTHxHEIGHT, from 320x240 to 8192x8192)", val);
+                return -1;
+            }
+            o->width = w;
+            o->height = h;
+        } else if (!strcmp(a, "--speed")) {
+            NEEDS_VALUE();
+            if (!number(val, 1, 100000000L, &n)) {
+                snprintf(err, errsz, "bad speed '%s' (records per second, from 1)", val);
+                return -1;
+            }
+            o->speed = (double)n;
+        } else if (!strcmp(a, "--paused")) {
+            o->paused = true;
+        } else if (!strcmp(a, "--megs")) {
+            NEEDS_VALUE();
+            if (!number(val, 4, 3584, &n)) {
+                snprintf(err, errsz, "bad memory size '%s' for --megs (MiB, 4 to 3584)", val);
+                return -1;
+            }
+            o->megs = (int)n;
+        } else if (a[0] == '-' && a[1]) {
+            snprintf(err, errsz, "unknown option '%s'", a);
+            return -1;
+        } else if (positional) {
+            snprintf(err, errsz, "one input at most: '%s' and '%s'", positional, a);
+            return -1;
+        } else {
+            positional = a;
+        }
+#undef NEEDS_VALUE
+    }
+    if (o->help || o->version)
+        return 0;
+    int inputs = (positional != NULL) + qemu + (o->device != NULL);
+    if (inputs > 1) {
+        snprintf(err, errsz, "choose one input: --qemu, --serial DEV, - or FILE");
+        return -1;
+    }
+    if (baud_given && !o->device) {
+        snprintf(err, errsz, "--baud goes with --serial DEV");
+        return -1;
+    }
+    if (o->headless && !o->screenshot && !o->dump) {
+        snprintf(err, errsz, "--headless draws nothing you can see: add --screenshot FILE.png or --dump");
+        return -1;
+    }
+    if (o->after && !o->headless && !o->dump) {
+        snprintf(err, errsz, "--after goes with --headless or --dump");
+        return -1;
+    }
+    if (qemu)
+        o->mode = IN_QEMU;
+    else if (o->device)
+        o->mode = IN_SERIAL;
+    else if (positional && !strcmp(positional, "-"))
+        o->mode = IN_STDIN;
+    else if (positional) {
+        o->mode = IN_FILE;
+        o->path = positional;
+    }
+    if (o->record && o->mode == IN_FILE) {
+        snprintf(err, errsz, "--record is for live input; '%s' is already a recording", positional);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * cli.h: koiz-view's command line, parsed into options; the usage text.
+ * Pure C: the tests and main.c share it.
+ */
+#ifndef KOIZ_VIEW_CLI_H
+#define KOIZ_VIEW_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define KOIZ_VIEW_VERSION "1.0"
+
+enum input_mode {
+    IN_BOCHS,       /* default: start Bochs with the project's bochsrc */
+    IN_QEMU,        /* --qemu */
+    IN_STDIN,       /* - */
+    IN_FILE,        /* FILE: replay (a FIFO or character device is read live) */
+    IN_SERIAL,      /* --serial DEV --baud N */
+};
+
+struct options {
+    enum input_mode mode;
+    const char *path;           /* FILE */
+    const char *device;         /* --serial */
+    int baud;                   /* --baud, default 115200 */
+    const char *record;         /* --record FILE */
+    bool dump;                  /* --dump: print the model at the end */
+    bool headless;              /* --headless: no window */
+    const char *screenshot;     /* --screenshot FILE.png */
+    uint64_t after;             /* --after N: stop after N records (0: at the end of the stream) */
+    int width, height;          /* --size WxH */
+    double speed;               /* --speed N: replay records per second */
+    bool paused;                /* --paused: a replay starts paused */
+    int megs;                   /* --megs N: the emulator's RAM */
+    bool help, version;
+};
+
+/*
+ * Parses argv into o. Returns 0, or -1 with a one-line message in err
+ * ("unknown option '--frob'").
+ */
+int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz);
+void cli_usage(FILE *f);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * controls.c: keys and the mouse change what the view shows (view.h):
+ * Tab moves the keyboard between panels, the arrows move that panel's
+ * selection, a click selects what is under it. Playback keys (pause, step,
+ * speed, screenshot, quit) belong to main.c.
+ */
+#include "view.h"
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Shows space sp and keeps to it (no longer following the live one). */
+static void choose_space(struct view *v, const struct space *sp)
+{
+    if (sp)
+        v->asid = sp->asid;
+}
+
+static void step_space(struct view *v, const struct model *m, int d)
+{
+    const struct space *list[MODEL_SPACES];
+    int n = spaces_in_order(m, list);
+    const struct space *shown = view_space(v, m);
+    for (int i = 0; i < n; i++)
+        if (list[i] == shown) {
+            choose_space(v, list[clamp(i + d, 0, n - 1)]);
+            return;
+        }
+    if (n)
+        choose_space(v, list[0]);
+}
+
+/* Selects fault i (0 = newest): its space, directory entry and page. */
+static void choose_fault(struct view *v, const struct model *m, int i)
+{
+    if (!m->fault_count)
+        return;
+    v->fault_sel = clamp(i, 0, (int)m->fault_count - 1);
+    const struct fault_event *f = model_fault(m, (uint32_t)v->fault_sel);
+    if (model_space(m, f->asid))
+        v->asid = f->asid;
+    v->sel_pde = (int)PDX(f->cr2);
+    v->sel_pte = (int)PTX(f->cr2);
+}
+
+/* Moves the selected page (directory and table index together) by d pages. */
+static void step_page(struct view *v, const struct model *m, int d)
+{
+    int page = view_pde(v, m) * ENTRIES + (v->sel_pte > 0 ? v->sel_pte : 0) + d;
+    page = clamp(page, 0, ENTRIES * ENTRIES - 1);
+    v->sel_pde = page / ENTRIES;
+    v->sel_pte = page % ENTRIES;
+}
+
+bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod)
+{
+    int dx = key == SDLK_LEFT ? -1 : key == SDLK_RIGHT ? 1 : 0;
+    int dy = key == SDLK_UP ? -1 : key == SDLK_DOWN ? 1 : 0;
+    if (key == SDLK_PAGEUP || key == SDLK_PAGEDOWN)
+        dy = key == SDLK_PAGEUP ? -8 : 8;
+    if (key == SDLK_TAB) {
+        int d = (mod & KMOD_SHIFT) ? P_COUNT - 1 : 1;
+        v->focus = (enum panel_id)((v->focus + d) % P_COUNT);
+        return true;
+    }
+    if (key == SDLK_l) {
+        v->asid = MODEL_NO_ASID;
+        return true;
+    }
+    if (!dx && !dy)
+        return false;
+    switch (v->focus) {
+    case P_DIR: {
+        int i = view_pde(v, m);
+        int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1), row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
+        v->sel_pde = row * GRID_SIDE + col;
+        break;
+    }
+    case P_TABLE: {
+        int i = v->sel_pte >= 0 ? v->sel_pte : 0;
+        int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1), row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
+        v->sel_pte = row * GRID_SIDE + col;
+        break;
+    }
+    case P_WHOLE:
+        step_page(v, m, dx + dy * ENTRIES);
+        break;
+    case P_SPACES:
+        step_space(v, m, dy ? dy : dx);
+        break;
+    case P_FAULTS:
+        choose_fault(v, m, v->fault_sel + (dy ? dy : dx));
+        break;
+    case P_LOG:
+        v->log_scroll = v->log_scroll - dy > 0 ? v->log_scroll - dy : 0;
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+void view_click(struct view *v, const struct model *m, int x, int y)
+{
+    for (int p = 0; p < P_COUNT; p++)
+        if (rect_has(&v->lay.p[p].frame, x, y))
+            v->focus = (enum panel_id)p;
+    int i;
+    int64_t page;
+    if ((i = grid_cell_at(&v->lay.grid[P_DIR], x, y)) >= 0) {
+        v->sel_pde = i;
+    } else if ((i = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0) {
+        v->sel_pte = i;
+    } else if ((page = whole_page_at(&v->lay.grid[P_WHOLE], x, y)) >= 0) {
+        v->sel_pde = (int)(page / ENTRIES);
+        v->sel_pte = (int)(page % ENTRIES);
+    } else if (rect_has(&v->lay.p[P_SPACES].body, x, y)) {
+        const struct space *list[MODEL_SPACES];
+        int n = spaces_in_order(m, list);
+        int row = (y - v->lay.p[P_SPACES].body.y) / v->font.line_h - 1 + list_first_space(v, m);
+        if (row >= 0 && row < n)
+            choose_space(v, list[row]);
+    } else if (rect_has(&v->lay.p[P_FAULTS].body, x, y)) {
+        int row = (y - v->lay.p[P_FAULTS].body.y) / v->font.line_h - 1 + list_first_fault(v, m);
+        if (row >= 0 && row < (int)m->fault_count)
+            choose_fault(v, m, row);
+    }
+}
+
+void view_wheel(struct view *v, int dy)
+{
+    v->log_scroll = v->log_scroll + dy > 0 ? v->log_scroll + dy : 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * draw_dir.c: the page directory panel: 1,024 entries as a 32x32 grid, one
+ * cell per 4 MiB of virtual space, row by row from address 0. A cell shows
+ * not present, a page table (shaded by how full it is) or a 4 MiB page
+ * (framed), kernel (blue) or user (orange), read-only cells hollow.
+ */
+#include "view.h"
+
+void draw_dir(struct view *v, const struct model *m, double now)
+{
+    const struct space *sp = view_space(v, m);
+    const struct panel_box *b = &v->lay.p[P_DIR];
+    const struct rect *g = &v->lay.grid[P_DIR];
+    char note[64];
+    if (sp)
+        snprintf(note, sizeof note, "asid %u · cr3 %08x%s", sp->asid, sp->cr3, sp->whole ? "" : " · partial");
+    else
+        snprintf(note, sizeof note, "waiting for a snapshot");
+    panel_begin(v, P_DIR, "Page directory", note);
+    int sel = view_pde(v, m);
+    for (int i = 0; i < ENTRIES; i++) {
+        struct rect c = grid_cell(g, i);
+        struct cell_look look = sp ? look_pde(sp->dir[i], sp->present[i]) : look_pde(0, 0);
+        draw_cell(v->r, &c, &look);
+    }
+    struct rect c = grid_cell(g, sel);
+    outline(v->r, c.x - 1, c.y - 1, c.w + 1, c.w + 1, v->lay.cell >= 8 ? 2 : 1, COL_SELECT);
+    if (sp && view_flash_on(v, now) && v->flash_asid == sp->asid) {
+        c = grid_cell(g, (int)PDX(v->flash_va));
+        outline(v->r, c.x - 2, c.y - 2, c.w + 3, c.w + 3, 2, COL_FLASH);
+    }
+    /* the 1 GiB boundaries, as labels to the right of the grid when there is room */
+    int lx = g->x + g->w + v->font.char_w / 2;
+    if (lx + 3 * v->font.char_w <= b->body.x + b->body.w) {
+        for (int q = 0; q < 4; q++)
+            text_draw(&v->font, v->r, lx, g->y + q * 8 * v->lay.cell, fmt("%uG", q), COL_DIM, 0);
+    }
+
+    clip(v->r, &b->legend);
+    int x = b->legend.x, y = b->legend.y + 2;
+    uint32_t pde = sp ? sp->dir[sel] : 0;
+    const char *info;
+    if (!(pde & ENT_P))
+        info = fmt("PDE %d: not present", sel);
+    else if (pde & ENT_PS)
+        info = fmt("PDE %d: 4 MiB page at %08x", sel, ENT_FRAME(pde) & 0xffc00000u);
+    else
+        info = fmt("PDE %d: %u/1024, table %08x", sel, sp->present[sel], ENT_FRAME(pde));
+    text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
+    y += v->font.line_h;
+    struct cell_look k = look_pde(ENT_P | ENT_W, ENTRIES), u = look_pde(ENT_P | ENT_W | ENT_U, ENTRIES);
+    struct cell_look kl = look_pde(ENT_P | ENT_W | ENT_PS, 0), ro = look_pde(ENT_P | ENT_U, ENTRIES);
+    struct cell_look sparse = look_pde(ENT_P | ENT_W, 16);
+    legend_cell(v, &b->legend, &x, &y, &k, "kernel table");
+    legend_cell(v, &b->legend, &x, &y, &u, "user table");
+    legend_cell(v, &b->legend, &x, &y, &sparse, "few entries");
+    legend_cell(v, &b->legend, &x, &y, &kl, "4 MiB page");
+    legend_cell(v, &b->legend, &x, &y, &ro, "read-only");
+}
+

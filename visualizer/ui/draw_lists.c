@@ -1,0 +1,104 @@
+/*
+ * draw_lists.c: the two lists: address spaces (the live one, whose CR3 is
+ * loaded, marked with a triangle; the shown one highlighted) and recent page
+ * faults, newest first, with CR2, EIP, the error code in words and what the
+ * kernel made of the fault. Row positions are shared with controls.c.
+ */
+#include "view.h"
+
+#define ROW_HILITE 0x2c3a4au
+
+/* Used spaces in asid order: fills slots, returns how many. */
+int spaces_in_order(const struct model *m, const struct space **out)
+{
+    int n = 0;
+    for (int i = 0; i < MODEL_SPACES; i++)
+        if (m->spaces[i].used)
+            out[n++] = &m->spaces[i];
+    for (int i = 1; i < n; i++)   /* insertion sort by asid: at most 64 */
+        for (int j = i; j > 0 && out[j - 1]->asid > out[j]->asid; j--) {
+            const struct space *t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+/* The first row shown so that row `keep` stays visible. */
+static int first_row(int rows, int visible, int keep)
+{
+    if (visible <= 0 || rows <= visible || keep < visible)
+        return 0;
+    int first = keep - visible + 1;
+    return first + visible > rows ? rows - visible : first;
+}
+
+int list_first_space(const struct view *v, const struct model *m)
+{
+    const struct space *list[MODEL_SPACES];
+    int n = spaces_in_order(m, list);
+    const struct space *shown = view_space(v, m);
+    int keep = 0;
+    for (int i = 0; i < n; i++)
+        if (list[i] == shown)
+            keep = i;
+    return first_row(n, v->lay.p[P_SPACES].body.h / v->font.line_h - 1, keep);
+}
+
+int list_first_fault(const struct view *v, const struct model *m)
+{
+    return first_row((int)m->fault_count, v->lay.p[P_FAULTS].body.h / v->font.line_h - 1,
+                     v->fault_sel > 0 ? v->fault_sel : 0);
+}
+
+void draw_spaces(struct view *v, const struct model *m)
+{
+    const struct space *list[MODEL_SPACES];
+    int n = spaces_in_order(m, list);
+    const struct rect *b = &v->lay.p[P_SPACES].body;
+    panel_begin(v, P_SPACES, "Address spaces",
+                m->live_cr3 ? fmt("%d · live cr3 %08x", n, m->live_cr3) : fmt("%d", n));
+    int lh = v->font.line_h, y = b->y;
+    text_draw(&v->font, v->r, b->x, y, "  asid  cr3       tables  pages   faults", COL_DIM, b->w);
+    y += lh;
+    if (!n)
+        text_draw(&v->font, v->r, b->x, y, "  none yet: the kernel sends snapshots at boot", COL_DIM, b->w);
+    const struct space *shown = view_space(v, m);
+    for (int i = list_first_space(v, m); i < n && y + lh <= b->y + b->h; i++, y += lh) {
+        const struct space *sp = list[i];
+        bool live = sp->asid == m->current_asid;
+        if (sp == shown)
+            fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
+        const char *row = fmt("%s %4u  %08x  %6u %6u  %6u  %s%s", live ? "▶" : " ", sp->asid, sp->cr3, sp->pdes,
+                              sp->ptes, sp->faults, live ? "live" : "", sp->whole ? "" : " (partial)");
+        text_draw(&v->font, v->r, b->x, y, row, sp == shown ? COL_TITLE : COL_TEXT, b->w);
+    }
+}
+
+static uint32_t outcome_col(enum fault_outcome o)
+{
+    switch (o) {
+    case FO_ZERO_FILLED: return COL_TEXT;
+    case FO_EXPECTED: return COL_DIM;
+    default: return COL_BAD;
+    }
+}
+
+void draw_faults(struct view *v, const struct model *m)
+{
+    const struct rect *b = &v->lay.p[P_FAULTS].body;
+    panel_begin(v, P_FAULTS, "Page faults", fmt("%llu in all", (unsigned long long)m->faults_total));
+    int lh = v->font.line_h, y = b->y;
+    text_draw(&v->font, v->r, b->x, y, " tick asid cr2      eip      outcome        error", COL_DIM, b->w);
+    y += lh;
+    if (!m->fault_count)
+        text_draw(&v->font, v->r, b->x, y, " none yet", COL_DIM, b->w);
+    for (uint32_t i = (uint32_t)list_first_fault(v, m); i < m->fault_count && y + lh <= b->y + b->h; i++, y += lh) {
+        const struct fault_event *f = model_fault(m, i);
+        if ((int)i == v->fault_sel)
+            fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
+        const char *row = fmt("%5u %4u %08x %08x %-14s %s", f->tick, f->asid, f->cr2, f->eip,
+                              fault_outcome_name(f->outcome), f->words);
+        text_draw(&v->font, v->r, b->x, y, row, outcome_col(f->outcome), b->w);
+    }
+}

@@ -1,0 +1,122 @@
+/*
+ * draw_overlay.c: what is drawn over the panels: the tooltip for the cell,
+ * page or frame under the mouse (virtual range, physical frame, flags), and
+ * the F1 help with every key.
+ */
+#include "view.h"
+
+static const char *owner_words(const struct model *m, uint8_t owner)
+{
+    switch (owner) {
+    case PHYS_NONE: return "not mapped by any known space";
+    case PHYS_KERNEL: return "kernel (supervisor mappings only)";
+    case PHYS_TABLE: return "a page directory or page table";
+    case PHYS_SHARED: return "user pages of several spaces";
+    default: return fmt("user pages of asid %u", m->spaces[owner - PHYS_SPACE].asid);
+    }
+}
+
+/* The lines describing the leaf entry for page `page` (va >> 12) of sp. */
+static int page_lines(const struct space *sp, uint32_t page, char lines[][120])
+{
+    uint32_t va = page << 12, pdi = PDX(va), pde = sp->dir[pdi];
+    int n = 0;
+    snprintf(lines[n++], 120, "va %08x-%08x  (PDE %u, PTE %u)", va, va + 0xfff, pdi, PTX(va));
+    if (!(pde & ENT_P)) {
+        snprintf(lines[n++], 120, "directory entry not present");
+        return n;
+    }
+    uint32_t leaf = pde & ENT_PS ? pde : sp->table[pdi] ? sp->table[pdi][PTX(va)] : 0;
+    if (!(leaf & ENT_P)) {
+        snprintf(lines[n++], 120, "not mapped");
+        return n;
+    }
+    uint32_t phys = pde & ENT_PS ? (ENT_FRAME(pde) & 0xffc00000u) + (va & 0x3ff000u) : ENT_FRAME(leaf);
+    snprintf(lines[n++], 120, "-> frame %08x%s", phys, pde & ENT_PS ? "  (in a 4 MiB page)" : "");
+    snprintf(lines[n++], 120, "%s", flag_letters(pde & ENT_PS ? leaf : leaf & (pde | ~(ENT_U | ENT_W)), true));
+    return n;
+}
+
+void draw_tooltip(struct view *v, const struct model *m)
+{
+    const struct space *sp = view_space(v, m);
+    char lines[4][120];
+    int n = 0, x = v->mouse_x, y = v->mouse_y;
+    int cell = grid_cell_at(&v->lay.grid[P_DIR], x, y);
+    if (cell >= 0 && sp) {
+        uint32_t pde = sp->dir[cell], va = (uint32_t)cell << 22;
+        snprintf(lines[n++], 120, "PDE %d  va %08x-%08x", cell, va, va + (PAGE_4M - 1));
+        if (!(pde & ENT_P))
+            snprintf(lines[n++], 120, "not present");
+        else if (pde & ENT_PS)
+            snprintf(lines[n++], 120, "4 MiB page -> frames %08x-%08x", ENT_FRAME(pde) & 0xffc00000u,
+                     (ENT_FRAME(pde) & 0xffc00000u) + (PAGE_4M - 1));
+        else
+            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", ENT_FRAME(pde), sp->present[cell]);
+        if (pde & ENT_P)
+            snprintf(lines[n++], 120, "%s", flag_letters(pde, true));
+    } else if ((cell = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0 && sp) {
+        n = page_lines(sp, (uint32_t)view_pde(v, m) * ENTRIES + (uint32_t)cell, lines);
+    } else if (sp && whole_page_at(&v->lay.grid[P_WHOLE], x, y) >= 0) {
+        n = page_lines(sp, (uint32_t)whole_page_at(&v->lay.grid[P_WHOLE], x, y), lines);
+    } else if (v->owner && phys_frame_at(&v->pg, x, y) >= 0) {
+        uint32_t f = (uint32_t)phys_frame_at(&v->pg, x, y);
+        snprintf(lines[n++], 120, "frame %08x-%08x  (#%u)", f << 12, (f << 12) + 0xfff, f);
+        snprintf(lines[n++], 120, "%s", owner_words(m, v->owner[f]));
+    }
+    if (!n)
+        return;
+    int w = 0, lh = v->font.line_h;
+    for (int i = 0; i < n; i++) {
+        int tw = text_width(&v->font, lines[i]);
+        w = tw > w ? tw : w;
+    }
+    w += 12;
+    int h = n * lh + 8;
+    int tx = x + 16, ty = y + 18;
+    if (tx + w > v->w)
+        tx = x - w - 8 > 0 ? x - w - 8 : 0;
+    if (ty + h > v->h)
+        ty = y - h - 8 > 0 ? y - h - 8 : 0;
+    fill(v->r, tx, ty, w, h, 0x0c0d10);
+    outline(v->r, tx, ty, w, h, 1, COL_FOCUS);
+    for (int i = 0; i < n; i++)
+        text_draw(&v->font, v->r, tx + 6, ty + 4 + i * lh, lines[i], i ? COL_TEXT : COL_TITLE, 0);
+}
+
+void draw_help(struct view *v)
+{
+    static const char *lines[] = {
+        "koiz-view: the paging of a running Koiz kernel",
+        "",
+        "Tab / Shift+Tab    move the keyboard between panels",
+        "arrows             move the selection in that panel:",
+        "                   directory entry, table entry, page,",
+        "                   address space, fault, log lines",
+        "mouse              hover for details, click to select",
+        "space              pause (a replay stops; live bytes wait)",
+        ". (period)         replay one more record",
+        "+ / -              replay faster / slower",
+        "End                replay to the end",
+        "l                  follow the live address space again",
+        "s                  save a PNG screenshot here",
+        "F1 or Escape       close this help",
+        "q                  quit",
+        "",
+        "Blue is kernel, orange user; hollow cells are read-only;",
+        "a framed cell is a 4 MiB page; darker tables hold fewer",
+        "entries. Faults flash white on the cell they hit.",
+    };
+    int n = (int)(sizeof lines / sizeof lines[0]), lh = v->font.line_h;
+    int w = 60 * v->font.char_w, h = n * lh + 24;
+    if (w > v->w - 20)
+        w = v->w - 20;
+    int x = (v->w - w) / 2, y = (v->h - h) / 2 > 0 ? (v->h - h) / 2 : 0;
+    fill(v->r, x, y, w, h, 0x0c0d10);
+    outline(v->r, x, y, w, h, 2, COL_FOCUS);
+    struct rect rc = {x, y, w, h};
+    clip(v->r, &rc);
+    for (int i = 0; i < n; i++)
+        text_draw(i ? &v->font : &v->bold, v->r, x + 14, y + 12 + i * lh, lines[i], i ? COL_TEXT : COL_TITLE, w - 28);
+    SDL_RenderSetClipRect(v->r, NULL);
+}

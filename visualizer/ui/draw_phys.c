@@ -1,0 +1,65 @@
+/*
+ * draw_phys.c: physical memory, one cell per 4 KiB frame in rows from
+ * address 0, coloured by who maps it (model_phys_map: kernel, page tables,
+ * one address space, several), with the counts in the legend. The owners and
+ * the texture are rebuilt only when the model's map_version moved.
+ */
+#include <stdlib.h>
+#include "view.h"
+
+static void rebuild(struct view *v, const struct model *m)
+{
+    uint32_t n = view_frames(m);
+    if (n != v->nframes || !v->owner) {
+        free(v->owner);
+        v->owner = malloc(n);
+        v->nframes = n;
+        if (v->phys_tex)
+            SDL_DestroyTexture(v->phys_tex);
+        v->phys_tex = NULL;
+    }
+    if (!v->owner)
+        return;
+    model_phys_map(m, v->owner, n, &v->counts);
+    uint32_t cols = v->pg.cols, rows = v->pg.rows;
+    phys_geometry(&v->pg, &v->lay.grid[P_PHYS], n);
+    if (v->phys_tex && (cols != v->pg.cols || rows != v->pg.rows)) {
+        SDL_DestroyTexture(v->phys_tex);
+        v->phys_tex = NULL;
+    }
+    if (!v->phys_tex) {
+        v->phys_tex = SDL_CreateTexture(v->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
+                                        (int)v->pg.cols, (int)v->pg.rows);
+    }
+    uint32_t *px = malloc((size_t)v->pg.cols * v->pg.rows * sizeof *px);
+    if (!px || !v->phys_tex) {
+        free(px);
+        return;
+    }
+    for (uint32_t i = 0; i < v->pg.cols * v->pg.rows; i++)
+        px[i] = 0xff000000u | (i < n ? look_frame(v->owner[i]) : COL_PANEL);
+    SDL_UpdateTexture(v->phys_tex, NULL, px, (int)(v->pg.cols * sizeof *px));
+    free(px);
+}
+
+void draw_phys(struct view *v, const struct model *m)
+{
+    const struct panel_box *b = &v->lay.p[P_PHYS];
+    uint32_t n = view_frames(m);
+    if (m->map_version != v->phys_version || !v->phys_tex || n != v->nframes) {
+        rebuild(v, m);
+        v->phys_version = m->map_version;
+    }
+    panel_begin(v, P_PHYS, "Physical memory", fmt("%u MiB · %u frames of 4 KiB", n / 256, n));
+    if (v->phys_tex) {
+        SDL_Rect dst = {v->pg.pic.x, v->pg.pic.y, v->pg.pic.w, v->pg.pic.h};
+        SDL_RenderCopy(v->r, v->phys_tex, NULL, &dst);
+    }
+    clip(v->r, &b->legend);
+    int x = b->legend.x, y = b->legend.y + 2;
+    legend_swatch(v, &b->legend, &x, &y, COL_KERNEL, fmt("kernel %u", v->counts.kernel));
+    legend_swatch(v, &b->legend, &x, &y, COL_TABLE, fmt("tables %u", v->counts.tables));
+    legend_swatch(v, &b->legend, &x, &y, COL_USER, fmt("one space %u", v->counts.user));
+    legend_swatch(v, &b->legend, &x, &y, COL_SHARED, fmt("shared %u", v->counts.shared));
+    legend_swatch(v, &b->legend, &x, &y, COL_EMPTY, fmt("unmapped %u", v->counts.none));
+}

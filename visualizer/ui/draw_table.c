@@ -1,0 +1,69 @@
+/*
+ * draw_table.c: the page table of the selected directory entry: its 1,024
+ * entries as a 32x32 grid, one cell per 4 KiB page, with their flags: kernel
+ * or user by colour, read-only hollow, global as a light top bar, accessed
+ * and dirty as small light and dark corner marks. A 4 MiB page has no table:
+ * the grid then shows the big page's look in every cell.
+ */
+#include "view.h"
+
+void draw_table(struct view *v, const struct model *m, double now)
+{
+    const struct space *sp = view_space(v, m);
+    const struct panel_box *b = &v->lay.p[P_TABLE];
+    const struct rect *g = &v->lay.grid[P_TABLE];
+    int pdi = view_pde(v, m);
+    uint32_t pde = sp ? sp->dir[pdi] : 0;
+    uint32_t va = (uint32_t)pdi << 22;
+    const uint32_t *t = sp && (pde & (ENT_P | ENT_PS)) == ENT_P ? sp->table[pdi] : NULL;
+    char title[48];
+    snprintf(title, sizeof title, "Page table %d", pdi);
+    panel_begin(v, P_TABLE, title, fmt("va %08x-%08x", va, va + (PAGE_4M - 1)));
+    for (int i = 0; i < ENTRIES; i++) {
+        struct rect c = grid_cell(g, i);
+        struct cell_look look;
+        if (pde & ENT_PS)
+            look = look_pte(pde, pde & ~ENT_PS);
+        else
+            look = look_pte(pde, t ? t[i] : 0);
+        draw_cell(v->r, &c, &look);
+    }
+    if (v->sel_pte >= 0) {
+        struct rect c = grid_cell(g, v->sel_pte);
+        outline(v->r, c.x - 1, c.y - 1, c.w + 1, c.w + 1, v->lay.cell >= 8 ? 2 : 1, COL_SELECT);
+    }
+    if (sp && view_flash_on(v, now) && v->flash_asid == sp->asid && PDX(v->flash_va) == (uint32_t)pdi) {
+        struct rect c = grid_cell(g, (int)PTX(v->flash_va));
+        outline(v->r, c.x - 2, c.y - 2, c.w + 3, c.w + 3, 2, COL_FLASH);
+    }
+    int lx = g->x + g->w + v->font.char_w / 2;
+    if (lx + 5 * v->font.char_w <= b->body.x + b->body.w) {
+        for (int q = 0; q < 4; q++)
+            text_draw(&v->font, v->r, lx, g->y + q * 8 * v->lay.cell, fmt("+%dM", q), COL_DIM, 0);
+    }
+
+    clip(v->r, &b->legend);
+    int x = b->legend.x, y = b->legend.y + 2;
+    const char *info;
+    if (!(pde & ENT_P))
+        info = "no table: the directory entry is not present";
+    else if (pde & ENT_PS)
+        info = "no table: a 4 MiB page, drawn as its 4 KiB parts";
+    else if (v->sel_pte >= 0 && t && (t[v->sel_pte] & ENT_P))
+        info = fmt("PTE %d: %08x -> %08x", v->sel_pte, va + ((uint32_t)v->sel_pte << 12), ENT_FRAME(t[v->sel_pte]));
+    else if (v->sel_pte >= 0)
+        info = fmt("PTE %d: %08x not mapped", v->sel_pte, va + ((uint32_t)v->sel_pte << 12));
+    else
+        info = fmt("table at %08x, %u of 1024 present", ENT_FRAME(pde), sp->present[pdi]);
+    text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
+    y += v->font.line_h;
+    struct cell_look k = look_pte(ENT_P | ENT_W, ENT_P | ENT_W), u = look_pte(ENT_U | ENT_W, ENT_P | ENT_W | ENT_U);
+    struct cell_look ro = look_pte(ENT_U, ENT_P | ENT_U), gl = look_pte(ENT_W, ENT_P | ENT_W | ENT_G);
+    struct cell_look a = look_pte(ENT_W, ENT_P | ENT_W | ENT_A), d = look_pte(ENT_W, ENT_P | ENT_W | ENT_D | ENT_A);
+    legend_cell(v, &b->legend, &x, &y, &k, "kernel");
+    legend_cell(v, &b->legend, &x, &y, &u, "user");
+    legend_cell(v, &b->legend, &x, &y, &ro, "read-only");
+    legend_cell(v, &b->legend, &x, &y, &gl, "global");
+    legend_cell(v, &b->legend, &x, &y, &a, "accessed");
+    legend_cell(v, &b->legend, &x, &y, &d, "dirty");
+}

@@ -1,0 +1,452 @@
+/*
+ * main.c: koiz-view's entry: the command line, the input (an emulator it
+ * starts, stdin, a FIFO, a serial port, or a recording replayed at a pace),
+ * and either the window's main loop or a headless run that ends with a PNG
+ * and/or the model's text dump. Bytes become records and records change the
+ * model here, on the main thread only; the reader thread (source.c) just
+ * fills a buffer.
+ */
+#define _GNU_SOURCE
+#include <SDL.h>
+#include <SDL_image.h>
+#include <SDL_ttf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "model.h"
+#include "parser.h"
+#include "replay.h"
+#include "shot.h"
+#include "source.h"
+#include "view.h"
+
+#define TAKE_MAX   (1u << 20)     /* bytes taken from the reader per go */
+#define FRAME_MAX  (8u << 20)     /* bytes parsed per frame, so a flood keeps the window alive */
+
+struct app {
+    struct options o;
+    struct model *m;
+    struct parser p;
+    bool live, replaying, ended;
+    struct source src;
+    struct replay rp;
+    char *chunk;
+    char *pending;                /* --after on a live source: bytes not yet fed as whole lines */
+    size_t pending_len;
+    int exit_status;
+    Uint32 wake_event;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int fail(int code, const char *msg)
+{
+    fprintf(stderr, "koiz-view: %s\n", msg);
+    return code;
+}
+
+/* The Koiz source tree: $KOIZ_ROOT, else the parent of the directory holding this program, else cwd and up. */
+static void find_root(char *out, size_t size)
+{
+    const char *env = getenv("KOIZ_ROOT");
+    char path[PATH_MAX], probe[PATH_MAX + 16];
+    if (env && *env) {
+        snprintf(out, size, "%s", env);
+        return;
+    }
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n > 0) {
+        path[n] = '\0';
+        char *dir = dirname(dirname(path));   /* build/koiz-view -> the tree */
+        snprintf(probe, sizeof probe, "%s/bochsrc", dir);
+        if (access(probe, R_OK) == 0) {
+            snprintf(out, size, "%s", dir);
+            return;
+        }
+    }
+    if (!getcwd(path, sizeof path))
+        snprintf(path, sizeof path, ".");
+    for (;;) {
+        snprintf(probe, sizeof probe, "%s/bochsrc", path);
+        if (access(probe, R_OK) == 0 || !strcmp(path, "/"))
+            break;
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            break;
+        *(slash == path ? slash + 1 : slash) = '\0';
+    }
+    snprintf(out, size, "%s", access(probe, R_OK) == 0 ? path : ".");
+}
+
+static void wake(void *arg)
+{
+    struct app *a = arg;
+    if (a->wake_event != (Uint32)-1) {
+        SDL_Event e = {.type = a->wake_event};
+        SDL_PushEvent(&e);
+    }
+}
+
+/* Opens the input the options name. Returns 0, or an exit status after saying why. */
+static int open_input(struct app *a, bool headless)
+{
+    char err[512], root[PATH_MAX];
+    const struct options *o = &a->o;
+    a->live = true;
+    switch (o->mode) {
+    case IN_BOCHS:
+    case IN_QEMU:
+        find_root(root, sizeof root);
+        if (source_spawn(&a->src, o->mode == IN_BOCHS ? SRC_BOCHS : SRC_QEMU, root, o->megs, headless, err,
+                         sizeof err) != 0)
+            return fail(1, err);
+        break;
+    case IN_STDIN:
+        source_fd(&a->src, 0, "stdin");
+        break;
+    case IN_SERIAL:
+        if (source_serial(&a->src, o->device, o->baud, err, sizeof err) != 0)
+            return fail(1, err);
+        break;
+    case IN_FILE: {
+        struct stat st;
+        if (stat(o->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+            int fd = open(o->path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                snprintf(err, sizeof err, "cannot read %s: %s", o->path, strerror(errno));
+                return fail(1, err);
+            }
+            source_fd(&a->src, fd, o->path);
+            break;
+        }
+        if (o->record)
+            return fail(2, "--record is for live input; a file is already a recording");
+        if (replay_open(&a->rp, o->path, err, sizeof err) != 0)
+            return fail(1, err);
+        a->live = false;
+        a->replaying = true;
+        a->rp.rate = o->speed;
+        a->rp.paused = o->paused;
+        return 0;
+    }
+    }
+    if (o->record && source_record(&a->src, o->record, err, sizeof err) != 0) {
+        source_stop(&a->src);
+        return fail(1, err);
+    }
+    return 0;
+}
+
+/* Parses bytes from a live source, stopping at --after records. */
+static void feed_live(struct app *a, const char *data, size_t n)
+{
+    if (!a->o.after) {
+        parser_feed(&a->p, data, n);
+        return;
+    }
+    char *grown = realloc(a->pending, a->pending_len + n);
+    if (!grown)
+        return;
+    a->pending = grown;
+    memcpy(a->pending + a->pending_len, data, n);
+    a->pending_len += n;
+    size_t pos = 0;
+    feed_lines(&a->p, a->pending, a->pending_len, &pos, a->o.after, false);
+    memmove(a->pending, a->pending + pos, a->pending_len - pos);
+    a->pending_len -= pos;
+}
+
+static bool after_reached(const struct app *a)
+{
+    return a->o.after && a->p.stats.records >= a->o.after;
+}
+
+/* Takes what the reader has, up to budget bytes. Marks the end of a live stream. */
+static void ingest_live(struct app *a, size_t budget)
+{
+    size_t n, done = 0;
+    while (done < budget && !after_reached(a) && (n = source_take(&a->src, a->chunk, TAKE_MAX)) > 0) {
+        feed_live(a, a->chunk, n);
+        done += n;
+    }
+    int status;
+    if (!a->ended && (after_reached(a) || source_finished(&a->src, &status))) {
+        if (!after_reached(a)) {
+            if (a->pending_len)
+                feed_lines(&a->p, a->pending, a->pending_len, &(size_t){0}, a->o.after, true);
+            parser_finish(&a->p);
+            a->exit_status = status;
+        }
+        a->ended = true;
+    }
+}
+
+static void describe(struct app *a, struct view *v, bool paused);
+
+static void describe_batch(struct view *v, void *arg)
+{
+    describe(arg, v, false);
+}
+
+/* ---- headless: read it all, then a picture and/or the dump ---- */
+
+static int run_batch(struct app *a)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (a->replaying) {
+        replay_step(&a->rp, &a->p, a->o.after ? a->o.after : UINT64_MAX);
+    } else {
+        if (source_start(&a->src, NULL, NULL) != 0)
+            return fail(1, "cannot start the reader thread");
+        while (!a->ended && !interrupted) {
+            ingest_live(a, SIZE_MAX);
+            if (!a->ended)
+                usleep(2000);
+        }
+        source_stop(&a->src);
+    }
+    int rc = 0;
+    if (a->o.screenshot) {
+        char err[512];
+        SDL_Surface *s = shot_offscreen(a->m, &a->p, a->o.width, a->o.height, describe_batch, a, err, sizeof err);
+        if (!s || shot_save(s, a->o.screenshot, err, sizeof err) != 0)
+            rc = fail(1, err);
+        SDL_FreeSurface(s);
+    }
+    if (a->o.dump)
+        model_dump(a->m, stdout);
+    return interrupted && !rc ? 130 : rc;
+}
+
+/* ---- the window ---- */
+
+static void describe(struct app *a, struct view *v, bool paused)
+{
+    const struct options *o = &a->o;
+    char note[200] = "";
+    if (a->live)
+        source_note(&a->src, note, sizeof note);
+    if (a->replaying) {
+        snprintf(v->source, sizeof v->source, "replay of %s", o->path);
+        double pct = a->rp.len ? 100.0 * a->rp.pos / a->rp.len : 100;
+        if (replay_done(&a->rp))
+            snprintf(v->state, sizeof v->state, "· at the end");
+        else
+            snprintf(v->state, sizeof v->state, "· %.0f%% · %s · %.0f records/s", pct,
+                     a->rp.paused ? "paused (space plays, . steps)" : "playing", a->rp.rate);
+        return;
+    }
+    snprintf(v->source, sizeof v->source, "%s", a->src.what);
+    if (a->ended && after_reached(a))
+        snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)o->after);
+    else if (a->ended && a->exit_status >= 0)
+        snprintf(v->state, sizeof v->state, "· exited with status %d · the last picture stays", a->exit_status);
+    else if (a->ended)
+        snprintf(v->state, sizeof v->state, "· the stream ended · the last picture stays");
+    else if (note[0])
+        snprintf(v->state, sizeof v->state, "· %s", note);
+    else if (paused)
+        snprintf(v->state, sizeof v->state, "· paused: the picture waits, bytes are kept");
+    else if (o->mode == IN_SERIAL)
+        snprintf(v->state, sizeof v->state, "· %d baud%s", o->baud, o->record ? " · recording" : "");
+    else
+        snprintf(v->state, sizeof v->state, "· running%s", o->record ? " · recording" : "");
+}
+
+static double now_s(void)
+{
+    return SDL_GetPerformanceCounter() / (double)SDL_GetPerformanceFrequency();
+}
+
+static void screenshot(struct view *v, SDL_Renderer *r, double now, double *message_until)
+{
+    char path[64], err[512];
+    time_t t = time(NULL);
+    strftime(path, sizeof path, "koiz-view-%Y%m%d-%H%M%S.png", localtime(&t));
+    if (shot_window(r, v->w, v->h, path, err, sizeof err) == 0)
+        snprintf(v->message, sizeof v->message, "saved %s", path);
+    else
+        snprintf(v->message, sizeof v->message, "%.150s", err);
+    *message_until = now + 4;
+}
+
+static int run_window(struct app *a)
+{
+    if (SDL_Init(SDL_INIT_VIDEO) != 0)
+        return fail(1, fmt("cannot open a window: %s (no display? try --headless --screenshot FILE.png)",
+                           SDL_GetError()));
+    SDL_Window *win = SDL_CreateWindow("koiz-view", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, a->o.width,
+                                       a->o.height, SDL_WINDOW_RESIZABLE);
+    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED) : NULL;
+    if (win && !r)
+        r = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+    if (!r) {
+        int rc = fail(1, fmt("cannot open a window: %s", SDL_GetError()));
+        SDL_Quit();
+        return rc;
+    }
+    SDL_SetWindowMinimumSize(win, 640, 420);
+    a->wake_event = SDL_RegisterEvents(1);
+    struct view v;
+    char err[512];
+    int w, h;
+    SDL_GetRendererOutputSize(r, &w, &h);
+    if (view_init(&v, r, w, h, err, sizeof err) != 0) {
+        SDL_Quit();
+        return fail(1, err);
+    }
+    v.parser = &a->p;
+    if (a->live && source_start(&a->src, wake, a) != 0)
+        return fail(1, "cannot start the reader thread");
+    bool quit = false, paused = false, dirty = true;
+    uint64_t drawn = UINT64_MAX;
+    double last = now_s(), message_until = 0;
+    while (!quit) {
+        double now = now_s();
+        bool busy = dirty || view_animating(&v, now) || (a->replaying && !a->rp.paused && !replay_done(&a->rp)) ||
+                    (a->live && !paused && !a->ended);
+        SDL_Event e;
+        if (SDL_WaitEventTimeout(&e, busy ? 15 : 250)) {
+            do {
+                dirty = true;
+                switch (e.type) {
+                case SDL_QUIT:
+                    quit = true;
+                    break;
+                case SDL_WINDOWEVENT:
+                    if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+                        SDL_GetRendererOutputSize(r, &w, &h);
+                        view_resize(&v, w, h);
+                    } else if (e.window.event == SDL_WINDOWEVENT_LEAVE) {
+                        v.mouse_in = false;
+                    }
+                    break;
+                case SDL_MOUSEMOTION:
+                    v.mouse_x = e.motion.x;
+                    v.mouse_y = e.motion.y;
+                    v.mouse_in = true;
+                    break;
+                case SDL_MOUSEBUTTONDOWN:
+                    if (e.button.button == SDL_BUTTON_LEFT)
+                        view_click(&v, a->m, e.button.x, e.button.y);
+                    break;
+                case SDL_MOUSEWHEEL:
+                    if (rect_has(&v.lay.p[P_LOG].frame, v.mouse_x, v.mouse_y))
+                        view_wheel(&v, e.wheel.y * 3);
+                    break;
+                case SDL_KEYDOWN: {
+                    SDL_Keycode k = e.key.keysym.sym;
+                    if (k == SDLK_q)
+                        quit = true;
+                    else if (k == SDLK_F1 || (k == SDLK_ESCAPE && v.help))
+                        v.help = !v.help;
+                    else if (k == SDLK_SPACE && a->replaying)
+                        a->rp.paused = !a->rp.paused;
+                    else if (k == SDLK_SPACE)
+                        paused = !paused;
+                    else if (k == SDLK_PERIOD && a->replaying)
+                        replay_step(&a->rp, &a->p, 1), a->rp.paused = true;
+                    else if ((k == SDLK_PLUS || k == SDLK_EQUALS || k == SDLK_KP_PLUS) && a->replaying)
+                        a->rp.rate = a->rp.rate * 2 < 1e8 ? a->rp.rate * 2 : 1e8;
+                    else if ((k == SDLK_MINUS || k == SDLK_KP_MINUS) && a->replaying)
+                        a->rp.rate = a->rp.rate / 2 > 1 ? a->rp.rate / 2 : 1;
+                    else if (k == SDLK_END && a->replaying && v.focus != P_LOG)
+                        replay_step(&a->rp, &a->p, UINT64_MAX);
+                    else if (k == SDLK_END)
+                        v.log_scroll = 0;
+                    else if (k == SDLK_s)
+                        screenshot(&v, r, now, &message_until);
+                    else
+                        view_key(&v, a->m, k, e.key.keysym.mod);
+                    break;
+                }
+                default:
+                    break;
+                }
+            } while (SDL_PollEvent(&e));
+        }
+        now = now_s();
+        if (a->live && !paused)
+            ingest_live(a, FRAME_MAX);
+        if (a->replaying)
+            replay_tick(&a->rp, &a->p, now - last > 0.25 ? 0.25 : now - last);
+        last = now;
+        if (message_until && now > message_until) {
+            v.message[0] = '\0';
+            message_until = 0;
+        }
+        char before[sizeof v.state];
+        memcpy(before, v.state, sizeof before);
+        describe(a, &v, paused);
+        if (strcmp(before, v.state))
+            dirty = true;
+        if (dirty || a->m->version != drawn || view_animating(&v, now)) {
+            view_draw(&v, a->m, now);
+            SDL_RenderPresent(r);
+            drawn = a->m->version;
+            dirty = false;
+        }
+    }
+    if (a->live)
+        source_stop(&a->src);
+    view_free(&v);
+    SDL_DestroyRenderer(r);
+    SDL_DestroyWindow(win);
+    SDL_Quit();
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    memset(&a, 0, sizeof a);
+    a.wake_event = (Uint32)-1;
+    char err[512];
+    if (cli_parse(argc, argv, &a.o, err, sizeof err) != 0) {
+        fprintf(stderr, "koiz-view: %s (see koiz-view --help)\n", err);
+        return 2;
+    }
+    if (a.o.help) {
+        cli_usage(stdout);
+        return 0;
+    }
+    if (a.o.version) {
+        printf("koiz-view %s (telemetry protocol %d)\n", KOIZ_VIEW_VERSION, PROTO_VERSION);
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    /* a picture or a dump of the end of the stream needs no window */
+    bool batch = a.o.headless || a.o.dump || a.o.screenshot;
+    if (batch)
+        setenv("SDL_VIDEODRIVER", "offscreen", 0);
+    a.m = model_new();
+    a.chunk = malloc(TAKE_MAX);
+    if (!a.m || !a.chunk)
+        return fail(1, "out of memory");
+    parser_init(&a.p, a.m);
+    int rc = open_input(&a, batch);
+    if (rc == 0)
+        rc = batch ? run_batch(&a) : run_window(&a);
+    if (a.replaying)
+        replay_close(&a.rp);
+    TTF_Quit();
+    free(a.pending);
+    free(a.chunk);
+    model_free(a.m);
+    return rc;
+}

@@ -1,0 +1,358 @@
+/*
+ * source.c: live byte sources and their reader thread (source.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "source.h"
+
+#define CHUNK        65536
+#define BUF_LIMIT    (256u << 20)   /* bytes held while paused before the oldest are dropped */
+
+static void init(struct source *s, enum source_kind kind, const char *what)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->fd = -1;
+    s->exit_status = -1;
+    snprintf(s->what, sizeof s->what, "%s", what);
+    pthread_mutex_init(&s->lock, NULL);
+}
+
+bool source_have_program(const char *program)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/bin:/bin";
+    char dir[4096];
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        snprintf(dir, sizeof dir, "%.*s/%s", (int)n, path, program);
+        if (n && access(dir, X_OK) == 0)
+            return true;
+        path += n + (path[n] == ':');
+    }
+    return false;
+}
+
+static bool file_exists(const char *root, const char *name, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", root, name);
+    return access(path, R_OK) == 0;
+}
+
+int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless,
+                 char *err, size_t errsz)
+{
+    bool bochs = emu == SRC_BOCHS;
+    init(s, emu, bochs ? "Bochs" : "QEMU");
+    const char *program = bochs ? "bochs" : "qemu-system-i386";
+    if (!source_have_program(program)) {
+        snprintf(err, errsz, "%s ('%s') is not installed: install the Debian package%s", s->what, program,
+                 bochs ? "s bochs and bochs-sdl" : " qemu-system-x86");
+        return -1;
+    }
+    char path[4096];
+    const char *needed[] = {"build/floppy.img", bochs ? "bochsrc" : NULL, bochs ? "tools/bochs-continue.rc" : NULL};
+    for (size_t i = 0; i < 3; i++) {
+        if (needed[i] && !file_exists(root, needed[i], path, sizeof path)) {
+            snprintf(err, errsz, "cannot read %s%s", path,
+                     i == 0 ? " (build the floppy first: scons)" : " (is this the Koiz source tree?)");
+            return -1;
+        }
+    }
+    char mem[32], drive[4200];
+    snprintf(drive, sizeof drive, "file=%s/build/floppy.img,if=floppy,format=raw", root);
+    if (bochs)
+        snprintf(mem, sizeof mem, "megs: %d", megs);
+    else
+        snprintf(mem, sizeof mem, "%d", megs);
+    const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc", mem, NULL};
+    const char *qemu_argv[] = {"qemu-system-i386", "-drive", drive, "-boot", "a", "-m", mem,
+                               "-debugcon", "stdio", "-no-reboot", "-monitor", "none",
+                               headless ? "-display" : NULL, "none", NULL};
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        snprintf(err, errsz, "cannot make a pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errsz, "cannot start %s: %s", program, strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        int null = open("/dev/null", O_RDONLY);
+        if (null >= 0)
+            dup2(null, 0);   /* Bochs's debugger must not read our terminal */
+        dup2(pipefd[1], 1);
+        if (headless && bochs)
+            setenv("SDL_VIDEODRIVER", "dummy", 1);
+        if (chdir(root) != 0)
+            _exit(126);
+        execvp(program, (char *const *)(bochs ? bochs_argv : qemu_argv));
+        fprintf(stderr, "koiz-view: cannot run %s: %s\n", program, strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(pipefd[1]);
+    s->fd = pipefd[0];
+    s->pid = pid;
+    return 0;
+}
+
+void source_fd(struct source *s, int fd, const char *what)
+{
+    init(s, SRC_FD, what);
+    s->fd = fd;
+}
+
+unsigned source_baud_code(int baud)
+{
+    switch (baud) {
+    case 9600: return B9600;
+    case 19200: return B19200;
+    case 38400: return B38400;
+    case 57600: return B57600;
+    case 115200: return B115200;
+    case 230400: return B230400;
+    case 460800: return B460800;
+    case 921600: return B921600;
+    default: return 0;
+    }
+}
+
+/* Opens the port raw, 8N1, no flow control. Returns the descriptor or -1 (errno set). */
+static int open_serial(const char *device, int baud)
+{
+    int fd = open(device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);
+        t.c_cflag |= CLOCAL | CREAD;
+        t.c_cflag &= ~(CRTSCTS | CSTOPB);
+        cfsetispeed(&t, source_baud_code(baud));
+        cfsetospeed(&t, source_baud_code(baud));
+        tcsetattr(fd, TCSANOW, &t);
+    }
+    return fd;
+}
+
+int source_serial(struct source *s, const char *device, int baud, char *err, size_t errsz)
+{
+    init(s, SRC_SERIAL, device);
+    snprintf(s->device, sizeof s->device, "%s", device);
+    s->baud = baud;
+    s->fd = open_serial(device, baud);
+    if (s->fd < 0) {
+        snprintf(err, errsz, "cannot open serial device %s: %s", device, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int source_record(struct source *s, const char *path, char *err, size_t errsz)
+{
+    s->record = fopen(path, "wb");
+    if (!s->record) {
+        snprintf(err, errsz, "cannot write the recording %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void set_note(struct source *s, const char *text)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->note, sizeof s->note, "%s", text);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void append(struct source *s, const char *data, size_t n)
+{
+    if (s->record) {
+        fwrite(data, 1, n, s->record);
+        fflush(s->record);
+    }
+    pthread_mutex_lock(&s->lock);
+    bool was_empty = s->len == 0;
+    if (s->len + n > BUF_LIMIT) {   /* paused for very long: keep the newest bytes */
+        size_t drop = s->len + n - BUF_LIMIT < s->len ? s->len + n - BUF_LIMIT : s->len;
+        memmove(s->buf, s->buf + drop, s->len - drop);
+        s->len -= drop;
+    }
+    if (s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap : CHUNK;
+        while (cap < s->len + n)
+            cap *= 2;
+        char *grown = realloc(s->buf, cap);
+        if (!grown) {
+            pthread_mutex_unlock(&s->lock);
+            return;
+        }
+        s->buf = grown;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    pthread_mutex_unlock(&s->lock);
+    if (was_empty && s->notify)
+        s->notify(s->notify_arg);
+}
+
+static bool stopping(struct source *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool stop = s->stop;
+    pthread_mutex_unlock(&s->lock);
+    return stop;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Waits for the emulator; once stop was asked, a SIGKILL follows SIGTERM after two seconds. */
+static int reap(struct source *s)
+{
+    double asked = 0;
+    for (;;) {
+        int st;
+        pid_t got = waitpid(s->pid, &st, WNOHANG);
+        if (got == s->pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (got < 0)
+            return -1;
+        if (stopping(s)) {
+            if (!asked)
+                asked = now_s();
+            else if (now_s() - asked > 2)
+                kill(-s->pid, SIGKILL);
+        }
+        usleep(20000);
+    }
+}
+
+static void *reader(void *arg)
+{
+    struct source *s = arg;
+    char *chunk = malloc(CHUNK);
+    while (chunk && !stopping(s)) {
+        if (s->fd < 0) {   /* a serial port that went away */
+            s->fd = open_serial(s->device, s->baud);
+            if (s->fd < 0) {
+                usleep(500000);
+                continue;
+            }
+            set_note(s, "");
+        }
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        int r = poll(&p, 1, 200);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            continue;
+        ssize_t n = read(s->fd, chunk, CHUNK);
+        if (n > 0) {
+            append(s, chunk, (size_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (s->kind == SRC_SERIAL) {   /* unplugged: wait for the device to come back */
+            close(s->fd);
+            s->fd = -1;
+            char note[320];
+            snprintf(note, sizeof note, "%s went away; waiting for it to come back", s->device);
+            set_note(s, note);
+            continue;
+        }
+        break;   /* end of stream */
+    }
+    free(chunk);
+    int status = s->pid ? reap(s) : -1;
+    pthread_mutex_lock(&s->lock);
+    s->ended = true;
+    s->exit_status = status;
+    pthread_mutex_unlock(&s->lock);
+    if (s->notify)
+        s->notify(s->notify_arg);
+    return NULL;
+}
+
+int source_start(struct source *s, void (*notify)(void *), void *arg)
+{
+    s->notify = notify;
+    s->notify_arg = arg;
+    if (pthread_create(&s->thread, NULL, reader, s) != 0)
+        return -1;
+    s->started = true;
+    return 0;
+}
+
+size_t source_take(struct source *s, char *out, size_t max)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->len < max ? s->len : max;
+    memcpy(out, s->buf, n);
+    memmove(s->buf, s->buf + n, s->len - n);
+    s->len -= n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+bool source_finished(struct source *s, int *status)
+{
+    pthread_mutex_lock(&s->lock);
+    bool done = s->ended && s->len == 0;
+    if (status)
+        *status = s->exit_status;
+    pthread_mutex_unlock(&s->lock);
+    return done;
+}
+
+void source_note(struct source *s, char *out, size_t size)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(out, size, "%s", s->note);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void source_stop(struct source *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stop = true;
+    bool ended = s->ended;
+    pthread_mutex_unlock(&s->lock);
+    if (s->pid && !ended)
+        kill(-s->pid, SIGTERM);
+    if (s->started)
+        pthread_join(s->thread, NULL);
+    s->started = false;
+    if (s->fd > 0)
+        close(s->fd);
+    s->fd = -1;
+    if (s->record)
+        fclose(s->record);
+    s->record = NULL;
+    free(s->buf);
+    s->buf = NULL;
+    s->len = s->cap = 0;
+    pthread_mutex_destroy(&s->lock);
+}

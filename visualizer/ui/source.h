@@ -1,0 +1,74 @@
+/*
+ * source.h: where a live stream's bytes come from: an emulator koiz-view
+ * starts (Bochs or QEMU, reading their stdout through a pipe), an open file
+ * descriptor (stdin, a FIFO), or a serial port (raw termios; reopened when
+ * the device comes back after an unplug). A reader thread moves the bytes
+ * into a buffer that the main thread takes from, so reading never blocks
+ * drawing; the model is only touched by the main thread. With a record file
+ * every byte read is also written there, as it arrives. Pure C, no SDL.
+ */
+#ifndef KOIZ_VIEW_SOURCE_H
+#define KOIZ_VIEW_SOURCE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum source_kind { SRC_BOCHS, SRC_QEMU, SRC_FD, SRC_SERIAL };
+
+struct source {
+    enum source_kind kind;
+    int fd;                     /* what the thread reads; -1 while a serial port is away */
+    pid_t pid;                  /* the emulator, or 0 */
+    char device[256];           /* serial port path */
+    int baud;
+    FILE *record;               /* tee, or NULL */
+    char what[64];              /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
+
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;       /* guards everything below */
+    char *buf;                  /* bytes read, not yet taken */
+    size_t len, cap;
+    bool ended;                 /* no more bytes will come */
+    int exit_status;            /* the emulator's, -1 when not known (or killed by a signal: 128+n) */
+    char note[320];             /* what the thread wants people to know: "waiting for ..." */
+    bool stop;
+    void (*notify)(void *arg);  /* called (from the thread) when bytes arrive after a take emptied the buffer */
+    void *notify_arg;
+};
+
+/*
+ * Starts Bochs (bochs -q -f bochsrc -rc tools/bochs-continue.rc) or QEMU with
+ * the floppy and -debugcon stdio, in the project's root, with stdout into a
+ * pipe. headless hides QEMU's window (Bochs follows SDL_VIDEODRIVER). megs is
+ * the guest RAM. Returns 0, or -1 with a sentence in err.
+ */
+int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless,
+                 char *err, size_t errsz);
+/* Reads an already open descriptor (0 for stdin, or a FIFO). */
+void source_fd(struct source *s, int fd, const char *what);
+/* Opens a serial port raw at baud (9600..921600). Returns 0, or -1 with a sentence in err. */
+int source_serial(struct source *s, const char *device, int baud, char *err, size_t errsz);
+/* Tees every byte read into path (truncated). Returns 0, or -1 with a sentence in err. */
+int source_record(struct source *s, const char *path, char *err, size_t errsz);
+
+/* Starts the reader thread. notify may be NULL. */
+int source_start(struct source *s, void (*notify)(void *), void *arg);
+/* Copies up to max bytes into out and removes them; returns how many. */
+size_t source_take(struct source *s, char *out, size_t max);
+/* True once the stream is over and every byte was taken; *status gets the emulator's exit status. */
+bool source_finished(struct source *s, int *status);
+/* The thread's note ("" when none), copied into out. */
+void source_note(struct source *s, char *out, size_t size);
+/* Stops the thread, ends the emulator it started (SIGTERM to its process group), closes everything. */
+void source_stop(struct source *s);
+
+/* The termios speed constant for baud, or 0 when the rate is not one we offer. */
+unsigned source_baud_code(int baud);
+/* Whether program is an executable in $PATH. */
+bool source_have_program(const char *program);
+
+#endif

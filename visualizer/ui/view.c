@@ -1,0 +1,156 @@
+/*
+ * view.c: the view's life (fonts, layout, cached pictures), which space and
+ * entries are shown, and the frame: every panel in turn (view.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "view.h"
+
+static int font_px(int w, int h)
+{
+    int px = h / 60 < w / 90 ? h / 60 : w / 90;
+    return px < 11 ? 11 : px > 16 ? 16 : px;
+}
+
+static void drop_pictures(struct view *v)
+{
+    if (v->whole_tex)
+        SDL_DestroyTexture(v->whole_tex);
+    if (v->phys_tex)
+        SDL_DestroyTexture(v->phys_tex);
+    v->whole_tex = v->phys_tex = NULL;
+    v->whole_version = v->phys_version = UINT64_MAX;
+}
+
+int view_resize(struct view *v, int w, int h)
+{
+    int px = font_px(w, h);
+    if (px != v->font.px) {
+        font_close(&v->font);
+        font_close(&v->bold);
+        if (font_open(&v->font, v->r, FONT_MONO, px) != 0 || font_open(&v->bold, v->r, FONT_MONO_BOLD, px) != 0)
+            return -1;
+    }
+    v->w = w;
+    v->h = h;
+    layout_compute(&v->lay, w, h, v->font.line_h, v->font.char_w);
+    drop_pictures(v);
+    return 0;
+}
+
+int view_init(struct view *v, SDL_Renderer *r, int w, int h, char *err, size_t errsz)
+{
+    memset(v, 0, sizeof *v);
+    v->r = r;
+    v->asid = MODEL_NO_ASID;
+    v->sel_pde = -1;
+    v->fault_sel = -1;
+    v->focus = P_DIR;
+    v->whole_version = v->phys_version = UINT64_MAX;
+    if (view_resize(v, w, h) != 0) {
+        snprintf(err, errsz, "cannot open the font %s: %s (install the Debian package fonts-dejavu-core)",
+                 FONT_MONO, SDL_GetError());
+        return -1;
+    }
+    return 0;
+}
+
+void view_free(struct view *v)
+{
+    drop_pictures(v);
+    font_close(&v->font);
+    font_close(&v->bold);
+    free(v->whole_px);
+    free(v->whole_rank);
+    free(v->owner);
+    v->whole_px = NULL;
+    v->whole_rank = NULL;
+    v->owner = NULL;
+}
+
+const struct space *view_space(const struct view *v, const struct model *m)
+{
+    const struct space *sp = v->asid != MODEL_NO_ASID ? model_space(m, v->asid) : NULL;
+    if (!sp && m->current_asid != MODEL_NO_ASID)
+        sp = model_space(m, m->current_asid);
+    for (int i = 0; !sp && i < MODEL_SPACES; i++)
+        if (m->spaces[i].used)
+            sp = &m->spaces[i];
+    return sp;
+}
+
+int view_pde(const struct view *v, const struct model *m)
+{
+    if (v->sel_pde >= 0)
+        return v->sel_pde;
+    const struct space *sp = view_space(v, m);
+    if (sp) {
+        for (int i = 0; i < ENTRIES; i++)   /* the first page table, else the first entry */
+            if ((sp->dir[i] & (ENT_P | ENT_PS)) == ENT_P)
+                return i;
+        for (int i = 0; i < ENTRIES; i++)
+            if (sp->dir[i] & ENT_P)
+                return i;
+    }
+    return 0;
+}
+
+uint32_t view_frames(const struct model *m)
+{
+    uint64_t kib = 0;
+    if (m->have_mem)
+        kib = 1024 + (uint64_t)m->mem.upper_kib;
+    if (m->have_frames && (uint64_t)m->frames.total * 4 > kib)
+        kib = (uint64_t)m->frames.total * 4;
+    if (!kib)
+        kib = 32 * 1024;
+    uint64_t frames = (kib + 3) / 4;
+    frames = (frames + 255) / 256 * 256;   /* whole MiB */
+    return frames > (1u << 20) ? (1u << 20) : (uint32_t)frames;
+}
+
+bool view_animating(const struct view *v, double now)
+{
+    return now < v->flash_until;
+}
+
+bool view_flash_on(const struct view *v, double now)
+{
+    return now < v->flash_until && (int)((v->flash_until - now) * 8) % 2 == 0;
+}
+
+/* A new fault: flash where it hit. */
+static void catch_faults(struct view *v, const struct model *m, double now)
+{
+    if (m->faults_total == v->faults_seen)
+        return;
+    v->faults_seen = m->faults_total;
+    const struct fault_event *f = model_fault(m, 0);
+    if (!f || now <= 0)   /* a still picture (now 0) shows no flash */
+        return;
+    v->flash_asid = f->asid;
+    v->flash_va = f->cr2;
+    v->flash_until = now + 1.5;
+}
+
+void view_draw(struct view *v, const struct model *m, double now)
+{
+    catch_faults(v, m, now);
+    SDL_RenderSetClipRect(v->r, NULL);
+    set_col(v->r, COL_WINDOW);
+    SDL_RenderClear(v->r);
+    draw_dir(v, m, now);
+    draw_table(v, m, now);
+    draw_whole(v, m, now);
+    draw_phys(v, m);
+    draw_spaces(v, m);
+    draw_faults(v, m);
+    draw_log(v, m);
+    draw_status(v, m);
+    SDL_RenderSetClipRect(v->r, NULL);
+    if (v->mouse_in && !v->help)
+        draw_tooltip(v, m);
+    if (v->help)
+        draw_help(v);
+    SDL_RenderSetClipRect(v->r, NULL);
+}

@@ -1,0 +1,121 @@
+/*
+ * view.h: what koiz-view shows and how the person has steered it: the
+ * space on screen, the selected directory and table entries, the panel with
+ * the keyboard, the fault flash, the cached pictures (the 4 GiB picture and
+ * the physical map are textures rebuilt only when the model's map_version or
+ * the window size moved). The draw_*.c files each draw one panel from the
+ * model (read-only) and this state; controls.c changes the state from keys
+ * and the mouse. Only these files and main.c include SDL.
+ */
+#ifndef KOIZ_VIEW_VIEW_H
+#define KOIZ_VIEW_VIEW_H
+
+#include <SDL.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "layout.h"
+#include "model.h"
+#include "palette.h"
+#include "parser.h"
+#include "text.h"
+
+struct view {
+    SDL_Renderer *r;
+    struct font font, bold;
+    struct layout lay;
+    int w, h;
+
+    /* what is shown */
+    uint32_t asid;              /* chosen space; MODEL_NO_ASID: follow the live one */
+    int sel_pde, sel_pte;       /* selected entries; sel_pde -1 until chosen (then: first table) */
+    int fault_sel;              /* selected fault (0 = newest), -1 none */
+    int log_scroll;             /* log lines scrolled back from the newest */
+    enum panel_id focus;
+    bool help;
+    int mouse_x, mouse_y;
+    bool mouse_in;
+
+    /* a fault flashing on its cell */
+    uint64_t faults_seen;
+    double flash_until;
+    uint32_t flash_asid, flash_va;
+
+    /* the 4 GiB picture, downsampled to the screen: any mapped page in a pixel shows */
+    SDL_Texture *whole_tex;
+    int whole_side;
+    uint64_t whole_version;
+    uint32_t whole_asid;
+    uint32_t *whole_px;
+    uint8_t *whole_rank;
+
+    /* the physical map */
+    SDL_Texture *phys_tex;
+    uint64_t phys_version;
+    uint8_t *owner;
+    uint32_t nframes;
+    struct phys_counts counts;
+    struct phys_geom pg;
+
+    /* the status line, filled by main.c */
+    const struct parser *parser;
+    char source[96];            /* "Bochs", "replay of boot.txt" */
+    char state[160];            /* "running", "exited with status 0", "paused · 500 records/s" */
+    char message[160];          /* a passing note: "saved koiz-view-....png" */
+};
+
+/* Opens the fonts for a w x h window on renderer r and lays it out. Returns 0, or -1 with err. */
+int view_init(struct view *v, SDL_Renderer *r, int w, int h, char *err, size_t errsz);
+/* New window size: fonts and layout follow; pictures are rebuilt. */
+int view_resize(struct view *v, int w, int h);
+void view_free(struct view *v);
+
+/* Draws everything for time now (seconds). */
+void view_draw(struct view *v, const struct model *m, double now);
+/* Whether something is moving (a fault flashing): keep drawing frames. */
+bool view_animating(const struct view *v, double now);
+/* Whether a flashing fault is lit at time now (on and off at 4 Hz). */
+bool view_flash_on(const struct view *v, double now);
+
+/* The space shown: the chosen one, else the live one, else the first; NULL when none. */
+const struct space *view_space(const struct view *v, const struct model *m);
+/* The selected directory index (resolving "not chosen yet" to the first page table). */
+int view_pde(const struct view *v, const struct model *m);
+/* Frames in the physical map: RAM up to its top as the memory map said, else a guess. */
+uint32_t view_frames(const struct model *m);
+
+/* controls.c: returns true when the key was used. */
+bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod);
+void view_click(struct view *v, const struct model *m, int x, int y);
+void view_wheel(struct view *v, int dy);
+
+/* draw_util.c: pieces every panel uses. */
+void set_col(SDL_Renderer *r, uint32_t rgb);
+void fill(SDL_Renderer *r, int x, int y, int w, int h, uint32_t rgb);
+void outline(SDL_Renderer *r, int x, int y, int w, int h, int thick, uint32_t rgb);
+void clip(SDL_Renderer *r, const struct rect *rc);
+void panel_begin(struct view *v, enum panel_id id, const char *title, const char *note);
+void draw_cell(SDL_Renderer *r, const struct rect *c, const struct cell_look *look);
+/* Legend items flow left to right inside rc and wrap; *x, *y is the cursor. */
+void legend_cell(struct view *v, const struct rect *rc, int *x, int *y, const struct cell_look *look,
+                 const char *label);
+void legend_swatch(struct view *v, const struct rect *rc, int *x, int *y, uint32_t rgb, const char *label);
+/* "P W U A D G" style flags, and words for the kind of mapping. */
+const char *flag_letters(uint32_t entry, bool dir);
+
+/* draw_lists.c: used spaces in asid order (returns how many); the first row shown of each list. */
+int spaces_in_order(const struct model *m, const struct space **out);
+int list_first_space(const struct view *v, const struct model *m);
+int list_first_fault(const struct view *v, const struct model *m);
+
+void draw_dir(struct view *v, const struct model *m, double now);
+void draw_table(struct view *v, const struct model *m, double now);
+void draw_whole(struct view *v, const struct model *m, double now);
+void draw_phys(struct view *v, const struct model *m);
+void draw_spaces(struct view *v, const struct model *m);
+void draw_faults(struct view *v, const struct model *m);
+void draw_log(struct view *v, const struct model *m);
+void draw_status(struct view *v, const struct model *m);
+void draw_tooltip(struct view *v, const struct model *m);
+void draw_help(struct view *v);
+
+#endif
