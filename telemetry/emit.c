@@ -100,15 +100,24 @@ static void run_add(struct snapshot *s, struct run *r, int is_pde, uint32_t pdi,
     r->step = step;
 }
 
-static int snapshot_visit(void *ctx, const struct vmm_entry *e)
+/* Two passes over the walk, so every `pde` record comes before the `pte`
+ * records of its table: a reader never sees entries of a table it does not know. */
+static int snapshot_visit_directory(void *ctx, const struct vmm_entry *e)
+{
+    struct snapshot *s = ctx;
+    if (e->level != VMM_WALK_PAGE) {
+        s->pdes++;
+        run_add(s, &s->pde, 1, 0, e->pdi, e->entry, e->level == VMM_WALK_LARGE ? LARGE_SIZE : 0x1000);
+    }
+    return 0;
+}
+
+static int snapshot_visit_tables(void *ctx, const struct vmm_entry *e)
 {
     struct snapshot *s = ctx;
     if (e->level == VMM_WALK_PAGE) {
         s->ptes++;
         run_add(s, &s->pte, 0, e->pdi, e->pti, e->entry, 0x1000);
-    } else {
-        s->pdes++;
-        run_add(s, &s->pde, 1, 0, e->pdi, e->entry, e->level == VMM_WALK_LARGE ? LARGE_SIZE : 0x1000);
     }
     return 0;
 }
@@ -123,8 +132,9 @@ void tel_snapshot(const struct address_space *as)
     kmemset(&s, 0, sizeof s);
     s.asid = as->id;
     tel_record(REC_SNAP, "%u %d %x %u", seq, as->id, as->pd_phys, now());
-    vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit, &s);
+    vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_directory, &s);
     run_flush(&s, &s.pde, 1);
+    vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_tables, &s);
     run_flush(&s, &s.pte, 0);
     tel_record(REC_END, "%u %d %u %u %u", seq, as->id, s.pdes, s.ptes, s.records);
     counts.snapshots++;
@@ -172,9 +182,12 @@ static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t 
         tel_record(REC_MAP, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000, entry);
 }
 
-static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes)
+static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
 {
-    tel_record(REC_UNMAP, "%u %d %x 4k %u", now(), as->id, va, bytes / 0x1000);
+    if (large)
+        tel_record(REC_UNMAP, "%u %d %x 4m %u", now(), as->id, va, bytes / LARGE_SIZE);
+    else
+        tel_record(REC_UNMAP, "%u %d %x 4k %u", now(), as->id, va, bytes / 0x1000);
 }
 
 static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)

@@ -365,6 +365,22 @@ static void ptab_free(struct model *m, struct space *sp, const struct record *r)
     set_pde(sp, pdi, 0);
 }
 
+static void apply_pages(struct model *m, struct space *sp, const struct record *r)
+{
+    if (r->u.pages.large)
+        pages_4m(m, sp, r);
+    else
+        pages_4k(m, sp, r);
+}
+
+static void apply_ptab(struct model *m, struct space *sp, const struct record *r)
+{
+    if (r->type == RT_PTAB_ALLOC)
+        ptab_alloc(m, sp, r);
+    else
+        ptab_free(m, sp, r);
+}
+
 static void space_destroy(struct model *m, struct space *sp)
 {
     if (m->stage.active && m->stage.sp.asid == sp->asid)
@@ -551,20 +567,27 @@ int model_apply(struct model *m, const struct record *r)
         note_tick(m, r->tick);
         if (!(sp = event_space(m, r->asid)))
             return 0;
-        if (r->u.pages.large)
-            pages_4m(m, sp, r);
-        else
-            pages_4k(m, sp, r);
+        /* The kernel half's tables are shared by every space: a change there shows in all. */
+        if (PDX(r->u.pages.va) < KERNEL_PDE) {
+            apply_pages(m, sp, r);
+            break;
+        }
+        for (int i = 0; i < MODEL_SPACES; i++)
+            if (m->spaces[i].used)
+                apply_pages(m, &m->spaces[i], r);
         break;
     case RT_PTAB_ALLOC:
     case RT_PTAB_FREE:
         note_tick(m, r->tick);
         if (!(sp = event_space(m, r->asid)))
             return 0;
-        if (r->type == RT_PTAB_ALLOC)
-            ptab_alloc(m, sp, r);
-        else
-            ptab_free(m, sp, r);
+        if (r->u.ptab.pde < KERNEL_PDE) {
+            apply_ptab(m, sp, r);
+            break;
+        }
+        for (int i = 0; i < MODEL_SPACES; i++)
+            if (m->spaces[i].used)
+                apply_ptab(m, &m->spaces[i], r);
         break;
     case RT_SPACE_CREATE:
         note_tick(m, r->tick);

@@ -27,6 +27,7 @@
 #define ENT_FRAME(e) ((e) & ~ENT_FLAGS)
 
 #define ENTRIES   1024     /* per directory and per table */
+#define KERNEL_PDE 768     /* directory entries from here up (0xC0000000+) are shared by every space */
 #define PDX(va)   ((uint32_t)(va) >> 22)             /* directory index */
 #define PTX(va)   (((uint32_t)(va) >> 12) & 0x3FFu)  /* table index */
 #define PAGE_4K   0x1000u

@@ -20,7 +20,8 @@ struct vmm_fault_info {
 struct vmm_hooks {
     /* [va, va + bytes) now maps [pa, pa + bytes) with flags (entry bits). */
     void (*map_range)(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags);
-    void (*unmap_range)(struct address_space *as, uint32_t va, uint32_t bytes);
+    /* large: the pages were 4 MiB ones (directory entries), else 4 KiB. */
+    void (*unmap_range)(struct address_space *as, uint32_t va, uint32_t bytes, int large);
     void (*protect_range)(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags);
     /* Directory slot pdi of as got (or lost) the table at table_pa. */
     void (*table_alloc)(struct address_space *as, uint32_t pdi, uint32_t table_pa);
@@ -46,10 +47,10 @@ static inline void hook_map_range(struct address_space *as, uint32_t va, uint32_
         vmm_hooks_installed.map_range(as, va, pa, bytes, flags);
 }
 
-static inline void hook_unmap_range(struct address_space *as, uint32_t va, uint32_t bytes)
+static inline void hook_unmap_range(struct address_space *as, uint32_t va, uint32_t bytes, int large)
 {
     if (vmm_hooks_installed.unmap_range)
-        vmm_hooks_installed.unmap_range(as, va, bytes);
+        vmm_hooks_installed.unmap_range(as, va, bytes, large);
 }
 
 static inline void hook_protect_range(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)

@@ -211,7 +211,7 @@ int vmm_unmap(struct address_space *as, uint32_t va, uint32_t *pa_out)
 {
     int err = vmm_unmap_page(as, va, pa_out);
     if (err == VMM_OK) {
-        hook_unmap_range(as, va, PAGE_SIZE);
+        hook_unmap_range(as, va, PAGE_SIZE, 0);
         hook_counters();
     }
     return err;
@@ -300,7 +300,7 @@ int vmm_unmap_range(struct address_space *as, uint32_t va, uint32_t npages)
         vmm_counters.tlb_flushes++;
         hook_tlb_flush(0, 1);
     }
-    hook_unmap_range(as, va, npages * PAGE_SIZE);
+    hook_unmap_range(as, va, npages * PAGE_SIZE, 0);
     hook_counters();
     return VMM_OK;
 }
@@ -358,7 +358,7 @@ int vmm_unmap_large(struct address_space *as, uint32_t va, uint32_t *pa_out)
     vmm_counters.large_unmaps++;
     if (pa_out)
         *pa_out = large_frame_of(pde);
-    hook_unmap_range(as, va, LARGE_PAGE_SIZE);
+    hook_unmap_range(as, va, LARGE_PAGE_SIZE, 1);
     hook_counters();
     return VMM_OK;
 }

@@ -405,8 +405,9 @@ static uint32_t last_bytes;
 
 static void h_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
 { (void)as; (void)va; (void)pa; (void)flags; calls_map++; last_bytes = bytes; }
-static void h_unmap(struct address_space *as, uint32_t va, uint32_t bytes)
-{ (void)as; (void)va; calls_unmap++; last_bytes = bytes; }
+static int last_large;
+static void h_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
+{ (void)as; (void)va; calls_unmap++; last_bytes = bytes; last_large = large; }
 static void h_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
 { (void)as; (void)va; (void)flags; calls_protect++; last_bytes = bytes; }
 static void h_table_alloc(struct address_space *as, uint32_t pdi, uint32_t pa)
@@ -441,6 +442,7 @@ static void test_hooks(void **state)
     assert_int_equal(calls_switch, 1);
     assert_int_equal(vmm_unmap_range(A, 0x007FC000, 8), VMM_OK);
     assert_int_equal(calls_unmap, 1);
+    assert_int_equal(last_large, 0);
     assert_int_equal(calls_table_free, 2);
     assert_int_equal(calls_tlb, 8);                       /* unmap: 8 pages while live */
     assert_int_equal(calls_counters, 4);
