@@ -89,15 +89,15 @@ void draw_faults(struct view *v, const struct model *m)
     const struct rect *b = &v->lay.p[P_FAULTS].body;
     panel_begin(v, P_FAULTS, "Page faults", fmt("%llu in all", (unsigned long long)m->faults_total));
     int lh = v->font.line_h, y = b->y;
-    text_draw(&v->font, v->r, b->x, y, " tick asid cr2      eip      outcome        error", COL_DIM, b->w);
+    text_draw(&v->font, v->r, b->x, y, "tick asid cr2      eip      outcome        error", COL_DIM, b->w);
     y += lh;
     if (!m->fault_count)
-        text_draw(&v->font, v->r, b->x, y, " none yet", COL_DIM, b->w);
+        text_draw(&v->font, v->r, b->x, y, "none yet", COL_DIM, b->w);
     for (uint32_t i = (uint32_t)list_first_fault(v, m); i < m->fault_count && y + lh <= b->y + b->h; i++, y += lh) {
         const struct fault_event *f = model_fault(m, i);
         if ((int)i == v->fault_sel)
             fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
-        const char *row = fmt("%5u %4u %08x %08x %-14s %s", f->tick, f->asid, f->cr2, f->eip,
+        const char *row = fmt("%4u %4u %08x %08x %-14s %s", f->tick, f->asid, f->cr2, f->eip,
                               fault_outcome_name(f->outcome), f->words);
         text_draw(&v->font, v->r, b->x, y, row, outcome_col(f->outcome), b->w);
     }

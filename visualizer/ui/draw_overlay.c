@@ -94,7 +94,7 @@ void draw_help(struct view *v)
         "                   directory entry, table entry, page,",
         "                   address space, fault, log lines",
         "mouse              hover for details, click to select",
-        "space              pause (a replay stops; live bytes wait)",
+        "space              pause and go on",
         ". (period)         replay one more record",
         "+ / -              replay faster / slower",
         "End                replay to the end",

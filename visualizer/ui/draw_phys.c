@@ -59,7 +59,7 @@ void draw_phys(struct view *v, const struct model *m)
     int x = b->legend.x, y = b->legend.y + 2;
     legend_swatch(v, &b->legend, &x, &y, COL_KERNEL, fmt("kernel %u", v->counts.kernel));
     legend_swatch(v, &b->legend, &x, &y, COL_TABLE, fmt("tables %u", v->counts.tables));
-    legend_swatch(v, &b->legend, &x, &y, COL_USER, fmt("one space %u", v->counts.user));
+    legend_swatch(v, &b->legend, &x, &y, COL_USER, fmt("user %u", v->counts.user));
     legend_swatch(v, &b->legend, &x, &y, COL_SHARED, fmt("shared %u", v->counts.shared));
     legend_swatch(v, &b->legend, &x, &y, COL_EMPTY, fmt("unmapped %u", v->counts.none));
 }

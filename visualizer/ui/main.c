@@ -244,7 +244,9 @@ static void describe(struct app *a, struct view *v, bool paused)
     if (a->replaying) {
         snprintf(v->source, sizeof v->source, "replay of %s", o->path);
         double pct = a->rp.len ? 100.0 * a->rp.pos / a->rp.len : 100;
-        if (replay_done(&a->rp))
+        if (after_reached(a))
+            snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)o->after);
+        else if (replay_done(&a->rp))
             snprintf(v->state, sizeof v->state, "· at the end");
         else
             snprintf(v->state, sizeof v->state, "· %.0f%% · %s · %.0f records/s", pct,

@@ -79,7 +79,7 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
         snprintf(mem, sizeof mem, "%d", megs);
     const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc", mem, NULL};
     const char *qemu_argv[] = {"qemu-system-i386", "-drive", drive, "-boot", "a", "-m", mem,
-                               "-debugcon", "stdio", "-no-reboot", "-monitor", "none",
+                               "-debugcon", "stdio", "-no-reboot", "-monitor", "none", "-snapshot",
                                headless ? "-display" : NULL, "none", NULL};
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
