@@ -1,7 +1,10 @@
 """`scons bench`: boot the kernel's `bench` entry in Bochs (where the TSC
 counts emulated ticks, so figures repeat) and print its figures as a table,
 with the targets from the issues beside them."""
+import os
+import subprocess
 import sys
+import time
 
 import emulators as emu
 
@@ -15,11 +18,31 @@ TARGETS = {
 def kernel_figures(megs=32):
     image = emu.image_with_menu('bench', emu.menu_selecting('Koiz self-test', 'bench').replace(
         'kernel /boot/koiz.elf selftest bench', 'kernel /boot/koiz.elf bench'))
-    run = emu.bochs('bench-%dM' % megs, image, megs=megs, timeout=180,
-                    until=lambda recs: any(r.type == 'bench' and r.fields[:1] == ['done'] for r in recs)
-                    or any(r.type == 'panic' for r in recs))
-    figures = {r.fields[0]: int(r.fields[1]) for r in run.of_type('bench') if r.fields[0] != 'done'}
+    seen = {}
+
+    def until(recs):
+        # Arrival times of the markers around the 0xE9 blast, for its throughput.
+        for r in recs:
+            if r.type == 'bench' and r.fields[0].startswith('e9_blast') and r.fields[0] not in seen:
+                seen[r.fields[0]] = time.time()
+        return any(r.type == 'bench' and r.fields[:1] == ['done'] for r in recs) \
+            or any(r.type == 'panic' for r in recs)
+
+    run = emu.bochs('bench-%dM' % megs, image, megs=megs, timeout=240, until=until)
+    figures = {r.fields[0]: int(r.fields[1]) for r in run.of_type('bench')
+               if r.fields[0] not in ('done', 'e9_blast_start', 'e9_blast_end')}
+    if 'e9_blast_start' in seen and 'e9_blast_end' in seen:
+        blast = [r for r in run.of_type('bench') if r.fields[0] == 'e9_blast_end'][0]
+        figures['e9_ceiling_mb_per_s'] = int(blast.fields[2]) / 1e6 / (seen['e9_blast_end'] - seen['e9_blast_start'])
     return run, figures
+
+
+def stream_figures():
+    """Snapshot sizes and parser throughput from build/bench_stream (host, -O2)."""
+    tool = os.path.join(emu.ROOT, 'build', 'bench_stream')
+    data = os.path.join(emu.ROOT, 'visualizer', 'tests', 'data', 'bochs-selftest.txt')
+    out = subprocess.run([tool, data], capture_output=True, text=True).stdout
+    return {l.split()[0]: float(l.split()[1]) for l in out.splitlines() if len(l.split()) == 2}
 
 
 def main():
@@ -27,6 +50,7 @@ def main():
     if not f:
         print('bench: the kernel printed no figures:\n' + run.tail())
         return 1
+    ceiling = f.pop('e9_ceiling_mb_per_s', None)
     print('Memory manager, Bochs, 32 MiB (TSC cycles per operation; .telemetry: with the stream on):')
     for name, cycles in f.items():
         target = TARGETS.get(name)
@@ -38,6 +62,25 @@ def main():
     if ours and seed:
         print('  paging on: ours is 1/%.0f of the seed\'s identity map (target: under 1/50): %s'
               % (seed / ours, 'met' if ours * 50 < seed else 'NOT met'))
+
+    s = stream_figures()
+    print('Telemetry stream (host, build/bench_stream):')
+    for space in ('boot_space', 'seed_identity_4gib'):
+        snap, naive = s.get('snapshot_bytes.' + space), s.get('naive_bytes.' + space)
+        if snap and naive:
+            print('  snapshot of %-20s %10d bytes; one record per entry: %10d bytes (%.0fx smaller)'
+                  % (space, snap, naive, naive / snap))
+    smaller = s.get('naive_bytes.seed_identity_4gib', 0) / max(1, s.get('snapshot_bytes.seed_identity_4gib', 1))
+    print('  seed identity map: %.0fx smaller than naive (target: at least 100x): %s'
+          % (smaller, 'met' if smaller >= 100 else 'NOT met'))
+    parser = s.get('parser_mb_per_s')
+    if parser:
+        print('  parser: %.1f MB/s over %.0f MB of recording' % (parser, s.get('parser_bytes', 0) / 1e6))
+    if ceiling:
+        print('  port 0xE9 under Bochs, measured now: %.2f MB/s' % ceiling)
+    if parser and ceiling:
+        print('  parser / 0xE9 ceiling: %.0fx (target: at least 50x): %s'
+              % (parser / ceiling, 'met' if parser >= 50 * ceiling else 'NOT met'))
     return 0
 
 
