@@ -16,6 +16,17 @@
 
 static void log_text(const char *s, size_t n);
 
+/* Console text from before the telemetry stream starts, kept so readers get
+ * the whole boot log once it does (telemetry_init calls log_replay_boot). */
+static char boot_log[8192];
+static size_t boot_log_used;
+
+void log_replay_boot(void)
+{
+    log_text(boot_log, boot_log_used);
+    boot_log_used = 0;
+}
+
 static void write_all(const char *s, size_t n)
 {
     uint32_t flags = irq_save();
@@ -24,8 +35,13 @@ static void write_all(const char *s, size_t n)
         serial_putc(s[i]);
         debugcon_putc(s[i]);
     }
-    if (telemetry_active())
+    if (telemetry_active()) {
         log_text(s, n);
+    } else {
+        size_t keep = n < sizeof boot_log - boot_log_used ? n : sizeof boot_log - boot_log_used;
+        kmemcpy(boot_log + boot_log_used, s, keep);
+        boot_log_used += keep;
+    }
     irq_restore(flags);
 }
 

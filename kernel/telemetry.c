@@ -188,6 +188,7 @@ void telemetry_init(void)
     }
     tel_emit_start(&kernel_sink);
     active = 1;
+    log_replay_boot();
     kprintf("Telemetry: records to %s%s%s\n", to_e9 ? "port 0xE9" : "", to_e9 && to_serial ? " and " : "",
             to_serial ? "COM1" : "");
     snapshot_wanted = 1;

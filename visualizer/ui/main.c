@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
@@ -287,6 +288,47 @@ static void screenshot(struct view *v, SDL_Renderer *r, double now, double *mess
     *message_until = now + 4;
 }
 
+/*
+ * Side by side with the emulator. Bochs and QEMU open their windows in the
+ * middle of the screen, where koiz-view would cover them or they it; so
+ * when koiz-view started the emulator, it moves the emulator's window to
+ * the top-left corner (with xdotool, when installed: SDL cannot move
+ * another program's window) and takes the rest of the screen's width.
+ */
+#define EMULATOR_WINDOW_W 730   /* Bochs's 720 pixels and a gap */
+
+static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
+{
+    static const char move[] =
+        "command -v xdotool >/dev/null || exit 0; "
+        "timeout 60 xdotool search --sync --onlyvisible --class 'bochs|qemu' windowmove 0 0 >/dev/null 2>&1";
+    SDL_Rect b;
+    pid_t pid;
+
+    if ((a->o.mode != IN_BOCHS && a->o.mode != IN_QEMU) || SDL_GetDisplayUsableBounds(0, &b) != 0)
+        return;
+    if (b.w - EMULATOR_WINDOW_W < 640)
+        return;     /* too narrow for both: leave the placing to the window manager */
+    SDL_SetWindowSize(win, a->o.width < b.w - EMULATOR_WINDOW_W ? a->o.width : b.w - EMULATOR_WINDOW_W,
+                      a->o.height < b.h ? a->o.height : b.h);
+    SDL_SetWindowPosition(win, b.x + EMULATOR_WINDOW_W, b.y);
+    /* Forked twice, so the mover is nobody's child to wait for. */
+    pid = fork();
+    if (pid == 0) {
+        if (fork() == 0) {
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+            }
+            execl("/bin/sh", "sh", "-c", move, (char *)NULL);
+        }
+        _exit(0);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
 static int run_window(struct app *a)
 {
     if (SDL_Init(SDL_INIT_VIDEO) != 0)
@@ -303,6 +345,7 @@ static int run_window(struct app *a)
         return rc;
     }
     SDL_SetWindowMinimumSize(win, 640, 420);
+    arrange_beside_emulator(a, win);
     a->wake_event = SDL_RegisterEvents(1);
     struct view v;
     char err[512];
