@@ -7,8 +7,11 @@ greeting, the memory record against the RAM the emulator was given, a
 summary that agrees with the results, no panic).
 """
 import os
+import re
+import signal
 import subprocess
 import threading
+import time
 
 import emulators as emu
 from runner import Result
@@ -297,10 +300,132 @@ def bochs_telemetry_proof():
     return results + selftest_results(prefix, run, 32)
 
 
+def bochs_into_koiz_view():
+    """Bochs headless boots the self-test entry; its stdout goes straight into
+    `koiz-view --headless --screenshot`; the PNG it writes must show the kernel's
+    mapped region in the directory grid (build/tests/png_check judges it)."""
+    name = 'koiz-view/bochs-stream-to-png'
+    os.makedirs(emu.TMP, exist_ok=True)
+    png, stream = os.path.join(emu.TMP, 'e2e.png'), os.path.join(emu.TMP, 'e2e.stream')
+    rc = os.path.join(emu.TMP, 'e2e.rc')
+    with open(rc, 'w') as f:
+        f.write('c\n')
+    for old in (png, stream):
+        if os.path.exists(old):
+            os.remove(old)
+    cmd = ('bochs -q -f bochsrc -rc %s "floppya: 1_44=%s, status=inserted" "log: %s/e2e.log" 2>/dev/null '
+           '| tee %s | %s --headless --screenshot %s -'
+           % (rc, _selftest_image(), emu.TMP, stream, os.path.join(ROOT, 'build', 'koiz-view'), png))
+    env = dict(os.environ, SDL_VIDEODRIVER='dummy', SDL_AUDIODRIVER='dummy')
+    try:
+        p = subprocess.run(['bash', '-o', 'pipefail', '-c', cmd], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=120, start_new_session=True)
+        out = p.stdout + p.stderr
+    except subprocess.TimeoutExpired:
+        subprocess.run(['pkill', '-f', 'e2e.rc'])
+        return [Result(name, False, 'the pipeline did not end within 120 s')]
+    if not os.path.exists(png):
+        return [Result(name, False, 'koiz-view wrote no PNG:\n' + out[-3000:])]
+    # SDL keeps some of its own allocations to the end; those are not ours to report.
+    check = subprocess.run([os.path.join(ROOT, 'build', 'tests', 'png_check'), stream, png],
+                           capture_output=True, text=True, env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
+    return [Result(name, check.returncode == 0, check.stdout + check.stderr)]
+
+
+def _x_windows(display):
+    """{name: (x, y, w, h)} of the top-level windows on an X display (xwininfo)."""
+    out = subprocess.run(['xwininfo', '-root', '-tree'], capture_output=True, text=True,
+                         env=dict(os.environ, DISPLAY=display)).stdout
+    wins = {}
+    for line in out.splitlines():
+        m = re.search(r'"([^"]*)": \([^)]*\)\s+(\d+)x(\d+)\+(-?\d+)\+(-?\d+)', line)
+        if m:
+            wins[m.group(1)] = (int(m.group(4)), int(m.group(5)), int(m.group(2)), int(m.group(3)))
+    return wins
+
+
+def xvfb_desktop():
+    """`scons run` on a real (virtual) desktop: koiz-view starts Bochs, both windows open
+    side by side without overlapping, both draw, a whole-desktop screenshot is taken
+    (build/tests/desktop.png), and `q` in koiz-view ends both."""
+    name = 'koiz-view/xvfb-desktop-side-by-side'
+    display = ':%d' % (90 + os.getpid() % 100)
+    shot = os.path.join(ROOT, 'build', 'tests', 'desktop.png')
+    xvfb = subprocess.Popen(['Xvfb', display, '-screen', '0', '2100x900x24', '-nolisten', 'tcp'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = dict(os.environ, DISPLAY=display, SDL_AUDIODRIVER='dummy')
+    view = None
+    try:
+        time.sleep(1)
+        view = subprocess.Popen([os.path.join(ROOT, 'build', 'koiz-view')], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        bochs = kv = None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            wins = _x_windows(display)
+            bochs = next((g for n, g in wins.items() if n.startswith('Bochs')), None)
+            kv = wins.get('koiz-view')
+            if bochs and kv and bochs[:2] == (0, 0):
+                break
+            time.sleep(1)
+        if not (bochs and kv):
+            return [Result(name, False, 'windows seen: %r' % _x_windows(display))]
+        def colours(geometry):
+            x, y, w, h = geometry
+            out = subprocess.run(['convert', shot, '-crop', '%dx%d+%d+%d' % (w, h, x, y), '-format', '%k',
+                                  'info:'], capture_output=True, text=True).stdout.strip()
+            return int(out) if out.isdigit() else 0
+
+        def kernel_blue(geometry):
+            """The share of a window's pixels in the palette's kernel blue (#0072b2)."""
+            x, y, w, h = geometry
+            out = subprocess.run(['convert', shot, '-crop', '%dx%d+%d+%d' % (w, h, x, y), '+repage',
+                                  '-fill', 'black', '+opaque', '#0072b2', '-fill', 'white', '-opaque', '#0072b2',
+                                  '-format', '%[fx:mean]', 'info:'], capture_output=True, text=True).stdout
+            try:
+                return float(out)
+            except ValueError:
+                return 0.0
+
+        # Until the kernel is up and koiz-view has drawn its first snapshot: the kernel's
+        # mappings fill the physical-memory panel with kernel blue (Bochs and GRUB take a
+        # while to read the floppy, longer on a busy machine).
+        while True:
+            subprocess.run(['import', '-window', 'root', shot], env=env, timeout=30)
+            if kernel_blue(kv) > 0.05 or time.time() > deadline + 60:
+                break
+            time.sleep(3)
+        problems = []
+        if bochs[0] + bochs[2] > kv[0] and kv[0] + kv[2] > bochs[0] and \
+                bochs[1] + bochs[3] > kv[1] and kv[1] + kv[3] > bochs[1]:
+            problems.append('the windows overlap: Bochs %r, koiz-view %r' % (bochs, kv))
+        for label, geometry, least in (('Bochs', bochs, 4), ('koiz-view', kv, 12)):
+            if colours(geometry) < least:
+                problems.append('%s window looks blank (%d colours)' % (label, colours(geometry)))
+        if kernel_blue(kv) <= 0.05:
+            problems.append("koiz-view never drew the kernel's mappings (%.3f of it kernel blue)" % kernel_blue(kv))
+        kv_id = subprocess.run(['xdotool', 'search', '--class', 'koiz-view'], env=env, capture_output=True,
+                               text=True).stdout.split()
+        if kv_id:
+            subprocess.run(['xdotool', 'key', '--window', kv_id[0], 'q'], env=env)
+        try:
+            view.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            problems.append('koiz-view did not quit on q')
+        if any(n.startswith('Bochs') for n in _x_windows(display)):
+            problems.append('Bochs is still running after koiz-view quit')
+        return [Result(name, not problems, '; '.join(problems) + '\n(screenshot: %s)' % shot)]
+    finally:
+        for p in (view, xvfb):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
 CASES = [
     _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
     _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
     qemu_default_entry, qemu_bad_options, qemu_crash_reports, qemu_no_pse_no_pge, qemu_serial_only,
     qemu_acpi_power_off,
-    bochs_bad_magic, bochs_no_memory_map, bochs_telemetry_proof,
+    bochs_bad_magic, bochs_no_memory_map, bochs_telemetry_proof, bochs_into_koiz_view, xvfb_desktop,
 ]
