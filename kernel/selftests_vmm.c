@@ -157,6 +157,30 @@ SELFTEST(vmm_demand_zero_heap)
     kfree(buf);
 }
 
+SELFTEST(vmm_guard_page_is_stack_overflow)
+{
+    /* A stack in a demand-zero region with a guard page below it, as a task's will be. */
+    struct address_space *as = space_with_pages(0, USER_RW);
+    uint32_t guard = TEST_VA - 4096;
+    struct trap_expect ex;
+
+    if (!as)
+        return;
+    CHECK_EQ(vmm_region_add(as, TEST_VA, TEST_VA + 16 * 4096, REGION_DEMAND_ZERO), VMM_OK);
+    CHECK_EQ(vmm_region_add(as, guard, TEST_VA, REGION_GUARD), VMM_OK);
+    if (trap_expect_begin(&ex, T_PAGE_FAULT) == 0) {
+        *(volatile uint32_t *)(TEST_VA + 15 * 4096) = 1;     /* grows the stack: resolved, no catch */
+        *(volatile uint32_t *)(guard + 8) = 1;               /* runs into the guard */
+        trap_expect_end();
+    }
+    CHECK(ex.caught);
+    CHECK_EQ(ex.cr2, guard + 8);
+    CHECK_EQ(ex.outcome, FAULT_STACK_OVERFLOW);
+    CHECK(vmem_get_phys_addr(as->pd, TEST_VA + 15 * 4096) != 0);
+    CHECK_EQ(vmem_get_phys_addr(as->pd, guard), 0);
+    back_to_kernel(as);
+}
+
 SELFTEST(vmm_spaces_isolated_across_cr3)
 {
     struct address_space *a = space_with_pages(1, USER_RW), *b;

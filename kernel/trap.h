@@ -77,7 +77,12 @@ struct trap_expect {
     int report;         /* print the full exception report when it comes */
     int caught;
     uint32_t error, eip, cr2;
+    int outcome;        /* for a page fault: what vmm decided (enum fault_outcome) */
 };
+/* Whether a self-test expects this vector now (the page-fault handler asks). */
+int trap_expecting(int vector);
+/* Tells the armed expectation what the handler made of the fault. */
+void trap_expect_note(int outcome);
 #define trap_expect_begin(ex, vec) (trap_expect_arm((ex), (vec)), ksetjmp(&(ex)->jmp))
 void trap_expect_arm(struct trap_expect *ex, int vector);
 void trap_expect_end(void);

@@ -14,6 +14,7 @@ import threading
 import time
 
 import emulators as emu
+import kzproto
 from runner import Result
 
 ROOT = emu.ROOT
@@ -148,6 +149,78 @@ def qemu_acpi_power_off():
     if run.timed_out:
         return [_fail(name, run, 'QEMU was still running: ACPI power-off did not work')]
     return [Result(name, True)]
+
+
+def _normal_image(name, options):
+    """The floppy with its normal entry booting with extra kernel options."""
+    return emu.image_with_menu(name, emu.menu_selecting('Koiz', options))
+
+
+def qemu_snapshot_key_and_period():
+    """The normal boot idles; `snapshot=1` sends a snapshot of the kernel's space every
+    second, and the `s` key (typed through QEMU's monitor) asks for one at once."""
+    name = 'qemu/snapshots-periodic-and-on-key'
+    monitor = os.path.join(emu.TMP, 'qemu-monitor.sock')
+    if os.path.exists(monitor):
+        os.remove(monitor)
+    image = _normal_image('snapkey', 'snapshot=1')
+    typed = []
+
+    def until(recs):
+        snaps = [r for r in recs if r.type == 'snap']
+        if snaps and not typed and os.path.exists(monitor):
+            typed.append(time.time())
+            import socket
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(monitor)
+                s.sendall(b'sendkey s\n')
+                time.sleep(0.2)
+            finally:
+                s.close()
+        logs = [r for r in recs if r.type == 'log' and 'Snapshot requested' in r.line]
+        return len([r for r in recs if r.type == 'end']) >= 4 and logs
+
+    run = emu.qemu('qemu-snapkey', image, timeout=30, until=until,
+                   extra=['-monitor', 'unix:%s,server,nowait' % monitor])
+    snaps = run.of_type('snap')
+    ends = [r for r in run.of_type('end') if r.fields[1] == '0']
+    if not any('Snapshot requested' in r.line for r in run.of_type('log')):
+        return [_fail(name, run, 'the s key did not reach the kernel (no "Snapshot requested")')]
+    if len(snaps) < 4 or len(ends) < 4:
+        return [_fail(name, run, 'expected at least 4 snapshots (boot, key, every second), got %d' % len(snaps))]
+    return [Result(name, True)]
+
+
+def qemu_telemetry_targets():
+    """telemetry=off: no records anywhere, the plain console text still there;
+    telemetry=both: the same records on port 0xE9 and on COM1."""
+    results = []
+    name = 'qemu/telemetry-off'
+    image = emu.image_with_menu('teloff', emu.menu_selecting('Koiz self-test', 'telemetry=off'))
+    run = emu.qemu('qemu-teloff', image, timeout=30,
+                   until=lambda recs: False)     # runs to power-off
+    if run.records:
+        results.append(_fail(name, run, 'records were sent: %s' % run.records[0].line))
+    elif 'Self-tests:' not in run.output or 'Telemetry: off' not in run.output:
+        results.append(_fail(name, run, 'expected the console text, "Telemetry: off" and the self-test summary'))
+    else:
+        results.append(Result(name, True))
+
+    name = 'qemu/telemetry-both'
+    serial = os.path.join(emu.TMP, 'both-serial.txt')
+    image = emu.image_with_menu('telboth', emu.menu_selecting('Koiz self-test', 'telemetry=both'))
+    run = emu.qemu('qemu-telboth', image, timeout=30, until=lambda recs: False,
+                   extra=['-serial', 'file:' + serial])
+    with open(serial, encoding='latin-1') as f:
+        on_serial = [r.line for r in kzproto.records(f.read())]
+    on_e9 = [r.line for r in run.records]
+    if not on_e9 or on_serial != on_e9:
+        results.append(_fail(name, run, '%d records on 0xE9, %d on COM1, not the same'
+                             % (len(on_e9), len(on_serial))))
+    else:
+        results.append(Result(name, True))
+    return results
 
 
 def _entry_address():
@@ -426,6 +499,6 @@ CASES = [
     _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
     _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
     qemu_default_entry, qemu_bad_options, qemu_crash_reports, qemu_no_pse_no_pge, qemu_serial_only,
-    qemu_acpi_power_off,
+    qemu_acpi_power_off, qemu_snapshot_key_and_period, qemu_telemetry_targets,
     bochs_bad_magic, bochs_no_memory_map, bochs_telemetry_proof, bochs_into_koiz_view, xvfb_desktop,
 ]
