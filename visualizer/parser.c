@@ -488,6 +488,16 @@ void parser_finish(struct parser *p)
         line_done(p);
 }
 
+int parser_feed_file(struct parser *p, FILE *f)
+{
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        parser_feed(p, buf, n);
+    parser_finish(p);
+    return ferror(f) ? -1 : 0;
+}
+
 const char *parser_status(const struct parser *p)
 {
     return p->status;

@@ -50,6 +50,9 @@ void parser_feed(struct parser *p, const void *data, size_t len);
 /* End of stream: a last line without its newline is parsed too. */
 void parser_finish(struct parser *p);
 
+/* Feeds everything left in f, then parser_finish. Returns -1 on a read error, else 0. */
+int parser_feed_file(struct parser *p, FILE *f);
+
 /* "" normally; once a record of an unknown version arrived, a sentence saying so. */
 const char *parser_status(const struct parser *p);
 

@@ -28,8 +28,6 @@ int main(int argc, char **argv)
     struct model *m = model_new();
     static struct parser p;
     const struct space *sp = 0;
-    char buf[65536];
-    size_t n;
     FILE *f;
     int open = 0;
     uint32_t va0 = 0, pa0 = 0;
@@ -45,9 +43,7 @@ int main(int argc, char **argv)
         return 2;
     }
     parser_init(&p, m);
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        parser_feed(&p, buf, n);
-    parser_finish(&p);
+    parser_feed_file(&p, f);
     fclose(f);
 
     if (argc > 2) {

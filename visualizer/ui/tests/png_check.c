@@ -47,8 +47,7 @@ int main(int argc, char **argv)
     struct model *m = model_new();
     static struct parser p;
     struct pick pick = { 0 };
-    char buf[65536], err[512];
-    size_t n;
+    char err[512];
     int failed = 0, x, y;
     FILE *f;
 
@@ -61,9 +60,7 @@ int main(int argc, char **argv)
         return 2;
     }
     parser_init(&p, m);
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        parser_feed(&p, buf, n);
-    parser_finish(&p);
+    parser_feed_file(&p, f);
     fclose(f);
 
     SDL_Surface *loaded = IMG_Load(argv[2]);
