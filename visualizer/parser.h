@@ -12,6 +12,7 @@
 #define KOIZ_VIEW_PARSER_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <koiz/protocol.h>
 #include "model.h"
 #include "record.h"
