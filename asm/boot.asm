@@ -20,7 +20,7 @@ align 4
         dd MULTIBOOT_FLAGS
         dd -(MULTIBOOT_MAGIC + MULTIBOOT_FLAGS)
 
-section .boot.text
+section .boot.text progbits alloc exec nowrite align=16
 global _start
 _start:
         cli
