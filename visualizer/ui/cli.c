@@ -30,6 +30,8 @@ void cli_usage(FILE *f)
           "  --speed N            replay N records per second (default 500)\n"
           "  --paused             start a replay paused\n"
           "  --megs N             the emulator's RAM in MiB (default 32)\n"
+          "  --bench FILE         measure: ingest speed, frame times of a replay drawn\n"
+          "                       off-screen with every panel (--size), peak memory\n"
           "  -h, --help           this text\n"
           "  -V, --version        the version\n"
           "\n"
@@ -123,6 +125,8 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
                 return -1;
             }
             o->speed = (double)n;
+        } else if (!strcmp(a, "--bench")) {
+            o->bench = true;
         } else if (!strcmp(a, "--paused")) {
             o->paused = true;
         } else if (!strcmp(a, "--megs")) {
@@ -156,6 +160,11 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
     }
     if (o->headless && !o->screenshot && !o->dump) {
         snprintf(err, errsz, "--headless draws nothing you can see: add --screenshot FILE.png or --dump");
+        return -1;
+    }
+    if (o->bench && (!positional || !strcmp(positional, "-") || qemu || o->device || o->record || o->dump ||
+                     o->headless || o->screenshot || o->after)) {
+        snprintf(err, errsz, "--bench measures a recording: koiz-view --bench FILE [--size WxH]");
         return -1;
     }
     if (o->after && !o->headless && !o->dump) {

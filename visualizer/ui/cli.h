@@ -33,6 +33,7 @@ struct options {
     int width, height;          /* --size WxH */
     double speed;               /* --speed N: replay records per second */
     bool paused;                /* --paused: a replay starts paused */
+    bool bench;                 /* --bench: measure a replay of FILE (bench.h) */
     int megs;                   /* --megs N: the emulator's RAM */
     bool help, version;
 };

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench.h"
 #include "cli.h"
 #include "model.h"
 #include "parser.h"
@@ -475,6 +476,12 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (a.o.bench) {
+        setenv("SDL_VIDEODRIVER", "offscreen", 0);
+        int rc = bench_run(a.o.path, a.o.width, a.o.height);
+        TTF_Quit();
+        return rc;
+    }
     /* a picture or a dump of the end of the stream needs no window */
     bool batch = a.o.headless || a.o.dump || a.o.screenshot;
     if (batch)

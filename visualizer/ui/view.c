@@ -133,19 +133,38 @@ static void catch_faults(struct view *v, const struct model *m, double now)
     v->flash_until = now + 1.5;
 }
 
+/* Adds the time since *t to v->panel_seconds[slot] (when timing) and restarts *t. */
+static void lap(struct view *v, int slot, Uint64 *t)
+{
+    if (!v->panel_seconds)
+        return;
+    Uint64 now = SDL_GetPerformanceCounter();
+    v->panel_seconds[slot] += (double)(now - *t) / (double)SDL_GetPerformanceFrequency();
+    *t = now;
+}
+
 void view_draw(struct view *v, const struct model *m, double now)
 {
+    Uint64 t = v->panel_seconds ? SDL_GetPerformanceCounter() : 0;
     catch_faults(v, m, now);
     SDL_RenderSetClipRect(v->r, NULL);
     set_col(v->r, COL_WINDOW);
     SDL_RenderClear(v->r);
+    lap(v, P_COUNT, &t);
     draw_dir(v, m, now);
+    lap(v, P_DIR, &t);
     draw_table(v, m, now);
+    lap(v, P_TABLE, &t);
     draw_whole(v, m, now);
+    lap(v, P_WHOLE, &t);
     draw_phys(v, m);
+    lap(v, P_PHYS, &t);
     draw_spaces(v, m);
+    lap(v, P_SPACES, &t);
     draw_faults(v, m);
+    lap(v, P_FAULTS, &t);
     draw_log(v, m);
+    lap(v, P_LOG, &t);
     draw_status(v, m);
     SDL_RenderSetClipRect(v->r, NULL);
     if (v->mouse_in && !v->help)
@@ -153,4 +172,5 @@ void view_draw(struct view *v, const struct model *m, double now)
     if (v->help)
         draw_help(v);
     SDL_RenderSetClipRect(v->r, NULL);
+    lap(v, P_COUNT, &t);
 }

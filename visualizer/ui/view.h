@@ -61,6 +61,10 @@ struct view {
     char source[96];            /* "Bochs", "replay of boot.txt" */
     char state[160];            /* "running", "exited with status 0", "paused · 500 records/s" */
     char message[160];          /* a passing note: "saved koiz-view-....png" */
+
+    /* when set (koiz-view --bench), view_draw adds each panel's drawing time in seconds
+     * to panel_seconds[panel]; the clear, the status line and overlays to [P_COUNT] */
+    double *panel_seconds;
 };
 
 /* Opens the fonts for a w x h window on renderer r and lays it out. Returns 0, or -1 with err. */

@@ -3,7 +3,7 @@
  * every error path says one clear line and exits non-zero (2 for a bad
  * command line, 1 for a missing file, tool or device); --help and --version;
  * headless runs from a file and from a pipe end by themselves with a PNG;
- * --dump prints the model.
+ * --dump prints the model; --bench prints its figures.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -108,6 +108,10 @@ static void bad_arguments_exit_2(void **state)
     expect(&r, 2, "bad record count 'zero'");
     run(&r, NULL, NULL, (const char *[]){"--record", "/tmp/x", STREAM, NULL});
     expect(&r, 2, "--record is for live input");
+    run(&r, NULL, NULL, (const char *[]){"--bench", NULL});
+    expect(&r, 2, "--bench measures a recording");
+    run(&r, NULL, NULL, (const char *[]){"--bench", "--dump", STREAM, NULL});
+    expect(&r, 2, "--bench measures a recording");
 }
 
 static void unreadable_inputs_exit_1(void **state)
@@ -166,6 +170,17 @@ static void headless_from_a_pipe_ends_by_itself(void **state)
     expect(&r, 0, "space 0 cr3 0x00136000 whole");
 }
 
+/* The figures themselves are `scons bench`'s business; here: they come, and the model followed. */
+static void bench_prints_figures(void **state)
+{
+    (void)state;
+    run(&r, NULL, NULL, (const char *[]){"--bench", "--size", "640x420", STREAM, NULL});
+    expect(&r, 0, "\nmodel_check ok\n");
+    expect(&r, 0, "\nrenderer software\n");
+    expect(&r, 0, "\nframe_p99_ms ");
+    expect(&r, 0, "\npeak_rss_mb ");
+}
+
 static void dump_prints_the_model(void **state)
 {
     (void)state;
@@ -183,6 +198,7 @@ int main(void)
         cmocka_unit_test(headless_from_a_file_makes_a_png),
         cmocka_unit_test(headless_from_a_pipe_ends_by_itself),
         cmocka_unit_test(dump_prints_the_model),
+        cmocka_unit_test(bench_prints_figures),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

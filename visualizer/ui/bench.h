@@ -1,0 +1,15 @@
+/*
+ * bench.h: koiz-view --bench FILE, the figures behind issue 5's performance
+ * targets (`scons bench`): replay ingest in MB/s, frame times of a replay
+ * drawn in SDL's software renderer with every panel, and peak RSS.
+ */
+#ifndef KOIZ_VIEW_BENCH_H
+#define KOIZ_VIEW_BENCH_H
+
+/*
+ * Measures the recording at path on a w x h picture and prints "name value"
+ * lines on stdout. Returns 0, or 1 after saying why on stderr.
+ */
+int bench_run(const char *path, int w, int h);
+
+#endif

@@ -1,0 +1,596 @@
+/*
+ * gen_heavy: writes a heavy telemetry recording for koiz-view's benchmark
+ * (`scons bench`, issue 5): a kernel with 768 MiB of RAM and twelve user
+ * processes that keep about 120,000 4 KiB pages mapped across some two
+ * thousand page tables, and at least a million events. The generator keeps
+ * its own copy of every address space and only sends what is true of it, so
+ * a reader's model stays whole from the first snapshot to the last.
+ * Deterministic: a fixed seed, the same file every time.
+ *
+ *   0x00000000  +---------------------------+
+ *               | 0x08048000 code: 256 pages, the same frames in every space (read-only)
+ *               | 0x10000000 heap: 64 MiB, dense-ish        \
+ *               | 0x40000000 mmap: 1 GiB, sparse            |  churn: map, unmap, protect,
+ *               | 0xbf800000 stack: 8 MiB                   /  faults, ptab alloc/free
+ *   0xc0000000  +---------------------------+  kernel half, shared by every space
+ *               | direct map of RAM: 192 x 4 MiB pages (PS, global)
+ *   0xf0000000  | kernel heap: 8 page tables, pages mapped and unmapped as asid 0
+ *   0xffffffff  +---------------------------+
+ *
+ * What a stretch of the stream looks like: mostly the live process mapping
+ * and unmapping runs of 1..16 pages (a demand-zero fault before a single
+ * page, an invlpg per page or a full flush after an unmap or a protect, a
+ * page table allocated for the first page in it and freed with the last),
+ * a space switch every few hundred records, frame counters every 64, a log
+ * line every 700 or so, the kernel heap now and then, a process exiting and
+ * a new one starting under the freed asid every 150,000 operations, and a
+ * snapshot of every space every 300,000 events and at the end.
+ *
+ * usage: gen_heavy OUT [EVENTS]      EVENTS defaults to 1,000,000
+ * Prints what it wrote on stderr.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <koiz/protocol.h>
+
+#define RAM_MIB      768u
+#define USER_PDES    768u           /* directory entries below 0xc0000000 */
+#define NFRAMES      (RAM_MIB * 256u)
+#define LOW_FRAMES   1024u          /* the first 4 MiB: the kernel image, never handed out */
+#define USER_SPACES  12             /* asids 1..12; the kernel's own is 0 */
+#define TARGET_PAGES 10000u         /* pages a process keeps mapped, roughly */
+#define KDIRECT_PDES (RAM_MIB / 4)  /* 4 MiB pages of the direct map, from PDE 768 */
+#define KHEAP_PDE    960u           /* 0xf0000000 */
+#define KHEAP_TABLES 8u
+#define CODE_VA      0x08048000u
+#define CODE_PAGES   256u
+#define SNAP_EVERY   300000u        /* events between snapshots of every space */
+#define LIFE_OPS     150000u        /* operations between a process exiting and a new one */
+
+#define P 0x001u
+#define W 0x002u
+#define U 0x004u
+#define PS 0x080u
+#define G 0x100u
+
+/* ---- output ---- */
+
+static FILE *out;
+static uint64_t records, events, bytes;
+static uint32_t tick = 100, snap_seq;
+
+static void rec(bool event, const char *type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void rec(bool event, const char *type, const char *fmt, ...)
+{
+    char fields[PROTO_LINE_MAX], line[PROTO_LINE_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof fields, fmt, ap);
+    va_end(ap);
+    size_t n = proto_format(line, sizeof line, type, "%s", fields);
+    fwrite(line, 1, n, out);
+    bytes += n;
+    records++;
+    events += event;
+    if (records % 25 == 0)
+        tick++;
+}
+
+/* ---- randomness: xorshift64*, fixed seed ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32) % n;
+}
+
+/* 1..max, small runs more likely than long ones. */
+static uint32_t run_len(uint32_t max)
+{
+    uint32_t n = 1;
+    while (n < max && rnd(3) != 0)
+        n++;
+    return n;
+}
+
+/* ---- physical frames: a stack, so freed frames come back scattered ---- */
+
+static uint32_t free_stack[NFRAMES];
+static uint32_t free_count, table_frames, kernel_frames, process_frames;
+
+static uint32_t frame_alloc(void)
+{
+    if (!free_count) {
+        fprintf(stderr, "gen_heavy: out of frames\n");
+        exit(1);
+    }
+    return free_stack[--free_count];
+}
+
+static void frame_free(uint32_t f)
+{
+    free_stack[free_count++] = f;
+}
+
+/* ---- address spaces ---- */
+
+struct uspace {
+    bool live;
+    uint32_t asid, cr3;
+    uint32_t dir[USER_PDES];
+    uint32_t *tab[USER_PDES];
+    uint16_t present[USER_PDES];
+    uint32_t pages;               /* present user entries, code included */
+    uint32_t tables[USER_PDES]; /* the pdis that have a table, in no order */
+    uint32_t ntables;
+    uint16_t slot[USER_PDES];   /* where pdi sits in tables[] */
+};
+
+static struct uspace spaces[USER_SPACES];
+static uint32_t kdir[1024 - USER_PDES];            /* directory entries 768..1023 */
+static uint32_t ktab[KHEAP_TABLES][1024];   /* the kernel heap's tables */
+static uint32_t kheap_pages;
+static uint32_t kernel_cr3, code_frame;
+static struct uspace *cur;                  /* the live space; NULL: the kernel's */
+
+static uint32_t user_pages(void)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < USER_SPACES; i++)
+        n += spaces[i].live ? spaces[i].pages : 0;
+    return n;
+}
+
+static void send_frames(void)
+{
+    rec(true, REC_FRAMES, "%u %u %u %u %u %u", tick, NFRAMES, free_count, table_frames, kernel_frames,
+        process_frames);
+}
+
+/* A page table for pdi of sp: its frame, the ptab record. */
+static void table_alloc(struct uspace *sp, uint32_t pdi)
+{
+    uint32_t f = frame_alloc();
+    table_frames++;
+    sp->tab[pdi] = calloc(1024, sizeof(uint32_t));
+    sp->dir[pdi] = (f << 12) | P | W | U;
+    sp->slot[pdi] = (uint16_t)sp->ntables;
+    sp->tables[sp->ntables++] = pdi;
+    rec(true, REC_PTAB, "%u %u %u %x alloc", tick, sp->asid, pdi, sp->dir[pdi]);
+}
+
+static void table_drop(struct uspace *sp, uint32_t pdi, bool send)
+{
+    frame_free(sp->dir[pdi] >> 12);
+    table_frames--;
+    free(sp->tab[pdi]);
+    sp->tab[pdi] = NULL;
+    sp->dir[pdi] = 0;
+    sp->present[pdi] = 0;
+    uint32_t last = sp->tables[--sp->ntables];
+    sp->tables[sp->slot[pdi]] = last;
+    sp->slot[last] = sp->slot[pdi];
+    if (send)
+        rec(true, REC_PTAB, "%u %u %u free", tick, sp->asid, pdi);
+}
+
+static void tlb_after(uint32_t va, uint32_t count)
+{
+    if (count > 4) {
+        rec(true, REC_TLB, "%u all", tick);
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        rec(true, REC_TLB, "%u %x", tick, va + i * 4096);
+}
+
+/*
+ * Maps up to want pages from va (stopping at the table's end or at a page
+ * already mapped), on fresh frames, or on the shared code frames from
+ * `shared` when it is not 0. Returns the pages mapped.
+ */
+static uint32_t map_run(struct uspace *sp, uint32_t va, uint32_t want, uint32_t flags, uint32_t shared)
+{
+    uint32_t pdi = va >> 22, pti = (va >> 12) & 1023, n = 0;
+    if (!sp->tab[pdi])
+        table_alloc(sp, pdi);
+    uint32_t *t = sp->tab[pdi];
+    /* Fresh frames are taken in a row; a run's frames must be consecutive, so
+     * the run ends where the stack's next frame does not follow the last. */
+    uint32_t first = 0;
+    while (n < want && pti + n < 1024 && !(t[pti + n] & P)) {
+        uint32_t f;
+        if (shared) {
+            f = shared + n;
+        } else {
+            if (n && free_stack[free_count - 1] != first + n)
+                break;
+            f = frame_alloc();
+            process_frames++;
+            if (!n)
+                first = f;
+        }
+        t[pti + n] = (f << 12) | flags;
+        n++;
+    }
+    if (!n)
+        return 0;
+    sp->present[pdi] = (uint16_t)(sp->present[pdi] + n);
+    sp->pages += n;
+    rec(true, REC_MAP, "%u %u %x 4k %u %x", tick, sp->asid, va, n, t[pti]);
+    return n;
+}
+
+/* The areas processes use, with how often the churn picks each. */
+static const struct area {
+    uint32_t lo, hi, weight;
+} areas[] = {
+    {0x10000000u, 0x14000000u, 45},   /* heap */
+    {0x40000000u, 0x80000000u, 40},   /* mmap */
+    {0xbf800000u, 0xc0000000u, 15},   /* stack */
+};
+
+static const struct area *pick_area(void)
+{
+    uint32_t r = rnd(100);
+    for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
+        if (r < areas[i].weight)
+            return &areas[i];
+        r -= areas[i].weight;
+    }
+    return &areas[0];
+}
+
+static void op_map(struct uspace *sp)
+{
+    const struct area *a = pick_area();
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t va = a->lo + rnd((a->hi - a->lo) >> 12) * 4096u;
+        uint32_t pdi = va >> 22, pti = (va >> 12) & 1023;
+        if (sp->tab[pdi] && (sp->tab[pdi][pti] & P))
+            continue;
+        /* Heap and stack grow by demand-zero faults, a page at a time. */
+        if (a != &areas[1] && rnd(5) < 2) {
+            rec(true, REC_FAULT, "%u %u %x %x %x %s", tick, sp->asid, va + rnd(4096) / 4 * 4,
+                0x08048000u + rnd(CODE_PAGES * 4096) / 2 * 2, rnd(4) ? 6u : 4u, OUTCOME_ZERO_FILLED);
+            map_run(sp, va, 1, P | W | U, 0);
+        } else {
+            map_run(sp, va, run_len(16), P | W | U, 0);
+        }
+        return;
+    }
+}
+
+/* A run of present pages of sp, at most want long, in a table chosen at random: 0 when none. */
+static uint32_t find_run(struct uspace *sp, uint32_t want, uint32_t *va)
+{
+    if (!sp->ntables)
+        return 0;
+    uint32_t pdi = sp->tables[rnd(sp->ntables)];
+    if (pdi == (CODE_VA >> 22) || !sp->present[pdi])
+        return 0;   /* the code stays */
+    uint32_t *t = sp->tab[pdi], pti = rnd(1024);
+    while (!(t[pti] & P))
+        pti = (pti + 1) & 1023;
+    uint32_t n = 0;
+    while (n < want && pti + n < 1024 && (t[pti + n] & P))
+        n++;
+    *va = (pdi << 22) | (pti << 12);
+    return n;
+}
+
+static void op_unmap(struct uspace *sp)
+{
+    uint32_t va, n = find_run(sp, run_len(16), &va);
+    if (!n)
+        return;
+    uint32_t pdi = va >> 22, pti = (va >> 12) & 1023, *t = sp->tab[pdi];
+    for (uint32_t i = 0; i < n; i++) {
+        frame_free(t[pti + i] >> 12);
+        process_frames--;
+        t[pti + i] = 0;
+    }
+    sp->present[pdi] = (uint16_t)(sp->present[pdi] - n);
+    sp->pages -= n;
+    rec(true, REC_UNMAP, "%u %u %x 4k %u", tick, sp->asid, va, n);
+    tlb_after(va, n);
+    if (!sp->present[pdi] && rnd(4))
+        table_drop(sp, pdi, true);
+}
+
+static void op_protect(struct uspace *sp)
+{
+    uint32_t va, n = find_run(sp, run_len(16), &va);
+    if (!n)
+        return;
+    uint32_t flags = rnd(2) ? P | U : P | W | U;
+    uint32_t *t = sp->tab[va >> 22], pti = (va >> 12) & 1023;
+    for (uint32_t i = 0; i < n; i++)
+        t[pti + i] = (t[pti + i] & ~0xfffu) | flags;
+    rec(true, REC_PROTECT, "%u %u %x 4k %u %x", tick, sp->asid, va, n, flags);
+    tlb_after(va, n);
+}
+
+/* The kernel heap grows and shrinks a page at a time; every space sees it. */
+static void op_kheap(void)
+{
+    uint32_t slot = rnd(KHEAP_TABLES * 1024);
+    uint32_t *e = &ktab[slot / 1024][slot % 1024];
+    uint32_t va = ((KHEAP_PDE + slot / 1024) << 22) | ((slot % 1024) << 12);
+    if (*e & P) {
+        frame_free(*e >> 12);
+        kernel_frames--;
+        kheap_pages--;
+        *e = 0;
+        rec(true, REC_UNMAP, "%u 0 %x 4k 1", tick, va);
+        rec(true, REC_TLB, "%u %x", tick, va);
+    } else {
+        *e = (frame_alloc() << 12) | P | W | G;
+        kernel_frames++;
+        kheap_pages++;
+        rec(true, REC_MAP, "%u 0 %x 4k 1 %x", tick, va, *e);
+    }
+}
+
+/* ---- snapshots, coalesced into runs as the kernel's emitter does ---- */
+
+struct run {
+    bool active;
+    uint32_t pdi, first, count, entry, step;
+};
+
+struct snap {
+    uint32_t asid, pdes, ptes, records;
+    struct run r;
+};
+
+static void run_flush(struct snap *s, bool is_pde)
+{
+    struct run *r = &s->r;
+    if (!r->active)
+        return;
+    if (is_pde)
+        rec(false, REC_PDE, "%u %u %u %x", s->asid, r->first, r->count, r->entry);
+    else
+        rec(false, REC_PTE, "%u %u %u %u %x", s->asid, r->pdi, r->first, r->count, r->entry);
+    s->records++;
+    r->active = false;
+}
+
+static void run_add(struct snap *s, bool is_pde, uint32_t pdi, uint32_t index, uint32_t entry, uint32_t step)
+{
+    struct run *r = &s->r;
+    if (r->active && r->pdi == pdi && r->first + r->count == index && r->step == step &&
+        (r->entry & 0xfff) == (entry & 0xfff) && (entry & ~0xfffu) == (r->entry & ~0xfffu) + r->count * step) {
+        r->count++;
+        return;
+    }
+    run_flush(s, is_pde);
+    *r = (struct run){true, pdi, index, 1, entry, step};
+}
+
+static uint32_t dir_entry(const struct uspace *sp, uint32_t pdi)
+{
+    if (pdi >= USER_PDES)
+        return kdir[pdi - USER_PDES];
+    return sp ? sp->dir[pdi] : 0;
+}
+
+static const uint32_t *table_of(const struct uspace *sp, uint32_t pdi)
+{
+    if (pdi >= KHEAP_PDE && pdi < KHEAP_PDE + KHEAP_TABLES)
+        return ktab[pdi - KHEAP_PDE];
+    return pdi < USER_PDES && sp ? sp->tab[pdi] : NULL;
+}
+
+/* A snapshot of sp (NULL: the kernel's own space, asid 0). */
+static void snapshot(const struct uspace *sp)
+{
+    struct snap s = {.asid = sp ? sp->asid : 0};
+    uint32_t seq = ++snap_seq;
+    rec(false, REC_SNAP, "%u %u %x %u", seq, s.asid, sp ? sp->cr3 : kernel_cr3, tick);
+    for (uint32_t pdi = 0; pdi < 1024; pdi++) {
+        uint32_t e = dir_entry(sp, pdi);
+        if (e & P) {
+            s.pdes++;
+            run_add(&s, true, 0, pdi, e, (e & PS) ? 0x400000u : 0x1000u);
+        }
+    }
+    run_flush(&s, true);
+    for (uint32_t pdi = 0; pdi < 1024; pdi++) {
+        const uint32_t *t = table_of(sp, pdi);
+        if (!t || (dir_entry(sp, pdi) & PS))
+            continue;
+        for (uint32_t pti = 0; pti < 1024; pti++)
+            if (t[pti] & P) {
+                s.ptes++;
+                run_add(&s, false, pdi, pti, t[pti], 0x1000u);
+            }
+    }
+    run_flush(&s, false);
+    rec(false, REC_END, "%u %u %u %u %u", seq, s.asid, s.pdes, s.ptes, s.records);
+}
+
+static void snapshot_all(void)
+{
+    rec(false, REC_LOG, "%u telemetry: snapshot of every address space", tick);
+    if (cur)
+        snapshot(NULL);
+    for (int i = 0; i < USER_SPACES; i++)
+        if (spaces[i].live && &spaces[i] != cur)
+            snapshot(&spaces[i]);
+    snapshot(cur);   /* the live one last, as the kernel does */
+}
+
+/* ---- processes ---- */
+
+static void switch_to(struct uspace *sp)
+{
+    cur = sp;
+    rec(true, REC_SPACE, "%u %u switch %x", tick, sp ? sp->asid : 0, sp ? sp->cr3 : kernel_cr3);
+}
+
+/* A new process in slot i: create (with the kernel's snapshot of it), exec's mappings, its first run. */
+static void process_start(int i)
+{
+    struct uspace *sp = &spaces[i];
+    memset(sp, 0, sizeof *sp);
+    sp->live = true;
+    sp->asid = (uint32_t)i + 1;
+    sp->cr3 = frame_alloc() << 12;
+    table_frames++;
+    rec(true, REC_SPACE, "%u %u create %x", tick, sp->asid, sp->cr3);
+    snapshot(sp);
+    rec(false, REC_LOG, "%u exec: pid %u /bin/worker%u", tick, sp->asid, sp->asid);
+    switch_to(sp);
+    map_run(sp, CODE_VA, CODE_PAGES, P | U, code_frame);
+    /* exec and the first allocations: long runs in every area */
+    while (sp->pages < TARGET_PAGES) {
+        const struct area *a = pick_area();
+        uint32_t va = a->lo + rnd((a->hi - a->lo) >> 12) * 4096u;
+        map_run(sp, va, 16 + rnd(48), P | W | U, 0);
+    }
+}
+
+static void process_exit(int i)
+{
+    struct uspace *sp = &spaces[i];
+    rec(false, REC_LOG, "%u pid %u exited with status 0", tick, sp->asid);
+    rec(true, REC_SPACE, "%u %u destroy %x", tick, sp->asid, sp->cr3);
+    while (sp->ntables) {
+        uint32_t pdi = sp->tables[0];
+        if (pdi != (CODE_VA >> 22)) {
+            for (uint32_t pti = 0; pti < 1024; pti++)
+                if (sp->tab[pdi][pti] & P) {
+                    frame_free(sp->tab[pdi][pti] >> 12);
+                    process_frames--;
+                }
+        }
+        table_drop(sp, pdi, false);
+    }
+    frame_free(sp->cr3 >> 12);
+    table_frames--;
+    sp->live = false;
+}
+
+static const char *const log_lines[] = {
+    "sched: pid %u ran %u ticks", "heap: pid %u brk grew to %u pages", "mmap: pid %u mapped a file, %u pages",
+    "kheap: %u pid %u allocations", "fault: pid %u demand-zero page %u",
+};
+
+int main(int argc, char **argv)
+{
+    uint64_t want = 1000000;
+    if (argc < 2 || argc > 3 || (argc == 3 && (want = strtoull(argv[2], NULL, 10)) == 0)) {
+        fprintf(stderr, "usage: gen_heavy OUT [EVENTS]\n");
+        return 2;
+    }
+    out = fopen(argv[1], "wb");
+    if (!out) {
+        perror(argv[1]);
+        return 1;
+    }
+    static char obuf[1 << 20];
+    setvbuf(out, obuf, _IOFBF, sizeof obuf);
+
+    for (uint32_t f = NFRAMES; f-- > LOW_FRAMES;)
+        free_stack[free_count++] = f;
+    kernel_frames = LOW_FRAMES;
+
+    rec(false, REC_HELLO, "1 6b6f697a %u 4096 1 1", RAM_MIB * 1024 - 1024);
+    rec(false, REC_MEM, "%u 6 639 %u 0", RAM_MIB * 1024 - 385, RAM_MIB * 1024 - 1024);
+    rec(false, REC_LOG, "%u Koiz 1.0 (heavy recording for koiz-view's benchmark)", tick);
+    rec(false, REC_LOG, "%u memory: %u MiB usable", tick, RAM_MIB - 1);
+
+    /* The kernel's space: the direct map, the heap's tables, a few heap pages. */
+    kernel_cr3 = frame_alloc() << 12;
+    table_frames++;
+    for (uint32_t i = 0; i < KDIRECT_PDES; i++)
+        kdir[i] = (i << 22) | P | W | PS | G;
+    for (uint32_t i = 0; i < KHEAP_TABLES; i++) {
+        kdir[KHEAP_PDE - USER_PDES + i] = (frame_alloc() << 12) | P | W;
+        table_frames++;
+    }
+    for (uint32_t i = 0; i < 512; i++) {
+        ktab[0][i] = (frame_alloc() << 12) | P | W | G;
+        kernel_frames++;
+        kheap_pages++;
+    }
+    snapshot(NULL);
+    send_frames();
+
+    code_frame = free_stack[free_count - 1];   /* the code's frames, consecutive, taken once */
+    for (uint32_t i = 0; i < CODE_PAGES; i++)
+        frame_alloc();
+    kernel_frames += CODE_PAGES;   /* the page cache's */
+    for (int i = 0; i < USER_SPACES; i++)
+        process_start(i);
+    send_frames();
+    snapshot_all();
+
+    uint64_t ops = 0, next_snap = SNAP_EVERY;
+    while (events < want) {
+        ops++;
+        if (ops % 64 == 0)
+            send_frames();
+        if (ops % 700 == 0) {
+            uint32_t k = rnd(sizeof log_lines / sizeof log_lines[0]);
+            char text[120];
+            snprintf(text, sizeof text, log_lines[k], cur ? cur->asid : 0, rnd(5000));
+            rec(false, REC_LOG, "%u %s", tick, text);
+        }
+        if (ops % LIFE_OPS == 0) {
+            int i = (int)rnd(USER_SPACES);
+            if (&spaces[i] == cur)
+                i = (i + 1) % USER_SPACES;
+            process_exit(i);
+            process_start(i);
+            continue;
+        }
+        if (events >= next_snap) {
+            snapshot_all();
+            next_snap += SNAP_EVERY;
+        }
+        uint32_t r = rnd(1000);
+        if (r < 5 || !cur) {
+            switch_to(&spaces[rnd(USER_SPACES)]);
+        } else if (r < 6) {
+            switch_to(NULL);   /* the idle loop, in the kernel's own space */
+        } else if (r < 30) {
+            op_kheap();
+        } else {
+            /* Keep each process near its size: more maps below it, more unmaps above. */
+            int bias = (int)cur->pages - (int)TARGET_PAGES;
+            uint32_t s = rnd(100);
+            if (s < 15)
+                op_protect(cur);
+            else if ((int)s < 57 - bias / 20)
+                op_map(cur);
+            else
+                op_unmap(cur);
+        }
+    }
+    rec(false, REC_LOG, "%u heavy recording: done", tick);
+    send_frames();
+    snapshot_all();
+    if (fclose(out) != 0) {
+        perror(argv[1]);
+        return 1;
+    }
+    uint32_t tables = 0;
+    for (int i = 0; i < USER_SPACES; i++)
+        tables += spaces[i].live ? spaces[i].ntables : 0;
+    fprintf(stderr, "gen_heavy: %s: %llu bytes, %llu records, %llu events, %u user pages in %u user page tables "
+            "(%d spaces), %u kernel heap pages\n", argv[1], (unsigned long long)bytes, (unsigned long long)records,
+            (unsigned long long)events, user_pages(), tables, USER_SPACES, kheap_pages);
+    return 0;
+}
