@@ -45,6 +45,54 @@ def stream_figures():
     return {l.split()[0]: float(l.split()[1]) for l in out.splitlines() if len(l.split()) == 2}
 
 
+def view_figures():
+    """koiz-view --bench on the heavy recording (made once by build/tests/gen_heavy)."""
+    build = os.path.join(emu.ROOT, 'build')
+    heavy = os.path.join(build, 'bench', 'heavy.txt')
+    gen = os.path.join(build, 'tests', 'gen_heavy')
+    if not os.path.exists(heavy) or os.path.getmtime(heavy) < os.path.getmtime(gen):
+        os.makedirs(os.path.dirname(heavy), exist_ok=True)
+        subprocess.run([gen, heavy + '.part'], check=True)
+        os.replace(heavy + '.part', heavy)
+    out = subprocess.run([os.path.join(build, 'koiz-view'), '--bench', heavy], capture_output=True, text=True,
+                         env=dict(os.environ, SDL_VIDEODRIVER='offscreen'))
+    if out.returncode != 0:
+        print('bench: koiz-view --bench failed:\n' + out.stderr)
+        return None
+    figures = {}
+    for line in out.stdout.splitlines():
+        name, _, value = line.partition(' ')
+        try:
+            figures[name] = float(value)
+        except ValueError:
+            figures[name] = value
+    return figures
+
+
+def print_view_figures(v):
+    def verdict(ok):
+        return 'met' if ok else 'NOT met'
+
+    print('koiz-view, replaying build/bench/heavy.txt (%.1f MB, %d records, %d events), SDL %s renderer %s, '
+          'one CPU:' % (v['file_mb'], v['records'], v['events'], v['renderer'], v['size']))
+    print('  the model at the end: %d spaces, %d whole, %d user pages in %d page tables, model_check %s'
+          % (v['spaces'], v['spaces_whole'], v['user_pages'], v['user_tables'], v['model_check']))
+    print('  frames per second         %8.1f   target at least 60: %s' % (v['fps'], verdict(v['fps'] >= 60)))
+    print('  frame time p99 (ms)       %8.2f   target under 16: %s'
+          % (v['frame_p99_ms'], verdict(v['frame_p99_ms'] < 16)))
+    print('  frame time mean/p50/max   %8.2f / %.2f / %.2f ms (%d frames of %d records: ingest + drawing)'
+          % (v['frame_mean_ms'], v['frame_p50_ms'], v['frame_max_ms'], v['frames'], v['records_per_frame']))
+    print('  CPU time per frame (ms)   %8.2f   (wall-clock figures include other programs\' turns on a busy machine)'
+          % v['cpu_per_frame_ms'])
+    print('  drawing by panel (ms)     ' + ', '.join('%s %.2f' % (p, v['draw_%s_mean_ms' % p]) for p in
+                                                  ('dir', 'table', 'whole', 'phys', 'spaces', 'faults', 'log',
+                                                   'status')))
+    print('  replay ingest (MB/s)      %8.1f   target at least 100: %s'
+          % (v['ingest_mb_per_s'], verdict(v['ingest_mb_per_s'] >= 100)))
+    print('  peak RSS (MB)             %8.1f   target under 128: %s'
+          % (v['peak_rss_mb'], verdict(v['peak_rss_mb'] < 128)))
+
+
 def main():
     run, f = kernel_figures()
     if not f:
@@ -81,6 +129,10 @@ def main():
     if parser and ceiling:
         print('  parser / 0xE9 ceiling: %.0fx (target: at least 50x): %s'
               % (parser / ceiling, 'met' if parser >= 50 * ceiling else 'NOT met'))
+
+    v = view_figures()
+    if v:
+        print_view_figures(v)
     return 0
 
 
