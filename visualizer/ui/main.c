@@ -300,9 +300,13 @@ static void screenshot(struct view *v, SDL_Renderer *r, double now, double *mess
 
 static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
 {
+    /* Waits for the emulator's window, then moves it a few times over some seconds:
+     * the emulator may still place its own window after it first appears. */
     static const char move[] =
         "command -v xdotool >/dev/null || exit 0; "
-        "timeout 60 xdotool search --sync --onlyvisible --class 'bochs|qemu' windowmove 0 0 >/dev/null 2>&1";
+        "timeout 60 xdotool search --sync --onlyvisible --class 'bochs|qemu' >/dev/null 2>&1 || exit 0; "
+        "for i in 1 2 3 4 5 6; do "
+        "xdotool search --onlyvisible --class 'bochs|qemu' windowmove 0 0 >/dev/null 2>&1; sleep 1; done";
     SDL_Rect b;
     pid_t pid;
 
