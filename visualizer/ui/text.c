@@ -90,9 +90,12 @@ int font_open(struct font *f, SDL_Renderer *r, const char *path, int px)
         f->atlas = SDL_CreateTextureFromSurface(r, sheet);
         if (f->atlas) {
             SDL_SetTextureBlendMode(f->atlas, SDL_BLENDMODE_BLEND);
+            f->r = r;
+            f->sheet = sheet;
             rc = 0;
+        } else {
+            SDL_FreeSurface(sheet);
         }
-        SDL_FreeSurface(sheet);
     }
     for (int i = 0; i < GLYPHS; i++)
         SDL_FreeSurface(glyph[i]);
@@ -105,6 +108,38 @@ void font_close(struct font *f)
     if (f->atlas)
         SDL_DestroyTexture(f->atlas);
     f->atlas = NULL;
+    for (int i = 0; i < f->tints; i++)
+        SDL_DestroyTexture(f->tint[i]);
+    f->tints = 0;
+    SDL_FreeSurface(f->sheet);
+    f->sheet = NULL;
+}
+
+/* The sheet in colour rgb (made on first use), or NULL when there is no room for another colour. */
+static SDL_Texture *tinted(struct font *f, uint32_t rgb)
+{
+    for (int i = 0; i < f->tints; i++)
+        if (f->tint_rgb[i] == rgb)
+            return f->tint[i];
+    if (f->tints == FONT_TINTS || !f->sheet)
+        return NULL;
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(f->sheet, SDL_PIXELFORMAT_ARGB8888, 0);
+    if (!s)
+        return NULL;
+    /* White glyphs carry their coverage in alpha: keep it, give every pixel the colour. */
+    for (int y = 0; y < s->h; y++) {
+        uint32_t *px = (uint32_t *)((char *)s->pixels + (size_t)y * (size_t)s->pitch);
+        for (int x = 0; x < s->w; x++)
+            px[x] = (px[x] & 0xff000000u) | (rgb & 0xffffffu);
+    }
+    SDL_Texture *t = SDL_CreateTextureFromSurface(f->r, s);
+    SDL_FreeSurface(s);
+    if (!t)
+        return NULL;
+    SDL_SetTextureBlendMode(t, SDL_BLENDMODE_BLEND);
+    f->tint_rgb[f->tints] = rgb;
+    f->tint[f->tints++] = t;
+    return t;
 }
 
 int text_width(const struct font *f, const char *s)
@@ -117,9 +152,13 @@ int text_width(const struct font *f, const char *s)
     return w;
 }
 
-int text_draw(const struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint32_t rgb, int max_w)
+int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint32_t rgb, int max_w)
 {
-    SDL_SetTextureColorMod(f->atlas, (rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff);
+    SDL_Texture *atlas = tinted(f, rgb);
+    if (!atlas) {
+        atlas = f->atlas;
+        SDL_SetTextureColorMod(atlas, (rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff);
+    }
     int x0 = x;
     int ellipsis = glyph_index(0x2026);
     while (*s) {
@@ -130,7 +169,8 @@ int text_draw(const struct font *f, SDL_Renderer *r, int x, int y, const char *s
         if (max_w > 0 && *s && x + 2 * f->char_w > x0 + max_w)
             g = ellipsis;   /* the text goes on past the room: end it with "…" */
         SDL_Rect dst = {x, y, f->src[g].w, f->src[g].h};
-        SDL_RenderCopy(r, f->atlas, &f->src[g], &dst);
+        if (g != ' ' - 32)  /* a space has nothing to draw */
+            SDL_RenderCopy(r, atlas, &f->src[g], &dst);
         x += f->char_w;
         if (g == ellipsis && *s)
             break;

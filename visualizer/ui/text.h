@@ -1,8 +1,13 @@
 /*
  * text.h: text on screen through SDL2_ttf. Each glyph koiz-view uses is
- * rasterized once, white, into one texture per font; a string is drawn by
- * copying its glyphs tinted with a colour mod, which keeps a frame full of
- * text cheap in SDL's software renderer. Draws ASCII plus a few symbols.
+ * rasterized once, white, into a sheet per font; a string is drawn by
+ * copying its glyphs from a texture of that sheet in the string's colour,
+ * made the first time the colour is used (a few colours are: the palette's).
+ * Pre-coloured glyphs are what keeps a frame full of text cheap in SDL's
+ * software renderer: a plain alpha blend skips the empty pixels around a
+ * glyph, where a colour-modulated one computes every pixel (a third of a
+ * frame's time, measured by koiz-view --bench). Colours beyond FONT_TINTS
+ * fall back to modulating the white texture. Draws ASCII plus a few symbols.
  */
 #ifndef KOIZ_VIEW_TEXT_H
 #define KOIZ_VIEW_TEXT_H
@@ -16,8 +21,15 @@
 #define GLYPHS_EXTRA 12
 #define GLYPHS (95 + GLYPHS_EXTRA)
 
+#define FONT_TINTS 16
+
 struct font {
-    SDL_Texture *atlas;
+    SDL_Renderer *r;
+    SDL_Surface *sheet;             /* the glyphs, white on transparent */
+    SDL_Texture *atlas;             /* the sheet, white: tinted by colour mod */
+    SDL_Texture *tint[FONT_TINTS];  /* the sheet in one colour each */
+    uint32_t tint_rgb[FONT_TINTS];
+    int tints;
     SDL_Rect src[GLYPHS];
     int line_h, char_w, px;
 };
@@ -27,7 +39,7 @@ int font_open(struct font *f, SDL_Renderer *r, const char *path, int px);
 void font_close(struct font *f);
 
 /* Draws UTF-8 text at (x, y) in colour rgb (0xRRGGBB); returns the width drawn. Stops at max_w pixels when > 0 ("..." ends a cut text). */
-int text_draw(const struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint32_t rgb, int max_w);
+int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint32_t rgb, int max_w);
 /* Its width in pixels. */
 int text_width(const struct font *f, const char *s);
 /* printf into a static buffer, for one-off labels. */
