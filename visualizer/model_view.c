@@ -23,8 +23,15 @@ static inline void claim_kernel(uint8_t *owner, uint32_t frame)
         owner[frame] = PHYS_KERNEL;
 }
 
-/* Marks the frames one space maps: user-mapped for the space, the rest for the kernel. */
-static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, uint32_t nframes)
+/*
+ * Marks the frames one space maps: user-mapped for the space, the rest for
+ * the kernel. A kernel claim only turns PHYS_NONE into PHYS_KERNEL, so the
+ * outcome does not depend on order or repetition: a supervisor 4 MiB entry
+ * that an earlier space had at the same index (the kernel's direct map, in
+ * every space) is skipped, and kernel_ps[] remembers what was claimed.
+ */
+static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, uint32_t nframes,
+                        uint32_t *kernel_ps)
 {
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         uint32_t pde = sp->dir[pdi];
@@ -33,10 +40,12 @@ static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, ui
         if (pde & ENT_PS) {
             uint32_t first = (pde & 0xFFC00000u) >> 12;
             uint32_t end = first + ENTRIES < nframes ? first + ENTRIES : nframes;
-            for (uint32_t f = first; f < end; f++) {
-                if (pde & ENT_U)
+            if (pde & ENT_U) {
+                for (uint32_t f = first; f < end; f++)
                     claim_user(owner, f, mine);
-                else
+            } else if (kernel_ps[pdi] != pde) {
+                kernel_ps[pdi] = pde;
+                for (uint32_t f = first; f < end; f++)
                     claim_kernel(owner, f);
             }
             continue;
@@ -70,10 +79,11 @@ static void phys_tables(const struct space *sp, uint8_t *owner, uint32_t nframes
 
 void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, struct phys_counts *counts)
 {
+    uint32_t kernel_ps[ENTRIES] = { 0 };
     memset(owner, PHYS_NONE, nframes);
     for (int i = 0; i < MODEL_SPACES; i++)
         if (m->spaces[i].used)
-            phys_mapped(&m->spaces[i], (uint8_t)(PHYS_SPACE + i), owner, nframes);
+            phys_mapped(&m->spaces[i], (uint8_t)(PHYS_SPACE + i), owner, nframes, kernel_ps);
     for (int i = 0; i < MODEL_SPACES; i++)
         if (m->spaces[i].used)
             phys_tables(&m->spaces[i], owner, nframes);

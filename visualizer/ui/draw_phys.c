@@ -31,15 +31,20 @@ static void rebuild(struct view *v, const struct model *m)
         v->phys_tex = SDL_CreateTexture(v->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
                                         (int)v->pg.cols, (int)v->pg.rows);
     }
-    uint32_t *px = malloc((size_t)v->pg.cols * v->pg.rows * sizeof *px);
-    if (!px || !v->phys_tex) {
-        free(px);
+    /* Written straight into the texture: no buffer of our own to fill and copy. */
+    void *pixels;
+    int pitch;
+    if (!v->phys_tex || SDL_LockTexture(v->phys_tex, NULL, &pixels, &pitch) != 0)
         return;
+    uint32_t col[256];
+    for (int o = 0; o < 256; o++)
+        col[o] = 0xff000000u | look_frame((uint8_t)o);
+    for (uint32_t y = 0, i = 0; y < v->pg.rows; y++) {
+        uint32_t *px = (uint32_t *)((char *)pixels + (size_t)y * (size_t)pitch);
+        for (uint32_t x = 0; x < v->pg.cols; x++, i++)
+            px[x] = i < n ? col[v->owner[i]] : 0xff000000u | COL_PANEL;
     }
-    for (uint32_t i = 0; i < v->pg.cols * v->pg.rows; i++)
-        px[i] = 0xff000000u | (i < n ? look_frame(v->owner[i]) : COL_PANEL);
-    SDL_UpdateTexture(v->phys_tex, NULL, px, (int)(v->pg.cols * sizeof *px));
-    free(px);
+    SDL_UnlockTexture(v->phys_tex);
 }
 
 void draw_phys(struct view *v, const struct model *m)
