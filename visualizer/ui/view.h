@@ -62,7 +62,7 @@ struct view {
     char state[160];            /* "running", "exited with status 0", "paused · 500 records/s" */
     char message[160];          /* a passing note: "saved koiz-view-....png" */
 
-    /* when set (koiz-view --bench), view_draw adds each panel's drawing time in seconds
+    /* when set (koiz-view --bench), view_draw adds each panel's drawing time (CPU seconds)
      * to panel_seconds[panel]; the clear, the status line and overlays to [P_COUNT] */
     double *panel_seconds;
 };
