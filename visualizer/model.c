@@ -37,7 +37,7 @@ static uint32_t *table_new(struct model *m)
 {
     uint32_t *t = NULL;
     if (m->tables < MODEL_TABLES_MAX)
-        t = calloc(ENTRIES, sizeof *t);
+        t = calloc(1, ENTRIES * sizeof *t + TABLE_WORDS * sizeof(uint64_t));
     if (!t) {
         m->stats.table_limit++;
         return NULL;
@@ -71,6 +71,8 @@ static void set_pte(struct space *sp, uint32_t pdi, uint32_t pti, uint32_t e)
     uint32_t *t = sp->table[pdi];
     int was = (t[pti] & ENT_P) != 0, is = (e & ENT_P) != 0;
     t[pti] = e;
+    if (was != is)
+        ((uint64_t *)(t + ENTRIES))[pti / 64] ^= 1ull << (pti % 64);
     sp->present[pdi] = (uint16_t)(sp->present[pdi] + is - was);
     sp->ptes += (uint32_t)is;
     sp->ptes -= (uint32_t)was;

@@ -43,7 +43,12 @@
  * and not PS; a present non-PS entry may still lack a table when the model
  * ran out of room (the space is then not whole). present[i] counts the
  * present entries of table[i].
+ *
+ * A table is ENTRIES raw entries followed by TABLE_WORDS 64-bit words with a
+ * bit per present entry (table_bits()): the pictures derived from every
+ * table each frame visit the present entries without reading the empty ones.
  */
+#define TABLE_WORDS (ENTRIES / 64)
 struct space {
     bool used;                  /* this slot holds a space */
     bool whole;                 /* contents equal the kernel's (see above) */
@@ -56,6 +61,12 @@ struct space {
     uint32_t pdes, ptes;        /* present directory entries, present table entries */
     uint32_t faults;            /* faults seen in this space */
 };
+
+/* The present-entry bitmap of table t: bit pti % 64 of word pti / 64 is set when t[pti] is present. */
+static inline const uint64_t *table_bits(const uint32_t *t)
+{
+    return (const uint64_t *)(t + ENTRIES);
+}
 
 struct fault_event {
     uint32_t tick, asid, cr2, eip, error;

@@ -53,14 +53,18 @@ static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, ui
         const uint32_t *t = sp->table[pdi];
         if (!t || !sp->present[pdi])
             continue;
-        for (uint32_t pti = 0; pti < ENTRIES; pti++) {
-            uint32_t pte = t[pti], f = pte >> 12;
-            if (!(pte & ENT_P) || f >= nframes)
-                continue;
-            if (pde & pte & ENT_U)
-                claim_user(owner, f, mine);
-            else
-                claim_kernel(owner, f);
+        /* Only the present entries: user tables are often sparse. */
+        const uint64_t *bits = table_bits(t);
+        for (uint32_t w = 0; w < TABLE_WORDS; w++) {
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                uint32_t pte = t[w * 64 + (uint32_t)__builtin_ctzll(b)], f = pte >> 12;
+                if (f >= nframes)
+                    continue;
+                if (pde & pte & ENT_U)
+                    claim_user(owner, f, mine);
+                else
+                    claim_kernel(owner, f);
+            }
         }
     }
 }
@@ -90,14 +94,27 @@ void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, str
     if (!counts)
         return;
     memset(counts, 0, sizeof *counts);
-    uint32_t by[PHYS_SPACE + 1] = { 0 };
-    for (uint32_t f = 0; f < nframes; f++)
-        by[owner[f] < PHYS_SPACE ? owner[f] : PHYS_SPACE]++;
-    counts->none = by[PHYS_NONE];
-    counts->kernel = by[PHYS_KERNEL];
-    counts->tables = by[PHYS_TABLE];
-    counts->shared = by[PHYS_SHARED];
-    counts->user = by[PHYS_SPACE];
+    /* Four histograms, so neighbouring frames (mostly of one owner) do not wait on one counter. */
+    uint32_t by[4][256] = { { 0 } };
+    uint32_t f = 0;
+    for (; f + 4 <= nframes; f += 4) {
+        by[0][owner[f]]++;
+        by[1][owner[f + 1]]++;
+        by[2][owner[f + 2]]++;
+        by[3][owner[f + 3]]++;
+    }
+    for (; f < nframes; f++)
+        by[0][owner[f]]++;
+    for (int o = 0; o < 256; o++) {
+        uint32_t n = by[0][o] + by[1][o] + by[2][o] + by[3][o];
+        switch (o) {
+        case PHYS_NONE: counts->none = n; break;
+        case PHYS_KERNEL: counts->kernel = n; break;
+        case PHYS_TABLE: counts->tables = n; break;
+        case PHYS_SHARED: counts->shared = n; break;
+        default: counts->user += n; break;
+        }
+    }
 }
 
 /* ---- text dump ---- */
@@ -222,8 +239,13 @@ static const char *check_space(const struct space *sp, uint32_t *tables)
         (*tables)++;
         if ((pde & (ENT_P | ENT_PS)) != ENT_P)
             return "model_check: table under an entry that is not a present table entry";
-        for (uint32_t pti = 0; pti < ENTRIES; pti++)
-            present += (sp->table[pdi][pti] & ENT_P) != 0;
+        const uint64_t *bits = table_bits(sp->table[pdi]);
+        for (uint32_t pti = 0; pti < ENTRIES; pti++) {
+            int p = (sp->table[pdi][pti] & ENT_P) != 0;
+            present += (uint32_t)p;
+            if (p != (int)((bits[pti / 64] >> (pti % 64)) & 1))
+                return "model_check: table present bitmap wrong";
+        }
         if (present != sp->present[pdi])
             return "model_check: table present count wrong";
         ptes += present;

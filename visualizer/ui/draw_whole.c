@@ -52,11 +52,15 @@ static void rebuild(struct view *v, const struct space *sp, int ts)
         const uint32_t *t = sp->table[pdi];
         if (!t || !sp->present[pdi])
             continue;
-        for (int pti = 0; pti < ENTRIES; pti++) {
-            uint8_t r = rank_of(pde, t[pti]);
-            int x = pti * ts / ENTRIES;
-            if (row[x] < r)
-                row[x] = r;
+        const uint64_t *bits = table_bits(t);   /* absent pages rank 0: only the present ones */
+        for (int w = 0; w < TABLE_WORDS; w++) {
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                int pti = w * 64 + __builtin_ctzll(b);
+                uint8_t r = rank_of(pde, t[pti]);
+                int x = pti * ts / ENTRIES;
+                if (row[x] < r)
+                    row[x] = r;
+            }
         }
     }
     for (size_t i = 0; i < n; i++)
