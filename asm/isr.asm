@@ -32,6 +32,13 @@ section .text
 %assign v v + 1
 %endrep
 
+; int 0x80, the system call: a frame like the others, vector 128.
+global isr_syscall
+isr_syscall:
+        push dword 0
+        push dword 0x80
+        jmp trap_common
+
 trap_common:
         pusha
         push ds
@@ -56,6 +63,26 @@ trap_return:
         popa
         add esp, 8                      ; vector and error code
         iret
+
+; void enter_user(uint32_t eip, uint32_t esp): drop to ring 3 at eip with the
+; stack at esp, interrupts on, user data segments loaded. Never returns here:
+; the task comes back to the kernel only through a trap.
+global enter_user
+enter_user:
+        mov ecx, [esp + 4]              ; eip
+        mov edx, [esp + 8]              ; esp
+        mov ax, 0x23                    ; USER_DS
+        mov ds, ax
+        mov es, ax
+        mov fs, ax
+        mov gs, ax
+        push dword 0x23                 ; ss
+        push edx                        ; esp
+        pushfd
+        or dword [esp], 0x200           ; IF
+        push dword 0x1B                 ; cs: USER_CS
+        push ecx                        ; eip
+        iretd
 
 ; The stubs' addresses, for idt.c to put into gates.
 section .rodata

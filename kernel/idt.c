@@ -8,6 +8,7 @@
 #include <koiz/layout.h>
 #include "gdt.h"
 #include "trap.h"
+#include <koiz/syscall.h>
 
 #define IDT_VECTORS 256
 #define GATE_INTERRUPT 0x8E     /* present, ring 0, 32-bit interrupt gate */
@@ -20,6 +21,7 @@ struct gate {
 } __attribute__((packed));
 
 extern const uint32_t trap_stubs[48];
+extern char isr_syscall[];
 static struct gate idt[IDT_VECTORS];
 
 static void set_gate(int v, uint32_t handler, uint8_t type)
@@ -37,6 +39,7 @@ void idt_init(void)
     for (int v = 0; v < 48; v++)
         set_gate(v, trap_stubs[v], GATE_INTERRUPT);
     set_gate(T_BREAKPOINT, trap_stubs[T_BREAKPOINT], GATE_INTERRUPT | GATE_USER);
+    set_gate(SYSCALL_VECTOR, (uint32_t)isr_syscall, GATE_INTERRUPT | GATE_USER);
     idtr.limit = sizeof idt - 1;
     idtr.base = (uint32_t)idt;
     idt_load(&idtr);

@@ -24,6 +24,8 @@ static int on_page_fault(struct trapframe *tf)
     outcome = vmm_handle_fault(as, cr2, tf->error, tf->eip);
     if (outcome == FAULT_RESOLVED)
         return 1;
+    if ((tf->cs & 3) == 3)
+        return 0;       /* a user task's bad access: trap.c kills the task, not the kernel */
     if (trap_expecting(T_PAGE_FAULT)) {
         trap_expect_note(outcome);     /* a self-test provoked it: it looks at the outcome */
         return 0;

@@ -12,6 +12,8 @@
 #include "kernel.h"
 #include "pic.h"
 #include "trap.h"
+#include "task.h"
+#include <koiz/syscall.h>
 #include "x86.h"
 
 extern struct cpu_features cpu;
@@ -138,6 +140,8 @@ static void handle_exception(struct trapframe *tf)
     }
     if (h && h(tf))
         return;
+    if ((tf->cs & 3) == 3)
+        task_kill(tf);      /* a user task's own fault: it dies, the kernel goes on */
     trap_report(tf);
     panic("trap_dispatch: unhandled %s (vector %u) at EIP 0x%08x", exception_name(tf->vector),
           tf->vector, tf->eip);
@@ -145,6 +149,10 @@ static void handle_exception(struct trapframe *tf)
 
 void trap_dispatch(struct trapframe *tf)
 {
+    if (tf->vector == SYSCALL_VECTOR) {
+        syscall_dispatch(tf);
+        return;
+    }
     if (tf->vector < 32) {
         handle_exception(tf);
         return;

@@ -237,8 +237,10 @@ static void on_tlb_flush(uint32_t va, int all)
         tel_record(REC_TLB, "%u %x", now(), va);
 }
 
-static const char *outcome_name(enum fault_outcome o)
+static const char *outcome_name(enum fault_outcome o, uint32_t error)
 {
+    if (o == FAULT_BAD && (error & PTE_U))     /* error bit 2: from user mode */
+        return OUTCOME_KILLED;
     switch (o) {
     case FAULT_RESOLVED: return OUTCOME_ZERO_FILLED;
     case FAULT_STACK_OVERFLOW: return OUTCOME_STACK_OVERFLOW;
@@ -250,7 +252,7 @@ static const char *outcome_name(enum fault_outcome o)
 static void on_fault(const struct vmm_fault_info *f)
 {
     tel_record(REC_FAULT, "%u %d %x %x %x %s", now(), f->space ? f->space->id : 0, f->cr2, f->eip,
-               f->error, outcome_name(f->outcome));
+               f->error, outcome_name(f->outcome, f->error));
 }
 
 /* Counters change with nearly every operation; they go out at most once per

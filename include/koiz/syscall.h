@@ -1,0 +1,28 @@
+/*
+ * syscall.h: the system-call interface between user programs and the
+ * kernel, shared by both. A program puts the number in EAX and up to three
+ * arguments in EBX, ECX, EDX, executes `int 0x80`, and finds the result in
+ * EAX: a value >= 0, or a negative error below.
+ */
+#ifndef KOIZ_SYSCALL_H
+#define KOIZ_SYSCALL_H
+
+#define SYSCALL_VECTOR 0x80
+
+#define SYS_EXIT    1   /* exit(code): never returns */
+#define SYS_WRITE   2   /* write(fd, buf, len): fd 1 is the console; returns bytes written */
+#define SYS_GETPID  3   /* getpid() */
+#define SYS_COUNT   4
+
+#define E_FAULT     (-14)   /* a pointer argument is not readable user memory */
+#define E_BADF      (-9)    /* no such file descriptor */
+#define E_INVAL     (-22)   /* an argument out of range */
+#define E_NOSYS     (-38)   /* no such system call */
+
+/* User programs are linked here (the traditional i386 address). */
+#define USER_TEXT_BASE 0x08048000u
+/* The user stack: its top, how far it may grow, and the guard page below. */
+#define USER_STACK_TOP   0xBFFFF000u
+#define USER_STACK_LIMIT (256u * 1024)
+
+#endif

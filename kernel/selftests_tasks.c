@@ -1,0 +1,106 @@
+/*
+ * selftests_tasks.c: user programs in ring 3 (user/), run one at a time:
+ * a clean exit with a code, wild pointers into the kernel killed with the
+ * user bit in the error code while the kernel goes on, system calls given
+ * bad numbers and pointers answered with errors, a malformed ELF refused,
+ * and every frame back where it was afterwards.
+ */
+#include <koiz/klib.h>
+#include "../vmm/heap.h"
+#include "../vmm/pmm.h"
+#include "kernel.h"
+#include "programs.h"
+#include "selftest.h"
+#include "task.h"
+#include "trap.h"
+
+static int run(const char *name, struct task_result *r)
+{
+    const struct user_program *p = user_program(name);
+    if (!selftest_check(p != 0, __FILE__, __LINE__, "no user program %s", name))
+        return 0;
+    task_run(name, p->elf, (uint32_t)p->size, r);
+    return 1;
+}
+
+SELFTEST(task_hello_exits_with_its_code)
+{
+    struct task_result r;
+    char want[48];
+    if (!run("hello", &r))
+        return;
+    CHECK(r.loaded);
+    CHECK(!r.killed);
+    CHECK_EQ(r.exit_code, 7);
+    ksnprintf(want, sizeof want, "hello from ring 3, pid %d\n", r.pid);
+    CHECK_STR(r.output, want);
+}
+
+SELFTEST(task_writing_kernel_memory_is_killed)
+{
+    struct task_result r;
+    if (!run("wild", &r))
+        return;
+    CHECK(r.loaded);
+    CHECK(r.killed);
+    CHECK_EQ(r.kill_vector, T_PAGE_FAULT);
+    CHECK_EQ(r.kill_cr2, 0xC0100000);
+    CHECK_EQ(r.kill_error, PF_PRESENT | PF_WRITE | PF_USER);
+    CHECK(kstrstr(r.output, "still alive") == 0);
+    CHECK_EQ(*(volatile uint32_t *)(KERNEL_BASE + 0x100000) != 0xBAD, 1);
+}
+
+SELFTEST(task_reading_kernel_memory_is_killed)
+{
+    struct task_result r;
+    if (!run("peek", &r))
+        return;
+    CHECK(r.killed);
+    CHECK_EQ(r.kill_cr2, 0xC0100000);
+    CHECK_EQ(r.kill_error, PF_PRESENT | PF_USER);
+    CHECK(r.output[0] == '\0');
+}
+
+SELFTEST(task_bad_system_calls_get_errors)
+{
+    struct task_result r;
+    if (!run("badcalls", &r))
+        return;
+    CHECK(!r.killed);
+    CHECK_EQ(r.exit_code, 0);       /* the program counts the answers it did not expect */
+    CHECK(kstrstr(r.output, "badcalls: a good write") != 0);
+}
+
+SELFTEST(task_malformed_elf_refused)
+{
+    const struct user_program *p = user_program("hello");
+    struct task_result r;
+    unsigned char *copy;
+    if (!CHECK(p != 0))
+        return;
+    copy = kmalloc(p->size);
+    if (!CHECK(copy != 0))
+        return;
+    kmemcpy(copy, p->elf, p->size);
+    copy[18] = 62;      /* e_machine: x86-64 */
+    task_run("hello-x86-64", copy, (uint32_t)p->size, &r);
+    CHECK(!r.loaded);
+    CHECK(kstrstr(r.why, "i386") != 0);
+    kmemcpy(copy, p->elf, p->size);
+    task_run("hello-cut", copy, 100, &r);       /* cut short: headers past the end */
+    CHECK(!r.loaded);
+    CHECK(kstrstr(r.why, "past the end") != 0);
+    kfree(copy);
+}
+
+SELFTEST(task_frames_back_after_exit_and_kill)
+{
+    struct pmm_stats before = *pmem_stats(), after;
+    struct task_result r;
+    if (!run("hello", &r) || !run("wild", &r) || !run("badcalls", &r))
+        return;
+    after = *pmem_stats();
+    CHECK_EQ(after.free, before.free);
+    CHECK_EQ(after.process, before.process);
+    CHECK_EQ(after.page_tables, before.page_tables);
+}

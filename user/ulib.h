@@ -1,0 +1,31 @@
+/*
+ * ulib.h: what a Koiz user program can call: the system calls and a few
+ * helpers built on them. No libc: programs are freestanding.
+ */
+#ifndef KOIZ_ULIB_H
+#define KOIZ_ULIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <koiz/syscall.h>
+
+static inline int syscall3(int n, uint32_t a, uint32_t b, uint32_t c)
+{
+    int ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(n), "b"(a), "c"(b), "d"(c) : "memory");
+    return ret;
+}
+
+static inline void exit(int code) { syscall3(SYS_EXIT, (uint32_t)code, 0, 0); for (;;) ; }
+static inline int write(int fd, const void *buf, size_t len)
+{
+    return syscall3(SYS_WRITE, (uint32_t)fd, (uint32_t)(uintptr_t)buf, (uint32_t)len);
+}
+static inline int getpid(void) { return syscall3(SYS_GETPID, 0, 0, 0); }
+
+/* Writes a NUL-terminated string to the console. */
+int puts_console(const char *s);
+/* printf-style output to the console (%d %u %x %s %c). */
+int uprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
