@@ -36,6 +36,9 @@ static int copy_from_user(void *dst, uint32_t src, uint32_t len)
         uint32_t in_page = 4096 - (src & 0xFFF), n = len < in_page ? len : in_page;
         if (vmm_translate(as, src, &t) != VMM_OK) {
             /* Not mapped: fine only where a fault would map it (a stack page not used yet). */
+            const struct vmm_region *r = vmm_region_find(as, src);
+            if (!r || r->kind != REGION_DEMAND_ZERO)
+                return E_FAULT;
             if (vmm_handle_fault(as, src, PF_USER, 0) != FAULT_RESOLVED || vmm_translate(as, src, &t) != VMM_OK)
                 return E_FAULT;
         }

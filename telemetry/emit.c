@@ -251,7 +251,10 @@ static const char *outcome_name(enum fault_outcome o, uint32_t error)
 
 static void on_fault(const struct vmm_fault_info *f)
 {
-    tel_record(REC_FAULT, "%u %d %x %x %x %s", now(), f->space ? f->space->id : 0, f->cr2, f->eip,
+    /* The space that was live: for a kernel address vmm decides by the kernel's
+     * regions (f->space), but it is the live task's access that faulted. */
+    const struct address_space *live = vmm_current_space();
+    tel_record(REC_FAULT, "%u %d %x %x %x %s", now(), live ? live->id : f->space ? f->space->id : 0, f->cr2, f->eip,
                f->error, outcome_name(f->outcome, f->error));
 }
 
