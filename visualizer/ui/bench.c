@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "bench.h"
 #include "replay.h"
 #include "view.h"
@@ -62,6 +63,7 @@ static double quantile(const double *sorted, int n, double q)
     return sorted[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
+/* Pins the process to the CPU it is on, and says how busy the machine is (wall-clock figures depend on it). */
 static void pin_to_one_cpu(void)
 {
     int cpu = sched_getcpu();
@@ -70,6 +72,9 @@ static void pin_to_one_cpu(void)
     CPU_SET(cpu < 0 ? 0 : cpu, &set);
     if (sched_setaffinity(0, sizeof set, &set) == 0)
         printf("cpu %d\n", cpu < 0 ? 0 : cpu);
+    double load[1];
+    if (getloadavg(load, 1) == 1)
+        printf("loadavg %.2f\ncpus %ld\n", load[0], sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* One ingest of the whole recording into a fresh model: wall and CPU seconds. */
