@@ -63,7 +63,7 @@ static double quantile(const double *sorted, int n, double q)
     return sorted[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
-/* Pins the process to the CPU it is on, and says how busy the machine is (wall-clock figures depend on it). */
+/* Pins the process to the CPU it is on; says how busy the machine is (wall-clock figures depend on it). */
 static void pin_to_one_cpu(void)
 {
     int cpu = sched_getcpu();
@@ -109,14 +109,15 @@ static void model_figures(const struct model *m, const struct parser *p)
     }
     const char *bad = model_check(m);
     printf("records %llu\n", (unsigned long long)p->stats.records);
-    printf("events %llu\n", (unsigned long long)(p->stats.by_type[RT_MAP] + p->stats.by_type[RT_UNMAP] +
-                                                 p->stats.by_type[RT_PROTECT] + p->stats.by_type[RT_PTAB_ALLOC] +
-                                                 p->stats.by_type[RT_PTAB_FREE] + p->stats.by_type[RT_SPACE_CREATE] +
-                                                 p->stats.by_type[RT_SPACE_DESTROY] +
-                                                 p->stats.by_type[RT_SPACE_SWITCH] + p->stats.by_type[RT_TLB] +
-                                                 p->stats.by_type[RT_FAULT] + p->stats.by_type[RT_FRAMES] +
-                                                 p->stats.by_type[RT_DROP]));
-    printf("bad_lines %llu\n", (unsigned long long)(p->stats.bad_checksum + p->stats.bad_fields + p->stats.noise));
+    printf("events %llu\n",
+           (unsigned long long)(p->stats.by_type[RT_MAP] + p->stats.by_type[RT_UNMAP] +
+                                p->stats.by_type[RT_PROTECT] + p->stats.by_type[RT_PTAB_ALLOC] +
+                                p->stats.by_type[RT_PTAB_FREE] + p->stats.by_type[RT_SPACE_CREATE] +
+                                p->stats.by_type[RT_SPACE_DESTROY] + p->stats.by_type[RT_SPACE_SWITCH] +
+                                p->stats.by_type[RT_TLB] + p->stats.by_type[RT_FAULT] +
+                                p->stats.by_type[RT_FRAMES] + p->stats.by_type[RT_DROP]));
+    printf("bad_lines %llu\n",
+           (unsigned long long)(p->stats.bad_checksum + p->stats.bad_fields + p->stats.noise));
     printf("spaces %u\n", spaces);
     printf("spaces_whole %u\n", whole);
     printf("user_pages %llu\n", (unsigned long long)user_pages);
@@ -175,7 +176,8 @@ static int frame_figures(struct model *m, struct parser *p, struct replay *rp, c
     v.parser = p;
     snprintf(v.source, sizeof v.source, "replay of %s", path);
     uint64_t per = (total + BENCH_FRAMES - 1) / BENCH_FRAMES;
-    double *frame = malloc(sizeof *frame * (BENCH_FRAMES + 1)), *draw = malloc(sizeof *draw * (BENCH_FRAMES + 1));
+    double *frame = malloc(sizeof *frame * (BENCH_FRAMES + 1)),
+           *draw = malloc(sizeof *draw * (BENCH_FRAMES + 1));
     double *frame_cpu = malloc(sizeof *frame_cpu * (BENCH_FRAMES + 1));
     double panel[P_COUNT + 1] = {0};
     v.panel_seconds = panel;
@@ -207,8 +209,8 @@ static int frame_figures(struct model *m, struct parser *p, struct replay *rp, c
         /* On a busy machine wall time includes other programs' turns; CPU time does not. */
         printf("cpu_per_frame_ms %.2f\n", 1e3 * cpu / n);
         time_figures("frame_cpu", frame_cpu, n);
-        static const char *const names[P_COUNT + 1] = {"dir", "table", "whole", "phys", "spaces", "faults", "log",
-                                                       "status"};
+        static const char *const names[P_COUNT + 1] = {"dir",    "table",  "whole", "phys",
+                                                       "spaces", "faults", "log",   "status"};
         for (int i = 0; i <= P_COUNT; i++)
             printf("draw_%s_mean_ms %.2f\n", names[i], 1e3 * panel[i] / n);
     }

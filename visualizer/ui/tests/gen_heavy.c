@@ -38,24 +38,24 @@
 #include <koiz/protocol.h>
 
 #define RAM_MIB      768u
-#define USER_PDES    768u           /* directory entries below 0xc0000000 */
+#define USER_PDES    768u /* directory entries below 0xc0000000 */
 #define NFRAMES      (RAM_MIB * 256u)
-#define LOW_FRAMES   1024u          /* the first 4 MiB: the kernel image, never handed out */
-#define USER_SPACES  12             /* asids 1..12; the kernel's own is 0 */
-#define TARGET_PAGES 10000u         /* pages a process keeps mapped, roughly */
-#define KDIRECT_PDES (RAM_MIB / 4)  /* 4 MiB pages of the direct map, from PDE 768 */
-#define KHEAP_PDE    960u           /* 0xf0000000 */
+#define LOW_FRAMES   1024u         /* the first 4 MiB: the kernel image, never handed out */
+#define USER_SPACES  12            /* asids 1..12; the kernel's own is 0 */
+#define TARGET_PAGES 10000u        /* pages a process keeps mapped, roughly */
+#define KDIRECT_PDES (RAM_MIB / 4) /* 4 MiB pages of the direct map, from PDE 768 */
+#define KHEAP_PDE    960u          /* 0xf0000000 */
 #define KHEAP_TABLES 8u
 #define CODE_VA      0x08048000u
 #define CODE_PAGES   256u
-#define SNAP_EVERY   300000u        /* events between snapshots of every space */
-#define LIFE_OPS     150000u        /* operations between a process exiting and a new one */
+#define SNAP_EVERY   300000u /* events between snapshots of every space */
+#define LIFE_OPS     150000u /* operations between a process exiting and a new one */
 
-#define P 0x001u
-#define W 0x002u
-#define U 0x004u
+#define P  0x001u
+#define W  0x002u
+#define U  0x004u
 #define PS 0x080u
-#define G 0x100u
+#define G  0x100u
 
 /* ---- output ---- */
 
@@ -129,18 +129,18 @@ struct uspace {
     uint32_t dir[USER_PDES];
     uint32_t *tab[USER_PDES];
     uint16_t present[USER_PDES];
-    uint32_t pages;               /* present user entries, code included */
+    uint32_t pages;             /* present user entries, code included */
     uint32_t tables[USER_PDES]; /* the pdis that have a table, in no order */
     uint32_t ntables;
-    uint16_t slot[USER_PDES];   /* where pdi sits in tables[] */
+    uint16_t slot[USER_PDES]; /* where pdi sits in tables[] */
 };
 
 static struct uspace spaces[USER_SPACES];
-static uint32_t kdir[1024 - USER_PDES];            /* directory entries 768..1023 */
-static uint32_t ktab[KHEAP_TABLES][1024];   /* the kernel heap's tables */
+static uint32_t kdir[1024 - USER_PDES];   /* directory entries 768..1023 */
+static uint32_t ktab[KHEAP_TABLES][1024]; /* the kernel heap's tables */
 static uint32_t kheap_pages;
 static uint32_t kernel_cr3, code_frame;
-static struct uspace *cur;                  /* the live space; NULL: the kernel's */
+static struct uspace *cur; /* the live space; NULL: the kernel's */
 
 static uint32_t user_pages(void)
 {
@@ -234,9 +234,9 @@ static uint32_t map_run(struct uspace *sp, uint32_t va, uint32_t want, uint32_t 
 static const struct area {
     uint32_t lo, hi, weight;
 } areas[] = {
-    {0x10000000u, 0x14000000u, 45},   /* heap */
-    {0x40000000u, 0x80000000u, 40},   /* mmap */
-    {0xbf800000u, 0xc0000000u, 15},   /* stack */
+    {0x10000000u, 0x14000000u, 45}, /* heap */
+    {0x40000000u, 0x80000000u, 40}, /* mmap */
+    {0xbf800000u, 0xc0000000u, 15}, /* stack */
 };
 
 static const struct area *pick_area(void)
@@ -277,7 +277,7 @@ static uint32_t find_run(struct uspace *sp, uint32_t want, uint32_t *va)
         return 0;
     uint32_t pdi = sp->tables[rnd(sp->ntables)];
     if (pdi == (CODE_VA >> 22) || !sp->present[pdi])
-        return 0;   /* the code stays */
+        return 0; /* the code stays */
     uint32_t *t = sp->tab[pdi], pti = rnd(1024);
     while (!(t[pti] & P))
         pti = (pti + 1) & 1023;
@@ -370,7 +370,8 @@ static void run_add(struct snap *s, bool is_pde, uint32_t pdi, uint32_t index, u
 {
     struct run *r = &s->r;
     if (r->active && r->pdi == pdi && r->first + r->count == index && r->step == step &&
-        (r->entry & 0xfff) == (entry & 0xfff) && (entry & ~0xfffu) == (r->entry & ~0xfffu) + r->count * step) {
+        (r->entry & 0xfff) == (entry & 0xfff) &&
+        (entry & ~0xfffu) == (r->entry & ~0xfffu) + r->count * step) {
         r->count++;
         return;
     }
@@ -428,7 +429,7 @@ static void snapshot_all(void)
     for (int i = 0; i < USER_SPACES; i++)
         if (spaces[i].live && &spaces[i] != cur)
             snapshot(&spaces[i]);
-    snapshot(cur);   /* the live one last, as the kernel does */
+    snapshot(cur); /* the live one last, as the kernel does */
 }
 
 /* ---- processes ---- */
@@ -483,8 +484,9 @@ static void process_exit(int i)
 }
 
 static const char *const log_lines[] = {
-    "sched: pid %u ran %u ticks", "heap: pid %u brk grew to %u pages", "mmap: pid %u mapped a file, %u pages",
-    "kheap: %u pid %u allocations", "fault: pid %u demand-zero page %u",
+    "sched: pid %u ran %u ticks",           "heap: pid %u brk grew to %u pages",
+    "mmap: pid %u mapped a file, %u pages", "kheap: %u pid %u allocations",
+    "fault: pid %u demand-zero page %u",
 };
 
 int main(int argc, char **argv)
@@ -528,10 +530,10 @@ int main(int argc, char **argv)
     snapshot(NULL);
     send_frames();
 
-    code_frame = free_stack[free_count - 1];   /* the code's frames, consecutive, taken once */
+    code_frame = free_stack[free_count - 1]; /* the code's frames, consecutive, taken once */
     for (uint32_t i = 0; i < CODE_PAGES; i++)
         frame_alloc();
-    kernel_frames += CODE_PAGES;   /* the page cache's */
+    kernel_frames += CODE_PAGES; /* the page cache's */
     for (int i = 0; i < USER_SPACES; i++)
         process_start(i);
     send_frames();
@@ -564,7 +566,7 @@ int main(int argc, char **argv)
         if (r < 5 || !cur) {
             switch_to(&spaces[rnd(USER_SPACES)]);
         } else if (r < 6) {
-            switch_to(NULL);   /* the idle loop, in the kernel's own space */
+            switch_to(NULL); /* the idle loop, in the kernel's own space */
         } else if (r < 30) {
             op_kheap();
         } else {
@@ -589,8 +591,10 @@ int main(int argc, char **argv)
     uint32_t tables = 0;
     for (int i = 0; i < USER_SPACES; i++)
         tables += spaces[i].live ? spaces[i].ntables : 0;
-    fprintf(stderr, "gen_heavy: %s: %llu bytes, %llu records, %llu events, %u user pages in %u user page tables "
-            "(%d spaces), %u kernel heap pages\n", argv[1], (unsigned long long)bytes, (unsigned long long)records,
-            (unsigned long long)events, user_pages(), tables, USER_SPACES, kheap_pages);
+    fprintf(stderr,
+            "gen_heavy: %s: %llu bytes, %llu records, %llu events, %u user pages in %u user page tables "
+            "(%d spaces), %u kernel heap pages\n",
+            argv[1], (unsigned long long)bytes, (unsigned long long)records, (unsigned long long)events,
+            user_pages(), tables, USER_SPACES, kheap_pages);
     return 0;
 }
