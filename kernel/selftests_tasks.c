@@ -9,6 +9,7 @@
 #include "../vmm/heap.h"
 #include "../vmm/pmm.h"
 #include "kernel.h"
+#include "pit.h"
 #include "programs.h"
 #include "selftest.h"
 #include "task.h"
@@ -101,6 +102,69 @@ SELFTEST(task_frames_back_after_exit_and_kill)
         return;
     after = *pmem_stats();
     CHECK_EQ(after.free, before.free);
+    CHECK_EQ(after.process, before.process);
+    CHECK_EQ(after.page_tables, before.page_tables);
+}
+
+SELFTEST(tasks_take_turns_on_the_timer)
+{
+    const struct user_program *p = user_program("counter");
+    uint32_t preempted = sched_stats()->preemptions;
+    struct task_result r1, r2;
+    char why[120];
+    int a, b;
+    if (!CHECK(p != 0))
+        return;
+    a = task_spawn("counter-a", p->elf, (uint32_t)p->size, why, sizeof why);
+    b = task_spawn("counter-b", p->elf, (uint32_t)p->size, why, sizeof why);
+    CHECK(a > 0 && b > 0);
+    sched_run();
+    CHECK_EQ(task_reap(a, &r1), 0);
+    CHECK_EQ(task_reap(b, &r2), 0);
+    CHECK_EQ(r1.exit_code, a);
+    CHECK_EQ(r2.exit_code, b);
+    CHECK(kstrstr(r1.output, "3\n") != 0 && kstrstr(r2.output, "3\n") != 0);
+    /* Neither gives up the CPU by itself while it spins: only the timer can share it. */
+    CHECK(sched_stats()->preemptions > preempted);
+    CHECK_EQ(task_reap(a, &r1), -1);    /* reaped once only */
+}
+
+SELFTEST(task_sleeps_and_wakes)
+{
+    const struct user_program *p = user_program("sleeper");
+    struct task_result r;
+    uint64_t start = pit_ticks();
+    if (!CHECK(p != 0))
+        return;
+    task_run("sleeper", p->elf, (uint32_t)p->size, &r);
+    CHECK(!r.killed);
+    CHECK_EQ(r.exit_code, 0);
+    CHECK(pit_ticks() >= start + 50);
+    CHECK_STR(r.output, "sleeper: awake\n");
+}
+
+SELFTEST(tasks_many_at_once_leave_nothing_behind)
+{
+    static const char *const names[] = { "counter", "sleeper", "hello", "wild", "peek", "badcalls",
+                                         "counter", "hello", "sleeper", "wild" };
+    struct pmm_stats before = *pmem_stats(), after;
+    int pids[10];
+    char why[120];
+    for (int i = 0; i < 10; i++) {
+        const struct user_program *p = user_program(names[i]);
+        pids[i] = task_spawn(names[i], p->elf, (uint32_t)p->size, why, sizeof why);
+        CHECK(pids[i] > 0);
+    }
+    sched_run();
+    for (int i = 0; i < 10; i++) {
+        struct task_result r;
+        CHECK_EQ(task_reap(pids[i], &r), 0);
+        CHECK_EQ(r.killed, kstrcmp(names[i], "wild") == 0 || kstrcmp(names[i], "peek") == 0);
+    }
+    after = *pmem_stats();
+    /* The kernel heap keeps the pages it grew by for the tasks' kernel stacks (it never
+     * shrinks); everything else must be back. */
+    CHECK_EQ(after.free + (after.kernel - before.kernel), before.free);
     CHECK_EQ(after.process, before.process);
     CHECK_EQ(after.page_tables, before.page_tables);
 }

@@ -141,19 +141,21 @@ SELFTEST(vmm_demand_zero_heap)
 {
     uint32_t before = vmm_stats()->faults[FAULT_RESOLVED];
     uint32_t sum = 0;
-    /* Big enough that its middle pages have never been touched, not even by heap headers. */
-    unsigned char *buf = kmalloc(64 * 1024);
+    /* Far bigger than anything the heap held so far (tasks' kernel stacks, buffers),
+     * so the pages in its middle have never been touched, not even by heap headers. */
+    const uint32_t size = 512 * 1024, middle = size / 2;
+    unsigned char *buf = kmalloc(size);
 
     CHECK(buf != 0);
     if (!buf)
         return;
-    CHECK_EQ(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + 32 * 1024), 0);
-    for (int i = 0; i < 64 * 1024; i += 512)
+    CHECK_EQ(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + middle), 0);
+    for (uint32_t i = middle; i < middle + 64 * 1024; i += 512)
         sum += buf[i];
     CHECK_EQ(sum, 0);
-    CHECK(vmm_stats()->faults[FAULT_RESOLVED] >= before + 8);
-    CHECK(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + 32 * 1024) != 0);
-    buf[100] = 1;
+    CHECK(vmm_stats()->faults[FAULT_RESOLVED] >= before + 16);
+    CHECK(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + middle) != 0);
+    buf[middle] = 1;
     kfree(buf);
 }
 

@@ -92,6 +92,18 @@ void syscall_dispatch(struct trapframe *tf)
     case SYS_GETPID:
         ret = t->pid;
         break;
+    case SYS_YIELD:
+        task_yield();
+        ret = 0;
+        break;
+    case SYS_SLEEP:
+        if (tf->ebx > 100 * 3600) {
+            ret = E_INVAL;      /* an hour at most: a typo should not hang a task for ages */
+            break;
+        }
+        task_sleep(tf->ebx);
+        ret = 0;
+        break;
     default:
         ret = E_NOSYS;
         break;

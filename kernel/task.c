@@ -1,14 +1,15 @@
 /*
  * task.c: running a user program in ring 3.
  *
- * task_run checks the ELF file (lib/elf.c), builds a fresh address space
+ * task_spawn checks the ELF file (lib/elf.c), builds a fresh address space
  * from it (every page of every segment a fresh frame, file bytes copied in,
  * the rest zero), gives it a demand-zero stack with a guard page below, and
- * drops to ring 3 at the entry point. The task comes back to the kernel
- * only through traps: a system call, an interrupt, a fault. When it exits,
- * or a fault kills it, the kernel jumps back into task_run (a klongjmp to
- * the point saved before entering ring 3), which frees the address space:
- * the frame counters prove nothing is left behind.
+ * a kernel stack prepared so that the first switch to it "returns" into
+ * task_start, which drops to ring 3 at the entry point. From then on the task
+ * comes back to the kernel only through traps: a system call, an interrupt,
+ * a fault. The scheduler (sched_run) switches between tasks' kernel stacks;
+ * when a task has ended, it frees the task's memory from its own stack: the
+ * frame counters prove nothing is left behind.
  *
  *   user address space:   0x00000000  (page 0: never mapped)
  *                         0x08048000  program segments
@@ -26,6 +27,7 @@
 #include "console.h"
 #include "gdt.h"
 #include "kernel.h"
+#include "pit.h"
 #include "programs.h"
 #include "task.h"
 #include "x86.h"
@@ -33,13 +35,23 @@
 #define KSTACK_SIZE 8192
 
 void enter_user(uint32_t eip, uint32_t esp) __attribute__((noreturn));
+void task_switch(uint32_t *save, uint32_t next);
 
+static struct task tasks[MAX_TASKS];
 static struct task *current;
-static int next_pid = 1;
+static uint32_t scheduler_esp;
+static uint64_t slice_start;
+static int next_pid = 1, last_picked;
+static struct sched_stats stats;
 
 struct task *task_current(void)
 {
     return current;
+}
+
+const struct sched_stats *sched_stats(void)
+{
+    return &stats;
 }
 
 const struct user_program *user_program(const char *name)
@@ -77,37 +89,43 @@ static int load_segment(struct address_space *as, const unsigned char *elf, cons
     return VMM_OK;
 }
 
-static void finish(struct task *t, struct task_result *out)
+/* Where a new task's kernel stack first "returns" to: down to ring 3. */
+static void task_start(void)
 {
-    vmm_space_switch(vmm_kernel_space());
+    enter_user(current->entry, USER_STACK_TOP);
+}
+
+/* Gives back what a task had, once it no longer runs (never its own stack in use). */
+static void release(struct task *t)
+{
     if (t->as)
         vmm_space_destroy(t->as);
     if (t->kstack)
         kfree(t->kstack);
-    out->exit_code = t->exit_code;
-    out->killed = t->killed;
-    out->kill_vector = t->kill_vector;
-    out->kill_error = t->kill_error;
-    out->kill_cr2 = t->kill_cr2;
-    kmemcpy(out->output, t->output, sizeof out->output);
-    current = 0;
+    t->as = 0;
+    t->kstack = 0;
 }
 
-void task_run(const char *name, const unsigned char *elf, uint32_t size, struct task_result *out)
+int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *why, size_t why_size)
 {
-    static struct task task;    /* one task at a time, until the scheduler comes */
-    struct task *t = &task;
     struct elf_image img;
+    struct task *t = 0;
     int err = VMM_OK;
 
-    kmemset(out, 0, sizeof *out);
-    kmemset(t, 0, sizeof *t);
-    t->pid = out->pid = next_pid++;
-    kstrlcpy(t->name, name, sizeof t->name);
-    if (elf_check(elf, size, USER_END, &img, out->why, sizeof out->why) < 0) {
-        kprintf_color(VGA_YELLOW, "task %s: refused: %s\n", name, out->why);
-        return;
+    for (int i = 0; i < MAX_TASKS && !t; i++)
+        if (tasks[i].state == TASK_FREE)
+            t = &tasks[i];
+    if (!t) {
+        ksnprintf(why, why_size, "task %s: no free task slot (%d in use)", name, MAX_TASKS);
+        return -1;
     }
+    if (elf_check(elf, size, USER_END, &img, why, why_size) < 0) {
+        kprintf_color(VGA_YELLOW, "task %s: refused: %s\n", name, why);
+        return -1;
+    }
+    kmemset(t, 0, sizeof *t);
+    kstrlcpy(t->name, name, sizeof t->name);
+    t->entry = img.entry;
     t->as = vmm_space_create();
     t->kstack = kzalloc(KSTACK_SIZE);   /* zeroed, so its pages are present before a trap needs them */
     if (!t->as || !t->kstack)
@@ -120,28 +138,161 @@ void task_run(const char *name, const unsigned char *elf, uint32_t size, struct 
         err = vmm_region_add(t->as, USER_STACK_TOP - USER_STACK_LIMIT - 4096, USER_STACK_TOP - USER_STACK_LIMIT,
                              REGION_GUARD);
     if (err != VMM_OK) {
-        ksnprintf(out->why, sizeof out->why, "task %s: cannot load: %s", name, vmm_strerror(err));
-        kprintf_color(VGA_YELLOW, "%s\n", out->why);
-        finish(t, out);
+        ksnprintf(why, why_size, "task %s: cannot load: %s", name, vmm_strerror(err));
+        kprintf_color(VGA_YELLOW, "%s\n", why);
+        release(t);
+        return -1;
+    }
+    /* The stack task_switch will pop: edi, esi, ebx, ebp, then the return address. */
+    uint32_t *sp = (uint32_t *)((char *)t->kstack + KSTACK_SIZE);
+    *--sp = (uint32_t)task_start;
+    for (int i = 0; i < 4; i++)
+        *--sp = 0;
+    t->esp = (uint32_t)sp;
+    t->pid = next_pid++;
+    t->state = TASK_RUNNABLE;
+    stats.spawned++;
+    return t->pid;
+}
+
+/* The next task to run after the last one picked, waking sleepers whose time came. */
+static struct task *pick(uint64_t now, int *alive)
+{
+    *alive = 0;
+    for (int n = 1; n <= MAX_TASKS; n++) {
+        int i = (last_picked + n) % MAX_TASKS;
+        struct task *t = &tasks[i];
+        if (t->state == TASK_SLEEPING && now >= t->wake_tick)
+            t->state = TASK_RUNNABLE;
+        if (t->state == TASK_RUNNABLE || t->state == TASK_SLEEPING)
+            (*alive)++;
+    }
+    for (int n = 1; n <= MAX_TASKS; n++) {
+        int i = (last_picked + n) % MAX_TASKS;
+        if (tasks[i].state == TASK_RUNNABLE) {
+            last_picked = i;
+            return &tasks[i];
+        }
+    }
+    return 0;
+}
+
+void sched_run(void)
+{
+    KASSERT(current == 0);
+    for (;;) {
+        int alive;
+        struct task *t;
+        cli();
+        t = pick(pit_ticks(), &alive);
+        if (!t) {
+            if (!alive)
+                break;
+            sti();          /* only sleepers left: wait for the timer */
+            hlt();
+            continue;
+        }
+        current = t;
+        t->state = TASK_RUNNING;
+        slice_start = pit_ticks();
+        vmm_space_switch(t->as);
+        tss_set_kernel_stack((uint32_t)t->kstack + KSTACK_SIZE);
+        stats.switches++;
+        task_switch(&scheduler_esp, t->esp);
+        /* Back on the scheduler's stack: t yielded, slept, or ended. */
+        current = 0;
+        vmm_space_switch(vmm_kernel_space());
+        if (t->state == TASK_ZOMBIE)
+            release(t);
+    }
+    sti();
+}
+
+int task_reap(int pid, struct task_result *out)
+{
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = &tasks[i];
+        if (t->pid != pid || t->state != TASK_ZOMBIE)
+            continue;
+        kmemset(out, 0, sizeof *out);
+        out->pid = pid;
+        out->loaded = 1;
+        out->exit_code = t->exit_code;
+        out->killed = t->killed;
+        out->kill_vector = t->kill_vector;
+        out->kill_error = t->kill_error;
+        out->kill_cr2 = t->kill_cr2;
+        kmemcpy(out->output, t->output, sizeof out->output);
+        t->state = TASK_FREE;
+        return 0;
+    }
+    return -1;
+}
+
+void task_run(const char *name, const unsigned char *elf, uint32_t size, struct task_result *out)
+{
+    char why[sizeof out->why];
+    int pid = task_spawn(name, elf, size, why, sizeof why);
+    if (pid < 0) {
+        kmemset(out, 0, sizeof *out);
+        kstrlcpy(out->why, why, sizeof out->why);
         return;
     }
-    out->loaded = 1;
-    current = t;
-    vmm_space_switch(t->as);
-    tss_set_kernel_stack((uint32_t)t->kstack + KSTACK_SIZE);
-    if (ksetjmp(&t->back) == 0)
-        enter_user(img.entry, USER_STACK_TOP);
-    /* Back from the task's end: on our own stack again, interrupts as the trap left them. */
-    sti();
-    finish(t, out);
+    sched_run();
+    task_reap(pid, out);
+}
+
+/* From a task: back to the scheduler, which decides who runs next. */
+static void to_scheduler(struct task *t)
+{
+    task_switch(&t->esp, scheduler_esp);
+}
+
+void task_yield(void)
+{
+    struct task *t = current;
+    uint32_t f = irq_save();
+    t->state = TASK_RUNNABLE;
+    to_scheduler(t);
+    irq_restore(f);
+}
+
+void task_sleep(uint32_t ticks)
+{
+    struct task *t = current;
+    uint32_t f = irq_save();
+    t->wake_tick = pit_ticks() + ticks;
+    t->state = TASK_SLEEPING;
+    to_scheduler(t);
+    irq_restore(f);
+}
+
+void sched_tick(struct trapframe *tf)
+{
+    /* Only a task interrupted in ring 3 is preempted: kernel code on its
+     * behalf (a system call) finishes first, so no lock is ever held here. */
+    if (current && (tf->cs & 3) == 3 && pit_ticks() - slice_start >= SLICE_TICKS) {
+        stats.preemptions++;
+        task_yield();
+    }
+}
+
+/* The end of the running task: the scheduler frees its memory from its own stack. */
+static void end_task(struct task *t, int code) __attribute__((noreturn));
+static void end_task(struct task *t, int code)
+{
+    cli();
+    t->exit_code = code;
+    t->state = TASK_ZOMBIE;
+    to_scheduler(t);
+    panic("end_task: task %d ran again after it ended", t->pid);
 }
 
 void task_exit(int code)
 {
-    struct task *t = current;
-    KASSERT(t != 0);
-    t->exit_code = code;
-    klongjmp(&t->back, 1);
+    KASSERT(current != 0);
+    stats.exited++;
+    end_task(current, code);
 }
 
 void task_kill(struct trapframe *tf)
@@ -162,6 +313,6 @@ void task_kill(struct trapframe *tf)
     if (tf->vector == T_PAGE_FAULT)
         kprintf_color(VGA_LIGHT_RED, ", address 0x%08x, %s", t->kill_cr2, words);
     kputs("\n");
-    t->exit_code = -1;
-    klongjmp(&t->back, 1);
+    stats.killed++;
+    end_task(t, -1);
 }

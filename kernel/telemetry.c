@@ -39,9 +39,17 @@ static void port_write(const char *s, size_t n)
     stats.written_bytes += (uint32_t)n;
 }
 
-/* Writes up to max bytes from the ring; interrupts must be off. */
+/* Writes up to max bytes from the ring, in whole lines only: console text
+ * written to the same port between two drains must never land inside a
+ * record. Interrupts must be off. */
 static void drain(uint32_t max)
 {
+    if (head - tail > max) {
+        uint32_t end = tail + max;
+        while (end > tail && ring[(end - 1) % RING_BYTES] != '\n')
+            end--;
+        max = end - tail;
+    }
     while (head != tail && max > 0) {
         uint32_t at = tail % RING_BYTES;
         uint32_t n = head - tail;

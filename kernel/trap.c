@@ -166,6 +166,8 @@ void trap_dispatch(struct trapframe *tf)
         if (irq_handlers[irq])
             irq_handlers[irq](tf);
         pic_eoi(irq);
+        if (irq == IRQ_TIMER)
+            sched_tick(tf);     /* after the EOI: the next task must get timer interrupts */
         return;
     }
     panic("trap_dispatch: vector %u has no stub", tf->vector);

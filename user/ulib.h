@@ -22,6 +22,8 @@ static inline int write(int fd, const void *buf, size_t len)
     return syscall3(SYS_WRITE, (uint32_t)fd, (uint32_t)(uintptr_t)buf, (uint32_t)len);
 }
 static inline int getpid(void) { return syscall3(SYS_GETPID, 0, 0, 0); }
+static inline int yield(void) { return syscall3(SYS_YIELD, 0, 0, 0); }
+static inline int sleep_ticks(uint32_t ticks) { return syscall3(SYS_SLEEP, ticks, 0, 0); }
 
 /* Writes a NUL-terminated string to the console. */
 int puts_console(const char *s);

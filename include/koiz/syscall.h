@@ -12,7 +12,9 @@
 #define SYS_EXIT    1   /* exit(code): never returns */
 #define SYS_WRITE   2   /* write(fd, buf, len): fd 1 is the console; returns bytes written */
 #define SYS_GETPID  3   /* getpid() */
-#define SYS_COUNT   4
+#define SYS_YIELD   4   /* yield(): let other tasks run */
+#define SYS_SLEEP   5   /* sleep(ticks): at least that many timer ticks (100 a second) */
+#define SYS_COUNT   6
 
 #define E_FAULT     (-14)   /* a pointer argument is not readable user memory */
 #define E_BADF      (-9)    /* no such file descriptor */
