@@ -2,6 +2,8 @@
  * fault.c: what a page fault means. Each address space has a few regions;
  * the region holding the faulting address decides:
  *
+ *   write to a PTE_COW page        -> own copy of the frame (cow.c): RESOLVED,
+ *     (any region, or none)           or OUT_OF_MEMORY
  *   demand-zero, page not present  -> fresh zeroed frame mapped: RESOLVED
  *   guard                          -> STACK_OVERFLOW
  *   no region, or a protection
@@ -37,6 +39,44 @@ int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum 
     as->regions[as->nregions].end = end;
     as->regions[as->nregions].kind = kind;
     as->nregions++;
+    return VMM_OK;
+}
+
+int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end)
+{
+    struct vmm_region *r = 0;
+    uint32_t va, old_end;
+    int i;
+
+    if (!page_aligned(start) || !page_aligned(new_end))
+        return VMM_EUNALIGNED;
+    for (i = 0; i < as->nregions; i++)
+        if (as->regions[i].start == start)
+            r = &as->regions[i];
+    if (!r)
+        return VMM_ENOENT;
+    if (new_end <= start || new_end > USER_END || start >= USER_END)
+        return VMM_EINVAL;
+    for (i = 0; i < as->nregions; i++)
+        if (&as->regions[i] != r && as->regions[i].start < new_end && start < as->regions[i].end)
+            return VMM_EEXIST;
+    old_end = r->end;
+    r->end = new_end;
+    /* Unmap what lies past the new end, one vmm_unmap_range per run of
+     * mapped 4 KiB pages; missing tables and 4 MiB pages are stepped over. */
+    for (va = new_end; va < old_end;) {
+        uint32_t pde = as->pd[pde_index(va)], n = 0;
+        if (!pte_present(pde) || (pde & PDE_PS)) {
+            va = (va & ~(LARGE_PAGE_SIZE - 1)) + LARGE_PAGE_SIZE;
+            continue;
+        }
+        while (va + n * PAGE_SIZE < old_end && n < ENTRIES - pte_index(va) &&
+               pte_present(table_of(pde)[pte_index(va + n * PAGE_SIZE)]))
+            n++;
+        if (n && vmm_unmap_range(as, va, n) != VMM_OK)
+            arch_panic("vmm_region_resize: unmapping 0x%08x failed", va);
+        va += (n ? n : 1) * PAGE_SIZE;
+    }
     return VMM_OK;
 }
 
@@ -81,8 +121,11 @@ enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint
     const struct vmm_region *r = space ? vmm_region_find(space, cr2) : 0;
     enum fault_outcome outcome = FAULT_BAD;
     struct vmm_fault_info info;
+    uint32_t *cow;
 
-    if (r && r->kind == REGION_GUARD)
+    if ((error & (PFERR_P | PFERR_W)) == (PFERR_P | PFERR_W) && space && (cow = vmm_cow_pte(space, cr2)))
+        outcome = vmm_cow_break(space, cr2, cow) == VMM_OK ? FAULT_RESOLVED : FAULT_OUT_OF_MEMORY;
+    else if (r && r->kind == REGION_GUARD)
         outcome = FAULT_STACK_OVERFLOW;
     else if (r && !(error & PFERR_P) && !(cr2 >= USER_END && (error & PFERR_U)))
         outcome = demand_zero(space, cr2);

@@ -44,4 +44,13 @@ int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out);
  * the shared kernel half. */
 void vmm_tlb_page(const struct address_space *as, uint32_t va);
 
+/* Copy-on-write (cow.c). The PTE of the present PTE_COW page holding
+ * user address va in as, or NULL. */
+uint32_t *vmm_cow_pte(const struct address_space *as, uint32_t va);
+/* Gives the PTE_COW page at va (its entry *pte) a frame of its own, made
+ * writable: the same frame when this mapping holds its last reference,
+ * else a copy. Drops the TLB entry, reports through a hook. VMM_OK, or
+ * VMM_ENOMEM with nothing changed. */
+int vmm_cow_break(struct address_space *as, uint32_t va, uint32_t *pte);
+
 #endif

@@ -36,6 +36,7 @@
 #define PTE_D    0x040u   /* dirty */
 #define PDE_PS   0x080u   /* 4MiB */
 #define PTE_G    0x100u   /* global */
+#define PTE_COW  0x200u   /* copy-on-write */
 #define PTE_FLAGS 0xFFFu  /* every flag bit of an entry */
 
 /* Bits of the page-fault error code the CPU pushes. */

@@ -43,7 +43,7 @@ enum frame_use {
 /* One per frame, 4 bytes. vmm keeps a page table's present-entry count here. */
 struct pmm_frame {
     uint8_t use;                /* enum frame_use */
-    uint8_t unused;
+    uint8_t mark;               /* vmm_check's scratch: mappings seen, 0 outside it */
     union {
         uint16_t refs;          /* data frames: references (mappings + owner) */
         uint16_t entries;       /* FRAME_PAGE_TABLE: present entries, kept by vmm */

@@ -201,6 +201,8 @@ void vmm_space_switch(struct address_space *as)
 static int clone_page(struct address_space *dst, uint32_t va, uint32_t pte)
 {
     uint32_t pa = frame_of(pte), copy = pa, flags = pte & VMM_MAP_FLAGS;
+    if (pte & PTE_COW)
+        flags |= PTE_W;         /* shared only until written: the copy is private */
     enum frame_use use = pmem_use(pa);
     int err;
 

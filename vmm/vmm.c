@@ -223,6 +223,8 @@ int vmm_protect(struct address_space *as, uint32_t va, uint32_t flags)
     int err = find_pte(as, va, &pte);
     if (err == VMM_OK)
         err = check_flags(va, flags);
+    if (err == VMM_OK && (*pte & PTE_COW))
+        err = vmm_cow_break(as, va, pte);
     if (err != VMM_OK)
         return err;
     protect_page(as, va, pte, flags);
@@ -307,15 +309,26 @@ int vmm_unmap_range(struct address_space *as, uint32_t va, uint32_t npages)
 
 int vmm_protect_range(struct address_space *as, uint32_t va, uint32_t npages, uint32_t flags)
 {
-    uint32_t i, *pte;
+    uint32_t i, *pte, copies = 0;
     int err = all_mapped(as, va, npages);
 
     if (err == VMM_OK)
         err = check_flags(va, flags);
     if (err != VMM_OK)
         return err;
+    /* Copy-on-write pages become private first (see vmm_protect). Counting
+     * the copies up front keeps the range all or nothing; references only
+     * fall as pages are broken, so this never undercounts. */
     for (i = 0; i < npages; i++) {
         find_pte(as, va + i * PAGE_SIZE, &pte);
+        copies += (*pte & PTE_COW) && pmem_frame(frame_of(*pte))->refs > 1;
+    }
+    if (copies > pmem_stats()->free)
+        return VMM_ENOMEM;
+    for (i = 0; i < npages; i++) {
+        find_pte(as, va + i * PAGE_SIZE, &pte);
+        if ((*pte & PTE_COW) && vmm_cow_break(as, va + i * PAGE_SIZE, pte) != VMM_OK)
+            arch_panic("vmm_protect_range: no frame for 0x%08x after all", va + i * PAGE_SIZE);
         protect_page(as, va + i * PAGE_SIZE, pte, flags);
     }
     hook_protect_range(as, va, npages * PAGE_SIZE, flags);

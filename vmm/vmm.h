@@ -13,7 +13,8 @@
  * page to an address space is pmem_alloc_for, vmm_map, then pmem_unref: the
  * mapping then owns the frame, and unmap or destroy frees it. Frames pmm
  * does not manage (device memory, reserved RAM) are mapped without any
- * bookkeeping, and so are 4 MiB pages.
+ * bookkeeping, and so are 4 MiB pages. A frame mapped by several spaces
+ * after vmm_space_fork carries one reference per mapping.
  *
  * Caller mistakes come back as VMM_E* codes and change nothing; broken
  * invariants panic through arch_panic.
@@ -87,6 +88,9 @@ struct vmm_stats {
     uint32_t direct_map_bytes;          /* physical RAM the direct map covers */
     uint32_t direct_map_large;          /* of which in 4 MiB pages */
     uint32_t direct_map_tables;         /* tables used for the rest */
+    uint32_t forks;                     /* vmm_space_fork calls that succeeded */
+    uint32_t cow_copies;                /* write faults on shared pages that copied the frame */
+    uint32_t cow_reuses;                /* ... that found the last reference and kept it */
 };
 
 struct vmem_config {
@@ -135,7 +139,11 @@ int vmm_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags);
  * the mapping's reference; frees the page table once it is empty;
  * invalidates the TLB entry when the space is live. VMM_ENOENT if not mapped. */
 int vmm_unmap(struct address_space *as, uint32_t va, uint32_t *pa_out);
-/* Sets the flags of the mapped page at va, keeping its frame. */
+/* Sets the flags of the mapped page at va, keeping its frame. A
+ * copy-on-write page is made private first (copied, or its frame kept when
+ * this is the last mapping), whatever the new flags: so PTE_W can never be
+ * put back on a frame another space still reads. VMM_ENOMEM when no frame
+ * is left for that copy. */
 int vmm_protect(struct address_space *as, uint32_t va, uint32_t flags);
 
 /* The same for npages consecutive pages (physically consecutive for map).
@@ -161,6 +169,18 @@ void vmm_space_switch(struct address_space *as);
  * the same flags and regions; device memory and 4 MiB pages are shared.
  * NULL when out of memory (nothing is left allocated). */
 struct address_space *vmm_space_clone(const struct address_space *src);
+/*
+ * Copy-on-write fork: a new space sharing the kernel half whose user half
+ * maps the same frames as src, with src's regions. Each writable 4 KiB
+ * user page of RAM pmm manages becomes read-only with PTE_COW in both
+ * spaces; its first write faults, and vmm_handle_fault gives the writer a
+ * copy (or the frame itself when no other mapping holds it). Every shared
+ * frame gets one more reference, so unmap and destroy work as usual in
+ * either order. Read-only pages, device memory and 4 MiB pages are shared
+ * as they are. Flushes the TLB when src is live. NULL when out of memory
+ * or of slots, with nothing allocated and src unchanged.
+ */
+struct address_space *vmm_space_fork(struct address_space *src);
 struct address_space *vmm_kernel_space(void);
 /* The space whose id is id, or NULL. Ids are never reused. */
 struct address_space *vmm_space_by_id(int id);
@@ -198,11 +218,21 @@ uint32_t vmm_check(const struct address_space *as);
  * regions in the kernel's). VMM_EUNALIGNED, VMM_EINVAL, VMM_EEXIST
  * (overlap), VMM_ENOMEM (no slot left). */
 int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind);
+/* Moves the end of the user region of as that starts at start to new_end
+ * (a heap growing or shrinking). Shrinking unmaps the 4 KiB pages mapped in
+ * [new_end, old end) as vmm_unmap_range does (4 MiB pages are the caller's
+ * and stay). VMM_EUNALIGNED, VMM_ENOENT (no region starts there),
+ * VMM_EINVAL (new_end <= start, past user space, a kernel region),
+ * VMM_EEXIST (would overlap another region). */
+int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end);
 /* The region of as holding va, or NULL. */
 const struct vmm_region *vmm_region_find(const struct address_space *as, uint32_t va);
 /* Decides a page fault at cr2 with the CPU's error code, taken while as was
- * live (kernel addresses use the kernel's regions). Counted, and passed to
- * the fault hook. */
+ * live (kernel addresses use the kernel's regions). A write to a present
+ * PTE_COW page is resolved before any region is asked (see
+ * vmm_space_fork), from user or kernel mode: the kernel must run with
+ * CR0.WP set, or its own writes to such pages would not fault. Counted, and
+ * passed to the fault hook. */
 enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip);
 /* "kernel write to a not-present page at 0x..., eip 0x..." into buf. */
 int vmm_fault_describe(char *buf, size_t size, uint32_t cr2, uint32_t error, uint32_t eip);

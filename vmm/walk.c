@@ -1,6 +1,7 @@
 /*
  * walk.c: visiting the present entries of an address space, in address
- * order, and the invariant check built on that walk. Snapshots for the
+ * order, and the invariant check built on that walk (with frame
+ * references checked against the mappings of every space). Snapshots for the
  * visualizer will be another sink on the same walker.
  */
 #include <koiz/klib.h>
@@ -41,6 +42,64 @@ int vmm_walk(const struct address_space *as, unsigned halves, vmm_walk_fn fn, vo
         }
     }
     return 0;
+}
+
+static int owned(uint32_t pa)
+{
+    enum frame_use use = pmem_use(pa);
+    return use == FRAME_KERNEL || use == FRAME_PROCESS;
+}
+
+/* The first frame found with fewer references than mappings. */
+struct shortfall {
+    uint32_t pa, refs, mappings;
+};
+
+/* Adds one to the mark of each frame a mapping of as holds a reference on
+ * (its user half, or the kernel heap for the kernel's space); with short
+ * set, instead clears the marks, noting in *short a frame that had fewer
+ * references than marks. */
+static void mark_references(const struct address_space *as, struct shortfall *short_)
+{
+    uint32_t pdi = as == vmm_state.kernel ? pde_index(KHEAP_BASE) : 0;
+    uint32_t end = as == vmm_state.kernel ? pde_index(KHEAP_END) : KERNEL_PDE_FIRST, pti;
+
+    for (; pdi < end; pdi++) {
+        uint32_t pde = as->pd[pdi], *table;
+        if (!pte_present(pde) || (pde & PDE_PS))
+            continue;
+        table = table_of(pde);
+        for (pti = 0; pti < ENTRIES; pti++) {
+            struct pmm_frame *rec;
+            if (!pte_present(table[pti]) || !owned(frame_of(table[pti])))
+                continue;
+            rec = pmem_record(frame_of(table[pti]));
+            if (!short_) {
+                rec->mark += rec->mark < UINT8_MAX;
+            } else if (rec->mark) {
+                if (rec->refs < rec->mark && !short_->pa) {
+                    short_->pa = frame_of(table[pti]);
+                    short_->refs = rec->refs;
+                    short_->mappings = rec->mark;
+                }
+                rec->mark = 0;
+            }
+        }
+    }
+}
+
+/* Every frame mapped in any space has at least a reference per mapping. */
+static void check_references(void)
+{
+    struct shortfall s = { 0, 0, 0 };
+    int i, pass;
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < VMM_MAX_SPACES; i++)
+            if (vmm_space_at(i))
+                mark_references(vmm_space_at(i), pass ? &s : 0);
+    /* Only now, with every mark cleared again. */
+    if (s.pa)
+        arch_panic("vmm_check: frame 0x%08x has %u references but %u mappings", s.pa, s.refs, s.mappings);
 }
 
 struct check {
@@ -85,6 +144,9 @@ static int check_entry(void *ctx, const struct vmm_entry *e)
         if (!kernel_half && !(e->entry & PTE_U))
             arch_panic("vmm_check: user address 0x%08x is not user-accessible (PTE 0x%08x)",
                        e->va, e->entry);
+        if ((e->entry & PTE_COW) && (kernel_half || (e->entry & PTE_W) || !owned(frame_of(e->entry))))
+            arch_panic("vmm_check: copy-on-write page 0x%08x is writable, in the kernel or not RAM (PTE 0x%08x)",
+                       e->va, e->entry);
         c->in_table++;
         c->pages += ours;
     }
@@ -111,5 +173,6 @@ uint32_t vmm_check(const struct address_space *as)
     if (c.pages != as->pages || c.large != as->large || c.tables != as->tables)
         arch_panic("vmm_check: space %d counts %u pages, %u large, %u tables; has %u, %u, %u",
                    as->id, as->pages, as->large, as->tables, c.pages, c.large, c.tables);
+    check_references();
     return c.seen;
 }

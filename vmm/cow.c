@@ -1,0 +1,191 @@
+/*
+ * cow.c: copy-on-write. vmm_space_fork shares every user frame of a space
+ * with a new one; writable pages become read-only with PTE_COW in both,
+ * and the first write to such a page faults into vmm_cow_break, which
+ * gives the writer a page of its own:
+ *
+ *   parent PTE  frame F  W        fork        parent PTE  F  COW  \
+ *                                  ---->                          F refs 2
+ *                                             child PTE   F  COW  /
+ *
+ *   child writes: F has refs 2 -> copy to G, child maps G  W  (F refs 1)
+ *   parent writes: F has refs 1 -> nobody else reads F: parent's PTE gets W back
+ *
+ * The reference count is the whole bookkeeping: each mapping holds one,
+ * so unmap and destroy need nothing special, in any order.
+ */
+#include <koiz/klib.h>
+#include "hooks.h"
+#include "internal.h"
+
+/* The entry bits a hook reports (the emitter reads the rest back). */
+#define HOOK_BITS (VMM_MAP_FLAGS | PTE_COW)
+
+/* Pages one hook call reports: consecutive addresses with the same entry
+ * bits and, for maps, consecutive frames. */
+struct run {
+    struct address_space *as;
+    int map;                    /* map_range, else protect_range */
+    uint32_t va, pa, bytes, flags;
+};
+
+static void run_flush(struct run *r)
+{
+    if (!r->bytes)
+        return;
+    if (r->map)
+        hook_map_range(r->as, r->va, r->pa, r->bytes, r->flags);
+    else
+        hook_protect_range(r->as, r->va, r->bytes, r->flags);
+    r->bytes = 0;
+}
+
+static void run_add(struct run *r, uint32_t va, uint32_t pa, uint32_t flags)
+{
+    if (r->bytes && (va != r->va + r->bytes || flags != r->flags ||
+                     (r->map && pa != r->pa + r->bytes)))
+        run_flush(r);
+    if (!r->bytes) {
+        r->va = va;
+        r->pa = pa;
+        r->flags = flags;
+    }
+    r->bytes += PAGE_SIZE;
+}
+
+static int owned(uint32_t pa)
+{
+    struct pmm_frame *rec = pmem_record(pa);
+    return rec && (rec->use == FRAME_KERNEL || rec->use == FRAME_PROCESS);
+}
+
+/* Gives dst an empty table in every slot where src has one. 0 when out of
+ * memory (the tables made so far stay in dst, for destroy to free). */
+static int fork_tables(struct address_space *dst, const struct address_space *src)
+{
+    uint32_t pdi, table;
+    for (pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
+        if (!pte_present(src->pd[pdi]) || (src->pd[pdi] & PDE_PS))
+            continue;
+        if ((table = vmm_table_new()) == 0)
+            return 0;
+        dst->pd[pdi] = table | PTE_P | PTE_W | PTE_U;
+        dst->tables++;
+        vmm_counters.tables_allocated++;
+        hook_table_alloc(dst, pdi, table);
+    }
+    return 1;
+}
+
+/* Shares the 4 KiB pages of src's table in slot pdi with dst's (empty)
+ * table there; returns how many of src's entries lost PTE_W. */
+static uint32_t fork_table(struct address_space *dst, struct address_space *src, uint32_t pdi,
+                           struct run *shared, struct run *lost_w)
+{
+    uint32_t *from = table_of(src->pd[pdi]), *to = table_of(dst->pd[pdi]);
+    uint32_t pti, n = 0, changed = 0;
+
+    for (pti = 0; pti < ENTRIES; pti++) {
+        uint32_t e = from[pti], pa = frame_of(e), va = page_va(pdi, pti);
+        if (!pte_present(e))
+            continue;
+        if (owned(pa)) {
+            pmem_ref(pa);               /* dst's mapping */
+            if (e & PTE_W) {
+                e = (e & ~PTE_W) | PTE_COW;
+                from[pti] = e;
+                changed++;
+                run_add(lost_w, va, pa, e & HOOK_BITS);
+            }
+        }
+        to[pti] = e & ~(PTE_A | PTE_D);
+        n++;
+        run_add(shared, va, pa, e & HOOK_BITS);
+    }
+    *table_count(frame_of(dst->pd[pdi])) = (uint16_t)n;
+    dst->pages += n;
+    vmm_counters.maps += n;
+    return changed;
+}
+
+struct address_space *vmm_space_fork(struct address_space *src)
+{
+    struct address_space *dst;
+    struct run shared, lost_w;
+    uint32_t pdi, changed = 0;
+
+    if (!src || !src->in_use || src == vmm_state.kernel)
+        arch_panic("vmm_space_fork: %p is not a live user space", (const void *)src);
+    if ((dst = vmm_space_create()) == 0)
+        return 0;
+    /* Tables first: running out of memory there leaves src untouched. */
+    if (!fork_tables(dst, src)) {
+        vmm_space_destroy(dst);
+        return 0;
+    }
+    kmemcpy(dst->regions, src->regions, sizeof dst->regions);
+    dst->nregions = src->nregions;
+    kmemset(&shared, 0, sizeof shared);
+    kmemset(&lost_w, 0, sizeof lost_w);
+    shared.as = dst;
+    shared.map = 1;
+    lost_w.as = src;
+    for (pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
+        uint32_t pde = src->pd[pdi];
+        if (!pte_present(pde))
+            continue;
+        if (pde & PDE_PS) {
+            dst->pd[pdi] = pde & ~(PTE_A | PTE_D);
+            dst->large++;
+            vmm_counters.large_maps++;
+            hook_map_range(dst, page_va(pdi, 0), large_frame_of(pde), LARGE_PAGE_SIZE,
+                           pde & (VMM_MAP_FLAGS | PDE_PS));
+            continue;
+        }
+        changed += fork_table(dst, src, pdi, &shared, &lost_w);
+    }
+    run_flush(&shared);
+    run_flush(&lost_w);
+    vmm_counters.protects += changed;
+    if (changed && src == vmm_state.live) {
+        arch_flush_tlb();               /* user pages are never global */
+        vmm_counters.tlb_flushes++;
+        hook_tlb_flush(0, 1);
+    }
+    vmm_counters.forks++;
+    hook_counters();
+    return dst;
+}
+
+uint32_t *vmm_cow_pte(const struct address_space *as, uint32_t va)
+{
+    uint32_t pde = as->pd[pde_index(va)], *pte;
+    if (va >= USER_END || !pte_present(pde) || (pde & PDE_PS))
+        return 0;
+    pte = &table_of(pde)[pte_index(va)];
+    return (*pte & (PTE_P | PTE_COW)) == (PTE_P | PTE_COW) ? pte : 0;
+}
+
+int vmm_cow_break(struct address_space *as, uint32_t va, uint32_t *pte)
+{
+    uint32_t old = frame_of(*pte), flags = (*pte & VMM_MAP_FLAGS) | PTE_W, copy;
+
+    va &= ~(PAGE_SIZE - 1);
+    if (pmem_frame(old)->refs == 1) {
+        /* Every other mapping is gone: the frame is ours alone. */
+        *pte = (*pte & ~PTE_COW) | PTE_W;
+        vmm_tlb_page(as, va);
+        vmm_counters.cow_reuses++;
+        hook_protect_range(as, va, PAGE_SIZE, flags);
+        return VMM_OK;
+    }
+    if ((copy = pmem_alloc_for(FRAME_PROCESS)) == 0)
+        return VMM_ENOMEM;
+    kmemcpy(arch_phys_to_virt(copy), arch_phys_to_virt(old), PAGE_SIZE);
+    *pte = copy | flags | PTE_P;        /* copy's one reference is this mapping's */
+    vmm_tlb_page(as, va);
+    pmem_unref(old);                    /* others still hold it */
+    vmm_counters.cow_copies++;
+    hook_map_range(as, va, copy, PAGE_SIZE, flags);
+    return VMM_OK;
+}
