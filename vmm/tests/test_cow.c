@@ -17,6 +17,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include "host_arch.h"
 #include "../arch.h"
 #include "../hooks.h"
@@ -550,6 +551,234 @@ static void test_check_catches_cow_mistakes(void **state)
     vmm_check(B);                                      /* and the marks were all cleared */
 }
 
+/* ---- randomized: forks, writes, unmaps, protects, destroys ----
+ *
+ * Up to RSPACES spaces, each with RSLOTS page slots (PTEs 0..7 and
+ * 1016..1023 of PDEs 0, 1 and 767). A page's contents are its tag: word i
+ * holds tag * 0x9E3779B1 + i. The shadow says, for each space and slot,
+ * which tag the page holds (0: unmapped) and whether the program may write
+ * it; writing goes through vmm_handle_fault first when the PTE is
+ * copy-on-write, as the CPU would. After every step, every mapped page of
+ * every space is probed (three words); every 500 steps, every word, each
+ * frame's references against the mappings, vmm_check and the hooks' view.
+ */
+#define RSPACES 6
+#define RSLOTS 48
+#define RSTEPS 30000
+
+struct rpage {
+    uint32_t tag;           /* 0: unmapped */
+    int writable;           /* W or COW: the program may write it */
+};
+static struct address_space *rs[RSPACES];
+static struct rpage rshadow[RSPACES][RSLOTS];
+static uint32_t rseed, rstate, next_tag;
+static unsigned long rstep;
+static uint16_t rrefs[HOST_RAM_SIZE >> 12];
+
+#define RCHECK(cond)                                                                \
+    do {                                                                            \
+        if (!(cond))                                                                \
+            fail_msg("seed %u step %lu (%s:%d): %s", rseed, rstep, __FILE__, __LINE__, #cond); \
+    } while (0)
+
+static uint32_t rnd(uint32_t n)
+{
+    rstate ^= rstate << 13;
+    rstate ^= rstate >> 17;
+    rstate ^= rstate << 5;
+    return rstate % n;
+}
+
+static uint32_t rslot_va(int slot)
+{
+    static const uint32_t pdes[3] = { 0, 1, 767 };
+    int pti = slot % 16;
+    return page_va(pdes[slot / 16], pti < 8 ? (uint32_t)pti : 1016u + (uint32_t)(pti - 8));
+}
+
+static void fill(uint32_t pa, uint32_t tag)
+{
+    uint32_t *w = arch_phys_to_virt(pa), i;
+    for (i = 0; i < 1024; i++)
+        w[i] = tag * 0x9E3779B1u + i;
+}
+
+/* Page slot of space s holds what the shadow says: words 0, 1023 and probe,
+ * or all of them. */
+static void rcheck_page(int s, int slot, int all)
+{
+    uint32_t pa = vmem_get_phys_addr(rs[s]->pd, rslot_va(slot)), *w, i, tag = rshadow[s][slot].tag;
+    struct vmm_translation t;
+    if (!tag) {
+        RCHECK(pa == 0);
+        return;
+    }
+    RCHECK(pa != 0);
+    vmm_translate(rs[s], rslot_va(slot), &t);
+    RCHECK(((t.flags & PTE_W) != 0) + ((t.flags & PTE_COW) != 0) == rshadow[s][slot].writable);
+    w = arch_phys_to_virt(pa);
+    if (all) {
+        for (i = 0; i < 1024; i++)
+            RCHECK(w[i] == tag * 0x9E3779B1u + i);
+    } else {
+        i = (uint32_t)rstep % 1024;
+        RCHECK(w[0] == tag * 0x9E3779B1u);
+        RCHECK(w[1023] == tag * 0x9E3779B1u + 1023);
+        RCHECK(w[i] == tag * 0x9E3779B1u + i);
+    }
+}
+
+static void rcheck_all(int all)
+{
+    int s, slot;
+    if (all)
+        memset(rrefs, 0, sizeof rrefs);
+    for (s = 0; s < RSPACES; s++) {
+        if (!rs[s])
+            continue;
+        for (slot = 0; slot < RSLOTS; slot++) {
+            rcheck_page(s, slot, all);
+            if (all && rshadow[s][slot].tag)
+                rrefs[vmem_get_phys_addr(rs[s]->pd, rslot_va(slot)) >> 12]++;
+        }
+    }
+    if (!all)
+        return;
+    for (s = 0; s < RSPACES; s++) {
+        if (!rs[s])
+            continue;
+        vmm_check(rs[s]);
+        model_matches(rs[s]);
+        for (slot = 0; slot < RSLOTS; slot++) {
+            uint32_t pa = vmem_get_phys_addr(rs[s]->pd, rslot_va(slot));
+            if (rshadow[s][slot].tag)
+                RCHECK(pmem_frame(pa)->refs == rrefs[pa >> 12]);
+        }
+    }
+}
+
+static void rop_write(int s, int slot)
+{
+    struct rpage *p = &rshadow[s][slot];
+    uint32_t va = rslot_va(slot), pa;
+    struct vmm_translation t;
+    enum fault_outcome o;
+
+    if (!p->tag) {                              /* map a fresh page */
+        int writable = rnd(4) != 0;
+        pa = host_frame(0);
+        p->tag = ++next_tag;
+        fill(pa, p->tag);
+        RCHECK(vmm_map(rs[s], va, pa, writable ? URW : PTE_U) == VMM_OK);
+        pmem_unref(pa);
+        p->writable = writable;
+        return;
+    }
+    vmm_translate(rs[s], va, &t);
+    if (!(t.flags & PTE_W)) {
+        /* What the CPU does on a write to a read-only page. */
+        o = vmm_handle_fault(rs[s], va + rnd(4096), WFAULT, 0x08048000);
+        RCHECK(o == (p->writable ? FAULT_RESOLVED : FAULT_BAD));
+        if (!p->writable)
+            return;
+        vmm_translate(rs[s], va, &t);
+        RCHECK((t.flags & (PTE_W | PTE_COW)) == PTE_W);
+    }
+    p->tag = ++next_tag;
+    fill(frame_of(t.pa), p->tag);
+}
+
+static void rop_fork(int s)
+{
+    int t;
+    for (t = 0; t < RSPACES && rs[t]; t++)
+        ;
+    if (t == RSPACES) {
+        /* All slots taken: destroy one instead. */
+        t = (int)rnd(RSPACES);
+        if (rs[t] == vmm_current_space())
+            vmm_space_switch(vmm_kernel_space());
+        RCHECK(vmm_space_destroy(rs[t]) == VMM_OK);
+        rs[t] = 0;
+        memset(rshadow[t], 0, sizeof rshadow[t]);
+        return;
+    }
+    RCHECK((rs[t] = vmm_space_fork(rs[s])) != 0);
+    memcpy(rshadow[t], rshadow[s], sizeof rshadow[t]);
+}
+
+static void rop_unmap(int s, int slot)
+{
+    int err = vmm_unmap(rs[s], rslot_va(slot), 0);
+    RCHECK(err == (rshadow[s][slot].tag ? VMM_OK : VMM_ENOENT));
+    rshadow[s][slot].tag = 0;
+}
+
+/* Read-only on anything; writable only where the program may write
+ * already (read-only pages shared by a fork stay shared). */
+static void rop_protect(int s, int slot)
+{
+    struct rpage *p = &rshadow[s][slot];
+    int writable = (int)rnd(2) && p->writable, err;
+    if (!p->tag)
+        return;
+    if (rnd(2))
+        err = vmm_protect(rs[s], rslot_va(slot), writable ? URW : PTE_U);
+    else
+        err = vmm_protect_range(rs[s], rslot_va(slot), 1, writable ? URW : PTE_U);
+    RCHECK(err == VMM_OK);
+    p->writable = writable;
+}
+
+static void test_cow_random(void **state)
+{
+    const char *env = getenv("KOIZ_SEED");
+    int s, slot;
+    (void)state;
+    rseed = env ? (uint32_t)strtoul(env, 0, 0) : (uint32_t)time(0);
+    rstate = rseed ? rseed : 1;
+    printf("test_cow_random: seed %u (KOIZ_SEED=%u repeats this run)\n", rseed, rseed);
+    assert_int_equal(vmm_space_destroy(A), VMM_OK);
+    pmem_set_junk_fill(0);
+    memset(rs, 0, sizeof rs);
+    memset(rshadow, 0, sizeof rshadow);
+    next_tag = 0;
+    rs[0] = vmm_space_create();
+    for (rstep = 0; rstep < RSTEPS; rstep++) {
+        int r = (int)rnd(100);
+        s = (int)rnd(RSPACES);
+        slot = (int)rnd(RSLOTS);
+        if (!rs[s]) {
+            for (s = 0; !rs[s]; s++)
+                ;
+        }
+        if (r < 50)
+            rop_write(s, slot);
+        else if (r < 62)
+            rop_unmap(s, slot);
+        else if (r < 70)
+            rop_protect(s, slot);
+        else if (r < 76)
+            rop_fork(s);
+        else if (r < 80)
+            vmm_space_switch(rs[s]);
+        else
+            rcheck_page(s, slot, 1);
+        rcheck_all(rstep % 500 == 499);
+    }
+    rcheck_all(1);
+    printf("test_cow_random: %lu steps, %u forks, %u copies, %u reuses, %u bad writes\n", rstep,
+           vmm_stats()->forks, vmm_stats()->cow_copies, vmm_stats()->cow_reuses,
+           vmm_stats()->faults[FAULT_BAD]);
+    vmm_space_switch(vmm_kernel_space());
+    for (s = 0; s < RSPACES; s++)
+        if (rs[s])
+            RCHECK(vmm_space_destroy(rs[s]) == VMM_OK);
+    back_to_baseline();
+    pmem_set_junk_fill(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cow_fault_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_resize, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_catches_cow_mistakes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cow_random, setup, teardown),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -1,7 +1,8 @@
 /*
  * test_model.c: a randomized model test. Over 120,000 steps, random map,
- * unmap, protect, translate, range, share, switch, clone and destroy
- * operations run against four address spaces and against a shadow map
+ * unmap, protect, translate, range, share, switch, clone, copy-on-write
+ * fork, write (through the fault handler) and destroy operations run
+ * against four address spaces and against a shadow map
  * (what each page should map to); after every step the pages touched, the
  * space's counters and a random probe are compared with the shadow, and
  * every 1,000 steps everything is, invariants and frame references too.
@@ -190,6 +191,18 @@ static void op_unmap(int s, int slot)
         CHECK_EQ(host_log.last_invlpg, slot_va(slot));
 }
 
+/* The frame of slot after a protect: a copy-on-write page may have been
+ * given a copy, with the same contents. */
+static uint32_t frame_after_protect(int s, int slot)
+{
+    uint32_t old = frame_of(shadow[s][slot]), pa = vmem_get_phys_addr(space[s]->pd, slot_va(slot));
+    if (!(shadow[s][slot] & PTE_COW))
+        CHECK_EQ(pa, old);
+    else if (pa != old)
+        CHECK(memcmp(host_ram + pa, host_ram + old, 4096) == 0);
+    return pa;
+}
+
 static void op_protect(int s, int slot)
 {
     uint32_t flags = random_flags();
@@ -199,7 +212,34 @@ static void op_protect(int s, int slot)
         return;
     }
     CHECK_EQ(err, VMM_OK);
-    shadow[s][slot] = frame_of(shadow[s][slot]) | flags | PTE_P;
+    shadow[s][slot] = frame_after_protect(s, slot) | flags | PTE_P;
+}
+
+/* A write as the CPU makes it: a fault first unless the PTE allows it. A
+ * copy-on-write page gets a frame of its own (a copy, or the same frame
+ * once it is the last mapping); nothing else here has a region to help. */
+static void op_write(int s, int slot)
+{
+    uint32_t want = shadow[s][slot], va = slot_va(slot), pa;
+    enum fault_outcome o;
+    if (want & PTE_W) {
+        if (managed(frame_of(want)))        /* device frames are beyond host_ram */
+            host_ram[frame_of(want) + 1] = (unsigned char)step;
+        return;
+    }
+    o = vmm_handle_fault(space[s], va + rnd(4096), want ? PFERR_P | PFERR_W | PFERR_U : PFERR_W | PFERR_U, 0);
+    if (!(want & PTE_COW)) {
+        CHECK_EQ(o, FAULT_BAD);
+        return;
+    }
+    CHECK_EQ(o, FAULT_RESOLVED);
+    pa = vmem_get_phys_addr(space[s]->pd, va);
+    if (pa != frame_of(want))
+        CHECK(memcmp(host_ram + pa, host_ram + frame_of(want), 4096) == 0);
+    else
+        CHECK_EQ(pmem_frame(pa)->refs, 1);
+    shadow[s][slot] = pa | (want & PTE_FLAGS & ~PTE_COW) | PTE_W;
+    host_ram[pa + 1] = (unsigned char)step;
 }
 
 /* A run of n slots with consecutive addresses starting at slot, n >= 1. */
@@ -233,14 +273,30 @@ static void op_range(int s, int slot, int kind)
         CHECK_EQ(err, present == n ? VMM_OK : VMM_ENOENT);
         for (i = 0; present == n && i < n; i++) {
             int k = va_slot(va + (uint32_t)i * 4096);
-            shadow[s][k] = frame_of(shadow[s][k]) | flags | PTE_P;
+            shadow[s][k] = frame_after_protect(s, k) | flags | PTE_P;
         }
     }
     for (i = 0; i < n; i++)
         check_slot(s, va_slot(va + (uint32_t)i * 4096));
 }
 
-/* Replaces space t by a clone of space s (or by a fresh space if s == t). */
+/* Replaces space t by a copy-on-write fork of space s: the same frames;
+ * writable RAM becomes read-only + COW on both sides. */
+static void op_fork(int s, int t)
+{
+    int slot;
+    space[t] = vmm_space_fork(space[s]);
+    CHECK(space[t] != 0);
+    for (slot = 0; slot < SLOTS; slot++) {
+        uint32_t want = shadow[s][slot];
+        if (want && (want & PTE_W) && managed(frame_of(want)))
+            shadow[s][slot] = want = (want & ~PTE_W) | PTE_COW;
+        shadow[t][slot] = want;
+    }
+}
+
+/* Replaces space t by a clone of space s (or by a fresh space if s == t);
+ * half the time by a fork instead. */
 static void op_clone(int s, int t)
 {
     struct address_space *old = space[t];
@@ -252,6 +308,10 @@ static void op_clone(int s, int t)
         memset(shadow[t], 0, sizeof shadow[t]);
         space[t] = vmm_space_create();
         CHECK(space[t] != 0);
+        return;
+    }
+    if (rnd(2)) {
+        op_fork(s, t);
         return;
     }
     space[t] = vmm_space_clone(space[s]);
@@ -269,7 +329,8 @@ static void op_clone(int s, int t)
         } else {
             CHECK_EQ(pa, frame_of(want));
         }
-        shadow[t][slot] = pa | (want & PTE_FLAGS);
+        /* A COW page is logically writable: its clone is a writable copy. */
+        shadow[t][slot] = pa | (want & PTE_FLAGS & ~PTE_COW) | ((want & PTE_COW) ? PTE_W : 0);
     }
 }
 
@@ -298,8 +359,10 @@ static void test_model(void **state)
             op_unmap(s, slot);
         else if (r < 60)
             op_protect(s, slot);
-        else if (r < 70)
+        else if (r < 65)
             check_slot(s, slot);        /* translate */
+        else if (r < 70)
+            op_write(s, slot);
         else if (r < 78)
             op_range(s, slot, 0);
         else if (r < 86)
@@ -310,7 +373,7 @@ static void test_model(void **state)
             op_share(s, slot);
         else if (r < 99)
             vmm_space_switch(space[s]);
-        else if (rnd(30) == 0)
+        else if (rnd(10) == 0)
             op_clone((int)rnd(SPACES), s);
         check_slot(s, slot);
         check_counts(s);
@@ -327,9 +390,11 @@ static void test_model(void **state)
     CHECK_EQ(pmem_stats()->process, base.process);
     CHECK_EQ(pmem_stats()->page_tables, base.page_tables);
     CHECK_EQ(vmm_stats()->spaces, 1);
-    printf("test_model: %lu steps, %u maps, %u unmaps, %u protects, %u tables made and freed\n",
+    printf("test_model: %lu steps, %u maps, %u unmaps, %u protects, %u tables made and freed, "
+           "%u forks, %u COW copies, %u COW reuses\n",
            step, vmm_stats()->maps, vmm_stats()->unmaps, vmm_stats()->protects,
-           vmm_stats()->tables_allocated - 8);
+           vmm_stats()->tables_allocated - 8, vmm_stats()->forks, vmm_stats()->cow_copies,
+           vmm_stats()->cow_reuses);
     pmem_set_junk_fill(1);
 }
 
