@@ -145,8 +145,8 @@ static int check_entry(void *ctx, const struct vmm_entry *e)
             arch_panic("vmm_check: user address 0x%08x is not user-accessible (PTE 0x%08x)",
                        e->va, e->entry);
         if ((e->entry & PTE_COW) && (kernel_half || (e->entry & PTE_W) || !owned(frame_of(e->entry))))
-            arch_panic("vmm_check: copy-on-write page 0x%08x is writable, in the kernel or not RAM (PTE 0x%08x)",
-                       e->va, e->entry);
+            arch_panic("vmm_check: copy-on-write page 0x%08x is writable, in the kernel or not RAM "
+                       "(PTE 0x%08x)", e->va, e->entry);
         c->in_table++;
         c->pages += ours;
     }

@@ -139,8 +139,9 @@ static void model_matches(struct address_space *as)
     uint32_t pdi, pti, s = (uint32_t)slot_of(as);
     for (pdi = 0; pdi < MODEL_PDES; pdi++) {
         uint32_t pde = as->pd[pdi];
+        const uint32_t *table = pte_present(pde) && !(pde & PDE_PS) ? (uint32_t *)(host_ram + frame_of(pde)) : 0;
         for (pti = 0; pti < ENTRIES; pti++) {
-            uint32_t real = pte_present(pde) && !(pde & PDE_PS) ? ((uint32_t *)(host_ram + frame_of(pde)))[pti] : 0;
+            uint32_t real = table ? table[pti] : 0;
             if ((real & ~(PTE_A | PTE_D)) != model[s][pdi][pti])
                 fail_msg("space %d 0x%08x: tables say 0x%08x, hooks said 0x%08x", as->id,
                          page_va(pdi, pti), real, model[s][pdi][pti]);
