@@ -17,6 +17,9 @@
 #include "console.h"
 #include "kernel.h"
 #include "memory.h"
+#include "pit.h"
+#include "programs.h"
+#include "task.h"
 #include "telemetry.h"
 #include "x86.h"
 
@@ -146,6 +149,30 @@ static void e9_blast(void)
     telemetry_flush();
 }
 
+/* Tasks: the churn program (eight workers forking, growing and unmapping) run
+ * three times with the stream paused; context switches and copy-on-write
+ * faults per second of PIT time (wall-clock time under QEMU, emulated time
+ * under Bochs). */
+static void bench_tasks(void)
+{
+    const struct user_program *p = user_program("churn");
+    uint32_t switches = sched_stats()->switches, copies = vmm_stats()->cow_copies;
+    uint64_t start = pit_ticks(), ticks;
+    struct task_result r;
+
+    if (!p)
+        return;
+    telemetry_pause();
+    for (int i = 0; i < 3; i++)
+        task_run("churn", p->elf, (uint32_t)p->size, &r);
+    telemetry_resume();
+    ticks = pit_ticks() - start;
+    if (ticks == 0)
+        ticks = 1;
+    report("tasks.context_switches_per_s", (uint64_t)(sched_stats()->switches - switches) * PIT_HZ, (uint32_t)ticks);
+    report("tasks.cow_faults_per_s", (uint64_t)(vmm_stats()->cow_copies - copies) * PIT_HZ, (uint32_t)ticks);
+}
+
 void bench_run(void)
 {
     uint64_t seed;
@@ -174,6 +201,7 @@ void bench_run(void)
         telemetry_flush();
         report("telemetry.bytes_for_workload", telemetry_stats()->queued_bytes - bytes, 1);
     }
+    bench_tasks();
     e9_blast();
     record_emit(REC_BENCH, "done 0 0");
 }

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "gdt.h"
 #include "bench.h"
+#include "demo.h"
 #include "kernel.h"
 #include "keyboard.h"
 #include "telemetry.h"
@@ -70,6 +71,8 @@ static void idle(void)
         if (key == 's') {
             kprintf("Snapshot requested.\n");
             telemetry_request_snapshot();
+        } else if (key > 0 && demo_key(key)) {
+            kprintf("Back to idle. Press s for a snapshot, t for the tour, 1-6 for a demo.\n");
         }
         if (period && pit_ticks() >= next_snapshot) {
             if (next_snapshot)
@@ -142,6 +145,10 @@ void kmain(uint32_t magic, uint32_t info_phys)
     if (kernel_options.selftest)
         power_off(selftest_run(kernel_options.selftest_only) != 0);
 
-    kprintf_color(VGA_LIGHT_GREEN, "Koiz is up. Press s for a telemetry snapshot.\n");
+    kprintf_color(VGA_LIGHT_GREEN, "Koiz is up.\n");
+    demo_list();
+    if (kernel_options.demo[0] && demo_run(kernel_options.demo) < 0)
+        kprintf_color(VGA_YELLOW, "koiz: demo=%s: no such demo (tour, heap, stack, fork, wild, churn, idle)\n",
+                      kernel_options.demo);
     idle();
 }

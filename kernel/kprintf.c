@@ -113,7 +113,7 @@ void record_emit(const char *type, const char *fmt, ...)
     va_end(ap);
     n = proto_format(line, sizeof line, type, "%s", fields);
     /* Through the telemetry queue once it runs, so records keep their order with events. */
-    telemetry_queue(line, n);
+    telemetry_queue(line, n, 1);
 }
 
 /* Console text as `log` records, a line at a time. */

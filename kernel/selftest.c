@@ -58,7 +58,10 @@ int selftest_run(const char *only)
 
     kprintf("Running self-tests%s%s:\n", only && *only ? " matching " : "", only ? only : "");
     for (t = __selftests_start; t < __selftests_end; t++) {
-        if (only && *only && !kstrstr(t->name, only))
+        /* "-TEXT" runs every test whose name does not contain TEXT. */
+        if (only && only[0] == '-' && only[1] && kstrstr(t->name, only + 1))
+            continue;
+        if (only && *only && only[0] != '-' && !kstrstr(t->name, only))
             continue;
         current = t;
         current_failed = 0;

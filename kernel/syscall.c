@@ -52,6 +52,57 @@ static int copy_from_user(void *dst, uint32_t src, uint32_t len)
     return 0;
 }
 
+/*
+ * Copies len bytes from src to user address dst of the live task, page by
+ * page, as a write by the task would: a stack or heap page not used yet is
+ * mapped, a copy-on-write page is copied first. E_FAULT when any byte is not
+ * writable user memory.
+ */
+static int copy_to_user(uint32_t dst, const void *src, uint32_t len)
+{
+    struct address_space *as = vmm_current_space();
+    const unsigned char *in = src;
+
+    if (dst < 0x1000 || dst >= USER_END || len > USER_END - dst)
+        return E_FAULT;
+    while (len > 0) {
+        struct vmm_translation t;
+        uint32_t in_page = 4096 - (dst & 0xFFF), n = len < in_page ? len : in_page;
+        int present = vmm_translate(as, dst, &t) == VMM_OK;
+        if (!present || !(t.flags & PTE_W)) {
+            const struct vmm_region *r = vmm_region_find(as, dst);
+            if (!present && (!r || r->kind != REGION_DEMAND_ZERO))
+                return E_FAULT;
+            if (present && !(t.pte & PTE_COW))
+                return E_FAULT;     /* really read-only */
+            if (vmm_handle_fault(as, dst, (present ? PF_PRESENT : 0) | PF_WRITE | PF_USER, 0) != FAULT_RESOLVED ||
+                vmm_translate(as, dst, &t) != VMM_OK || !(t.flags & PTE_W))
+                return E_FAULT;
+        }
+        if (!(t.flags & PTE_U))
+            return E_FAULT;
+        kmemcpy(P2V(t.pa), in, n);
+        in += n;
+        dst += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* munmap: every mapped 4 KiB page of [addr, addr+len) is unmapped; holes are fine. */
+static int sys_munmap(uint32_t addr, uint32_t len)
+{
+    struct address_space *as = vmm_current_space();
+    if ((addr & 0xFFF) || len == 0 || addr < 0x1000 || addr >= USER_END || len > USER_END - addr)
+        return E_INVAL;
+    for (uint32_t va = addr; va - addr < len; va += 4096) {
+        struct vmm_translation t;
+        if (vmm_translate(as, va, &t) == VMM_OK && !t.large)
+            vmm_unmap(as, va, 0);
+    }
+    return 0;
+}
+
 static int sys_write(struct task *t, uint32_t fd, uint32_t buf, uint32_t len)
 {
     static char chunk[512];
@@ -96,6 +147,22 @@ void syscall_dispatch(struct trapframe *tf)
         task_yield();
         ret = 0;
         break;
+    case SYS_SBRK:
+        ret = task_sbrk((int32_t)tf->ebx);
+        break;
+    case SYS_MUNMAP:
+        ret = sys_munmap(tf->ebx, tf->ecx);
+        break;
+    case SYS_FORK:
+        ret = task_fork(tf);
+        break;
+    case SYS_WAIT: {
+        int code = 0;
+        ret = task_wait(&code);
+        if (ret > 0 && tf->ebx && copy_to_user(tf->ebx, &code, sizeof code) < 0)
+            ret = E_FAULT;
+        break;
+    }
     case SYS_SLEEP:
         if (tf->ebx > 100 * 3600) {
             ret = E_INVAL;      /* an hour at most: a typo should not hang a task for ages */

@@ -36,6 +36,7 @@
 
 void enter_user(uint32_t eip, uint32_t esp) __attribute__((noreturn));
 void task_switch(uint32_t *save, uint32_t next);
+extern char trap_return[];     /* asm/isr.asm: pops a trap frame and returns from the trap */
 
 static struct task tasks[MAX_TASKS];
 static struct task *current;
@@ -126,6 +127,14 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     kmemset(t, 0, sizeof *t);
     kstrlcpy(t->name, name, sizeof t->name);
     t->entry = img.entry;
+    t->parent = PARENT_KERNEL;
+    /* The heap starts on the page after the program's highest byte, empty. */
+    for (int i = 0; i < img.nsegments; i++) {
+        uint32_t end = (img.segments[i].vaddr + img.segments[i].memsz + 0xFFF) & ~0xFFFu;
+        if (end > t->heap_base)
+            t->heap_base = end;
+    }
+    t->heap_end = t->heap_base;
     t->as = vmm_space_create();
     t->kstack = kzalloc(KSTACK_SIZE);   /* zeroed, so its pages are present before a trap needs them */
     if (!t->as || !t->kstack)
@@ -164,7 +173,7 @@ static struct task *pick(uint64_t now, int *alive)
         struct task *t = &tasks[i];
         if (t->state == TASK_SLEEPING && now >= t->wake_tick)
             t->state = TASK_RUNNABLE;
-        if (t->state == TASK_RUNNABLE || t->state == TASK_SLEEPING)
+        if (t->state == TASK_RUNNABLE || t->state == TASK_SLEEPING || t->state == TASK_WAITING)
             (*alive)++;
     }
     for (int n = 1; n <= MAX_TASKS; n++) {
@@ -202,8 +211,11 @@ void sched_run(void)
         /* Back on the scheduler's stack: t yielded, slept, or ended. */
         current = 0;
         vmm_space_switch(vmm_kernel_space());
-        if (t->state == TASK_ZOMBIE)
+        if (t->state == TASK_ZOMBIE) {
             release(t);
+            if (t->parent == PARENT_NONE)
+                t->state = TASK_FREE;   /* nobody will wait for it */
+        }
     }
     sti();
 }
@@ -267,6 +279,99 @@ void task_sleep(uint32_t ticks)
     irq_restore(f);
 }
 
+static struct task *free_slot(void)
+{
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i].state == TASK_FREE)
+            return &tasks[i];
+    return 0;
+}
+
+int task_fork(struct trapframe *tf)
+{
+    struct task *p = current, *c = free_slot();
+    struct trapframe *ctf;
+    uint32_t *sp;
+
+    if (!c)
+        return E_NOMEM;
+    kmemset(c, 0, sizeof *c);
+    c->as = vmm_space_fork(p->as);
+    c->kstack = kzalloc(KSTACK_SIZE);
+    if (!c->as || !c->kstack) {
+        release(c);
+        return E_NOMEM;
+    }
+    kstrlcpy(c->name, p->name, sizeof c->name);
+    c->entry = p->entry;
+    c->heap_base = p->heap_base;
+    c->heap_end = p->heap_end;
+    c->parent = p->pid;
+    c->pid = next_pid++;
+    /* The child's kernel stack: the parent's trap frame, returning 0 this time,
+     * under a switch frame whose return address is the way out of a trap. */
+    ctf = (struct trapframe *)((char *)c->kstack + KSTACK_SIZE) - 1;
+    *ctf = *tf;
+    ctf->eax = 0;
+    sp = (uint32_t *)ctf;
+    *--sp = (uint32_t)trap_return;
+    for (int i = 0; i < 4; i++)
+        *--sp = 0;
+    c->esp = (uint32_t)sp;
+    c->state = TASK_RUNNABLE;
+    stats.forks++;
+    stats.spawned++;
+    return c->pid;
+}
+
+int task_wait(int *code)
+{
+    struct task *p = current;
+    for (;;) {
+        int children = 0;
+        uint32_t f;
+        for (int i = 0; i < MAX_TASKS; i++) {
+            struct task *c = &tasks[i];
+            if (c->state == TASK_FREE || c->parent != p->pid)
+                continue;
+            children++;
+            if (c->state == TASK_ZOMBIE) {
+                *code = c->exit_code;
+                c->state = TASK_FREE;
+                return c->pid;
+            }
+        }
+        if (!children)
+            return E_CHILD;
+        f = irq_save();
+        p->state = TASK_WAITING;    /* end_task of a child makes it runnable again */
+        to_scheduler(p);
+        irq_restore(f);
+    }
+}
+
+int task_sbrk(int32_t delta)
+{
+    struct task *t = current;
+    int64_t want = (int64_t)t->heap_end + delta;
+    uint32_t old = t->heap_end, end;
+    int err;
+
+    if (want < t->heap_base || want > (int64_t)t->heap_base + USER_HEAP_LIMIT)
+        return E_INVAL;
+    end = (uint32_t)((want + 0xFFF) & ~0xFFFll);
+    if (end == old)
+        return (int)old;
+    if (old == t->heap_base)
+        err = vmm_region_add(t->as, t->heap_base, end, REGION_DEMAND_ZERO);
+    else
+        err = vmm_region_resize(t->as, t->heap_base, end);
+    if (err != VMM_OK)
+        return err == VMM_ENOMEM ? E_NOMEM : E_INVAL;
+    t->heap_end = end;
+    return (int)old;
+}
+
 void sched_tick(struct trapframe *tf)
 {
     /* Only a task interrupted in ring 3 is preempted: kernel code on its
@@ -284,6 +389,16 @@ static void end_task(struct task *t, int code)
     cli();
     t->exit_code = code;
     t->state = TASK_ZOMBIE;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *o = &tasks[i];
+        if (o->state != TASK_FREE && o->parent == t->pid) {
+            o->parent = PARENT_NONE;            /* orphans: nobody will wait for them */
+            if (o->state == TASK_ZOMBIE)
+                o->state = TASK_FREE;           /* already released by the scheduler */
+        }
+        if (o->state == TASK_WAITING && o->pid == t->parent)
+            o->state = TASK_RUNNABLE;           /* its wait can now find this child */
+    }
     to_scheduler(t);
     panic("end_task: task %d ran again after it ended", t->pid);
 }
@@ -310,8 +425,11 @@ void task_kill(struct trapframe *tf)
         pf_describe(tf->error, words, sizeof words);
     kprintf_color(VGA_LIGHT_RED, "task %d (%s) killed: %s at EIP 0x%08x", t->pid, t->name,
                   exception_name(tf->vector), tf->eip);
-    if (tf->vector == T_PAGE_FAULT)
-        kprintf_color(VGA_LIGHT_RED, ", address 0x%08x, %s", t->kill_cr2, words);
+    if (tf->vector == T_PAGE_FAULT) {
+        const struct vmm_region *r = vmm_region_find(t->as, t->kill_cr2);
+        kprintf_color(VGA_LIGHT_RED, ", address 0x%08x, %s%s", t->kill_cr2, words,
+                      r && r->kind == REGION_GUARD ? ": stack overflow (the guard page below the stack)" : "");
+    }
     kputs("\n");
     stats.killed++;
     end_task(t, -1);

@@ -18,10 +18,17 @@
 
 struct address_space;
 
-enum task_state { TASK_FREE, TASK_RUNNABLE, TASK_RUNNING, TASK_SLEEPING, TASK_ZOMBIE };
+enum task_state { TASK_FREE, TASK_RUNNABLE, TASK_RUNNING, TASK_SLEEPING, TASK_WAITING, TASK_ZOMBIE };
+
+/* A task's parent: the kernel (it reaps with task_reap), another task (it
+ * reaps with the wait system call), or nobody (the parent ended first: the
+ * task is freed as soon as it ends). */
+#define PARENT_KERNEL 0
+#define PARENT_NONE   (-1)
 
 struct task {
     int pid;
+    int parent;                 /* a pid, PARENT_KERNEL or PARENT_NONE */
     enum task_state state;
     char name[16];
     struct address_space *as;
@@ -29,6 +36,7 @@ struct task {
     uint32_t esp;               /* saved kernel stack pointer while not running */
     uint32_t entry;             /* where it starts in ring 3 */
     uint64_t wake_tick;         /* TASK_SLEEPING: the tick to wake at */
+    uint32_t heap_base, heap_end;   /* [heap_base, heap_end): the sbrk heap, demand-zero */
     int exit_code;
     int killed;                 /* 1 when a fault or exception ended it */
     uint32_t kill_vector, kill_error, kill_cr2, kill_eip;
@@ -49,6 +57,7 @@ struct task_result {
 
 struct sched_stats {
     uint32_t switches;          /* task_switch calls into tasks */
+    uint32_t forks;
     uint32_t preemptions;       /* of them, slices the timer ended */
     uint32_t spawned, exited, killed;
 };
@@ -68,6 +77,14 @@ struct task *task_current(void);
 /* For the running task: give up the CPU; sleep ticks timer ticks. */
 void task_yield(void);
 void task_sleep(uint32_t ticks);
+/* fork: the running task, copied (pages shared copy-on-write) from its trap
+ * frame tf; the child returns 0 from the same system call. The child's pid, or an error. */
+int task_fork(struct trapframe *tf);
+/* wait: an ended child of the running task: its pid, and its exit code in *code.
+ * Sleeps until one ends; E_CHILD when it has none. */
+int task_wait(int *code);
+/* sbrk: moves the heap's end by delta bytes (page-rounded); the old end, or an error. */
+int task_sbrk(int32_t delta);
 /* Ends the running task: an exit code, or the exception in tf. Never return. */
 void task_exit(int code) __attribute__((noreturn));
 void task_kill(struct trapframe *tf) __attribute__((noreturn));

@@ -63,9 +63,11 @@ static void drain(uint32_t max)
     }
 }
 
-void telemetry_queue(const char *line, size_t len)
+void telemetry_queue(const char *line, size_t len, int keep)
 {
     uint32_t flags = irq_save();
+    if (active && keep && RING_BYTES - (head - tail) < len)
+        drain(0xFFFFFFFFu);
     if (!active) {
         record_write(line, (unsigned)len);
     } else if (RING_BYTES - (head - tail) < len) {
@@ -85,7 +87,7 @@ void telemetry_queue(const char *line, size_t len)
 static void sink_write(void *ctx, const char *line, size_t len)
 {
     (void)ctx;
-    telemetry_queue(line, len);
+    telemetry_queue(line, len, 0);
 }
 
 static uint32_t sink_now(void *ctx)

@@ -13,8 +13,10 @@
 /* Starts the stream once paging is up (vmm hooks installed, first snapshots sent). */
 void telemetry_init(void);
 int telemetry_active(void);
-/* Queues one finished record line. */
-void telemetry_queue(const char *line, size_t len);
+/* Queues one finished record line. An event may be dropped when the queue is
+ * full (and counted); a record that must arrive (keep: test results, log
+ * lines, panics) makes room by writing the queue out first. */
+void telemetry_queue(const char *line, size_t len, int keep);
 /* Writes out everything queued, then any snapshot that is due. Not from interrupts. */
 void telemetry_flush(void);
 /* Writes out everything queued, nothing more: safe in a panic. */

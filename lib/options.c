@@ -107,16 +107,24 @@ static void parse_word(struct parser *p, const char *w, size_t len)
             complain(p, "option '%s': snapshot=N needs N seconds from 0 to 3600; no periodic snapshots", w, len);
         else
             p->opt->snapshot_seconds = n;
+    } else if (word_is(w, name_len, "demo") && has_value) {
+        if (vlen == 0 || vlen >= sizeof p->opt->demo)
+            complain(p, "option '%s': demo=NAME needs a demo's name (tour, heap, stack, fork, wild, churn, idle)",
+                     w, len);
+        else {
+            kmemcpy(p->opt->demo, value, vlen);
+            p->opt->demo[vlen] = '\0';
+        }
     } else if (word_is(w, name_len, "bench") && !has_value) {
         p->opt->bench = 1;
     } else if (word_is(w, name_len, "crash") && has_value) {
         parse_crash(p, value, vlen, w, len);
     } else if (word_is(w, name_len, "telemetry") || word_is(w, name_len, "baud") ||
-               word_is(w, name_len, "crash") || word_is(w, name_len, "snapshot")) {
+               word_is(w, name_len, "crash") || word_is(w, name_len, "snapshot") || word_is(w, name_len, "demo")) {
         complain(p, "option '%s' needs a value (for example telemetry=e9, baud=115200); ignored", w, len);
     } else {
         complain(p, "unknown option '%s' ignored (known: selftest[=TEXT], telemetry=e9|serial|both|off, "
-                 "baud=N, snapshot=N, crash=divide|pagefault|panic, bench)", w, len);
+                 "baud=N, snapshot=N, demo=NAME, crash=divide|pagefault|panic, bench)", w, len);
     }
 }
 

@@ -37,6 +37,15 @@ def kernel_figures(megs=32):
     return run, figures
 
 
+def qemu_task_figures():
+    """The kernel's `bench` figures for tasks, from QEMU, where the PIT keeps real time."""
+    image = emu.image_with_menu('bench-qemu', emu.menu_selecting('Koiz self-test', 'bench').replace(
+        'kernel /boot/koiz.elf selftest bench', 'kernel /boot/koiz.elf bench'))
+    run = emu.qemu('bench-qemu', image, timeout=240,
+                   until=lambda recs: any(r.type == 'bench' and r.fields[:1] == ['done'] for r in recs))
+    return {r.fields[0]: int(r.fields[1]) for r in run.of_type('bench') if r.fields[0].startswith('tasks.')}
+
+
 def stream_figures():
     """Snapshot sizes and parser throughput from build/bench_stream (host, -O2)."""
     tool = os.path.join(emu.ROOT, 'build', 'bench_stream')
@@ -104,6 +113,7 @@ def main():
         print('bench: the kernel printed no figures:\n' + run.tail())
         return 1
     ceiling = f.pop('e9_ceiling_mb_per_s', None)
+    bochs_tasks = {k: f.pop(k) for k in list(f) if k.startswith('tasks.')}
     print('Memory manager, Bochs, 32 MiB (TSC cycles per operation; .telemetry: with the stream on):')
     for name, cycles in f.items():
         target = TARGETS.get(name)
@@ -115,6 +125,11 @@ def main():
     if ours and seed:
         print('  paging on: ours is 1/%.0f of the seed\'s identity map (target: under 1/50): %s'
               % (seed / ours, 'met' if ours * 50 < seed else 'NOT met'))
+
+    q = qemu_task_figures()
+    print('Tasks (churn: eight workers forking, growing, unmapping; three runs, stream paused):')
+    for name in ('tasks.context_switches_per_s', 'tasks.cow_faults_per_s'):
+        print('  %-32s QEMU %10s   Bochs (emulated time) %10s' % (name, q.get(name, '?'), bochs_tasks.get(name, '?')))
 
     s = stream_figures()
     print('Telemetry stream (host, build/bench_stream):')

@@ -153,7 +153,7 @@ def qemu_acpi_power_off():
 
 def _normal_image(name, options):
     """The floppy with its normal entry booting with extra kernel options."""
-    return emu.image_with_menu(name, emu.menu_selecting('Koiz', options))
+    return emu.image_with_menu(name, emu.menu_selecting('Koiz, kernel only', options))
 
 
 def qemu_snapshot_key_and_period():
@@ -167,8 +167,9 @@ def qemu_snapshot_key_and_period():
     typed = []
 
     def until(recs):
-        snaps = [r for r in recs if r.type == 'snap']
-        if snaps and not typed and os.path.exists(monitor):
+        # Type only once the kernel listens: it lists its keys just before idling.
+        ready = any(r.type == 'log' and 'Keys:' in r.line for r in recs)
+        if ready and not typed and os.path.exists(monitor):
             typed.append(time.time())
             import socket
             s = socket.socket(socket.AF_UNIX)

@@ -4,11 +4,14 @@
  * it into struct koiz_options. Bad input never stops the boot: each problem
  * is reported through the warn callback and the default is kept.
  *
- *   selftest[=TEXT]      run the self-tests (only names containing TEXT), then power off
+ *   selftest[=TEXT]      run the self-tests (only names containing TEXT, or with -TEXT
+ *                        all but those), then power off
  *   telemetry=e9|serial|both|off   where the telemetry stream goes (default: e9 when present)
  *   baud=N               COM1 speed, a divisor of 115200 (default 115200)
  *   crash=divide|pagefault|panic   crash on purpose once booted, to see the report
  *   snapshot=N           send telemetry snapshots every N seconds (default 0: at boot and on `s` only)
+ *   demo=NAME            run a demo scenario once booted (heap, stack, fork, wild, churn,
+ *                        idle, or tour: all of them in turn); the names are checked by the kernel
  *   bench                run the benchmarks (cycles per operation), then power off
  */
 #ifndef KOIZ_OPTIONS_H
@@ -41,6 +44,7 @@ struct koiz_options {
     uint32_t baud;
     enum crash_kind crash;
     uint32_t snapshot_seconds;
+    char demo[16];
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);

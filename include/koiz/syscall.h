@@ -14,7 +14,14 @@
 #define SYS_GETPID  3   /* getpid() */
 #define SYS_YIELD   4   /* yield(): let other tasks run */
 #define SYS_SLEEP   5   /* sleep(ticks): at least that many timer ticks (100 a second) */
-#define SYS_COUNT   6
+#define SYS_SBRK    6   /* sbrk(delta): grow (or shrink) the heap; returns the old end */
+#define SYS_MUNMAP  7   /* munmap(addr, len): unmap the pages of [addr, addr+len) that are mapped */
+#define SYS_FORK    8   /* fork(): a copy of the task, pages shared copy-on-write; 0 in the child */
+#define SYS_WAIT    9   /* wait(&status): an ended child's pid, its exit code in status */
+#define SYS_COUNT   10
+
+#define E_CHILD     (-10)   /* no child to wait for */
+#define E_NOMEM     (-12)   /* out of memory */
 
 #define E_FAULT     (-14)   /* a pointer argument is not readable user memory */
 #define E_BADF      (-9)    /* no such file descriptor */
@@ -26,5 +33,7 @@
 /* The user stack: its top, how far it may grow, and the guard page below. */
 #define USER_STACK_TOP   0xBFFFF000u
 #define USER_STACK_LIMIT (256u * 1024)
+/* How far a task's heap may grow. */
+#define USER_HEAP_LIMIT  (64u << 20)
 
 #endif

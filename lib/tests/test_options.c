@@ -63,6 +63,11 @@ static void test_every_option(void **state)
     assert_int_equal(parse("/k snapshot=soon", &o, &w), 1);
     assert_int_equal(o.snapshot_seconds, 0);
     assert_int_equal(parse("/k snapshot=99999", &o, &w), 1);
+    assert_int_equal(parse("/k demo=tour", &o, &w), 0);
+    assert_string_equal(o.demo, "tour");
+    assert_int_equal(parse("/k demo=", &o, &w), 1);
+    assert_int_equal(parse("/k demo=averyveryverylongname", &o, &w), 1);
+    assert_string_equal(o.demo, "");
     assert_int_equal(parse("/k bench", &o, &w), 0);
     assert_int_equal(o.bench, 1);
     assert_int_equal(parse("/k bench=3", &o, &w), 1);
