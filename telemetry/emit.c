@@ -241,6 +241,9 @@ static const char *outcome_name(enum fault_outcome o, uint32_t error)
 {
     if (o == FAULT_BAD && (error & PTE_U))     /* error bit 2: from user mode */
         return OUTCOME_KILLED;
+    /* A write to a present page that vmm resolved can only be copy-on-write. */
+    if (o == FAULT_RESOLVED && (error & (PTE_P | PTE_W)) == (PTE_P | PTE_W))
+        return OUTCOME_COPIED;
     switch (o) {
     case FAULT_RESOLVED: return OUTCOME_ZERO_FILLED;
     case FAULT_STACK_OVERFLOW: return OUTCOME_STACK_OVERFLOW;

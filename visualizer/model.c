@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <koiz/protocol.h>
 #include "model.h"
 
 static const char *const type_names[RT_COUNT] = {
@@ -16,8 +17,10 @@ static const char *const type_names[RT_COUNT] = {
     "tlb", "fault", "frames", "drop", "bench",
 };
 
+/* The wire spellings come from protocol.h, the one definition of the format. */
 static const char *const outcome_names[FO_COUNT] = {
-    "zero-filled", "stack-overflow", "out-of-memory", "fatal", "killed", "expected",
+    OUTCOME_ZERO_FILLED, OUTCOME_STACK_OVERFLOW, OUTCOME_OUT_OF_MEMORY, OUTCOME_FATAL, OUTCOME_KILLED,
+    OUTCOME_EXPECTED, OUTCOME_COPIED,
 };
 
 const char *record_type_name(enum record_type t)

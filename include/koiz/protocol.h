@@ -52,6 +52,7 @@
 #define OUTCOME_FATAL          "fatal"
 #define OUTCOME_KILLED         "killed"
 #define OUTCOME_EXPECTED       "expected"
+#define OUTCOME_COPIED         "copied"     /* a copy-on-write page got its private copy */
 
 uint16_t proto_crc16(const char *data, size_t len);
 

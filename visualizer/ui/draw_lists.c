@@ -79,6 +79,7 @@ static uint32_t outcome_col(enum fault_outcome o)
 {
     switch (o) {
     case FO_ZERO_FILLED: return COL_TEXT;
+    case FO_COPIED: return COL_TEXT;
     case FO_EXPECTED: return COL_DIM;
     default: return COL_BAD;
     }
