@@ -66,6 +66,17 @@ SELFTEST(task_reading_kernel_memory_is_killed)
     CHECK(r.output[0] == '\0');
 }
 
+SELFTEST(task_writing_its_read_only_code_is_killed)
+{
+    struct task_result r;
+    if (!run("rowrite", &r))
+        return;
+    CHECK(r.killed);
+    CHECK_EQ(r.kill_vector, T_PAGE_FAULT);
+    CHECK_EQ(r.kill_error, PF_PRESENT | PF_WRITE | PF_USER);
+    CHECK(r.kill_cr2 >= USER_TEXT_BASE && r.kill_cr2 < USER_TEXT_BASE + 0x10000);
+}
+
 SELFTEST(task_bad_system_calls_get_errors)
 {
     struct task_result r;
