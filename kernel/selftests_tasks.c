@@ -244,15 +244,20 @@ SELFTEST(task_heap_grows_and_shrinks)
 SELFTEST(tasks_stress_churn)
 {
     /* Eight workers, 10,000 operations between them: heap growth and shrinking,
-     * unmapping, forks of short-lived children, with the invariants checked after. */
+     * unmapping, forks of short-lived children, with every address space's
+     * invariants checked as tasks end (every 32nd), and the counters after. */
     struct pmm_stats before = *pmem_stats();
     uint32_t forks = sched_stats()->forks;
     /* Events paused: this test is about tasks and memory, and its 50,000-odd events
      * would take Bochs's port 0xE9 a minute to carry. The stream's own tests are
      * elsewhere; resuming sends fresh snapshots. */
+    uint32_t checks = sched_stats()->checks;
     telemetry_pause();
+    sched_check_invariants = 1;
     run_expect_exit("churn", 0);
+    sched_check_invariants = 0;
     telemetry_resume();
+    CHECK(sched_stats()->checks >= checks + 4);
     CHECK(sched_stats()->forks >= forks + 8);
     CHECK_EQ(pmem_stats()->process, before.process);
     CHECK_EQ(pmem_stats()->page_tables, before.page_tables);

@@ -44,6 +44,8 @@ static uint32_t scheduler_esp;
 static uint64_t slice_start;
 static int next_pid = 1, last_picked;
 static struct sched_stats stats;
+int sched_check_invariants;
+static uint32_t ended_since_check;
 
 struct task *task_current(void)
 {
@@ -215,6 +217,14 @@ void sched_run(void)
             release(t);
             if (t->parent == PARENT_NONE)
                 t->state = TASK_FREE;   /* nobody will wait for it */
+            if (sched_check_invariants && ++ended_since_check == 32) {
+                ended_since_check = 0;
+                /* vmm_check panics, naming what broke, if anything did. */
+                for (int i = 0; i < VMM_MAX_SPACES; i++)
+                    if (vmm_space_at(i))
+                        vmm_check(vmm_space_at(i));
+                stats.checks++;
+            }
         }
     }
     sti();

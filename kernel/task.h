@@ -60,6 +60,7 @@ struct sched_stats {
     uint32_t forks;
     uint32_t preemptions;       /* of them, slices the timer ended */
     uint32_t spawned, exited, killed;
+    uint32_t checks;            /* vmm_check passes made for sched_check_invariants */
 };
 
 /* Loads the ELF file into a new address space as a runnable task. Returns its
@@ -91,6 +92,10 @@ void task_kill(struct trapframe *tf) __attribute__((noreturn));
 /* Called on every timer tick with the interrupted frame: ends an expired slice. */
 void sched_tick(struct trapframe *tf);
 const struct sched_stats *sched_stats(void);
+/* When set, the scheduler checks every address space's invariants (vmm_check)
+ * after every 32nd task that ends (every one is too slow under Bochs): for
+ * the stress self-test. */
+extern int sched_check_invariants;
 
 void syscall_dispatch(struct trapframe *tf);
 
