@@ -121,27 +121,36 @@ SELFTEST(task_frames_back_after_exit_and_kill)
     CHECK_EQ(after.page_tables, before.page_tables);
 }
 
-SELFTEST(tasks_take_turns_on_the_timer)
+/* Runs two copies of a program at once, to their ends. 1 when both ran. */
+static int run_pair(const char *name, struct task_result *r1, struct task_result *r2)
 {
-    const struct user_program *p = user_program("counter");
-    uint32_t preempted = sched_stats()->preemptions;
-    struct task_result r1, r2;
+    const struct user_program *p = user_program(name);
     char why[120];
     int a, b;
-    if (!CHECK(p != 0))
-        return;
-    a = task_spawn("counter-a", p->elf, (uint32_t)p->size, why, sizeof why);
-    b = task_spawn("counter-b", p->elf, (uint32_t)p->size, why, sizeof why);
-    CHECK(a > 0 && b > 0);
+    if (!selftest_check(p != 0, __FILE__, __LINE__, "no user program %s", name))
+        return 0;
+    a = task_spawn(name, p->elf, (uint32_t)p->size, why, sizeof why);
+    b = task_spawn(name, p->elf, (uint32_t)p->size, why, sizeof why);
+    if (!CHECK(a > 0 && b > 0))
+        return 0;
     sched_run();
-    CHECK_EQ(task_reap(a, &r1), 0);
-    CHECK_EQ(task_reap(b, &r2), 0);
-    CHECK_EQ(r1.exit_code, a);
-    CHECK_EQ(r2.exit_code, b);
+    CHECK_EQ(task_reap(a, r1), 0);
+    CHECK_EQ(task_reap(b, r2), 0);
+    CHECK_EQ(task_reap(a, r1), -1);    /* reaped once only */
+    return 1;
+}
+
+SELFTEST(tasks_take_turns_on_the_timer)
+{
+    uint32_t preempted = sched_stats()->preemptions;
+    struct task_result r1, r2;
+    if (!run_pair("counter", &r1, &r2))
+        return;
+    CHECK_EQ(r1.exit_code, r1.pid);
+    CHECK_EQ(r2.exit_code, r2.pid);
     CHECK(kstrstr(r1.output, "3\n") != 0 && kstrstr(r2.output, "3\n") != 0);
     /* Neither gives up the CPU by itself while it spins: only the timer can share it. */
     CHECK(sched_stats()->preemptions > preempted);
-    CHECK_EQ(task_reap(a, &r1), -1);    /* reaped once only */
 }
 
 SELFTEST(task_sleeps_and_wakes)
@@ -204,17 +213,9 @@ SELFTEST(task_fork_copy_on_write)
 
 SELFTEST(tasks_isolated_at_the_same_address)
 {
-    const struct user_program *p = user_program("isolation");
     struct task_result r1, r2;
-    char why[120];
-    int a, b;
-    if (!CHECK(p != 0))
+    if (!run_pair("isolation", &r1, &r2))
         return;
-    a = task_spawn("isolation-a", p->elf, (uint32_t)p->size, why, sizeof why);
-    b = task_spawn("isolation-b", p->elf, (uint32_t)p->size, why, sizeof why);
-    sched_run();
-    CHECK_EQ(task_reap(a, &r1), 0);
-    CHECK_EQ(task_reap(b, &r2), 0);
     CHECK_EQ(r1.exit_code, 0);
     CHECK_EQ(r2.exit_code, 0);
 }
