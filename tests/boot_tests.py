@@ -184,6 +184,8 @@ def qemu_snapshot_key_and_period():
 
     run = emu.qemu('qemu-snapkey', image, timeout=30, until=until,
                    extra=['-monitor', 'unix:%s,server,nowait' % monitor])
+    if os.path.exists(monitor):
+        os.remove(monitor)      # a socket `scons -c` would not remove
     snaps = run.of_type('snap')
     ends = [r for r in run.of_type('end') if r.fields[1] == '0']
     if not any('Snapshot requested' in r.line for r in run.of_type('log')):
