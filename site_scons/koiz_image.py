@@ -11,7 +11,14 @@ import subprocess
 
 GRUB_DIR = '/usr/lib/grub/x86_64-pc'
 FLOPPY_BYTES = 1474560
-TOOLS = [('mkfs.fat', 'dosfstools'), ('mcopy', 'mtools'), ('mmd', 'mtools'), ('grub', 'grub-legacy')]
+TOOLS = [('mkfs.fat', 'dosfstools'), ('mcopy', 'mtools'), ('mmd', 'mtools'), ('grub', 'grub-legacy'),
+         ('sfdisk', 'fdisk')]
+
+# The USB stick image: an MBR, GRUB's stage1.5 in the gap after it, and one
+# FAT16 partition from 1 MiB holding stage2, menu.lst and the kernel.
+USB_BYTES = 16 << 20
+USB_PART_START = 2048           # sectors: 1 MiB, the usual alignment
+USB_PART_AT = '@@%d' % (USB_PART_START * 512)
 
 
 def _which(prog, search_path=None):
@@ -77,11 +84,43 @@ def build_floppy(target, source, env):
     return 0
 
 
-def replace_menu(image, menu_text, out):
-    """Copies an image and swaps its menu.lst (tests use this to pick an entry)."""
+def build_usb(target, source, env):
+    """source: [kernel, menu.lst]; target: [disk image]."""
+    problem = check_tools()
+    if problem:
+        print('koiz: ' + problem)
+        return 1
+    image = str(target[0])
+    kernel, menu = str(source[0]), str(source[1])
+    tmp = image + '.tmp'
+    part_kib = (USB_BYTES - USB_PART_START * 512) // 1024
+    try:
+        with open(tmp, 'wb') as f:
+            f.truncate(USB_BYTES)
+        # One bootable FAT16 partition (type 6) from sector 2048 to the end.
+        _run([_which('sfdisk'), '--quiet', tmp], input='label: dos\nstart=%d, type=6, bootable\n' % USB_PART_START)
+        _run([_which('mkfs.fat'), '-F', '16', '-n', 'KOIZ', '--offset', str(USB_PART_START), tmp, str(part_kib)])
+        part = tmp + USB_PART_AT
+        _run([_which('mmd'), '-i', part, '::/boot', '::/boot/grub'])
+        _run([_which('mcopy'), '-i', part] + [os.path.join(GRUB_DIR, s) for s in ('stage1', 'stage2', 'fat_stage1_5')]
+             + [menu, '::/boot/grub/'])
+        _run([_which('mcopy'), '-i', part, kernel, '::/boot/koiz.elf'])
+        install_grub(tmp, '(hd0)')
+        os.replace(tmp, image)
+    except RuntimeError as e:
+        print('koiz: building %s failed: %s' % (image, e))
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        return 1
+    return 0
+
+
+def replace_menu(image, menu_text, out, at=''):
+    """Copies an image and swaps its menu.lst (tests use this to pick an entry).
+    at: mtools' @@offset of the file system (USB_PART_AT for the USB image)."""
     shutil.copyfile(image, out)
     menu = out + '.menu.lst'
     with open(menu, 'w') as f:
         f.write(menu_text)
-    _run([_which('mcopy'), '-o', '-i', out, menu, '::/boot/grub/menu.lst'])
+    _run([_which('mcopy'), '-o', '-i', out + at, menu, '::/boot/grub/menu.lst'])
     os.remove(menu)

@@ -498,10 +498,40 @@ def xvfb_desktop():
                 p.wait()
 
 
+_usb_lock = threading.Lock()
+_usb_img = []
+
+
+def _usb_selftest_image():
+    """build/usb.img with its self-test entry as the default; made once."""
+    with _usb_lock:
+        if not _usb_img:
+            _usb_img.append(emu.image_with_menu('usb-selftest', emu.menu_selecting('Koiz self-test'), usb=True))
+        return _usb_img[0]
+
+
+def usb_image_boots():
+    """build/usb.img, the USB-stick image, boots its self-test entry as a USB mass-storage
+    device (EHCI) and as an IDE disk in QEMU, and as an ATA disk in Bochs."""
+    image = _usb_selftest_image()
+    results = []
+    stick = ['-drive', 'file=%s,format=raw,if=none,id=stick' % image, '-device', 'usb-ehci,id=ehci',
+             '-device', 'usb-storage,bus=ehci.0,drive=stick']
+    run = emu.qemu('usb-stick', image, timeout=60, until=emu.finished, drive=stick)
+    results += selftest_results('qemu-usb-stick', run, 32)
+    run = emu.qemu('usb-ide', image, timeout=60, until=emu.finished,
+                   drive=['-drive', 'file=%s,format=raw,if=ide' % image, '-boot', 'c'])
+    results += selftest_results('qemu-usb-ide', run, 32)
+    run = emu.bochs('usb-ata', image, timeout=120, until=emu.finished, disk=True)
+    results += selftest_results('bochs-usb-ata', run, 32)
+    return results
+
+
 CASES = [
     _bochs_selftest(8), _bochs_selftest(32), _bochs_selftest(512),
     _qemu_selftest(4), _qemu_selftest(32), _qemu_selftest(3584),
     qemu_default_entry, qemu_bad_options, qemu_crash_reports, qemu_no_pse_no_pge, qemu_serial_only,
     qemu_acpi_power_off, qemu_snapshot_key_and_period, qemu_telemetry_targets,
     bochs_bad_magic, bochs_no_memory_map, bochs_telemetry_proof, bochs_into_koiz_view, xvfb_desktop,
+    usb_image_boots,
 ]

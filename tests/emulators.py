@@ -74,11 +74,13 @@ def _run(name, cmd, timeout, until, env=None):
     return Run(name, output, timed_out, time.time() - start)
 
 
-def image_with_menu(name, menu_text):
-    """A copy of build/floppy.img whose menu.lst is menu_text (kernel and GRUB unchanged)."""
+def image_with_menu(name, menu_text, usb=False):
+    """A copy of build/floppy.img (or build/usb.img) whose menu.lst is menu_text
+    (kernel and GRUB unchanged)."""
     os.makedirs(TMP, exist_ok=True)
     out = os.path.join(TMP, name + '.img')
-    koiz_image.replace_menu(os.path.join(ROOT, 'build', 'floppy.img'), menu_text, out)
+    source = os.path.join(ROOT, 'build', 'usb.img' if usb else 'floppy.img')
+    koiz_image.replace_menu(source, menu_text, out, koiz_image.USB_PART_AT if usb else '')
     return out
 
 
@@ -103,7 +105,7 @@ def menu_selecting(entry_title_start, extra_options=''):
     return '\n'.join(out) + '\n'
 
 
-def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=None):
+def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=None, disk=False):
     """Boots image in Bochs (the project's bochsrc, SDL2 display on the dummy driver).
     debugger: the commands Bochs's debugger runs first (the last must continue)."""
     os.makedirs(TMP, exist_ok=True)
@@ -112,19 +114,24 @@ def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=Non
         f.write('\n'.join(debugger) + '\n')
     cmd = ['bochs', '-q', '-f', 'bochsrc', '-rc', rc,
            'megs: %d' % megs,
+           ('ata0-master: type=disk, path=%s, mode=flat' % image) if disk else
            'floppya: 1_44=%s, status=inserted' % image,
            'log: %s' % os.path.join(TMP, name + '.log')]
     if cpu:
         cmd.append('cpu: model=%s' % cpu)
+    if disk:
+        cmd.append('boot: disk')
     env = dict(os.environ, SDL_VIDEODRIVER='dummy', SDL_AUDIODRIVER='dummy')
     return _run(name, cmd, timeout, until, env)
 
 
-def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, exit_device=True):
+def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, exit_device=True, drive=None):
     """Boots image in QEMU from floppy, port 0xE9 (debugcon) on stdout (or, with
-    debugcon=False, no port 0xE9 at all: pass '-serial stdio' in extra)."""
+    debugcon=False, no port 0xE9 at all: pass '-serial stdio' in extra).
+    drive: other arguments attaching the image (a disk, a USB stick) instead."""
+    boot = drive or ['-drive', 'file=%s,if=floppy,format=raw' % image, '-boot', 'a']
     # -snapshot: several runs may share one image, and none may change it.
-    cmd = ['qemu-system-i386', '-snapshot', '-drive', 'file=%s,if=floppy,format=raw' % image, '-boot', 'a',
+    cmd = ['qemu-system-i386', '-snapshot'] + boot + [
            '-m', str(megs), '-display', 'none', '-no-reboot', '-monitor', 'none']
     cmd += ['-debugcon', 'stdio'] if debugcon else []
     cmd += ['-serial', 'null'] if '-serial' not in extra else []

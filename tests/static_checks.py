@@ -61,6 +61,32 @@ def floppy_image_shape():
     return [Result(name, not problems, '; '.join(problems))]
 
 
+def usb_image_shape():
+    """A 16 MiB disk: an MBR with one bootable FAT16 partition from 1 MiB, GRUB's stage1
+    in the MBR and stage1.5 in the gap after it, our files in the partition."""
+    import koiz_image
+    name = 'build/usb-image'
+    image = os.path.join(ROOT, 'build', 'usb.img')
+    problems = []
+    with open(image, 'rb') as f:
+        head = f.read(512 * 40)
+    if os.path.getsize(image) != koiz_image.USB_BYTES:
+        problems.append('size %d' % os.path.getsize(image))
+    if head[510:512] != b'\x55\xaa':
+        problems.append('no MBR signature')
+    entry = head[446:462]
+    if entry[0] != 0x80 or entry[4] != 6 or int.from_bytes(entry[8:12], 'little') != koiz_image.USB_PART_START:
+        problems.append('partition entry %s' % entry.hex())
+    if head[512:1024] == bytes(512):
+        problems.append('nothing after the MBR: no stage1.5 embedded')
+    listing = subprocess.run(['mdir', '-b', '-i', image + koiz_image.USB_PART_AT, '::/boot/grub', '::/boot'],
+                             capture_output=True, text=True).stdout
+    for want in ('stage2', 'fat_stage1_5', 'menu.lst', 'koiz.elf'):
+        if want not in listing:
+            problems.append('missing ' + want)
+    return [Result(name, not problems, '; '.join(problems))]
+
+
 def missing_tools_named():
     """With yasm (or GRUB) missing, the build stops and names the Debian package."""
     results = []
@@ -84,4 +110,4 @@ def missing_tools_named():
     return results
 
 
-CASES = [layout_constants_agree, kernel_is_multiboot, floppy_image_shape, missing_tools_named]
+CASES = [layout_constants_agree, kernel_is_multiboot, floppy_image_shape, usb_image_shape, missing_tools_named]
