@@ -204,6 +204,13 @@ void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, str
  */
 void model_dump(const struct model *m, FILE *f);
 
+/*
+ * Prints what the kernel said about itself, a line each: its build and
+ * paging features, its memory, the self-test summary, the last panic.
+ * Lines for what never arrived are left out. For `koiz-view --dump`.
+ */
+void model_dump_summary(const struct model *m, FILE *f);
+
 /* Checks the model's own invariants; NULL when they hold, else "what: went wrong". */
 const char *model_check(const struct model *m);
 

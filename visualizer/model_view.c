@@ -223,6 +223,24 @@ void model_dump(const struct model *m, FILE *f)
     }
 }
 
+void model_dump_summary(const struct model *m, FILE *f)
+{
+    if (m->have_hello)
+        fprintf(f, "kernel %s: 4 MiB pages %s, global pages %s\n", m->hello.build,
+                m->hello.pse ? "yes" : "no", m->hello.pge ? "yes" : "no");
+    if (m->have_mem)
+        fprintf(f, "memory %u KiB usable, %u KiB ignored\n", m->mem.usable_kib, m->mem.ignored_kib);
+    if (m->tests_done)
+        fprintf(f, "self-tests %u passed, %u failed\n", m->tests_passed, m->tests_failed);
+    for (uint32_t i = m->log_count; m->panicked && i-- > 0;) {
+        const struct log_line *l = model_log(m, i);
+        if (l->kind == LOG_PANIC) {
+            fprintf(f, "panic %s\n", l->text);
+            break;
+        }
+    }
+}
+
 /* ---- invariants ---- */
 
 static const char *check_space(const struct space *sp, uint32_t *tables)

@@ -81,6 +81,39 @@ static void test_dump_text(void **state)
     free(text);
 }
 
+static char *summary_of(const struct model *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    model_dump_summary(m, f);
+    fclose(f);
+    return text;
+}
+
+/* Only what arrived, and only from the kernel that is running now. */
+static void test_dump_summary(void **state)
+{
+    struct fixture *f = *state;
+    char *text = summary_of(f->m);
+    assert_string_equal(text, "");
+    free(text);
+    feed(&f->p, "hello", "1 9f9b8f50 32255 4096 1 0");
+    feed(&f->p, "mem", "32255 6 639 31616 1024");
+    feed(&f->p, "tests", "36 1");
+    feed(&f->p, "panic", "vmm_map: remap of 0xc0001000");
+    text = summary_of(f->m);
+    assert_string_equal(text, "kernel 9f9b8f50: 4 MiB pages yes, global pages no\n"
+                              "memory 32255 KiB usable, 1024 KiB ignored\n"
+                              "self-tests 36 passed, 1 failed\n"
+                              "panic vmm_map: remap of 0xc0001000\n");
+    free(text);
+    feed(&f->p, "hello", "1 abc 4096 4096 0 0");
+    text = summary_of(f->m);
+    assert_string_equal(text, "kernel abc: 4 MiB pages no, global pages no\n");
+    free(text);
+}
+
 static void test_half_snapshot_changes_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -457,6 +490,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_snapshot_builds_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dump_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_half_snapshot_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_counts_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_loss_kinds, setup, teardown),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "record.h"
 #include "source.h"
 
 void cli_usage(FILE *f)
@@ -26,6 +27,8 @@ void cli_usage(FILE *f)
           "  --headless           draw off-screen, without a window\n"
           "  --screenshot F.png   save a picture when the stream ends, or after --after\n"
           "  --after N            stop after N records\n"
+          "  --until KIND         stop at the first record of a kind: tests (the self-test\n"
+          "                       summary), panic, end (a whole snapshot), ...\n"
           "  --size WxH           window or picture size (default 1280x800)\n"
           "  --speed N            replay N records per second (default 500)\n"
           "  --paused             start a replay paused\n"
@@ -108,6 +111,17 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
                 return -1;
             }
             o->after = (uint64_t)n;
+        } else if (!strcmp(a, "--until")) {
+            NEEDS_VALUE();
+            int t = 0;
+            while (t < RT_COUNT && strcmp(record_type_name((enum record_type)t), val))
+                t++;
+            if (t == RT_COUNT) {
+                snprintf(err, errsz, "unknown record kind '%s' for --until (e.g. tests, panic, end, fault)", val);
+                return -1;
+            }
+            o->until = true;
+            o->until_type = t;
         } else if (!strcmp(a, "--size")) {
             NEEDS_VALUE();
             int w, h;
@@ -163,12 +177,12 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         return -1;
     }
     if (o->bench && (!positional || !strcmp(positional, "-") || qemu || o->device || o->record || o->dump ||
-                     o->headless || o->screenshot || o->after)) {
+                     o->headless || o->screenshot || o->after || o->until)) {
         snprintf(err, errsz, "--bench measures a recording: koiz-view --bench FILE [--size WxH]");
         return -1;
     }
-    if (o->after && !o->headless && !o->dump) {
-        snprintf(err, errsz, "--after goes with --headless or --dump");
+    if ((o->after || o->until) && !o->headless && !o->dump) {
+        snprintf(err, errsz, "%s goes with --headless or --dump", o->after ? "--after" : "--until");
         return -1;
     }
     if (qemu)

@@ -30,6 +30,8 @@ struct options {
     bool headless;              /* --headless: no window */
     const char *screenshot;     /* --screenshot FILE.png */
     uint64_t after;             /* --after N: stop after N records (0: at the end of the stream) */
+    bool until;                 /* --until KIND: stop at the first record of that kind */
+    int until_type;             /* its enum record_type (record.h) */
     int width, height;          /* --size WxH */
     double speed;               /* --speed N: replay records per second */
     bool paused;                /* --paused: a replay starts paused */

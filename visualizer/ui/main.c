@@ -153,10 +153,25 @@ static int open_input(struct app *a, bool headless)
     return 0;
 }
 
-/* Parses bytes from a live source, stopping at --after records. */
+/* Has the stream given what --after or --until waits for? */
+static bool stop_reached(const struct app *a)
+{
+    return (a->o.after && a->p.stats.records >= a->o.after) ||
+           (a->o.until && a->p.stats.by_type[a->o.until_type] > 0);
+}
+
+/* Feeds whole lines from data[*pos..len) one record at a time, up to the stop. */
+static void feed_to_stop(struct app *a, const char *data, size_t len, size_t *pos, bool last)
+{
+    while (*pos < len && !stop_reached(a))
+        if (!feed_lines(&a->p, data, len, pos, a->p.stats.records + 1, last))
+            break;   /* what is left is noise or part of a line */
+}
+
+/* Parses bytes from a live source, stopping at --after or --until. */
 static void feed_live(struct app *a, const char *data, size_t n)
 {
-    if (!a->o.after) {
+    if (!a->o.after && !a->o.until) {
         parser_feed(&a->p, data, n);
         return;
     }
@@ -167,29 +182,24 @@ static void feed_live(struct app *a, const char *data, size_t n)
     memcpy(a->pending + a->pending_len, data, n);
     a->pending_len += n;
     size_t pos = 0;
-    feed_lines(&a->p, a->pending, a->pending_len, &pos, a->o.after, false);
+    feed_to_stop(a, a->pending, a->pending_len, &pos, false);
     memmove(a->pending, a->pending + pos, a->pending_len - pos);
     a->pending_len -= pos;
-}
-
-static bool after_reached(const struct app *a)
-{
-    return a->o.after && a->p.stats.records >= a->o.after;
 }
 
 /* Takes what the reader has, up to budget bytes. Marks the end of a live stream. */
 static void ingest_live(struct app *a, size_t budget)
 {
     size_t n, done = 0;
-    while (done < budget && !after_reached(a) && (n = source_take(&a->src, a->chunk, TAKE_MAX)) > 0) {
+    while (done < budget && !stop_reached(a) && (n = source_take(&a->src, a->chunk, TAKE_MAX)) > 0) {
         feed_live(a, a->chunk, n);
         done += n;
     }
     int status;
-    if (!a->ended && (after_reached(a) || source_finished(&a->src, &status))) {
-        if (!after_reached(a)) {
+    if (!a->ended && (stop_reached(a) || source_finished(&a->src, &status))) {
+        if (!stop_reached(a)) {
             if (a->pending_len)
-                feed_lines(&a->p, a->pending, a->pending_len, &(size_t){0}, a->o.after, true);
+                feed_to_stop(a, a->pending, a->pending_len, &(size_t){0}, true);
             parser_finish(&a->p);
             a->exit_status = status;
         }
@@ -211,7 +221,10 @@ static int run_batch(struct app *a)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (a->replaying) {
-        replay_step(&a->rp, &a->p, a->o.after ? a->o.after : UINT64_MAX);
+        if (!a->o.after && !a->o.until)
+            replay_step(&a->rp, &a->p, UINT64_MAX);
+        while (!stop_reached(a) && !replay_done(&a->rp))
+            replay_step(&a->rp, &a->p, 1);
     } else {
         if (source_start(&a->src, NULL, NULL) != 0)
             return fail(1, "cannot start the reader thread");
@@ -230,12 +243,23 @@ static int run_batch(struct app *a)
             rc = fail(1, err);
         SDL_FreeSurface(s);
     }
-    if (a->o.dump)
+    if (a->o.dump) {
+        model_dump_summary(a->m, stdout);
         model_dump(a->m, stdout);
+    }
     return interrupted && !rc ? 130 : rc;
 }
 
 /* ---- the window ---- */
+
+static void describe_stop(const struct app *a, struct view *v)
+{
+    if (a->o.after && a->p.stats.records >= a->o.after)
+        snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)a->o.after);
+    else
+        snprintf(v->state, sizeof v->state, "· stopped at the first '%s' record",
+                 record_type_name((enum record_type)a->o.until_type));
+}
 
 static void describe(struct app *a, struct view *v, bool paused)
 {
@@ -246,8 +270,8 @@ static void describe(struct app *a, struct view *v, bool paused)
     if (a->replaying) {
         snprintf(v->source, sizeof v->source, "replay of %s", o->path);
         double pct = a->rp.len ? 100.0 * a->rp.pos / a->rp.len : 100;
-        if (after_reached(a))
-            snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)o->after);
+        if (stop_reached(a))
+            describe_stop(a, v);
         else if (replay_done(&a->rp))
             snprintf(v->state, sizeof v->state, "· at the end");
         else
@@ -256,8 +280,8 @@ static void describe(struct app *a, struct view *v, bool paused)
         return;
     }
     snprintf(v->source, sizeof v->source, "%s", a->src.what);
-    if (a->ended && after_reached(a))
-        snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)o->after);
+    if (a->ended && stop_reached(a))
+        describe_stop(a, v);
     else if (a->ended && a->exit_status >= 0)
         snprintf(v->state, sizeof v->state, "· exited with status %d · the last picture stays", a->exit_status);
     else if (a->ended)

@@ -106,6 +106,10 @@ static void bad_arguments_exit_2(void **state)
     expect(&r, 2, "bad size '10x10'");
     run(&r, NULL, NULL, (const char *[]){"--after", "zero", "--dump", "-", NULL});
     expect(&r, 2, "bad record count 'zero'");
+    run(&r, NULL, NULL, (const char *[]){"--until", "frob", "--dump", "-", NULL});
+    expect(&r, 2, "unknown record kind 'frob' for --until");
+    run(&r, NULL, NULL, (const char *[]){"--until", "tests", STREAM, NULL});
+    expect(&r, 2, "--until goes with --headless or --dump");
     run(&r, NULL, NULL, (const char *[]){"--record", "/tmp/x", STREAM, NULL});
     expect(&r, 2, "--record is for live input");
     run(&r, NULL, NULL, (const char *[]){"--bench", NULL});
@@ -168,6 +172,11 @@ static void headless_from_a_pipe_ends_by_itself(void **state)
     unlink(png);
     run(&r, STREAM, NULL, (const char *[]){"--dump", "--after", "11", "-", NULL});
     expect(&r, 0, "space 0 cr3 0x00136000 whole");
+    /* --until stops at the self-test summary; the dump says what the kernel reported. */
+    run(&r, STREAM, NULL, (const char *[]){"--dump", "--until", "tests", "-", NULL});
+    expect(&r, 0, "\nself-tests 19 passed, 0 failed\n");
+    run(&r, NULL, NULL, (const char *[]){"--dump", "--until", "end", STREAM, NULL});
+    expect(&r, 0, "17 directory entries, 992 table entries");
 }
 
 /* The figures themselves are `scons bench`'s business; here: they come, and the model followed. */
