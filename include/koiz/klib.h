@@ -40,4 +40,7 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
+/* n / d, and n % d into *rem when rem is not NULL (divide.c: why Koiz has its own). */
+uint64_t u64_divmod(uint64_t n, uint64_t d, uint64_t *rem);
+
 #endif
