@@ -35,6 +35,31 @@ def kernel_is_multiboot():
     return [Result(name, ok, p.stdout + p.stderr)]
 
 
+# Instructions a 486 lacks (P6 conditional moves, Pentium and later additions). The kernel
+# runs on a 486 only if the compiler never emits them; the boot test on QEMU's 486 reaches
+# only the paths it runs, this check reads every instruction. (`pause` is allowed: it is
+# `rep nop`, which older CPUs run as a plain nop.)
+_NOT_ON_A_486 = re.compile(r'\t(cmov\w+|fcmov\w+|f?u?comip?|sysenter|sysexit|rdpmc|cmpxchg8b|movbe|'
+                           r'rdrand|popcnt|lzcnt|tzcnt|ud2|nop[wl]|endbr32|xmm)\b')
+
+
+def kernel_fits_a_486():
+    """No instruction newer than the 486 in the kernel or its user programs, outside the
+    few that run only after CPUID said the CPU has them (rdtsc, cpuid)."""
+    name = 'build/kernel-fits-a-486'
+    elfs = [os.path.join(ROOT, 'build', 'koiz.elf')]
+    user = os.path.join(ROOT, 'build', 'user')
+    elfs += sorted(os.path.join(user, f) for f in os.listdir(user) if f.endswith('.elf'))
+    bad, problems = [], []
+    for elf in elfs:
+        p = subprocess.run(['objdump', '-d', '--no-show-raw-insn', elf], capture_output=True, text=True)
+        if p.returncode != 0 or 'ret' not in p.stdout:
+            problems.append('objdump could not read %s: %s' % (elf, p.stderr))
+        bad += ['%s: %s' % (os.path.basename(elf), l.strip()) for l in p.stdout.splitlines()
+                if _NOT_ON_A_486.search(l)]
+    return [Result(name, not bad and not problems and len(elfs) > 5, '\n'.join(problems + bad[:20]))]
+
+
 def floppy_image_shape():
     """Exactly 1,474,560 bytes of FAT12, GRUB's stage1 in the boot sector, our files inside."""
     name = 'build/floppy-image'
@@ -110,4 +135,4 @@ def missing_tools_named():
     return results
 
 
-CASES = [layout_constants_agree, kernel_is_multiboot, floppy_image_shape, usb_image_shape, missing_tools_named]
+CASES = [layout_constants_agree, kernel_is_multiboot, kernel_fits_a_486, floppy_image_shape, usb_image_shape, missing_tools_named]
