@@ -1,0 +1,225 @@
+"""Real-hardware conditions, emulated: old CPUs, odd amounts of RAM, and the
+serial cable into koiz-view.
+
+Debian's GRUB legacy is built for the i686 (its stage2 uses cmov), so no
+GRUB boots on a 486 or a Pentium, in an emulator or on real hardware. The
+kernel itself does: on QEMU's 486 and Pentium models it is loaded by
+QEMU's own multiboot loader (-kernel) instead, the way GRUB would load it.
+"""
+import os
+import signal
+import subprocess
+import time
+
+import boot_tests as bt
+import emulators as emu
+from runner import Result
+
+ROOT = emu.ROOT
+KERNEL = os.path.join(ROOT, 'build', 'koiz.elf')
+VIEW = os.path.join(ROOT, 'build', 'koiz-view')
+
+
+def _qemu_multiboot(cpu):
+    """The kernel's self-test on an old CPU model, loaded by QEMU's multiboot loader."""
+    prefix = 'qemu-%s' % cpu.split(',')[0]
+
+    def case():
+        # An absolute path: the command line starts with the kernel's file name, as from GRUB.
+        run = emu.qemu(prefix, None, until=emu.finished, extra=['-cpu', cpu],
+                       drive=['-kernel', KERNEL, '-append', 'selftest'])
+        results = bt.selftest_results(prefix, run, 32)
+        hello = run.of_type('hello')
+        pse, pge = (hello[0].fields[4:6] if hello else ['?', '?'])
+        want = {'486,pse=off': ('0', '0'), 'pentium': ('1', '0')}[cpu]
+        name = prefix + '/paging-features'
+        if (pse, pge) != want:
+            results.append(bt._fail(name, run, 'hello says pse=%s pge=%s, expected %s' % (pse, pge, want)))
+        elif pge == '0' and 'this CPU has no PGE' not in run.output:
+            results.append(bt._fail(name, run, 'the kernel did not say it runs without global pages'))
+        else:
+            results.append(Result(name, True))
+        return results
+    case.__name__ = 'qemu_multiboot_%s' % prefix
+    return case
+
+
+def bochs_pentium_ii():
+    """Bochs's oldest CPU model that Debian's GRUB legacy runs on (a Pentium II, no SSE),
+    with an amount of RAM no machine came with."""
+    run = emu.bochs('bochs-p2', bt._selftest_image(), megs=23, cpu='p2_klamath', timeout=120,
+                    until=emu.finished)
+    return bt.selftest_results('bochs-p2-klamath-23M', run, 23)
+
+
+def _odd_ram(megs):
+    def case():
+        prefix = 'qemu-odd-%dM' % megs
+        run = emu.qemu(prefix, bt._selftest_image(), megs=megs, timeout=60, until=emu.finished)
+        return bt.selftest_results(prefix, run, megs)
+    case.__name__ = 'qemu_odd_ram_%dM' % megs
+    return case
+
+
+# ---- the serial cable: QEMU's COM1 on a pseudo-terminal, read by koiz-view ----
+
+class _QemuOnPty:
+    """QEMU booting image with COM1 on a new pty and no port 0xE9 (a real PC's case),
+    stopped before the first instruction until cont() (so no byte goes out before
+    koiz-view listens: QEMU drops what it writes to a pty nobody has open)."""
+
+    def __init__(self, name, image):
+        self.monitor = os.path.join(emu.TMP, name + '.monitor')
+        log = os.path.join(emu.TMP, name + '.qemu.txt')
+        for old in (self.monitor, log):
+            if os.path.exists(old):
+                os.remove(old)
+        with open(log, 'w') as out:
+            self.proc = subprocess.Popen(
+                ['qemu-system-i386', '-snapshot', '-drive', 'file=%s,if=floppy,format=raw' % image,
+                 '-boot', 'a', '-m', '32', '-display', 'none', '-no-reboot', '-S',
+                 '-serial', 'pty', '-monitor', 'unix:%s,server,nowait' % self.monitor,
+                 '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pty = None
+        deadline = time.time() + 10
+        while time.time() < deadline and not self.pty:
+            with open(log) as f:
+                for line in f:
+                    if 'char device redirected to /dev/pts/' in line:
+                        self.pty = line.split('redirected to ')[1].split()[0]
+            time.sleep(0.05)
+
+    def cont(self):
+        import socket
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(self.monitor)
+            s.sendall(b'cont\n')
+            time.sleep(0.2)
+        finally:
+            s.close()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        if os.path.exists(self.monitor):
+            os.remove(self.monitor)
+
+
+def _holds(pid, device):
+    """Has process pid this device open?"""
+    try:
+        fds = os.listdir('/proc/%d/fd' % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink('/proc/%d/fd/%s' % (pid, fd)) == device:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _wait_for(what, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if what():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _point(link, target):
+    """Points the symlink link at target in one step, as udev's by-id links change."""
+    tmp = link + '.new'
+    if os.path.lexists(tmp):
+        os.remove(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def serial_into_koiz_view():
+    """A real PC's serial cable, emulated end to end. koiz-view --serial reads QEMU's COM1
+    (a pty, set raw at --baud); that machine is switched off mid-stream (the pty goes
+    away, as an unplugged USB adapter does) and another boots the self-test on a new
+    pty behind the same device name: koiz-view waits, reopens it, stops at the self-test
+    summary (--until tests), and its screenshot shows the kernel's mappings."""
+    name = 'koiz-view/serial-cable-end-to-end'
+    os.makedirs(emu.TMP, exist_ok=True)
+    link = os.path.join(emu.TMP, 'ttyKOIZ')
+    png, rec = os.path.join(emu.TMP, 'serial.png'), os.path.join(emu.TMP, 'serial.stream')
+    for old in (link, png, rec):
+        if os.path.lexists(old):
+            os.remove(old)
+    baud = 'baud=57600'
+    first = _QemuOnPty('serial-a', emu.image_with_menu('serial-a', emu.menu_selecting('Koiz, kernel only', baud)))
+    second = view = None
+    problems = []
+    try:
+        if not first.pty:
+            return [Result(name, False, 'QEMU did not say which pty its COM1 is on')]
+        _point(link, first.pty)
+        view = subprocess.Popen([VIEW, '--serial', link, '--baud', '57600', '--headless', '--until', 'tests',
+                                 '--screenshot', png, '--record', rec, '--dump'],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=dict(os.environ, SDL_VIDEODRIVER='offscreen', ASAN_OPTIONS='detect_leaks=0'),
+                                start_new_session=True)
+        if not _wait_for(lambda: _holds(view.pid, first.pty), 10):
+            problems.append('koiz-view never opened %s' % first.pty)
+        stty = subprocess.run(['stty', '-F', first.pty, '-a'], capture_output=True, text=True).stdout
+        if 'speed 57600 baud' not in stty or '-icanon' not in stty or '-echo ' not in stty:
+            problems.append('the pty is not raw at 57600 baud while koiz-view reads it:\n' + stty)
+        first.cont()
+
+        def snapshot_arrived():
+            return os.path.exists(rec) and b'@KZ1 end ' in open(rec, 'rb').read()
+        if not _wait_for(snapshot_arrived, 30):
+            problems.append('no whole snapshot came over the first machine\'s COM1')
+        first.kill()      # switched off: the pty goes away under koiz-view
+
+        second = _QemuOnPty('serial-b', emu.image_with_menu('serial-b', emu.menu_selecting('Koiz self-test',
+                                                                                             baud)))
+        if not second.pty:
+            return [Result(name, False, 'QEMU did not say which pty its COM1 is on')]
+        time.sleep(1)     # koiz-view notices the old device is gone and keeps retrying
+        _point(link, second.pty)
+        if not _wait_for(lambda: _holds(view.pid, second.pty), 10):
+            problems.append('koiz-view did not reopen the device once it was back')
+        second.cont()
+        try:
+            out, _ = view.communicate(timeout=60)
+            out = out.decode('latin-1')
+        except subprocess.TimeoutExpired:
+            os.killpg(view.pid, signal.SIGKILL)
+            out = view.communicate()[0].decode('latin-1')
+            problems.append('koiz-view did not stop at the self-test summary within 60 s')
+        if view.returncode != 0:
+            problems.append('koiz-view exited with %s' % view.returncode)
+        stream = open(rec, 'rb').read().decode('latin-1') if os.path.exists(rec) else ''
+        if stream.count('@KZ1 hello ') != 2:
+            problems.append('expected two boots in the recording, found %d' % stream.count('@KZ1 hello '))
+        if '\nself-tests ' not in out or ' 0 failed' not in out or 'space 0 cr3' not in out:
+            problems.append('--dump does not show a finished self-test and the kernel space:\n' + out[-2000:])
+        if not problems:
+            check = subprocess.run([os.path.join(ROOT, 'build', 'tests', 'png_check'), rec, png],
+                                   capture_output=True, text=True,
+                                   env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
+            if check.returncode != 0:
+                problems.append('the screenshot does not show the stream:\n' + check.stdout + check.stderr)
+    finally:
+        for q in (first, second):
+            if q:
+                q.kill()
+        if view and view.poll() is None:
+            os.killpg(view.pid, signal.SIGKILL)
+            view.wait()
+    return [Result(name, not problems, '\n'.join(problems) + '\n(recording: %s)' % rec)]
+
+
+CASES = [
+    _qemu_multiboot('486,pse=off'), _qemu_multiboot('pentium'), bochs_pentium_ii,
+    _odd_ram(5), _odd_ram(63), _odd_ram(1024), serial_into_koiz_view,
+]
