@@ -1,7 +1,7 @@
 /*
  * console.h: the kernel's three outputs and the printf that reaches them.
  *
- *   VGA text screen   80x25, colours, scrolls        (console.c)
+ *   VGA text screen   the BIOS's text mode (80x25), colours, scrolls   (console.c)
  *   COM1 serial       8N1 at the chosen baud, if a UART answers   (serial.c)
  *   port 0xE9         Bochs's port_e9_hack and QEMU's debugcon, if present (debugcon.c)
  */
@@ -23,6 +23,10 @@ void vga_set_color(enum vga_color fg, enum vga_color bg);
 /* Character and colour byte at a cell, for the console's self-test. */
 uint16_t vga_cell(int row, int col);
 int vga_row(void);
+/* The text mode in use, as the BIOS Data Area gave it; monochrome: an MDA-style adapter. */
+void vga_geometry(int *columns, int *lines, int *monochrome);
+/* The same, read from the CRT controller's registers. */
+void vga_crtc_geometry(int *columns, int *lines);
 
 int serial_init(uint32_t baud);      /* 1 when a UART answered the loopback probe */
 int serial_present(void);

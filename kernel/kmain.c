@@ -116,8 +116,11 @@ void kmain(uint32_t magic, uint32_t info_phys)
     if (kernel_options.baud != 115200)
         serial_init(kernel_options.baud);
     kprintf("Command line: %s\n", boot_info.cmdline[0] ? boot_info.cmdline : "(none)");
-    kprintf("Outputs: VGA%s%s; CPU %s%s%s\n", serial_present() ? ", COM1" : "",
-            debugcon_present() ? ", port 0xE9" : "", cpu.has_cpuid ? cpu.vendor : "without CPUID",
+    int columns, lines, mono;
+    vga_geometry(&columns, &lines, &mono);
+    kprintf("Outputs: VGA %dx%d%s%s%s; CPU %s%s%s\n", columns, lines, mono ? " mono" : "",
+            serial_present() ? ", COM1" : "", debugcon_present() ? ", port 0xE9" : "",
+            cpu.has_cpuid ? cpu.vendor : "without CPUID",
             cpu.edx1 & CPUID_PSE ? ", PSE" : "", cpu.edx1 & CPUID_PGE ? ", PGE" : "");
     record_emit(REC_HELLO, "%d %s %llu %d %d %d", PROTO_VERSION, KOIZ_BUILD_ID,
                 boot_info.usable_bytes / 1024, 4096, !!(cpu.edx1 & CPUID_PSE), !!(cpu.edx1 & CPUID_PGE));

@@ -47,6 +47,16 @@ SELFTEST(kprintf_reaches_screen)
     CHECK(debugcon_present() || serial_present());
 }
 
+SELFTEST(console_geometry_is_the_screens)
+{
+    /* The console took its size from the BIOS; the CRT controller shows what is on screen. */
+    int columns, lines, mono, crtc_columns, crtc_lines;
+    vga_geometry(&columns, &lines, &mono);
+    vga_crtc_geometry(&crtc_columns, &crtc_lines);
+    CHECK_EQ(columns, crtc_columns);
+    CHECK_EQ(lines, crtc_lines);
+}
+
 SELFTEST(memory_map)
 {
     const struct boot_info *b = &boot_info;

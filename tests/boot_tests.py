@@ -132,8 +132,8 @@ def qemu_serial_only():
     run = emu.qemu(prefix, _selftest_image(), until=emu.finished, extra=cmd_extra, debugcon=False)
     results = selftest_results(prefix, run, 32)
     name = prefix + '/outputs'
-    if 'Outputs: VGA, COM1;' not in run.output:
-        results.append(_fail(name, run, 'expected "Outputs: VGA, COM1;" (no port 0xE9)'))
+    if 'Outputs: VGA 80x25, COM1;' not in run.output:
+        results.append(_fail(name, run, 'expected "Outputs: VGA 80x25, COM1;" (no port 0xE9)'))
     else:
         results.append(Result(name, True))
     return results
