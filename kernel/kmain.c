@@ -60,7 +60,8 @@ static void crash_on_purpose(enum crash_kind kind)
     }
 }
 
-/* The idle loop: keys, periodic snapshots, and writing out telemetry between interrupts. */
+/* The idle loop: keys (keyboard or COM1), periodic snapshots, and writing out telemetry
+ * between interrupts. */
 static void idle(void)
 {
     uint64_t next_snapshot = 0;
@@ -68,6 +69,8 @@ static void idle(void)
 
     for (;;) {
         int key = keyboard_getkey();
+        if (key < 0)    /* the same keys over COM1: a PC without a keyboard, or a terminal far away */
+            key = serial_getc_nonblock();
         if (key == 's') {
             kprintf("Snapshot requested.\n");
             telemetry_request_snapshot();

@@ -146,7 +146,8 @@ def serial_into_koiz_view():
     (a pty, set raw at --baud); that machine is switched off mid-stream (the pty goes
     away, as an unplugged USB adapter does) and another boots the self-test on a new
     pty behind the same device name: koiz-view waits, reopens it, stops at the self-test
-    summary (--until tests), and its screenshot shows the kernel's mappings."""
+    summary (--until tests), and its screenshot shows the kernel's mappings. A key written
+    into the line on the way reaches the kernel."""
     name = 'koiz-view/serial-cable-end-to-end'
     os.makedirs(emu.TMP, exist_ok=True)
     link = os.path.join(emu.TMP, 'ttyKOIZ')
@@ -178,6 +179,14 @@ def serial_into_koiz_view():
             return os.path.exists(rec) and b'@KZ1 end ' in open(rec, 'rb').read()
         if not _wait_for(snapshot_arrived, 30):
             problems.append('no whole snapshot came over the first machine\'s COM1')
+        # A key typed into the line reaches the kernel as from its keyboard: `s`, a snapshot.
+        with open(link, 'wb', buffering=0) as line:
+            line.write(b's')
+
+        def key_seen():
+            return b'Snapshot requested' in open(rec, 'rb').read()
+        if not _wait_for(key_seen, 10):
+            problems.append('the s key sent over COM1 did not reach the kernel')
         first.kill()      # switched off: the pty goes away under koiz-view
 
         second = _QemuOnPty('serial-b', emu.image_with_menu('serial-b', emu.menu_selecting('Koiz self-test',

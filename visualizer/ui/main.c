@@ -290,6 +290,10 @@ static void describe(struct app *a, struct view *v, bool paused)
         snprintf(v->state, sizeof v->state, "· %s", note);
     else if (paused)
         snprintf(v->state, sizeof v->state, "· paused: the picture waits, bytes are kept");
+    else if (o->mode == IN_SERIAL && a->p.stats.bytes > 2048 && !a->p.stats.records)
+        /* Bytes but never a record: at the wrong speed, a UART reads garbage. */
+        snprintf(v->state, sizeof v->state, "· %d baud · bytes arrive but no record: is the kernel's baud= "
+                 "the same?", o->baud);
     else if (o->mode == IN_SERIAL)
         snprintf(v->state, sizeof v->state, "· %d baud%s", o->baud, o->record ? " · recording" : "");
     else
