@@ -27,7 +27,7 @@ void vmem_enable_page_dir(uint32_t page_dir_phys) __attribute__((fastcall));
 void memory_init(void)
 {
     struct pmm_region regions[MAX_REGIONS];
-    struct pmm_range reserved[2 + MAX_MODULES];
+    struct pmm_range reserved[2 + MAX_MODULES + MAX_REGIONS];
     struct vmem_config cfg;
     struct address_space *kas;
     const struct pmm_stats *ps;
@@ -48,6 +48,16 @@ void memory_init(void)
     for (int i = 0; i < boot_info.nmodules; i++) {
         reserved[r].start = boot_info.modules[i].start & ~0xFFFu;
         reserved[r++].end = (boot_info.modules[i].end + 0xFFF) & ~0xFFFu;
+    }
+    /* Real firmware's maps can overlap: an "available" entry that also covers an ACPI
+     * table or a reserved area. What the map reserves wins, as Linux's e820 does it. */
+    for (int i = 0; i < boot_info.nregions; i++) {
+        const struct mem_region *m = &boot_info.regions[i];
+        uint64_t end = m->base + m->length;
+        if (m->type == MEM_AVAILABLE || m->base >= PMM_LIMIT)
+            continue;
+        reserved[r].start = (uint32_t)m->base;
+        reserved[r++].end = (uint32_t)(end < PMM_LIMIT ? end : PMM_LIMIT);
     }
     pmem_init(regions, n, reserved, r);
 

@@ -11,6 +11,7 @@
 #include "kernel.h"
 #include "multiboot.h"
 #include "pit.h"
+#include "../vmm/pmm.h"
 #include "selftest.h"
 #include "trap.h"
 #include "x86.h"
@@ -81,6 +82,14 @@ SELFTEST(memory_map)
     }
     CHECK(found_low);
     CHECK(found_high);
+    /* No frame the map does not call available was handed to the allocator. */
+    for (int i = 0; i < b->nregions; i++) {
+        const struct mem_region *r = &b->regions[i];
+        if (r->type == MEM_AVAILABLE)
+            continue;
+        for (uint64_t a = r->base & ~0xFFFull; a < r->base + r->length && a < PMM_LIMIT; a += 4096)
+            CHECK(pmem_use((uint32_t)a) != FRAME_FREE);
+    }
     CHECK(b->usable_bytes >= 3 * 1024 * 1024);
     CHECK(b->usable_bytes <= b->highest_usable);
 }
