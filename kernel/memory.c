@@ -56,6 +56,10 @@ void memory_init(void)
         uint64_t end = m->base + m->length;
         if (m->type == MEM_AVAILABLE || m->base >= PMM_LIMIT)
             continue;
+        for (int j = 0; j < n; j++)
+            if (regions[j].base < end && m->base < regions[j].base + regions[j].length)
+                kprintf_color(VGA_YELLOW, "Memory map: %010llx - %010llx is %s but also listed as available; "
+                              "kept back\n", m->base, end - 1, mem_type_name(m->type));
         reserved[r].start = (uint32_t)m->base;
         reserved[r++].end = (uint32_t)(end < PMM_LIMIT ? end : PMM_LIMIT);
     }

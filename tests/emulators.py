@@ -42,9 +42,14 @@ def _run(name, cmd, timeout, until, env=None):
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, cwd=ROOT, env=env, start_new_session=True)
+    return _follow(name, proc, start, timeout, until, [])
+
+
+def _follow(name, proc, start, timeout, until, chunks):
+    """Reads proc's output (after what chunks already holds) until `until` says the test
+    has what it needs, the output ends, or the deadline; the emulator is then killed."""
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
-    chunks = []
     timed_out = False
     try:
         while True:
@@ -68,6 +73,11 @@ def _run(name, cmd, timeout, until, env=None):
         proc.wait()
         sel.close()
         proc.stdout.close()
+        if proc.stdin:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
     output = b''.join(chunks).decode('latin-1')
     if timed_out:
         output += '\n[harness: no result within %d s; the emulator was killed]\n' % timeout
@@ -123,6 +133,65 @@ def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=Non
         cmd.append('boot: disk')
     env = dict(os.environ, SDL_VIDEODRIVER='dummy', SDL_AUDIODRIVER='dummy')
     return _run(name, cmd, timeout, until, env)
+
+
+class _Debugger:
+    """Bochs's debugger over a pipe: each command's answer is the text up to the next prompt."""
+
+    def __init__(self, proc, deadline):
+        self.proc, self.deadline, self.prompt, self.log = proc, deadline, 1, []
+
+    def read_until(self, pattern):
+        import re
+        got = b''
+        while time.time() < self.deadline:
+            ready = selectors.DefaultSelector()
+            ready.register(self.proc.stdout, selectors.EVENT_READ)
+            if ready.select(0.5):
+                data = os.read(self.proc.stdout.fileno(), 65536)
+                if not data:
+                    break
+                got += data
+                self.log.append(data)
+                if re.search(pattern, got):
+                    ready.close()
+                    return got.decode('latin-1')
+            ready.close()
+        raise TimeoutError('Bochs gave no %r in time' % pattern)
+
+    def __call__(self, command):
+        self.prompt += 1
+        self.proc.stdin.write(command.encode() + b'\n')
+        self.proc.stdin.flush()
+        return self.read_until(rb'<bochs:%d>' % self.prompt)
+
+
+def bochs_debugging(name, image, at, script, megs=32, timeout=120, until=None):
+    """Boots image in Bochs, stops at address `at`, and calls script(debugger) there:
+    debugger('x /2wx ebx') runs a command and returns what Bochs answered. Then the
+    run continues like bochs() until `until` or the deadline."""
+    os.makedirs(TMP, exist_ok=True)
+    rc = os.path.join(TMP, name + '.rc')
+    with open(rc, 'w') as f:
+        f.write('lb 0x%x\nc\n' % at)
+    cmd = ['bochs', '-q', '-f', 'bochsrc', '-rc', rc, 'megs: %d' % megs,
+           'floppya: 1_44=%s, status=inserted' % image, 'log: %s' % os.path.join(TMP, name + '.log')]
+    env = dict(os.environ, SDL_VIDEODRIVER='dummy', SDL_AUDIODRIVER='dummy')
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                            cwd=ROOT, env=env, start_new_session=True)
+    debugger = _Debugger(proc, start + timeout)
+    try:
+        debugger.read_until(rb'Breakpoint 1')
+        script(debugger)
+        debugger.proc.stdin.write(b'c\n')
+        debugger.proc.stdin.flush()
+    except (TimeoutError, OSError, ValueError) as e:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        output = b''.join(debugger.log).decode('latin-1')
+        return Run(name, output + '\n[harness: %s]\n' % e, True, time.time() - start)
+    return _follow(name, proc, start, timeout, until, debugger.log)
 
 
 def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, exit_device=True, drive=None):
