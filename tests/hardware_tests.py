@@ -278,7 +278,60 @@ def serial_into_koiz_view():
     return [Result(name, not problems, '\n'.join(problems) + '\n(recording: %s)' % rec)]
 
 
+def koiz_view_keys_over_serial():
+    """In its window, koiz-view reading a serial port passes the kernel's keys down the
+    line: r asks for a snapshot (the kernel's s), 1 starts the heap demo. Xvfb gives the
+    window, xdotool types; the recording shows the kernel answering."""
+    name = 'koiz-view/keys-down-the-serial-line'
+    display = ':%d' % (190 + os.getpid() % 100)
+    rec = os.path.join(emu.TMP, 'serial-keys.stream')
+    if os.path.exists(rec):
+        os.remove(rec)
+    xvfb = subprocess.Popen(['Xvfb', display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    machine = _QemuOnPty('serial-keys', emu.image_with_menu('serial-keys', emu.menu_selecting('Koiz, kernel only')))
+    env = dict(os.environ, DISPLAY=display, SDL_AUDIODRIVER='dummy')
+    view = None
+    problems = []
+
+    def recorded(text):
+        return lambda: os.path.exists(rec) and text in open(rec, 'rb').read()
+
+    def press(key, answer, what):
+        ids = subprocess.run(['xdotool', 'search', '--class', 'koiz-view'], env=env, capture_output=True,
+                             text=True).stdout.split()
+        if not ids:
+            problems.append('no koiz-view window to type %s into' % key)
+            return
+        subprocess.run(['xdotool', 'key', '--window', ids[0], key], env=env)
+        if not _wait_for(recorded(answer), 15):
+            problems.append('%s: the kernel never answered (%r)' % (what, answer))
+
+    try:
+        if not machine.pty:
+            return [Result(name, False, 'QEMU did not say which pty its COM1 is on')]
+        time.sleep(1)
+        view = subprocess.Popen([VIEW, '--serial', machine.pty, '--record', rec], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        if not _wait_for(lambda: _holds(view.pid, machine.pty), 10):
+            problems.append('koiz-view never opened %s' % machine.pty)
+        machine.cont()
+        if not _wait_for(recorded(b'Keys:'), 30):
+            problems.append('the kernel did not come up over the line')
+        else:
+            press('r', b'Snapshot requested', 'r (a snapshot)')
+            press('1', b'heapgrow', '1 (the heap demo)')
+    finally:
+        machine.kill()
+        for p in (view, xvfb):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+    return [Result(name, not problems, '\n'.join(problems) + '\n(recording: %s)' % rec)]
+
+
 CASES = [
     _qemu_multiboot('486,pse=off'), _qemu_multiboot('pentium'), bochs_pentium_ii,
     _odd_ram(5), _odd_ram(63), _odd_ram(1024), bochs_overlapping_memory_map, serial_into_koiz_view,
+    koiz_view_keys_over_serial,
 ]

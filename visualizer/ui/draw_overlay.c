@@ -100,6 +100,8 @@ void draw_help(struct view *v)
         "End                replay to the end",
         "l                  follow the live address space again",
         "s                  save a PNG screenshot here",
+        "t, 1-6, r          with --serial, keys for the kernel:",
+        "                   tour, a demo, a snapshot (its s)",
         "F1 or Escape       close this help",
         "q                  quit",
         "",

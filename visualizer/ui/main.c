@@ -318,6 +318,28 @@ static void screenshot(struct view *v, SDL_Renderer *r, double now, double *mess
 }
 
 /*
+ * Over a serial port koiz-view is the only keyboard a faraway PC may have:
+ * t and 1-6 go to the kernel as they are, r asks it for a snapshot (its
+ * key s, which here saves a PNG). 0 for keys that stay in koiz-view.
+ */
+static char kernel_key(SDL_Keycode k)
+{
+    if (k == SDLK_t || (k >= SDLK_1 && k <= SDLK_6))
+        return (char)k;
+    return k == SDLK_r ? 's' : 0;
+}
+
+static void send_key(struct app *a, struct view *v, char key, double now, double *message_until)
+{
+    if (source_send(&a->src, key) == 0)
+        snprintf(v->message, sizeof v->message, "sent %c to the kernel%s", key,
+                 key == 's' ? ": a fresh snapshot of every space" : key == 't' ? ": the tour" : "");
+    else
+        snprintf(v->message, sizeof v->message, "%s is away: %c not sent", a->o.device, key);
+    *message_until = now + 4;
+}
+
+/*
  * Side by side with the emulator. Bochs and QEMU open their windows in the
  * middle of the screen, where koiz-view would cover them or they it; so
  * when koiz-view started the emulator, it moves the emulator's window to
@@ -449,6 +471,8 @@ static int run_window(struct app *a)
                         v.log_scroll = 0;
                     else if (k == SDLK_s)
                         screenshot(&v, r, now, &message_until);
+                    else if (a->o.mode == IN_SERIAL && kernel_key(k))
+                        send_key(a, &v, kernel_key(k), now, &message_until);
                     else
                         view_key(&v, a->m, k, e.key.keysym.mod);
                     break;

@@ -255,11 +255,14 @@ static void *reader(void *arg)
     char *chunk = malloc(CHUNK);
     while (chunk && !stopping(s)) {
         if (s->fd < 0) {   /* a serial port that went away */
-            s->fd = open_serial(s->device, s->baud);
-            if (s->fd < 0) {
+            int fd = open_serial(s->device, s->baud);
+            if (fd < 0) {
                 usleep(500000);
                 continue;
             }
+            pthread_mutex_lock(&s->lock);
+            s->fd = fd;
+            pthread_mutex_unlock(&s->lock);
             set_note(s, "");
         }
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
@@ -276,8 +279,10 @@ static void *reader(void *arg)
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
         if (s->kind == SRC_SERIAL) {   /* unplugged: wait for the device to come back */
+            pthread_mutex_lock(&s->lock);
             close(s->fd);
             s->fd = -1;
+            pthread_mutex_unlock(&s->lock);
             char note[320];
             snprintf(note, sizeof note, "%s went away; waiting for it to come back", s->device);
             set_note(s, note);
@@ -310,9 +315,11 @@ size_t source_take(struct source *s, char *out, size_t max)
 {
     pthread_mutex_lock(&s->lock);
     size_t n = s->len < max ? s->len : max;
-    memcpy(out, s->buf, n);
-    memmove(s->buf, s->buf + n, s->len - n);
-    s->len -= n;
+    if (n) {    /* before the first byte there is no buffer at all */
+        memcpy(out, s->buf, n);
+        memmove(s->buf, s->buf + n, s->len - n);
+        s->len -= n;
+    }
     pthread_mutex_unlock(&s->lock);
     return n;
 }
@@ -325,6 +332,16 @@ bool source_finished(struct source *s, int *status)
         *status = s->exit_status;
     pthread_mutex_unlock(&s->lock);
     return done;
+}
+
+int source_send(struct source *s, char c)
+{
+    int sent = -1;
+    pthread_mutex_lock(&s->lock);
+    if (s->kind == SRC_SERIAL && s->fd >= 0 && write(s->fd, &c, 1) == 1)
+        sent = 0;
+    pthread_mutex_unlock(&s->lock);
+    return sent;
 }
 
 void source_note(struct source *s, char *out, size_t size)

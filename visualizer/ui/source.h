@@ -20,7 +20,8 @@ enum source_kind { SRC_BOCHS, SRC_QEMU, SRC_FD, SRC_SERIAL };
 
 struct source {
     enum source_kind kind;
-    int fd;                     /* what the thread reads; -1 while a serial port is away */
+    int fd;                     /* what the thread reads; -1 while a serial port is away.
+                                 * Once the thread runs it changes fd under lock only. */
     pid_t pid;                  /* the emulator, or 0 */
     char device[256];           /* serial port path */
     int baud;
@@ -63,6 +64,12 @@ size_t source_take(struct source *s, char *out, size_t max);
 bool source_finished(struct source *s, int *status);
 /* The thread's note ("" when none), copied into out. */
 void source_note(struct source *s, char *out, size_t size);
+/*
+ * Sends one byte to the machine at the other end of a serial port (the
+ * kernel takes keys from COM1 as from its keyboard). Returns 0, or -1 when
+ * the input is not a serial port or the port is away.
+ */
+int source_send(struct source *s, char c);
 /* Stops the thread, ends the emulator it started (SIGTERM to its process group), closes everything. */
 void source_stop(struct source *s);
 
