@@ -19,6 +19,7 @@
 #define BDA_CRTC_PORT 0x463
 #define BDA_LAST_ROW  0x484
 #define CRTC_MONO     0x3B4
+#define MAX_COLS      132
 
 static volatile uint16_t *vga = (volatile uint16_t *)(KERNEL_BASE + 0xB8000);
 static uint16_t crtc = 0x3D4;
@@ -33,7 +34,7 @@ static void read_bios_geometry(void)
     int r = bda[BDA_LAST_ROW] + 1;
     int port = bda[BDA_CRTC_PORT] | bda[BDA_CRTC_PORT + 1] << 8;
 
-    cols = c >= 40 && c <= 132 ? c : 80;
+    cols = c >= 40 && c <= MAX_COLS ? c : 80;
     rows = r >= 25 && r <= 60 ? r : 25;
     mono = port == CRTC_MONO;
     crtc = mono ? CRTC_MONO : 0x3D4;
@@ -80,33 +81,72 @@ static void scroll(void)
     row = rows - 1;
 }
 
+static void new_line(void)
+{
+    col = 0;
+    if (++row >= rows)
+        scroll();
+}
+
+#define WRAP_INDENT 2
+
+/*
+ * A line longer than the screen breaks at its last space, not inside a
+ * word: the word begun at the end of the full row moves down and goes on
+ * there, indented, so a wrapped message still reads as one. A word longer
+ * than half a row is cut where the row ends.
+ */
+static void wrap(void)
+{
+    uint16_t word[MAX_COLS];
+    int from = cols, n, i;
+    for (i = cols - 1; i > cols / 2; i--)
+        if ((vga[row * cols + i] & 0xFF) == ' ') {
+            from = i + 1;
+            break;
+        }
+    n = cols - from;
+    for (i = 0; i < n; i++) {
+        word[i] = vga[row * cols + from + i];
+        vga[row * cols + from + i] = (uint16_t)(' ' | (color << 8));
+    }
+    new_line();
+    for (col = 0; col < WRAP_INDENT; col++)
+        vga[row * cols + col] = (uint16_t)(' ' | (color << 8));
+    for (i = 0; i < n; i++)
+        vga[row * cols + col++] = word[i];
+}
+
 void vga_putc(char c)
 {
     switch (c) {
     case '\n':
-        col = 0;
-        row++;
+        new_line();
         break;
     case '\r':
         col = 0;
         break;
     case '\t':
         col = (col + 8) & ~7;
+        if (col >= cols)
+            new_line();
         break;
     case '\b':
         if (col > 0)
             col--;
         break;
+    case ' ':
+        if (col >= cols) {     /* the row is full: the space is the break */
+            new_line();
+            break;
+        }
+        /* fall through */
     default:
+        if (col >= cols)
+            wrap();
         vga[row * cols + col] = (uint16_t)((unsigned char)c | (color << 8));
         col++;
     }
-    if (col >= cols) {
-        col = 0;
-        row++;
-    }
-    if (row >= rows)
-        scroll();
     move_cursor();
 }
 

@@ -21,12 +21,13 @@ struct demo {
     const char *about;
 };
 
+/* Each line of the list below fits an 80-column screen: `about` stays under 68 characters. */
 static const struct demo demos[] = {
-    { '1', "heap", "heapgrow", "heap growth: a task touches new pages one by one and a page table fills" },
+    { '1', "heap", "heapgrow", "heap growth: a task touches new pages until a page table fills" },
     { '2', "stack", "stackgrow", "stack growth: recursion until the stack hits its guard page" },
     { '3', "fork", "forkdemo", "fork: frames shared copy-on-write, then split as the children write" },
-    { '4', "wild", "wild", "a wild pointer: the task writes to the kernel and dies; the kernel goes on" },
-    { '5', "churn", "churn", "churn: eight tasks forking, growing, shrinking and unmapping in loops" },
+    { '4', "wild", "wild", "a wild pointer: a task writes to the kernel and dies; Koiz goes on" },
+    { '5', "churn", "churn", "churn: eight tasks fork, grow, shrink and unmap in loops" },
     { '6', "idle", 0, "kernel only: no tasks, the kernel's own address space" },
 };
 #define NDEMOS (int)(sizeof demos / sizeof demos[0])

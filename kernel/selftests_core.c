@@ -48,6 +48,28 @@ SELFTEST(kprintf_reaches_screen)
     CHECK(debugcon_present() || serial_present());
 }
 
+SELFTEST(console_wraps_between_words)
+{
+    /* 103 characters on an 80-column screen: the word that crosses column 80 moves down
+     * whole, indented by two. (The console keeps to the first 80 columns it is given.) */
+    int columns, lines, mono, row;
+    vga_geometry(&columns, &lines, &mono);
+    if (columns != 80)
+        return;
+    kprintf("  wrap check:");
+    for (int i = 0; i < 9; i++)
+        kprintf(" abcdefghi");
+    kprintf("\n");
+    row = vga_row() - 1;
+    CHECK_EQ(vga_cell(row - 1, 72) & 0xFF, 'i');
+    CHECK_EQ(vga_cell(row - 1, 74) & 0xFF, ' ');
+    CHECK_EQ(vga_cell(row - 1, 79) & 0xFF, ' ');
+    CHECK_EQ(vga_cell(row, 0) & 0xFF, ' ');
+    CHECK_EQ(vga_cell(row, 2) & 0xFF, 'a');
+    CHECK_EQ(vga_cell(row, 10) & 0xFF, 'i');
+    CHECK_EQ(vga_cell(row, 22) & 0xFF, 'a');
+}
+
 SELFTEST(console_geometry_is_the_screens)
 {
     /* The console took its size from the BIOS; the CRT controller shows what is on screen. */
