@@ -133,18 +133,21 @@ class _QemuOnPty:
     stopped before the first instruction until cont() (so no byte goes out before
     koiz-view listens: QEMU drops what it writes to a pty nobody has open)."""
 
-    def __init__(self, name, image):
+    def __init__(self, name, image, debugcon=None):
+        """debugcon: a file for port 0xE9, where the harness can follow the kernel
+        while nobody reads its COM1."""
         self.monitor = os.path.join(emu.TMP, name + '.monitor')
         log = os.path.join(emu.TMP, name + '.qemu.txt')
-        for old in (self.monitor, log):
-            if os.path.exists(old):
+        for old in (self.monitor, log, debugcon):
+            if old and os.path.exists(old):
                 os.remove(old)
         with open(log, 'w') as out:
             self.proc = subprocess.Popen(
                 ['qemu-system-i386', '-snapshot', '-drive', 'file=%s,if=floppy,format=raw' % image,
                  '-boot', 'a', '-m', '32', '-display', 'none', '-no-reboot', '-S',
                  '-serial', 'pty', '-monitor', 'unix:%s,server,nowait' % self.monitor,
-                 '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
+                 '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'] +
+                (['-debugcon', 'file:' + debugcon] if debugcon else []),
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.pty = None
         deadline = time.time() + 10
@@ -207,26 +210,36 @@ def _point(link, target):
 
 
 def serial_into_koiz_view():
-    """A real PC's serial cable, emulated end to end. koiz-view --serial reads QEMU's COM1
-    (a pty, set raw at --baud); that machine is switched off mid-stream (the pty goes
-    away, as an unplugged USB adapter does) and another boots the self-test on a new
-    pty behind the same device name: koiz-view waits, reopens it, stops at the self-test
-    summary (--until tests), and its screenshot shows the kernel's mappings. A key written
-    into the line on the way reaches the kernel."""
+    """A real PC's serial cable, emulated end to end. The first machine boots with nobody
+    on its COM1 (a QEMU pty: what it sends is lost); koiz-view --serial plugs in late,
+    sets the line raw at --baud and asks for a snapshot, which comes. A key written into
+    the line reaches the kernel too. That machine is switched off (the pty goes away,
+    as an unplugged USB adapter does) and another boots the self-test on a new pty
+    behind the same device name: koiz-view waits, reopens it, stops at the self-test
+    summary (--until tests), and its screenshot shows the kernel's mappings."""
     name = 'koiz-view/serial-cable-end-to-end'
     os.makedirs(emu.TMP, exist_ok=True)
     link = os.path.join(emu.TMP, 'ttyKOIZ')
     png, rec = os.path.join(emu.TMP, 'serial.png'), os.path.join(emu.TMP, 'serial.stream')
+    e9 = os.path.join(emu.TMP, 'serial-a.e9')
     for old in (link, png, rec):
         if os.path.lexists(old):
             os.remove(old)
     baud = 'baud=57600'
-    first = _QemuOnPty('serial-a', emu.image_with_menu('serial-a', emu.menu_selecting('Koiz, kernel only', baud)))
+    first = _QemuOnPty('serial-a', emu.image_with_menu('serial-a', emu.menu_selecting(
+        'Koiz, kernel only', baud + ' telemetry=both')), debugcon=e9)
     second = view = None
     problems = []
+
+    def recorded():
+        return open(rec, 'rb').read() if os.path.exists(rec) else b''
     try:
         if not first.pty:
             return [Result(name, False, 'QEMU did not say which pty its COM1 is on')]
+        first.cont()
+        # Port 0xE9 tells when the kernel idles, its boot snapshot long gone from COM1.
+        if not _wait_for(lambda: os.path.exists(e9) and b'Keys:' in open(e9, 'rb').read(), 30):
+            problems.append('the first machine did not come up')
         _point(link, first.pty)
         view = subprocess.Popen([VIEW, '--serial', link, '--baud', '57600', '--headless', '--until', 'tests',
                                  '--screenshot', png, '--record', rec, '--dump'],
@@ -238,19 +251,12 @@ def serial_into_koiz_view():
         stty = subprocess.run(['stty', '-F', first.pty, '-a'], capture_output=True, text=True).stdout
         if 'speed 57600 baud' not in stty or '-icanon' not in stty or '-echo ' not in stty:
             problems.append('the pty is not raw at 57600 baud while koiz-view reads it:\n' + stty)
-        first.cont()
-
-        def snapshot_arrived():
-            return os.path.exists(rec) and b'@KZ1 end ' in open(rec, 'rb').read()
-        if not _wait_for(snapshot_arrived, 30):
-            problems.append('no whole snapshot came over the first machine\'s COM1')
+        if not _wait_for(lambda: b'Snapshot requested' in recorded() and b'@KZ1 end ' in recorded(), 15):
+            problems.append('plugged in late, koiz-view got no snapshot (it should ask for one)')
         # A key typed into the line reaches the kernel as from its keyboard: `s`, a snapshot.
         with open(link, 'wb', buffering=0) as line:
             line.write(b's')
-
-        def key_seen():
-            return b'Snapshot requested' in open(rec, 'rb').read()
-        if not _wait_for(key_seen, 10):
+        if not _wait_for(lambda: recorded().count(b'Snapshot requested') == 2, 10):
             problems.append('the s key sent over COM1 did not reach the kernel')
         first.kill()      # switched off: the pty goes away under koiz-view
 
@@ -273,8 +279,9 @@ def serial_into_koiz_view():
         if view.returncode != 0:
             problems.append('koiz-view exited with %s' % view.returncode)
         stream = open(rec, 'rb').read().decode('latin-1') if os.path.exists(rec) else ''
-        if stream.count('@KZ1 hello ') != 2:
-            problems.append('expected two boots in the recording, found %d' % stream.count('@KZ1 hello '))
+        # One boot: the first machine's went out before koiz-view listened.
+        if stream.count('@KZ1 hello ') != 1:
+            problems.append('expected one boot in the recording, found %d' % stream.count('@KZ1 hello '))
         if '\nself-tests ' not in out or ' 0 failed' not in out or 'space 0 cr3' not in out:
             problems.append('--dump does not show a finished self-test and the kernel space:\n' + out[-2000:])
         if not problems:

@@ -151,6 +151,19 @@ static int open_serial(const char *device, int baud)
     return fd;
 }
 
+/*
+ * Koiz takes keys over COM1, and `s` asks it for a snapshot of every address
+ * space: sent on connecting, so a picture comes even when the kernel booted
+ * long before the cable was plugged in. A kernel still booting clears its
+ * UART's buffer and never sees it.
+ */
+static void ask_for_snapshot(int fd)
+{
+    if (write(fd, "s", 1) != 1) {
+        /* Nothing to do: the port takes no bytes now; the next connection asks again. */
+    }
+}
+
 int source_serial(struct source *s, const char *device, int baud, char *err, size_t errsz)
 {
     init(s, SRC_SERIAL, device);
@@ -161,6 +174,7 @@ int source_serial(struct source *s, const char *device, int baud, char *err, siz
         snprintf(err, errsz, "cannot open serial device %s: %s", device, strerror(errno));
         return -1;
     }
+    ask_for_snapshot(s->fd);
     return 0;
 }
 
@@ -263,6 +277,7 @@ static void *reader(void *arg)
             pthread_mutex_lock(&s->lock);
             s->fd = fd;
             pthread_mutex_unlock(&s->lock);
+            ask_for_snapshot(fd);
             set_note(s, "");
         }
         struct pollfd p = {.fd = s->fd, .events = POLLIN};

@@ -51,7 +51,8 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
                  char *err, size_t errsz);
 /* Reads an already open descriptor (0 for stdin, or a FIFO). */
 void source_fd(struct source *s, int fd, const char *what);
-/* Opens a serial port raw at baud (9600..921600). Returns 0, or -1 with a sentence in err. */
+/* Opens a serial port raw at baud (9600..921600) and asks the kernel for a snapshot (it
+ * sends `s`, again whenever the port comes back). Returns 0, or -1 with a sentence in err. */
 int source_serial(struct source *s, const char *device, int baud, char *err, size_t errsz);
 /* Tees every byte read into path (truncated). Returns 0, or -1 with a sentence in err. */
 int source_record(struct source *s, const char *path, char *err, size_t errsz);
