@@ -115,9 +115,10 @@ def menu_selecting(entry_title_start, extra_options=''):
     return '\n'.join(out) + '\n'
 
 
-def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=None, disk=False):
+def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=None, disk=False, extra=()):
     """Boots image in Bochs (the project's bochsrc, SDL2 display on the dummy driver).
-    debugger: the commands Bochs's debugger runs first (the last must continue)."""
+    debugger: the commands Bochs's debugger runs first (the last must continue);
+    extra: more bochsrc lines."""
     os.makedirs(TMP, exist_ok=True)
     rc = os.path.join(TMP, name + '.rc')
     with open(rc, 'w') as f:
@@ -131,6 +132,7 @@ def bochs(name, image, megs=32, timeout=90, until=None, debugger=('c',), cpu=Non
         cmd.append('cpu: model=%s' % cpu)
     if disk:
         cmd.append('boot: disk')
+    cmd += list(extra)
     env = dict(os.environ, SDL_VIDEODRIVER='dummy', SDL_AUDIODRIVER='dummy')
     return _run(name, cmd, timeout, until, env)
 
