@@ -32,6 +32,9 @@ void draw_status(struct view *v, const struct model *m)
         if (p && p->stats.bad_checksum + p->stats.bad_fields)
             n += snprintf(facts + n, sizeof facts - n, " (%llu bad)",
                           (unsigned long long)(p->stats.bad_checksum + p->stats.bad_fields));
+        if (m->stats.dropped_events)   /* the kernel's queue overflowed: it said how many */
+            n += snprintf(facts + n, sizeof facts - n, " (%llu dropped)",
+                          (unsigned long long)m->stats.dropped_events);
         if (m->have_frames)
             n += snprintf(facts + n, sizeof facts - n, " · %u of %u frames free", m->frames.free, m->frames.total);
         if (m->test_count || m->tests_done) {
