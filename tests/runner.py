@@ -15,10 +15,15 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-_CMOCKA = re.compile(r'^\[\s+(OK|FAILED)\s+\] (\S+)')
+# A case's verdict: `[       OK ] name`. cmocka repeats failed and skipped names in its
+# summary, and says `[  FAILED  ] 1 test(s), listed below:`; neither is a new case.
+_CMOCKA = re.compile(r'^\[\s+(OK|FAILED|SKIPPED)\s+\] (\w+)$')
 
 
 class Result:
+    """ok: True (passed), False (failed) or None (skipped: this machine cannot run the
+    test, and detail says why; counted in neither total)."""
+
     def __init__(self, name, ok, detail=''):
         self.name, self.ok, self.detail = name, ok, detail
 
@@ -35,13 +40,17 @@ def run_host_program(name, path, timeout=300):
         return [Result(name, False, out + '\n[runner: killed after %d s]' % timeout)]
     except OSError as e:
         return [Result(name, False, 'cannot run %s: %s' % (path, e))]
-    results = []
+    results, seen = [], set()
     for line in out.splitlines():
         m = _CMOCKA.match(line)
-        if m:
-            results.append(Result('%s/%s' % (name, m.group(2)), m.group(1) == 'OK',
-                                  out if m.group(1) != 'OK' else ''))
-    if not results or (code != 0 and all(r.ok for r in results)):
+        if m and m.group(2) not in seen:
+            seen.add(m.group(2))
+            verdict = {'OK': True, 'FAILED': False, 'SKIPPED': None}[m.group(1)]
+            detail = out if verdict is False else ''
+            if verdict is None:
+                detail = next((l for l in out.splitlines() if 'skipped' in l), 'skipped')
+            results.append(Result('%s/%s' % (name, m.group(2)), verdict, detail))
+    if not results or (code != 0 and all(r.ok is not False for r in results)):
         # A crash (a sanitizer report, a signal) outside any counted case still fails.
         results.append(Result(name, False, out + '\n[runner: exit status %d]' % code))
     return results
@@ -57,6 +66,9 @@ def _run_case(case):
 
 def report(results, stream=sys.stdout):
     for r in results:
+        if r.ok is None:
+            print('SKIP %s: %s' % (r.name, r.detail), file=stream)
+            continue
         print('%s %s' % ('PASS' if r.ok else 'FAIL', r.name), file=stream)
         if not r.ok and r.detail:
             for line in r.detail.rstrip().splitlines()[-80:]:
@@ -109,8 +121,11 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
         for r in pool.map(_run_case, cases):
             report(r)
             results += r
-    passed = sum(1 for r in results if r.ok)
-    failed = len(results) - passed
+    passed = sum(1 for r in results if r.ok is True)
+    failed = sum(1 for r in results if r.ok is False)
+    skipped = [r.name for r in results if r.ok is None]
+    if skipped:
+        print('(skipped on this machine: %s)' % ', '.join(skipped))
     print('(%.0f s)' % (time.time() - start))
     print('%d passed, %d failed' % (passed, failed))
     sys.stdout.flush()

@@ -252,6 +252,13 @@ static int run_batch(struct app *a)
 
 /* ---- the window ---- */
 
+static const char *fmt_baud(int baud)
+{
+    static char text[32];
+    snprintf(text, sizeof text, "%d baud", baud);
+    return text;
+}
+
 static void describe_stop(const struct app *a, struct view *v)
 {
     if (a->o.after && a->p.stats.records >= a->o.after)
@@ -290,12 +297,13 @@ static void describe(struct app *a, struct view *v, bool paused)
         snprintf(v->state, sizeof v->state, "· %s", note);
     else if (paused)
         snprintf(v->state, sizeof v->state, "· paused: the picture waits, bytes are kept");
-    else if (o->mode == IN_SERIAL && a->p.stats.bytes > 2048 && !a->p.stats.records)
+    else if (o->mode == IN_SERIAL && !a->src.socket && a->p.stats.bytes > 2048 && !a->p.stats.records)
         /* Bytes but never a record: at the wrong speed, a UART reads garbage. */
         snprintf(v->state, sizeof v->state, "· %d baud · bytes arrive but no record: is the kernel's baud= "
                  "the same?", o->baud);
     else if (o->mode == IN_SERIAL)
-        snprintf(v->state, sizeof v->state, "· %d baud%s", o->baud, o->record ? " · recording" : "");
+        snprintf(v->state, sizeof v->state, "· %s%s", a->src.socket ? "a Unix socket" : fmt_baud(o->baud),
+                 o->record ? " · recording" : "");
     else
         snprintf(v->state, sizeof v->state, "· running%s", o->record ? " · recording" : "");
 }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -133,9 +135,39 @@ unsigned source_baud_code(int baud)
     }
 }
 
-/* Opens the port raw, 8N1, no flow control. Returns the descriptor or -1 (errno set). */
+static bool is_socket(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* An emulator's serial port on a Unix socket (QEMU: -serial unix:PATH,server=on,wait=off). */
+static int connect_socket(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens the port raw, 8N1, no flow control (or connects to the socket standing for
+ * one). Returns the descriptor or -1 (errno set). */
 static int open_serial(const char *device, int baud)
 {
+    if (is_socket(device))
+        return connect_socket(device);
     int fd = open(device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -169,6 +201,7 @@ int source_serial(struct source *s, const char *device, int baud, char *err, siz
     init(s, SRC_SERIAL, device);
     snprintf(s->device, sizeof s->device, "%s", device);
     s->baud = baud;
+    s->socket = is_socket(device);
     s->fd = open_serial(device, baud);
     if (s->fd < 0) {
         snprintf(err, errsz, "cannot open serial device %s: %s", device, strerror(errno));

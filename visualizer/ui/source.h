@@ -25,6 +25,7 @@ struct source {
     pid_t pid;                  /* the emulator, or 0 */
     char device[256];           /* serial port path */
     int baud;
+    bool socket;                /* the "port" is an emulator's Unix socket: no baud rate */
     FILE *record;               /* tee, or NULL */
     char what[64];              /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
 
@@ -51,8 +52,9 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
                  char *err, size_t errsz);
 /* Reads an already open descriptor (0 for stdin, or a FIFO). */
 void source_fd(struct source *s, int fd, const char *what);
-/* Opens a serial port raw at baud (9600..921600) and asks the kernel for a snapshot (it
- * sends `s`, again whenever the port comes back). Returns 0, or -1 with a sentence in err. */
+/* Opens a serial port raw at baud (9600..921600), or connects to a Unix socket standing
+ * for one (an emulator's COM1), and asks the kernel for a snapshot (it sends `s`, again
+ * whenever the port comes back). Returns 0, or -1 with a sentence in err. */
 int source_serial(struct source *s, const char *device, int baud, char *err, size_t errsz);
 /* Tees every byte read into path (truncated). Returns 0, or -1 with a sentence in err. */
 int source_record(struct source *s, const char *path, char *err, size_t errsz);
