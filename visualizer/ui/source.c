@@ -319,12 +319,15 @@ static void *reader(void *arg)
             continue;
         if (r == 0)
             continue;
+        /* A device that went away may keep answering poll at once with nothing to
+         * read: a hang-up with no data is the end of it, not a reason to spin. */
+        bool hung_up = p.revents & (POLLHUP | POLLERR | POLLNVAL);
         ssize_t n = read(s->fd, chunk, CHUNK);
         if (n > 0) {
             append(s, chunk, (size_t)n);
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        if (n < 0 && (errno == EAGAIN || errno == EINTR) && !hung_up)
             continue;
         if (s->kind == SRC_SERIAL) {   /* unplugged: wait for the device to come back */
             pthread_mutex_lock(&s->lock);
