@@ -27,6 +27,14 @@ static int active, to_e9, to_serial;
 static volatile int snapshot_wanted;
 static uint32_t dropped_since_flush;
 static struct telemetry_stats stats;
+/*
+ * Bytes the timer drains per tick, with interrupts off while it waits for
+ * each byte. Port 0xE9 takes anything at once. A UART takes a tenth of its
+ * baud rate in bytes a second (115,200 baud: 115 bytes a tick), so on COM1
+ * a tick sends about half what the line carries meanwhile (never less than
+ * one line) and the idle loop sends the rest with interrupts on.
+ */
+static uint32_t tick_budget = TICK_BUDGET;
 
 static void port_write(const char *s, size_t n)
 {
@@ -48,6 +56,8 @@ static void drain(uint32_t max)
         uint32_t end = tail + max;
         while (end > tail && ring[(end - 1) % RING_BYTES] != '\n')
             end--;
+        while (end == tail || (end < head && ring[(end - 1) % RING_BYTES] != '\n'))
+            end++;      /* no whole line fits in max: the first line goes anyway */
         max = end - tail;
     }
     while (head != tail && max > 0) {
@@ -106,6 +116,24 @@ void tel_events_done(void)
     __asm__ volatile("" ::: "memory");
 }
 
+/*
+ * Everything queued, a line at a time with interrupts on in between: on a
+ * slow UART this takes seconds, and meanwhile the clock must tick and keys
+ * must be taken. Other tasks may run and queue more; it goes out too.
+ */
+static void drain_interruptible(void)
+{
+    for (;;) {
+        uint32_t flags = irq_save();
+        int more = head != tail;
+        if (more)
+            drain(1);
+        irq_restore(flags);
+        if (!more)
+            return;
+    }
+}
+
 void telemetry_flush(void)
 {
     uint32_t flags;
@@ -113,8 +141,10 @@ void telemetry_flush(void)
 
     if (!active)
         return;
-    flags = irq_save();
     tel_send_counters(0);
+    drain_interruptible();
+    /* The rest in one piece: what the drop note and the snapshot follow must be out. */
+    flags = irq_save();
     drain(0xFFFFFFFFu);
     if (dropped_since_flush) {
         char line[PROTO_LINE_MAX + 1];
@@ -150,7 +180,7 @@ void telemetry_drain(void)
 void telemetry_tick(void)
 {
     if (active)
-        drain(TICK_BUDGET);
+        drain(tick_budget);
 }
 
 static const struct tel_sink kernel_sink = { sink_write, sink_now, 0 };
@@ -195,6 +225,10 @@ void telemetry_init(void)
     if (t == TELEMETRY_OFF || (!to_e9 && !to_serial)) {
         kprintf("Telemetry: off%s\n", t == TELEMETRY_OFF ? "" : " (no port 0xE9 and no COM1 here)");
         return;
+    }
+    if (to_serial) {
+        uint32_t half_a_tick = kernel_options.baud / 10 / PIT_HZ / 2;
+        tick_budget = half_a_tick < TICK_BUDGET ? half_a_tick : TICK_BUDGET;
     }
     tel_emit_start(&kernel_sink);
     active = 1;
