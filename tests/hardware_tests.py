@@ -1,10 +1,11 @@
-"""Real-hardware conditions, emulated: old CPUs, odd amounts of RAM, and the
-serial cable into koiz-view.
+"""Real-hardware conditions, emulated: old CPUs, odd amounts of RAM, firmware
+quirks (an overlapping memory map, no PS/2 controller), a UART that keeps to
+its baud rate, and the serial cable into koiz-view.
 
-Debian's GRUB legacy is built for the i686 (its stage2 uses cmov), so no
-GRUB boots on a 486 or a Pentium, in an emulator or on real hardware. The
-kernel itself does: on QEMU's 486 and Pentium models it is loaded by
-QEMU's own multiboot loader (-kernel) instead, the way GRUB would load it.
+Debian's GRUB legacy is built for the i686 (its stages use cmov), so it
+stops on a 486 or a Pentium, in an emulator as on real hardware. The kernel
+itself runs there: on QEMU's 486 and Pentium models it is loaded by QEMU's
+own multiboot loader (-kernel) instead, the way GRUB would load it.
 """
 import os
 import signal
