@@ -20,9 +20,9 @@
 #define LARGE_SIZE 0x400000u
 
 static struct tel_sink sink;
-static int started;
+static int started, muted;
 static struct tel_counts counts;
-static uint32_t snapshot_seq;
+static uint32_t snapshot_seq, round_seq;
 
 static void send(const char *type, const char *fmt, va_list ap)
 {
@@ -30,6 +30,10 @@ static void send(const char *type, const char *fmt, va_list ap)
     size_t n;
     if (!started)
         return;
+    if (muted) {
+        counts.muted++;
+        return;
+    }
     kvsnprintf(fields, sizeof fields, fmt, ap);
     n = proto_format(line, sizeof line, type, "%s", fields);
     counts.records++;
@@ -140,9 +144,16 @@ void tel_snapshot(const struct address_space *as)
     counts.snapshots++;
 }
 
-void tel_snapshot_all(void)
+void tel_round(const char *reason)
 {
     const struct address_space *cur = vmm_current_space();
+    uint32_t seq = ++round_seq, spaces = 0;
+
+    if (!started)
+        return;
+    for (int slot = 0; slot < VMM_MAX_SPACES; slot++)
+        spaces += vmm_space_at(slot) != 0;
+    tel_record(REC_ROUND, "%u %u %u %s", now(), seq, spaces, reason);
     /* The live one last, so a reader's "current" view is the freshest. */
     for (int slot = 0; slot < VMM_MAX_SPACES; slot++) {
         const struct address_space *as = vmm_space_at(slot);
@@ -151,6 +162,13 @@ void tel_snapshot_all(void)
     }
     if (cur)
         tel_snapshot(cur);
+    tel_record(REC_SYNC, "%u %u %u", now(), seq, spaces);
+    counts.rounds++;
+}
+
+void tel_emit_mute(int on)
+{
+    muted = on;
 }
 
 /* ---- events (the vmm hooks) --------------------------------------------- */
@@ -180,6 +198,15 @@ static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t 
         tel_record(REC_MAP, "%u %d %x 4m %u %x", now(), as->id, va, bytes / LARGE_SIZE, entry);
     else
         tel_record(REC_MAP, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000, entry);
+}
+
+static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
+{
+    int large;
+    uint32_t entry = live_entry(as, va, &large);
+    (void)flags;
+    entry = (pa & ~0xFFFu) | (entry & 0xFFF & ~(uint32_t)(PTE_A | PTE_D));
+    tel_record(REC_REMAP, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000, entry);
 }
 
 static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
@@ -213,9 +240,9 @@ static void on_table_free(struct address_space *as, uint32_t pdi, uint32_t table
 
 static void on_space_create(struct address_space *as)
 {
+    /* No snapshot: a new space is its empty user half and the kernel half
+     * every space shares, which a reader has already (docs/protocol.md). */
     tel_record(REC_SPACE, "%u %d create %x", now(), as->id, as->pd_phys);
-    /* A new space starts with the shared kernel half: send it whole. */
-    tel_snapshot(as);
 }
 
 static void on_space_destroy(struct address_space *as)
@@ -289,6 +316,7 @@ void tel_emit_start(const struct tel_sink *s)
 {
     static const struct vmm_hooks hooks = {
         .map_range = on_map,
+        .remap_range = on_remap,
         .unmap_range = on_unmap,
         .protect_range = on_protect,
         .table_alloc = on_table_alloc,

@@ -24,7 +24,8 @@ struct tel_sink {
 };
 
 struct tel_counts {
-    uint32_t records, bytes, snapshots;
+    uint32_t records, bytes, snapshots, rounds;
+    uint32_t muted;             /* records not formatted while muted */
 };
 
 /* Remembers the sink and installs the vmm hooks; NULL uninstalls them. */
@@ -32,8 +33,12 @@ void tel_emit_start(const struct tel_sink *sink);
 
 /* Sends one address space whole: snap, pde and pte runs, end. */
 void tel_snapshot(const struct address_space *as);
-/* Sends every live address space. */
-void tel_snapshot_all(void);
+/* Sends a round: `round`, a snapshot of every live address space (the live
+ * one last), `sync`. reason is one of protocol.h's ROUND_* words. */
+void tel_round(const char *reason);
+/* While muted, records are counted (tel_counts()->muted) instead of formatted
+ * and sent: the kernel's pause, at the cost of a call per event. */
+void tel_emit_mute(int on);
 
 /* Sends the frame counters if they changed since last time (or always, with force). */
 void tel_send_counters(int force);

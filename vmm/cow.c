@@ -174,18 +174,18 @@ int vmm_cow_break(struct address_space *as, uint32_t va, uint32_t *pte)
     if (pmem_frame(old)->refs == 1) {
         /* Every other mapping is gone: the frame is ours alone. */
         *pte = (*pte & ~PTE_COW) | PTE_W;
-        vmm_tlb_page(as, va);
         vmm_counters.cow_reuses++;
         hook_protect_range(as, va, PAGE_SIZE, flags);
+        vmm_tlb_page(as, va);
         return VMM_OK;
     }
     if ((copy = pmem_alloc_for(FRAME_PROCESS)) == 0)
         return VMM_ENOMEM;
     kmemcpy(arch_phys_to_virt(copy), arch_phys_to_virt(old), PAGE_SIZE);
     *pte = copy | flags | PTE_P;        /* copy's one reference is this mapping's */
-    vmm_tlb_page(as, va);
-    pmem_unref(old);                    /* others still hold it */
     vmm_counters.cow_copies++;
-    hook_map_range(as, va, copy, PAGE_SIZE, flags);
+    hook_remap_range(as, va, copy, PAGE_SIZE, flags);
+    vmm_tlb_page(as, va);
+    pmem_unref(old);                    /* others still hold it; no stale translation reaches it now */
     return VMM_OK;
 }

@@ -55,7 +55,7 @@ int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end
             r = &as->regions[i];
     if (!r)
         return VMM_ENOENT;
-    if (new_end <= start || new_end > USER_END || start >= USER_END)
+    if (new_end < start || new_end > USER_END || start >= USER_END)
         return VMM_EINVAL;
     for (i = 0; i < as->nregions; i++)
         if (&as->regions[i] != r && as->regions[i].start < new_end && start < as->regions[i].end)
@@ -76,6 +76,10 @@ int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end
         if (n && vmm_unmap_range(as, va, n) != VMM_OK)
             arch_panic("vmm_region_resize: unmapping 0x%08x failed", va);
         va += (n ? n : 1) * PAGE_SIZE;
+    }
+    if (new_end == start) {     /* shrunk to nothing: the region goes */
+        *r = as->regions[--as->nregions];
+        kmemset(&as->regions[as->nregions], 0, sizeof as->regions[0]);
     }
     return VMM_OK;
 }

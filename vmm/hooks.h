@@ -3,6 +3,12 @@
  * visualizer. Install a table with vmm_set_hooks; a NULL pointer means
  * nobody listens. Range operations make one call per operation, not per
  * page. vmm code calls the hooks only through the inline helpers below.
+ *
+ * The calls come in the order the changes happen: a change to entries,
+ * then the TLB invalidations it needs, then the frames and tables it
+ * gives back (table_free). A space's destroy is one call, made once its
+ * user half is gone: the tables and pages it took are not reported one by
+ * one.
  */
 #ifndef KOIZ_VMM_HOOKS_H
 #define KOIZ_VMM_HOOKS_H
@@ -20,6 +26,9 @@ struct vmm_fault_info {
 struct vmm_hooks {
     /* [va, va + bytes) now maps [pa, pa + bytes) with flags (entry bits). */
     void (*map_range)(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags);
+    /* Present 4 KiB pages [va, va + bytes) now map other frames, [pa, pa + bytes)
+     * with flags: a copy-on-write page got its copy. */
+    void (*remap_range)(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags);
     /* large: the pages were 4 MiB ones (directory entries), else 4 KiB. */
     void (*unmap_range)(struct address_space *as, uint32_t va, uint32_t bytes, int large);
     void (*protect_range)(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags);
@@ -45,6 +54,13 @@ static inline void hook_map_range(struct address_space *as, uint32_t va, uint32_
 {
     if (vmm_hooks_installed.map_range)
         vmm_hooks_installed.map_range(as, va, pa, bytes, flags);
+}
+
+static inline void hook_remap_range(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes,
+                                    uint32_t flags)
+{
+    if (vmm_hooks_installed.remap_range)
+        vmm_hooks_installed.remap_range(as, va, pa, bytes, flags);
 }
 
 static inline void hook_unmap_range(struct address_space *as, uint32_t va, uint32_t bytes, int large)

@@ -36,6 +36,8 @@ static inline uint16_t *table_count(uint32_t table_pa)
 uint32_t vmm_table_new(void);
 /* Frees the table in slot pdi of as (it must be empty); tells the hook. */
 void vmm_table_release(struct address_space *as, uint32_t pdi);
+/* The same without telling the hook (a destroy reports once); returns the table's frame. */
+uint32_t vmm_table_drop(struct address_space *as, uint32_t pdi);
 /* vmm_map and vmm_unmap without calling hooks: the building blocks of the
  * public operations, which report once per operation. Same return codes. */
 int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags);

@@ -36,7 +36,8 @@
 #define PTE_D    0x040u   /* dirty */
 #define PDE_PS   0x080u   /* 4MiB */
 #define PTE_G    0x100u   /* global */
-#define PTE_COW  0x200u   /* copy-on-write */
+#define PTE_COW  0x200u   /* copy-on-write (software bit) */
+#define PTE_DETACHED 0x400u /* software bit of a not-present PTE: being unmapped, frame not yet released (vmm.c) */
 #define PTE_FLAGS 0xFFFu  /* every flag bit of an entry */
 
 /* Bits of the page-fault error code the CPU pushes. */

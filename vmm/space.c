@@ -149,7 +149,6 @@ int vmm_space_destroy(struct address_space *as)
     check_space("vmm_space_destroy", as);
     if (as == vmm_state.kernel || as == vmm_state.live)
         return VMM_EINVAL;
-    hook_space_destroy(as);
     for (pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
         uint32_t pde = as->pd[pdi], *table;
         if (!pte_present(pde))
@@ -171,13 +170,14 @@ int vmm_space_destroy(struct address_space *as)
             if (pmem_use(pa) == FRAME_KERNEL || pmem_use(pa) == FRAME_PROCESS)
                 pmem_unref(pa);
         }
-        vmm_table_release(as, pdi);
+        vmm_table_drop(as, pdi);     /* silently: the destroy reports it all */
     }
     if (as->pages || as->large || as->tables)
         arch_panic("vmm_space_destroy: space %d still counts %u pages, %u large, %u tables",
                    as->id, as->pages, as->large, as->tables);
     check_kernel_pdes("vmm_space_destroy", as->pd);
     pmem_free(as->pd_phys);
+    hook_space_destroy(as);
     kmemset(as, 0, sizeof *as);
     vmm_counters.spaces--;
     hook_counters();

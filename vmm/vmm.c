@@ -55,7 +55,7 @@ uint32_t *vmem_ptable_new(void)
     return table;
 }
 
-void vmm_table_release(struct address_space *as, uint32_t pdi)
+uint32_t vmm_table_drop(struct address_space *as, uint32_t pdi)
 {
     uint32_t table = frame_of(as->pd[pdi]);
     if (*table_count(table) != 0)
@@ -65,6 +65,12 @@ void vmm_table_release(struct address_space *as, uint32_t pdi)
     as->tables--;
     vmm_counters.tables_freed++;
     pmem_free(table);
+    return table;
+}
+
+void vmm_table_release(struct address_space *as, uint32_t pdi)
+{
+    uint32_t table = vmm_table_drop(as, pdi);
     hook_table_free(as, pdi, table);
 }
 
@@ -159,41 +165,77 @@ int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t fl
     return VMM_OK;
 }
 
-/* vmm_unmap_page, with the TLB entry dropped only when invalidate is set. */
-static int unmap_entry(struct address_space *as, uint32_t va, uint32_t *pa_out, int invalidate)
-{
-    uint32_t *pte, pa, pdi = pde_index(va), table;
-    int err;
+/*
+ * Unmapping happens in the order the CPU needs and the stream reports:
+ *
+ *   1. detach   every page's PTE loses P and gets PTE_DETACHED (the frame
+ *               bits stay for step 3: the CPU ignores a not-present entry)
+ *               and is counted out
+ *   2. report   the `unmap` hook, then each TLB invalidation as it is done
+ *   3. release  the frame references are dropped and tables left empty are
+ *               freed (the `ptab free` hook): a frame is never given back
+ *               while a stale translation may still reach it
+ */
 
-    if ((err = find_pte(as, va, &pte)) != VMM_OK)
+/* Step 1 for one page. VMM_OK, or find_pte's error with nothing changed. */
+static int detach_page(struct address_space *as, uint32_t va)
+{
+    uint32_t *pte;
+    int err = find_pte(as, va, &pte);
+    if (err != VMM_OK)
         return err;
-    pa = frame_of(*pte);
-    *pte = 0;
-    if (invalidate)
-        vmm_tlb_page(as, va);
-    table = frame_of(as->pd[pdi]);
-    (*table_count(table))--;
+    *pte = (*pte & ~PTE_P) | PTE_DETACHED;
+    (*table_count(frame_of(as->pd[pde_index(va)])))--;
     (va < USER_END ? as : vmm_state.kernel)->pages--;
     vmm_counters.unmaps++;
+    return VMM_OK;
+}
+
+/* Step 3 for the detached page at va: its frame (returned) loses the
+ * mapping's reference; with table_done, its table is freed when empty. */
+static uint32_t release_page(struct address_space *as, uint32_t va, int table_done)
+{
+    uint32_t pdi = pde_index(va), table = frame_of(as->pd[pdi]);
+    uint32_t *pte = &table_of(as->pd[pdi])[pte_index(va)], pa = frame_of(*pte);
+
+    if ((*pte & (PTE_P | PTE_DETACHED)) != PTE_DETACHED)
+        arch_panic("vmm: release of 0x%08x, whose entry 0x%08x was not detached", va, *pte);
+    *pte = 0;
     if (owned(pmem_use(pa)))
         pmem_unref(pa);
-    if (va < USER_END && *table_count(table) == 0)
+    if (table_done && va < USER_END && *table_count(table) == 0)
         vmm_table_release(as, pdi);
+    return pa;
+}
+
+/* Step 3 for npages detached pages from va. */
+static void release_range(struct address_space *as, uint32_t va, uint32_t npages)
+{
+    for (uint32_t i = 0; i < npages; i++) {
+        uint32_t page = va + i * PAGE_SIZE;
+        release_page(as, page, i + 1 == npages || pte_index(page) == ENTRIES - 1);
+    }
+}
+
+int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out)
+{
+    int err = detach_page(as, va);
+    uint32_t pa;
+    if (err != VMM_OK)
+        return err;
+    vmm_tlb_page(as, va);
+    pa = release_page(as, va, 1);
     if (pa_out)
         *pa_out = pa;
     return VMM_OK;
 }
 
-int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out)
-{
-    return unmap_entry(as, va, pa_out, 1);
-}
-
-static void protect_page(struct address_space *as, uint32_t va, uint32_t *pte, uint32_t flags)
+/* Sets the flags of one present page; the caller reports it, then drops
+ * the TLB entry (vmm_tlb_page), in that order. */
+static void protect_page(uint32_t va, uint32_t *pte, uint32_t flags)
 {
     *pte = frame_of(*pte) | (*pte & (PTE_A | PTE_D)) | flags | PTE_P |
            (va >= USER_END && vmm_state.pge ? PTE_G : 0);
-    vmm_tlb_page(as, va);
     vmm_counters.protects++;
 }
 
@@ -209,12 +251,17 @@ int vmm_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
 
 int vmm_unmap(struct address_space *as, uint32_t va, uint32_t *pa_out)
 {
-    int err = vmm_unmap_page(as, va, pa_out);
-    if (err == VMM_OK) {
-        hook_unmap_range(as, va, PAGE_SIZE, 0);
-        hook_counters();
-    }
-    return err;
+    int err = detach_page(as, va);
+    uint32_t pa;
+    if (err != VMM_OK)
+        return err;
+    hook_unmap_range(as, va, PAGE_SIZE, 0);
+    vmm_tlb_page(as, va);
+    pa = release_page(as, va, 1);
+    if (pa_out)
+        *pa_out = pa;
+    hook_counters();
+    return VMM_OK;
 }
 
 int vmm_protect(struct address_space *as, uint32_t va, uint32_t flags)
@@ -227,8 +274,9 @@ int vmm_protect(struct address_space *as, uint32_t va, uint32_t flags)
         err = vmm_cow_break(as, va, pte);
     if (err != VMM_OK)
         return err;
-    protect_page(as, va, pte, flags);
+    protect_page(va, pte, flags);
     hook_protect_range(as, va, PAGE_SIZE, flags);
+    vmm_tlb_page(as, va);
     hook_counters();
     return VMM_OK;
 }
@@ -296,13 +344,17 @@ int vmm_unmap_range(struct address_space *as, uint32_t va, uint32_t npages)
     if (err != VMM_OK)
         return err;
     for (i = 0; i < npages; i++)
-        unmap_entry(as, va + i * PAGE_SIZE, 0, !flush_all);
+        detach_page(as, va + i * PAGE_SIZE);
+    hook_unmap_range(as, va, npages * PAGE_SIZE, 0);
     if (flush_all) {
         arch_flush_tlb();
         vmm_counters.tlb_flushes++;
         hook_tlb_flush(0, 1);
+    } else {
+        for (i = 0; i < npages; i++)
+            vmm_tlb_page(as, va + i * PAGE_SIZE);
     }
-    hook_unmap_range(as, va, npages * PAGE_SIZE, 0);
+    release_range(as, va, npages);
     hook_counters();
     return VMM_OK;
 }
@@ -329,9 +381,11 @@ int vmm_protect_range(struct address_space *as, uint32_t va, uint32_t npages, ui
         find_pte(as, va + i * PAGE_SIZE, &pte);
         if ((*pte & PTE_COW) && vmm_cow_break(as, va + i * PAGE_SIZE, pte) != VMM_OK)
             arch_panic("vmm_protect_range: no frame for 0x%08x after all", va + i * PAGE_SIZE);
-        protect_page(as, va + i * PAGE_SIZE, pte, flags);
+        protect_page(va + i * PAGE_SIZE, pte, flags);
     }
     hook_protect_range(as, va, npages * PAGE_SIZE, flags);
+    for (i = 0; i < npages; i++)
+        vmm_tlb_page(as, va + i * PAGE_SIZE);
     hook_counters();
     return VMM_OK;
 }
@@ -366,12 +420,12 @@ int vmm_unmap_large(struct address_space *as, uint32_t va, uint32_t *pa_out)
     if (!pde_large(pde))
         return pte_present(pde) ? VMM_EINVAL : VMM_ENOENT;
     as->pd[pdi] = 0;
-    vmm_tlb_page(as, va);
     as->large--;
     vmm_counters.large_unmaps++;
     if (pa_out)
         *pa_out = large_frame_of(pde);
     hook_unmap_range(as, va, LARGE_PAGE_SIZE, 1);
+    vmm_tlb_page(as, va);
     hook_counters();
     return VMM_OK;
 }

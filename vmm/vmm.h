@@ -220,10 +220,11 @@ uint32_t vmm_check(const struct address_space *as);
 int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind);
 /* Moves the end of the user region of as that starts at start to new_end
  * (a heap growing or shrinking). Shrinking unmaps the 4 KiB pages mapped in
- * [new_end, old end) as vmm_unmap_range does (4 MiB pages are the caller's
- * and stay). VMM_EUNALIGNED, VMM_ENOENT (no region starts there),
- * VMM_EINVAL (new_end <= start, past user space, a kernel region),
- * VMM_EEXIST (would overlap another region). */
+ * [new_end, old end) as vmm_unmap_range does, freeing tables left empty
+ * (4 MiB pages are the caller's and stay); new_end == start removes the
+ * region. VMM_EUNALIGNED, VMM_ENOENT (no region starts there), VMM_EINVAL
+ * (new_end < start, past user space, a kernel region), VMM_EEXIST (would
+ * overlap another region). */
 int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end);
 /* The region of as holding va, or NULL. */
 const struct vmm_region *vmm_region_find(const struct address_space *as, uint32_t va);

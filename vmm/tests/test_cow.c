@@ -32,7 +32,7 @@
 /* ---- the hooks' view ---- */
 
 static uint32_t model[VMM_MAX_SPACES][MODEL_PDES][ENTRIES];
-static int calls_map, calls_unmap, calls_protect, calls_table_alloc, calls_table_free;
+static int calls_map, calls_remap, calls_unmap, calls_protect, calls_table_alloc, calls_table_free;
 static int calls_create, calls_destroy, calls_flush_all, calls_fault;
 
 static int slot_of(const struct address_space *as)
@@ -66,6 +66,19 @@ static void h_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t b
     for (i = 0; i < bytes / PAGE_SIZE; i++)
         if ((m = model_pte(as, va + i * PAGE_SIZE)) != 0)
             *m = (pa + i * PAGE_SIZE) | e;
+}
+
+/* A copy-on-write page got its copy: the entry was present, and stays so. */
+static void h_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
+{
+    uint32_t e = live_pte(as, va) & 0xFFF & ~(PTE_A | PTE_D), i, *m;
+    (void)flags;
+    calls_remap++;
+    for (i = 0; i < bytes / PAGE_SIZE; i++)
+        if ((m = model_pte(as, va + i * PAGE_SIZE)) != 0) {
+            assert_true(*m & PTE_P);
+            *m = (pa + i * PAGE_SIZE) | e;
+        }
 }
 
 static void h_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
@@ -127,7 +140,7 @@ static void h_fault(const struct vmm_fault_info *info)
 }
 
 static const struct vmm_hooks hooks = {
-    .map_range = h_map, .unmap_range = h_unmap, .protect_range = h_protect,
+    .map_range = h_map, .remap_range = h_remap, .unmap_range = h_unmap, .protect_range = h_protect,
     .table_alloc = h_table_alloc, .table_free = h_table_free,
     .space_create = h_create, .space_destroy = h_destroy,
     .tlb_flush = h_flush, .fault = h_fault,
@@ -151,7 +164,7 @@ static void model_matches(struct address_space *as)
 
 static void reset_calls(void)
 {
-    calls_map = calls_unmap = calls_protect = calls_table_alloc = calls_table_free = 0;
+    calls_map = calls_remap = calls_unmap = calls_protect = calls_table_alloc = calls_table_free = 0;
     calls_create = calls_destroy = calls_flush_all = calls_fault = 0;
 }
 
@@ -291,7 +304,8 @@ static void test_write_copies_then_reuses(void **state)
     page(B, 0x00400000)[0x10] = 0xBB;
     assert_int_equal(host_ram[pa1 + 0x10], 0x11);
     assert_int_equal(vmm_stats()->cow_copies, 1);
-    assert_int_equal(calls_map, 1);
+    assert_int_equal(calls_remap, 1);     /* the entry stayed present: a remap, not a map */
+    assert_int_equal(calls_map, 0);
     assert_int_equal(calls_fault, 1);
     /* The parent writes: the last sharer keeps its frame, writable again. */
     assert_int_equal(vmm_handle_fault(A, 0x00400FFF, WFAULT, 0), FAULT_RESOLVED);
@@ -434,7 +448,7 @@ static void test_fork_out_of_memory(void **state)
         assert_int_equal(pte_of(A, 0x00400000), a0);     /* still writable, not COW */
         assert_int_equal(pmem_frame(pa1)->refs, 1);
         assert_int_equal(calls_create, calls_destroy);
-        assert_int_equal(calls_table_alloc, calls_table_free);
+        assert_int_equal(calls_table_free, 0);     /* the destroy says its tables went too */
         model_matches(A);
         vmm_check(A);
     }
@@ -502,7 +516,7 @@ static void test_region_resize(void **state)
     assert_int_equal(vmm_region_resize(A, R, R + 0x21000), VMM_EEXIST);
     assert_int_equal(vmm_region_resize(A, R, R + 0x1234), VMM_EUNALIGNED);
     assert_int_equal(vmm_region_resize(A, R + 1, R + 0x1000), VMM_EUNALIGNED);
-    assert_int_equal(vmm_region_resize(A, R, R), VMM_EINVAL);
+    assert_int_equal(vmm_region_resize(A, R, R - 0x1000), VMM_EINVAL);
     assert_int_equal(vmm_region_resize(A, R + 0x20000, 0xC0001000), VMM_EINVAL);
     assert_int_equal(vmm_region_resize(vmm_kernel_space(), KHEAP_BASE, KHEAP_BASE + 0x1000), VMM_EINVAL);
     assert_int_equal(A->pages, 35);
@@ -531,6 +545,20 @@ static void test_region_resize(void **state)
     assert_int_equal(vmm_region_resize(A, 0x00400000, 0x00401000), VMM_OK);
     assert_int_equal(A->pages, 1 + 3 + 1);
     assert_int_equal(vmem_get_phys_addr(A->pd, 0x00800000), 0x01000000);
+    model_matches(A);
+    vmm_check(A);
+    /* Shrunk to its start: every page and the tables they emptied go, and so does
+     * the region (a heap given back whole). */
+    before = pmem_stats()->free;
+    reset_calls();
+    assert_int_equal(vmm_region_resize(A, R, R), VMM_OK);
+    assert_null(vmm_region_find(A, R));
+    assert_int_equal(vmm_translate(A, R, &(struct vmm_translation){ 0 }), VMM_ENOENT);
+    /* R+0x1000, R+0x2000 and their table; R stays: the child still maps it. */
+    assert_int_equal(pmem_stats()->free, before + 2 + 1);
+    assert_int_equal(calls_table_free, 1);
+    assert_int_equal(vmm_handle_fault(A, R, PFERR_U | PFERR_W, 0), FAULT_BAD);
+    assert_int_equal(vmm_region_resize(A, R, R + 0x1000), VMM_ENOENT);
     model_matches(A);
     vmm_check(A);
 }
