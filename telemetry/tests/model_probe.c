@@ -39,7 +39,7 @@ uint32_t probe_dir(uint32_t asid, uint32_t pdi)
 int64_t probe_pte(uint32_t asid, uint32_t pdi, uint32_t pti)
 {
     const struct space *sp = model_space(model, asid);
-    return sp->table[pdi] ? (int64_t)sp->table[pdi][pti] : -1;
+    return space_table(sp, pdi) ? (int64_t)space_table(sp, pdi)[pti] : -1;
 }
 
 uint32_t probe_current(void)

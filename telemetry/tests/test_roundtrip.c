@@ -202,7 +202,7 @@ static void test_roundtrip(void **state)
         copy = fopen(getenv("KOIZ_STREAM"), "w");
     tel_emit_start(&sink);
     vmm_space_switch(vmm_kernel_space());
-    tel_snapshot_all();
+    tel_round("boot");
     compare_all();
     for (step = 1; step <= STEPS; step++) {
         one_step();
