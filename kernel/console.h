@@ -9,6 +9,7 @@
 #define KOIZ_CONSOLE_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum vga_color {
@@ -36,6 +37,8 @@ int serial_getc_nonblock(void);      /* -1 when nothing waits */
 int debugcon_init(void);             /* 1 when port 0xE9 reads back 0xE9 */
 int debugcon_present(void);
 void debugcon_putc(char c);
+/* n bytes to port 0xE9 at once (a no-op when the port is absent). */
+void debugcon_write(const char *s, size_t n);
 
 /* kprintf writes to every output that exists. */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,3 +27,11 @@ void debugcon_putc(char c)
     if (present)
         outb(DEBUGCON_PORT, (uint8_t)c);
 }
+
+void debugcon_write(const char *s, size_t n)
+{
+    /* One string instruction for the lot: an emulator handles `rep outsb` in
+     * one exit where a loop of `outb` costs one each. */
+    if (present && n)
+        __asm__ volatile("cld; rep outsb" : "+S"(s), "+c"(n) : "d"(DEBUGCON_PORT) : "memory");
+}

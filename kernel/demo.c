@@ -6,6 +6,7 @@
  * option (demo=NAME, one menu entry each) or a key in the running kernel.
  */
 #include <koiz/klib.h>
+#include <koiz/protocol.h>
 #include "console.h"
 #include "demo.h"
 #include "kernel.h"
@@ -43,22 +44,28 @@ static void run_one(const struct demo *d)
 {
     const struct user_program *p;
     struct task_result r;
+    uint64_t start;
+    uint32_t took;
 
     kprintf_color(VGA_LIGHT_CYAN, "Demo %s: %s\n", d->name, d->about);
     if (!d->program) {
-        telemetry_request_snapshot();
+        telemetry_request_round(ROUND_REQUEST);
         telemetry_flush();
         return;
     }
     p = user_program(d->program);
+    start = pit_ticks();
     task_run(d->program, p->elf, (uint32_t)p->size, &r);
+    took = (uint32_t)(pit_ticks() - start);
     if (!r.loaded)
         kprintf_color(VGA_YELLOW, "Demo %s: %s\n", d->name, r.why);
     else if (r.killed)
-        kprintf_color(VGA_LIGHT_CYAN, "Demo %s: the task was killed, as it should be\n", d->name);
+        kprintf_color(VGA_LIGHT_CYAN, "Demo %s: the task was killed, as it should be (%u.%02u s)\n", d->name,
+                      took / PIT_HZ, took % PIT_HZ);
     else
-        kprintf_color(VGA_LIGHT_CYAN, "Demo %s: done (exit %d)\n", d->name, r.exit_code);
-    telemetry_request_snapshot();
+        kprintf_color(VGA_LIGHT_CYAN, "Demo %s: done (exit %d, %u.%02u s)\n", d->name, r.exit_code, took / PIT_HZ,
+                      took % PIT_HZ);
+    telemetry_request_round(ROUND_REQUEST);
     telemetry_flush();
 }
 

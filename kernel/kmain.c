@@ -73,13 +73,13 @@ static void idle(void)
             key = serial_getc_nonblock();
         if (key == 's') {
             kprintf("Snapshot requested.\n");
-            telemetry_request_snapshot();
+            telemetry_request_round(ROUND_REQUEST);
         } else if (key > 0 && demo_key(key)) {
             kprintf("Back to idle. Press s for a snapshot, t for the tour, 1-6 for a demo.\n");
         }
         if (period && pit_ticks() >= next_snapshot) {
             if (next_snapshot)
-                telemetry_request_snapshot();
+                telemetry_request_round(ROUND_PERIODIC);
             next_snapshot = pit_ticks() + period;
         }
         telemetry_flush();

@@ -74,7 +74,7 @@ int selftest_run(const char *only)
         kprintf_color(VGA_YELLOW, "No self-test matches \"%s\".\n", only ? only : "");
     kprintf("Self-tests: %d passed, %d failed\n", passed, failed);
     /* A last full picture for readers, then the verdict. */
-    telemetry_request_snapshot();
+    telemetry_request_round(ROUND_REQUEST);
     telemetry_flush();
     record_emit(REC_TESTS_DONE, "%d %d", passed, failed);
     telemetry_flush();

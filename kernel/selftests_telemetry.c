@@ -6,6 +6,7 @@
  * the page tables at that moment, with no snapshot in between.
  */
 #include <koiz/klib.h>
+#include <koiz/options.h>
 #include "../telemetry/emit.h"
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
@@ -53,32 +54,68 @@ SELFTEST(telemetry_event_burst)
     CHECK_EQ(vmm_space_destroy(as), VMM_OK);
 }
 
-SELFTEST(telemetry_overflow_then_snapshot)
+/* Maps and unmaps 64 pages of device memory 10 times with interrupts off:
+ * 1,280 events (about 60 KB), faster than anything drains them but the
+ * queue itself (the tests make it 4 KiB). */
+#define FLOOD_EVENTS 1280
+static void flood(struct address_space *as)
 {
-    /* More events than the queue holds, faster than the timer drains it: the
-     * excess is dropped and counted, and the next flush says so and sends fresh
-     * snapshots, after which a reader is whole again. */
-    struct address_space *as;
-    uint32_t drops = telemetry_stats()->drops, snaps = tel_counts()->snapshots;
-    uint32_t flags;
-
-    if (!telemetry_active())
-        return;
-    telemetry_flush();
-    as = vmm_space_create();
-    CHECK(as != 0);
-    if (!as)
-        return;
-    flags = irq_save();     /* no timer ticks: nothing drains while we flood */
-    for (int round = 0; round < 40; round++)
+    uint32_t flags = irq_save();
+    for (int round = 0; round < FLOOD_EVENTS / 128; round++)
         for (uint32_t i = 0; i < 64; i++) {
             vmm_map(as, BURST_VA + i * 4096, 0xE0000000u + i * 4096, PTE_U | PTE_W);
             vmm_unmap(as, BURST_VA + i * 4096, 0);
         }
     irq_restore(flags);
-    CHECK(telemetry_stats()->dropped_records > 0);
-    telemetry_flush();
-    CHECK_EQ(telemetry_stats()->drops, drops + 1);
-    CHECK(tel_counts()->snapshots >= snaps + 2);    /* this space and the kernel's, at least */
+}
+
+SELFTEST(telemetry_full_queue_waits)
+{
+    /* telemetry_loss=never: a full queue is written out to make room; no event is lost. */
+    enum telemetry_loss was = telemetry_loss_policy();
+    uint32_t dropped, waits, records;
+    struct address_space *as;
+
+    if (!telemetry_active())
+        return;
+    CHECK_EQ(telemetry_set_loss(TELEMETRY_LOSS_NEVER, 4096), 0);
+    dropped = telemetry_stats()->dropped_records;
+    waits = telemetry_stats()->waits;
+    as = vmm_space_create();
+    if (!CHECK(as != 0))
+        return;
+    records = tel_counts()->records;
+    flood(as);
+    CHECK(tel_counts()->records >= records + FLOOD_EVENTS);
+    CHECK_EQ(telemetry_stats()->dropped_records, dropped);
+    CHECK(telemetry_stats()->waits > waits);
     CHECK_EQ(vmm_space_destroy(as), VMM_OK);
+    telemetry_flush();
+    CHECK_EQ(telemetry_set_loss(was, 0), 0);
+}
+
+SELFTEST(telemetry_full_queue_announced)
+{
+    /* telemetry_loss=announce with a small queue: the excess is dropped, the first
+     * drop is announced at once (`loss`), and the next flush sends `drop` and a
+     * resync round, after which a reader is whole again. */
+    enum telemetry_loss was = telemetry_loss_policy();
+    uint32_t drops = telemetry_stats()->drops, rounds = tel_counts()->rounds;
+    uint32_t dropped = telemetry_stats()->dropped_records;
+    struct address_space *as;
+
+    if (!telemetry_active())
+        return;
+    CHECK_EQ(telemetry_set_loss(TELEMETRY_LOSS_ANNOUNCE, 4096), 0);
+    as = vmm_space_create();
+    if (CHECK(as != 0)) {
+        flood(as);
+        CHECK(telemetry_stats()->dropped_records > dropped);
+        CHECK_EQ(telemetry_stats()->drops, drops + 1);
+        telemetry_flush();
+        CHECK_EQ(tel_counts()->rounds, rounds + 1);
+        CHECK_EQ(vmm_space_destroy(as), VMM_OK);
+    }
+    telemetry_flush();
+    CHECK_EQ(telemetry_set_loss(was, 0), 0);
 }

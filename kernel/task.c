@@ -30,6 +30,7 @@
 #include "pit.h"
 #include "programs.h"
 #include "task.h"
+#include "telemetry.h"
 #include "x86.h"
 
 #define KSTACK_SIZE 8192
@@ -213,6 +214,7 @@ void sched_run(void)
         /* Back on the scheduler's stack: t yielded, slept, or ended. */
         current = 0;
         vmm_space_switch(vmm_kernel_space());
+        telemetry_sched_point();
         if (t->state == TASK_ZOMBIE) {
             release(t);
             if (t->parent == PARENT_NONE)

@@ -4,9 +4,26 @@
  * Writing a byte to port 0xE9 or COM1 is slow compared with changing a page
  * table, so records are queued in a ring of whole lines and drained a
  * bounded amount per timer tick, and completely at flush points (the idle
- * loop, a snapshot, a panic, power-off). When the ring is full the record
- * is dropped and counted; the next flush says so (`drop N`) and sends fresh
- * snapshots, so a reader is whole again right after any loss.
+ * loop, a demo's end, a panic, power-off).
+ *
+ * When the ring is full, the kernel option telemetry_loss= decides:
+ *
+ *   never     the record waits: the ring is written out until it fits
+ *             (back-pressure). The default for port 0xE9, which takes a
+ *             byte per instruction.
+ *   announce  an event is dropped. The first one is followed at once, in
+ *             stream order, by a `loss` record (room is kept for it); every
+ *             event after it is dropped and counted until the next flush
+ *             point, which sends `drop` (how many, which ticks) and a
+ *             resync round (`round`, a snapshot of every live space,
+ *             `sync`). The default when COM1 carries the stream: a UART
+ *             takes 11,520 bytes a second, and waiting for it would slow a
+ *             busy kernel to the line's pace.
+ *
+ * Records that are not events (log lines, test results, warnings, panics,
+ * snapshot rounds) are never dropped: they always wait for room. A pause
+ * (telemetry_pause, for self-tests and benchmarks) is announced the same
+ * way: `loss pause` at once, `drop` and a round at the resume.
  */
 #include <koiz/klib.h>
 #include <koiz/protocol.h>
@@ -19,14 +36,27 @@
 #include "x86.h"
 
 #define RING_BYTES   32768      /* a few hundred records */
+#define RING_MIN     1024       /* telemetry_queue= may not go below this */
+#define RESERVE      (2 * PROTO_LINE_MAX)   /* kept from events: room for the `loss` note */
 #define TICK_BUDGET  2048       /* bytes drained per tick: about 200 KB/s at 100 Hz */
 
 static char ring[RING_BYTES];
+static uint32_t ring_size = RING_BYTES;
 static uint32_t head, tail;     /* free-running: used = head - tail */
 static int active, to_e9, to_serial;
-static volatile int snapshot_wanted;
-static uint32_t dropped_since_flush;
+static int in_round;            /* the emitter's records now are a round's: keep them */
+static enum telemetry_loss policy;
+static const char *volatile round_wanted;   /* a ROUND_* reason, or 0 */
 static struct telemetry_stats stats;
+static uint64_t counters_tick = ~0ull;      /* when `frames` was last considered */
+
+/* The loss under way: from its `loss` record to its `drop`. */
+static struct {
+    int open, paused;
+    uint32_t count, first, last;
+    uint32_t muted_before;      /* tel_counts()->muted when the pause began */
+} loss;
+
 /*
  * Bytes the timer drains per tick, with interrupts off while it waits for
  * each byte. Port 0xE9 takes anything at once. A UART takes a tenth of its
@@ -36,60 +66,115 @@ static struct telemetry_stats stats;
  */
 static uint32_t tick_budget = TICK_BUDGET;
 
+static uint32_t now(void)
+{
+    return (uint32_t)pit_ticks();
+}
+
 static void port_write(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (to_e9)
-            debugcon_putc(s[i]);
-        if (to_serial)
-            serial_putc(s[i]);
-    }
+    if (to_e9)
+        debugcon_write(s, n);
+    for (size_t i = 0; to_serial && i < n; i++)
+        serial_putc(s[i]);
     stats.written_bytes += (uint32_t)n;
+}
+
+/* Writes the ring's bytes [tail, end) out. Interrupts must be off. */
+static void write_to(uint32_t end)
+{
+    while (tail != end) {
+        uint32_t at = tail % RING_BYTES;
+        uint32_t n = end - tail;
+        if (n > RING_BYTES - at)
+            n = RING_BYTES - at;
+        port_write(ring + at, n);
+        tail += n;
+    }
 }
 
 /* Writes up to max bytes from the ring, in whole lines only: console text
  * written to the same port between two drains must never land inside a
- * record. Interrupts must be off. */
+ * record. At least one line goes when any is queued. Interrupts must be off. */
 static void drain(uint32_t max)
 {
+    uint32_t end = head;
     if (head - tail > max) {
-        uint32_t end = tail + max;
+        end = tail + max;
         while (end > tail && ring[(end - 1) % RING_BYTES] != '\n')
             end--;
         while (end == tail || (end < head && ring[(end - 1) % RING_BYTES] != '\n'))
             end++;      /* no whole line fits in max: the first line goes anyway */
-        max = end - tail;
     }
-    while (head != tail && max > 0) {
-        uint32_t at = tail % RING_BYTES;
-        uint32_t n = head - tail;
-        if (n > RING_BYTES - at)
-            n = RING_BYTES - at;
-        if (n > max)
-            n = max;
-        port_write(ring + at, n);
-        tail += n;
-        max -= n;
+    write_to(end);
+}
+
+/* Back-pressure: writes whole lines out until at least need bytes are free
+ * below limit. Interrupts must be off. */
+static void make_room(uint32_t need, uint32_t limit)
+{
+    uint32_t end = tail;
+    if (head - tail + need <= limit)
+        return;
+    while (end != head && head - end + need > limit) {
+        while (end != head && ring[end % RING_BYTES] != '\n')
+            end++;
+        if (end != head)
+            end++;
     }
+    stats.waits++;
+    stats.waited_bytes += end - tail;
+    write_to(end);
+}
+
+static void put(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        ring[(head + i) % RING_BYTES] = line[i];
+    head += (uint32_t)len;
+    stats.queued_bytes += (uint32_t)len;
+    if (head - tail > stats.queue_high_water)
+        stats.queue_high_water = head - tail;
+}
+
+/* Queues a record that must arrive, waiting for room if need be. Interrupts off. */
+static void put_kept(const char *line, size_t len)
+{
+    make_room((uint32_t)len, ring_size);
+    put(line, len);
+}
+
+/* The first event that does not fit: says so at once, in the room kept for it. */
+static void loss_begin(const char *why)
+{
+    char line[PROTO_LINE_MAX + 1];
+    size_t n = proto_format(line, sizeof line, REC_LOSS, "%u %s", now(), why);
+    put_kept(line, n);
+    loss.open = 1;
+    loss.count = 0;
+    loss.first = loss.last = now();
+    stats.drops++;
 }
 
 void telemetry_queue(const char *line, size_t len, int keep)
 {
     uint32_t flags = irq_save();
-    if (active && keep && RING_BYTES - (head - tail) < len)
-        drain(0xFFFFFFFFu);
     if (!active) {
         record_write(line, (unsigned)len);
-    } else if (RING_BYTES - (head - tail) < len) {
-        dropped_since_flush++;
+    } else if (loss.open && !keep) {
+        loss.count++;
+        loss.last = now();
         stats.dropped_records++;
+    } else if (keep || policy == TELEMETRY_LOSS_NEVER) {
+        /* Events may not take the room kept for a `loss` note; kept records may. */
+        make_room((uint32_t)len, keep ? ring_size : ring_size - RESERVE);
+        put(line, len);
+    } else if (head - tail + len <= ring_size - RESERVE) {
+        put(line, len);
     } else {
-        for (size_t i = 0; i < len; i++)
-            ring[(head + i) % RING_BYTES] = line[i];
-        head += (uint32_t)len;
-        stats.queued_bytes += (uint32_t)len;
-        if (head - tail > stats.queue_high_water)
-            stats.queue_high_water = head - tail;
+        loss_begin(LOSS_FULL);
+        loss.count = 1;
+        stats.dropped_records++;
     }
     irq_restore(flags);
 }
@@ -97,13 +182,13 @@ void telemetry_queue(const char *line, size_t len, int keep)
 static void sink_write(void *ctx, const char *line, size_t len)
 {
     (void)ctx;
-    telemetry_queue(line, len, 0);
+    telemetry_queue(line, len, in_round);
 }
 
 static uint32_t sink_now(void *ctx)
 {
     (void)ctx;
-    return (uint32_t)pit_ticks();
+    return now();
 }
 
 void tel_snapshot_done(void)
@@ -114,6 +199,33 @@ void tel_snapshot_done(void)
 void tel_events_done(void)
 {
     __asm__ volatile("" ::: "memory");
+}
+
+/* A round: `round`, every live space whole, the counters, `sync`. Queued
+ * like any record that must arrive. Only where no table is half changed. */
+static void send_round(const char *reason)
+{
+    in_round = 1;
+    tel_round(reason);
+    tel_send_counters(1);
+    in_round = 0;
+}
+
+/* Ends the loss under way, if any, unless paused: `drop`, then the resync round. */
+static void close_loss(void)
+{
+    char line[PROTO_LINE_MAX + 1];
+    size_t n;
+    uint32_t flags;
+
+    if (!loss.open || loss.paused)
+        return;
+    flags = irq_save();
+    n = proto_format(line, sizeof line, REC_DROP, "%u %u %u %u", now(), loss.count, loss.first, loss.last);
+    put_kept(line, n);
+    loss.open = 0;
+    irq_restore(flags);
+    send_round(ROUND_LOSS);
 }
 
 /*
@@ -136,37 +248,36 @@ static void drain_interruptible(void)
 
 void telemetry_flush(void)
 {
-    uint32_t flags;
-    int snap;
+    const char *reason;
 
     if (!active)
         return;
     tel_send_counters(0);
+    close_loss();
+    reason = round_wanted;
+    round_wanted = 0;
+    if (reason)
+        send_round(reason);
     drain_interruptible();
-    /* The rest in one piece: what the drop note and the snapshot follow must be out. */
-    flags = irq_save();
-    drain(0xFFFFFFFFu);
-    if (dropped_since_flush) {
-        char line[PROTO_LINE_MAX + 1];
-        size_t n = proto_format(line, sizeof line, REC_DROP, "%u %u", (uint32_t)pit_ticks(),
-                                dropped_since_flush);
-        port_write(line, n);
-        dropped_since_flush = 0;
-        stats.drops++;
-        snapshot_wanted = 1;
-    }
-    snap = snapshot_wanted;
-    snapshot_wanted = 0;
-    if (snap) {
-        /* Straight to the ports: a snapshot must not itself overflow the ring. */
-        active = 0;
-        tel_snapshot_all();
-        tel_send_counters(1);
-        active = 1;
-    }
-    irq_restore(flags);
-    if (snap)
+    if (reason)
         tel_snapshot_done();
+}
+
+void telemetry_sched_point(void)
+{
+    uint64_t t;
+
+    if (!active)
+        return;
+    /* The counters at most once a tick: they change with nearly every operation. */
+    t = pit_ticks();
+    if (t != counters_tick) {
+        counters_tick = t;
+        tel_send_counters(0);
+    }
+    /* Resync once the ring has mostly drained, so the round itself flows. */
+    if (loss.open && head - tail <= ring_size / 4)
+        close_loss();
 }
 
 void telemetry_drain(void)
@@ -187,21 +298,54 @@ static const struct tel_sink kernel_sink = { sink_write, sink_now, 0 };
 
 void telemetry_pause(void)
 {
-    if (active)
-        tel_emit_start(0);
+    uint32_t flags;
+    if (!active || loss.paused)
+        return;
+    flags = irq_save();
+    if (!loss.open)
+        loss_begin(LOSS_PAUSE);
+    loss.paused = 1;
+    loss.muted_before = tel_counts()->muted;
+    tel_emit_mute(1);
+    irq_restore(flags);
 }
 
 void telemetry_resume(void)
 {
-    if (active) {
-        tel_emit_start(&kernel_sink);
-        snapshot_wanted = 1;    /* what happened meanwhile was not told */
-    }
+    if (!active || !loss.paused)
+        return;
+    tel_emit_mute(0);
+    loss.count += tel_counts()->muted - loss.muted_before;
+    loss.last = now();
+    loss.paused = 0;
+    close_loss();       /* what happened meanwhile was not told: resync now */
 }
 
-void telemetry_request_snapshot(void)
+void telemetry_request_round(const char *reason)
 {
-    snapshot_wanted = 1;
+    round_wanted = reason;
+}
+
+int telemetry_set_loss(enum telemetry_loss p, uint32_t queue_bytes)
+{
+    uint32_t flags;
+    if (!queue_bytes)
+        queue_bytes = kernel_options.telemetry_queue ? kernel_options.telemetry_queue : RING_BYTES;
+    if (queue_bytes < RING_MIN || queue_bytes > RING_BYTES ||
+        (p != TELEMETRY_LOSS_NEVER && p != TELEMETRY_LOSS_ANNOUNCE))
+        return -1;
+    flags = irq_save();
+    drain(0xFFFFFFFFu);
+    head = tail = 0;
+    ring_size = queue_bytes;
+    policy = p;
+    irq_restore(flags);
+    return 0;
+}
+
+enum telemetry_loss telemetry_loss_policy(void)
+{
+    return policy;
 }
 
 int telemetry_active(void)
@@ -217,6 +361,7 @@ const struct telemetry_stats *telemetry_stats(void)
 void telemetry_init(void)
 {
     enum telemetry_target t = kernel_options.telemetry;
+    enum telemetry_loss p = kernel_options.telemetry_loss;
 
     if (t == TELEMETRY_AUTO)
         t = debugcon_present() ? TELEMETRY_E9 : TELEMETRY_SERIAL;
@@ -230,11 +375,15 @@ void telemetry_init(void)
         uint32_t half_a_tick = kernel_options.baud / 10 / PIT_HZ / 2;
         tick_budget = half_a_tick < TICK_BUDGET ? half_a_tick : TICK_BUDGET;
     }
+    if (p == TELEMETRY_LOSS_AUTO)
+        p = to_serial ? TELEMETRY_LOSS_ANNOUNCE : TELEMETRY_LOSS_NEVER;
+    telemetry_set_loss(p, 0);
     tel_emit_start(&kernel_sink);
     active = 1;
     log_replay_boot();
-    kprintf("Telemetry: records to %s%s%s\n", to_e9 ? "port 0xE9" : "", to_e9 && to_serial ? " and " : "",
-            to_serial ? "COM1" : "");
-    snapshot_wanted = 1;
+    kprintf("Telemetry: records to %s%s%s; when the queue (%u bytes) is full, %s\n", to_e9 ? "port 0xE9" : "",
+            to_e9 && to_serial ? " and " : "", to_serial ? "COM1" : "", ring_size,
+            policy == TELEMETRY_LOSS_NEVER ? "the kernel waits for the port" : "events are dropped and announced");
+    round_wanted = ROUND_BOOT;
     telemetry_flush();
 }

@@ -52,6 +52,16 @@ static void parse_telemetry(struct parser *p, const char *v, size_t vlen, const 
     complain(p, "option '%s': telemetry must be e9, serial, both or off; keeping the default", word, wlen);
 }
 
+static void parse_loss(struct parser *p, const char *v, size_t vlen, const char *word, size_t wlen)
+{
+    if (word_is(v, vlen, "never"))
+        p->opt->telemetry_loss = TELEMETRY_LOSS_NEVER;
+    else if (word_is(v, vlen, "announce"))
+        p->opt->telemetry_loss = TELEMETRY_LOSS_ANNOUNCE;
+    else
+        complain(p, "option '%s': telemetry_loss must be never or announce; keeping the default", word, wlen);
+}
+
 static void parse_baud(struct parser *p, const char *v, size_t vlen, const char *word, size_t wlen)
 {
     uint32_t baud;
@@ -99,6 +109,14 @@ static void parse_word(struct parser *p, const char *w, size_t len)
         }
     } else if (word_is(w, name_len, "telemetry") && has_value) {
         parse_telemetry(p, value, vlen, w, len);
+    } else if (word_is(w, name_len, "telemetry_loss") && has_value) {
+        parse_loss(p, value, vlen, w, len);
+    } else if (word_is(w, name_len, "telemetry_queue") && has_value) {
+        uint32_t n;
+        if (kparse_u32(value, vlen, &n) < 0 || n < 1024 || n > 32768)
+            complain(p, "option '%s': telemetry_queue=N needs N bytes from 1024 to 32768; keeping 32768", w, len);
+        else
+            p->opt->telemetry_queue = n;
     } else if (word_is(w, name_len, "baud") && has_value) {
         parse_baud(p, value, vlen, w, len);
     } else if (word_is(w, name_len, "snapshot") && has_value) {
@@ -120,11 +138,13 @@ static void parse_word(struct parser *p, const char *w, size_t len)
     } else if (word_is(w, name_len, "crash") && has_value) {
         parse_crash(p, value, vlen, w, len);
     } else if (word_is(w, name_len, "telemetry") || word_is(w, name_len, "baud") ||
+               word_is(w, name_len, "telemetry_loss") || word_is(w, name_len, "telemetry_queue") ||
                word_is(w, name_len, "crash") || word_is(w, name_len, "snapshot") || word_is(w, name_len, "demo")) {
         complain(p, "option '%s' needs a value (for example telemetry=e9, baud=115200); ignored", w, len);
     } else {
         complain(p, "unknown option '%s' ignored (known: selftest[=TEXT], telemetry=e9|serial|both|off, "
-                 "baud=N, snapshot=N, demo=NAME, crash=divide|pagefault|panic, bench)", w, len);
+                 "telemetry_loss=never|announce, telemetry_queue=N, baud=N, snapshot=N, demo=NAME, "
+                 "crash=divide|pagefault|panic, bench)", w, len);
     }
 }
 

@@ -35,6 +35,7 @@
 #define REC_PTE         "pte"       /* asid pde first count entry */
 #define REC_END         "end"       /* seq asid pdes ptes records */
 #define REC_MAP         "map"       /* tick asid va 4k|4m count entry */
+#define REC_REMAP       "remap"     /* tick asid va 4k count entry: present pages now map other frames */
 #define REC_UNMAP       "unmap"     /* tick asid va 4k|4m count */
 #define REC_PROTECT     "protect"   /* tick asid va 4k|4m count flags */
 #define REC_PTAB        "ptab"      /* tick asid pde entry alloc | tick asid pde free */
@@ -42,7 +43,10 @@
 #define REC_TLB         "tlb"       /* tick va|all */
 #define REC_FAULT       "fault"     /* tick asid cr2 eip error outcome */
 #define REC_FRAMES      "frames"    /* tick total free tables kernel process */
-#define REC_DROP        "drop"      /* tick count */
+#define REC_LOSS        "loss"      /* tick full|pause: events are not sent from here on */
+#define REC_DROP        "drop"      /* tick count first last: the loss is over */
+#define REC_ROUND       "round"     /* tick seq spaces boot|request|periodic|loss */
+#define REC_SYNC        "sync"      /* tick seq spaces: the round named every live space */
 #define REC_BENCH       "bench"     /* name cycles_per_op ops */
 
 /* Page-fault outcomes as the `fault` record names them. */
@@ -53,6 +57,14 @@
 #define OUTCOME_KILLED         "killed"
 #define OUTCOME_EXPECTED       "expected"
 #define OUTCOME_COPIED         "copied"     /* a copy-on-write page got its private copy */
+
+/* Why events stopped (`loss`), and why a snapshot round was sent (`round`). */
+#define LOSS_FULL       "full"      /* the queue was full (telemetry_loss=announce) */
+#define LOSS_PAUSE      "pause"     /* the kernel paused the stream (self-tests, benchmarks) */
+#define ROUND_BOOT      "boot"
+#define ROUND_REQUEST   "request"   /* the `s` key, a demo's end, a self-test */
+#define ROUND_PERIODIC  "periodic"  /* snapshot=N */
+#define ROUND_LOSS      "loss"      /* after a `drop`: the resync */
 
 uint16_t proto_crc16(const char *data, size_t len);
 
