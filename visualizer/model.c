@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <koiz/protocol.h>
-#include "model.h"
+#include "model_internal.h"
 
 static const char *const type_names[RT_COUNT] = {
     "hello", "mem", "log", "warn", "panic", "test", "tests",
@@ -15,6 +15,14 @@ static const char *const type_names[RT_COUNT] = {
     "map", "unmap", "protect", "ptab-alloc", "ptab-free",
     "space-create", "space-destroy", "space-switch",
     "tlb", "fault", "frames", "drop", "bench",
+    "remap", "loss", "round", "sync",
+};
+
+static const char *const loss_names[LOSS_R_COUNT] = { LOSS_FULL, LOSS_PAUSE };
+static const char *const round_names[ROUND_R_COUNT] = { ROUND_BOOT, ROUND_REQUEST, ROUND_PERIODIC, ROUND_LOSS };
+static const char *const untrusted_names[UNTRUSTED_COUNT] = {
+    "whole", "no snapshot yet", "records lost", "stream paused", "snapshot cut short",
+    "records missing", "no room in koiz-view",
 };
 
 /* The wire spellings come from protocol.h, the one definition of the format. */
@@ -33,32 +41,22 @@ const char *fault_outcome_name(enum fault_outcome o)
     return (unsigned)o < FO_COUNT ? outcome_names[o] : "?";
 }
 
-/* ---- tables ---- */
-
-/* A zeroed table counted against MODEL_TABLES_MAX, or NULL (counted) when over it. */
-static uint32_t *table_new(struct model *m)
+const char *loss_reason_name(enum loss_reason r)
 {
-    uint32_t *t = NULL;
-    if (m->tables < MODEL_TABLES_MAX)
-        t = calloc(1, ENTRIES * sizeof *t + TABLE_WORDS * sizeof(uint64_t));
-    if (!t) {
-        m->stats.table_limit++;
-        return NULL;
-    }
-    m->tables++;
-    return t;
+    return (unsigned)r < LOSS_R_COUNT ? loss_names[r] : "?";
 }
 
-static void table_free(struct model *m, struct space *sp, uint32_t pdi)
+const char *round_reason_name(enum round_reason r)
 {
-    if (sp->table[pdi]) {
-        free(sp->table[pdi]);
-        sp->table[pdi] = NULL;
-        m->tables--;
-    }
-    sp->ptes -= sp->present[pdi];
-    sp->present[pdi] = 0;
+    return (unsigned)r < ROUND_R_COUNT ? round_names[r] : "?";
 }
+
+const char *untrusted_name(enum untrusted why)
+{
+    return (unsigned)why < UNTRUSTED_COUNT ? untrusted_names[why] : "?";
+}
+
+/* ---- directory entries and tables ---- */
 
 /* Sets directory entry pdi, keeping the pdes count. Tables are the caller's business. */
 static void set_pde(struct space *sp, uint32_t pdi, uint32_t e)
@@ -68,57 +66,95 @@ static void set_pde(struct space *sp, uint32_t pdi, uint32_t e)
     sp->dir[pdi] = e;
 }
 
-/* Sets table entry pti of an existing table, keeping the present counts. */
-static void set_pte(struct space *sp, uint32_t pdi, uint32_t pti, uint32_t e)
+/* Lets go of the table of directory entry pdi, if any. */
+static void drop_table(struct model *m, struct space *sp, uint32_t pdi)
 {
-    uint32_t *t = sp->table[pdi];
-    int was = (t[pti] & ENT_P) != 0, is = (e & ENT_P) != 0;
-    t[pti] = e;
-    if (was != is)
-        ((uint64_t *)(t + ENTRIES))[pti / 64] ^= 1ull << (pti % 64);
-    sp->present[pdi] = (uint16_t)(sp->present[pdi] + is - was);
-    sp->ptes += (uint32_t)is;
-    sp->ptes -= (uint32_t)was;
+    table_unref(m, sp->table[pdi]);
+    sp->table[pdi] = NULL;
+}
+
+/* Makes directory entry pdi hold table t (one more reference). */
+static void hold_table(struct space *sp, uint32_t pdi, struct ptab *t)
+{
+    sp->table[pdi] = t;
+    if (t)
+        t->refs++;
 }
 
 /* Empties a space's contents (directory and tables); keeps its identity. */
 static void space_clear(struct model *m, struct space *sp)
 {
     for (uint32_t i = 0; i < ENTRIES; i++)
-        table_free(m, sp, i);
+        drop_table(m, sp, i);
     memset(sp->dir, 0, sizeof sp->dir);
-    sp->pdes = sp->ptes = 0;
-    sp->whole = false;
+    sp->pdes = 0;
 }
 
 /* ---- spaces ---- */
 
-static struct space *find_space(struct model *m, uint32_t asid)
+/* Marks sp as not whole from tick for why, keeping the first reason while it lasts. */
+static void distrust(struct space *sp, enum untrusted why, uint32_t tick)
 {
-    for (int i = 0; i < MODEL_SPACES; i++)
-        if (m->spaces[i].used && m->spaces[i].asid == asid)
-            return &m->spaces[i];
-    return NULL;
+    if (sp->whole || sp->why == UNTRUSTED_NONE) {
+        sp->why = why;
+        sp->since = tick;
+    }
+    sp->whole = false;
 }
 
-/* The space for asid, created empty and not whole if new; NULL (counted) when no slot is free. */
+/* The index of asid in m->spaces, or where it would go (*found false). */
+static uint32_t space_index(const struct model *m, uint32_t asid, bool *found)
+{
+    uint32_t lo = 0, hi = m->nspaces;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->spaces[mid]->asid < asid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < m->nspaces && m->spaces[lo]->asid == asid;
+    return lo;
+}
+
+static struct space *find_space(struct model *m, uint32_t asid)
+{
+    bool found;
+    uint32_t i = space_index(m, asid, &found);
+    return found ? m->spaces[i] : NULL;
+}
+
+/* The space for asid, created empty and not whole if new; NULL (counted) when
+ * MODEL_SPACES_MAX are alive or memory runs out. */
 static struct space *get_space(struct model *m, uint32_t asid)
 {
-    struct space *sp = find_space(m, asid);
-    if (sp)
-        return sp;
-    for (int i = 0; i < MODEL_SPACES; i++) {
-        sp = &m->spaces[i];
-        if (!sp->used) {
-            memset(sp, 0, sizeof *sp);
-            sp->used = true;
-            sp->asid = asid;
-            m->map_version++;
-            return sp;
+    bool found;
+    uint32_t i = space_index(m, asid, &found);
+    if (found)
+        return m->spaces[i];
+    if (m->nspaces == m->spaces_cap) {
+        uint32_t cap = m->spaces_cap ? m->spaces_cap * 2 : 16;
+        struct space **grown = m->nspaces < MODEL_SPACES_MAX ? realloc(m->spaces, cap * sizeof *grown) : NULL;
+        if (!grown) {
+            m->stats.spaces_full++;
+            return NULL;
         }
+        m->spaces = grown;
+        m->spaces_cap = cap;
     }
-    m->stats.spaces_full++;
-    return NULL;
+    struct space *sp = calloc(1, sizeof *sp);
+    if (!sp) {
+        m->stats.spaces_full++;
+        return NULL;
+    }
+    sp->asid = asid;
+    sp->why = UNTRUSTED_NEW;
+    sp->since = m->tick;
+    memmove(&m->spaces[i + 1], &m->spaces[i], (m->nspaces - i) * sizeof *m->spaces);
+    m->spaces[i] = sp;
+    m->nspaces++;
+    m->map_version++;
+    return sp;
 }
 
 /* The existing space for an event, or NULL (counted as unknown asid). */
@@ -130,10 +166,11 @@ static struct space *event_space(struct model *m, uint32_t asid)
     return sp;
 }
 
+/* An event that does not fit the model: a record went missing. */
 static void lose(struct model *m, struct space *sp)
 {
     m->stats.inconsistent++;
-    sp->whole = false;
+    distrust(sp, UNTRUSTED_CONTRADICTION, m->tick);
 }
 
 /* ---- snapshot staging ---- */
@@ -146,14 +183,16 @@ static void stage_discard(struct model *m)
     st->active = st->broken = false;
 }
 
-/* An unfinished snapshot ends badly: its space (if any) can no longer be trusted. */
+/* An unfinished snapshot ends badly: its space (if any) can no longer be
+ * trusted, and a round it belonged to is not complete. */
 static void stage_abandon(struct model *m)
 {
     if (!m->stage.active)
         return;
     struct space *sp = find_space(m, m->stage.sp.asid);
     if (sp)
-        sp->whole = false;
+        distrust(sp, UNTRUSTED_SNAPSHOT, m->tick);
+    m->round.broken = true;
     m->stats.snaps_lost++;
     stage_discard(m);
 }
@@ -170,7 +209,6 @@ static void snap_begin(struct model *m, const struct record *r)
     st->seq = r->u.snap.seq;
     st->tick = r->tick;
     st->pdes = st->ptes = st->records = 0;
-    st->sp.used = true;
     st->sp.asid = r->asid;
     st->sp.cr3 = r->u.snap.cr3;
 }
@@ -206,7 +244,8 @@ static void snap_pde(struct model *m, const struct record *r)
             continue;
         }
         set_pde(sp, pdi, e);
-        if (!(e & ENT_PS) && !(sp->table[pdi] = table_new(m)))
+        /* Registered only when the snapshot is installed whole (snap_end). */
+        if (!(e & ENT_PS) && !(sp->table[pdi] = table_new(m, e, false)))
             m->stage.broken = true;
     }
 }
@@ -224,10 +263,10 @@ static void snap_pte(struct model *m, const struct record *r)
     }
     for (uint32_t i = 0; i < r->u.run.count; i++, e += PAGE_4K) {
         uint32_t pti = r->u.run.first + i;
-        if (sp->table[pdi][pti] & ENT_P)
+        if (sp->table[pdi]->e[pti] & ENT_P)
             m->stage.broken = true;
         else
-            set_pte(sp, pdi, pti, e);
+            set_pte(sp->table[pdi], pti, e);
     }
 }
 
@@ -237,19 +276,35 @@ static void space_swap_contents(struct space *a, struct space *b)
     struct space tmp;
     memcpy(tmp.dir, a->dir, sizeof tmp.dir);
     memcpy(tmp.table, a->table, sizeof tmp.table);
-    memcpy(tmp.present, a->present, sizeof tmp.present);
     tmp.pdes = a->pdes;
-    tmp.ptes = a->ptes;
     memcpy(a->dir, b->dir, sizeof a->dir);
     memcpy(a->table, b->table, sizeof a->table);
-    memcpy(a->present, b->present, sizeof a->present);
     a->pdes = b->pdes;
-    a->ptes = b->ptes;
     memcpy(b->dir, tmp.dir, sizeof b->dir);
     memcpy(b->table, tmp.table, sizeof b->table);
-    memcpy(b->present, tmp.present, sizeof b->present);
     b->pdes = tmp.pdes;
-    b->ptes = tmp.ptes;
+}
+
+/* A whole snapshot's tables become what their frames hold now: a table
+ * another space shares (the kernel half's) takes the new contents in place,
+ * so every space shows them. */
+static void stage_register(struct model *m, struct space *st)
+{
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
+        struct ptab *t = st->table[pdi], *held;
+        if (!t)
+            continue;
+        held = registry_get(m, t->frame);
+        if (!held || held == t) {
+            registry_put(m, t);
+            continue;
+        }
+        memcpy(held->e, t->e, sizeof held->e);
+        memcpy(held->bits, t->bits, sizeof held->bits);
+        held->present = t->present;
+        drop_table(m, st, pdi);
+        hold_table(st, pdi, held);
+    }
 }
 
 static void snap_end(struct model *m, const struct record *r)
@@ -261,7 +316,8 @@ static void snap_end(struct model *m, const struct record *r)
                 st->records == r->u.end.records && sp;
     if (!good) {
         if (sp)
-            sp->whole = false;
+            distrust(sp, UNTRUSTED_SNAPSHOT, m->tick);
+        m->round.broken = true;
         if (st->active && st->sp.asid != r->asid)
             stage_abandon(m);    /* counts as lost */
         else {
@@ -270,10 +326,17 @@ static void snap_end(struct model *m, const struct record *r)
         }
         return;
     }
+    stage_register(m, &st->sp);
     space_swap_contents(sp, &st->sp);
     sp->cr3 = st->sp.cr3;
     sp->snap_seq = st->seq;
     sp->whole = true;
+    sp->why = UNTRUSTED_NONE;
+    if (m->round.active) {
+        sp->round_seq = m->round.seq;
+        m->round.whole++;
+        m->round.last_asid = sp->asid;
+    }
     m->stats.snaps_ok++;
     stage_discard(m);    /* frees the old contents, now in the stage */
     /* The kernel boots in its own space (asid 0): live until a switch says otherwise. */
@@ -290,7 +353,7 @@ static void pages_4k(struct model *m, struct space *sp, const struct record *r)
     bool bad = false;
     for (uint32_t i = 0; i < r->u.pages.count; i++, vpn++) {
         uint32_t pdi = vpn >> 10, pti = vpn & 0x3FF;
-        uint32_t *t = sp->table[pdi];
+        struct ptab *t = sp->table[pdi];
         if (!t) {
             /* No table: fine for unmap of a non-PS hole, a contradiction otherwise. */
             if (r->type != RT_UNMAP || (sp->dir[pdi] & ENT_PS))
@@ -298,15 +361,20 @@ static void pages_4k(struct model *m, struct space *sp, const struct record *r)
             continue;
         }
         switch (r->type) {
-        case RT_MAP:
-            set_pte(sp, pdi, pti, e + i * PAGE_4K);
+        case RT_MAP:        /* onto an empty entry: a `remap` says when one was present */
+            bad |= (t->e[pti] & ENT_P) != 0;
+            set_pte(t, pti, e + i * PAGE_4K);
+            break;
+        case RT_REMAP:
+            bad |= !(t->e[pti] & ENT_P);
+            set_pte(t, pti, e + i * PAGE_4K);
             break;
         case RT_UNMAP:
-            set_pte(sp, pdi, pti, 0);
+            set_pte(t, pti, 0);
             break;
         default: /* RT_PROTECT */
-            if (t[pti] & ENT_P)
-                set_pte(sp, pdi, pti, ENT_FRAME(t[pti]) | e);
+            if (t->e[pti] & ENT_P)
+                set_pte(t, pti, ENT_FRAME(t->e[pti]) | e);
             else
                 bad = true;
             break;
@@ -328,8 +396,9 @@ static void pages_4m(struct model *m, struct space *sp, const struct record *r)
         case RT_MAP:
             if ((old & ENT_P) && !(old & ENT_PS)) {   /* a table still there */
                 bad = true;
-                table_free(m, sp, pdi);
+                drop_table(m, sp, pdi);
             }
+            bad |= large;                              /* a 4 MiB page already there */
             set_pde(sp, pdi, e + i * PAGE_4M);
             break;
         case RT_UNMAP:
@@ -350,23 +419,26 @@ static void pages_4m(struct model *m, struct space *sp, const struct record *r)
         lose(m, sp);
 }
 
-static void ptab_alloc(struct model *m, struct space *sp, const struct record *r)
+/* Directory entry pdi of sp gets table t (fresh, or the one the kernel half shares). */
+static void ptab_alloc(struct model *m, struct space *sp, const struct record *r, struct ptab *t)
 {
     uint32_t pdi = r->u.ptab.pde;
     if (sp->dir[pdi] & ENT_P)
         lose(m, sp);
-    table_free(m, sp, pdi);
+    drop_table(m, sp, pdi);
     set_pde(sp, pdi, r->u.ptab.entry);
-    if (!(sp->table[pdi] = table_new(m)))
-        sp->whole = false;
+    hold_table(sp, pdi, t);
+    if (!t)
+        distrust(sp, UNTRUSTED_ROOM, m->tick);
 }
 
 static void ptab_free(struct model *m, struct space *sp, const struct record *r)
 {
     uint32_t pdi = r->u.ptab.pde;
-    if ((sp->dir[pdi] & (ENT_P | ENT_PS)) != ENT_P)
+    /* The kernel unmaps a table's pages before it frees the table. */
+    if ((sp->dir[pdi] & (ENT_P | ENT_PS)) != ENT_P || space_present(sp, pdi))
         lose(m, sp);
-    table_free(m, sp, pdi);
+    drop_table(m, sp, pdi);
     set_pde(sp, pdi, 0);
 }
 
@@ -378,22 +450,126 @@ static void apply_pages(struct model *m, struct space *sp, const struct record *
         pages_4k(m, sp, r);
 }
 
+/* ptab records: in the user half for sp alone; in the kernel half for every space. */
 static void apply_ptab(struct model *m, struct space *sp, const struct record *r)
 {
-    if (r->type == RT_PTAB_ALLOC)
-        ptab_alloc(m, sp, r);
-    else
-        ptab_free(m, sp, r);
+    bool kernel = r->u.ptab.pde >= KERNEL_PDE;
+    struct ptab *t = NULL;
+    if (r->type == RT_PTAB_ALLOC && !(t = table_new(m, r->u.ptab.entry, true)))
+        m->stats.inconsistent++;
+    for (uint32_t i = 0; i < (kernel ? m->nspaces : 1); i++) {
+        struct space *each = kernel ? m->spaces[i] : sp;
+        if (r->type == RT_PTAB_ALLOC)
+            ptab_alloc(m, each, r, t);
+        else
+            ptab_free(m, each, r);
+    }
+    table_unref(m, t);      /* the holders have theirs */
 }
 
+/* A space begins with an empty user half and the kernel half every space
+ * shares: the kernel's space's entries (accessed and dirty bits clear, as
+ * the kernel copies them) and its very tables. Whole when that one is. */
+static void space_begin(struct model *m, struct space *sp, uint32_t tick)
+{
+    const struct space *k = find_space(m, 0);
+    space_clear(m, sp);
+    distrust(sp, UNTRUSTED_NEW, tick);
+    if (!k || sp == k)
+        return;
+    for (uint32_t pdi = KERNEL_PDE; pdi < ENTRIES; pdi++) {
+        uint32_t e = k->dir[pdi];
+        set_pde(sp, pdi, (e & ENT_P) ? e & ~(ENT_A | ENT_D) : e);
+        hold_table(sp, pdi, k->table[pdi]);
+    }
+    if (k->whole) {
+        sp->whole = true;
+        sp->why = UNTRUSTED_NONE;
+    }
+}
+
+/* Takes sp out of the model and frees it. */
 static void space_destroy(struct model *m, struct space *sp)
 {
+    bool found;
+    uint32_t i = space_index(m, sp->asid, &found);
     if (m->stage.active && m->stage.sp.asid == sp->asid)
         stage_discard(m);
     if (m->current_asid == sp->asid)
         m->current_asid = MODEL_NO_ASID;
     space_clear(m, sp);
-    sp->used = false;
+    memmove(&m->spaces[i], &m->spaces[i + 1], (m->nspaces - i - 1) * sizeof *m->spaces);
+    m->nspaces--;
+    free(sp);
+}
+
+/* ---- losses and rounds ---- */
+
+static void loss_begin(struct model *m, const struct record *r)
+{
+    enum untrusted why = r->u.loss.reason == LOSS_R_PAUSE ? UNTRUSTED_PAUSED : UNTRUSTED_LOST;
+    m->loss.open = true;
+    m->loss.paused = r->u.loss.reason == LOSS_R_PAUSE;
+    m->loss.since = r->tick;
+    m->stats.losses++;
+    for (uint32_t i = 0; i < m->nspaces; i++)
+        distrust(m->spaces[i], why, r->tick);
+    if (m->stage.active)
+        m->stage.broken = true;
+}
+
+static void drop(struct model *m, const struct record *r)
+{
+    m->stats.dropped_events += r->u.drop.count;
+    m->loss.count = r->u.drop.count;
+    m->loss.first = r->u.drop.first;
+    m->loss.last = r->u.drop.last;
+    /* The older form comes without a `loss` before it: the loss starts here. */
+    if (!m->loss.open) {
+        m->stats.losses++;
+        m->loss.since = r->tick;
+        for (uint32_t i = 0; i < m->nspaces; i++)
+            distrust(m->spaces[i], UNTRUSTED_LOST, r->tick);
+        if (m->stage.active)
+            m->stage.broken = true;
+    }
+    m->loss.open = m->loss.paused = false;
+}
+
+static void round_begin(struct model *m, const struct record *r)
+{
+    stage_abandon(m);
+    m->round.active = true;
+    m->round.broken = false;
+    m->round.seq = r->u.round.seq;
+    m->round.spaces = r->u.round.spaces;
+    m->round.whole = 0;
+}
+
+/* A round is complete when every snapshot it announced arrived whole; then
+ * a space it did not name no longer exists in the kernel. */
+static void round_end(struct model *m, const struct record *r)
+{
+    bool complete = m->round.active && !m->round.broken && !m->stage.active && m->round.seq == r->u.round.seq &&
+                    m->round.spaces == r->u.round.spaces && m->round.whole == r->u.round.spaces;
+    m->round.active = false;
+    if (!complete) {
+        m->stats.rounds_lost++;
+        return;
+    }
+    m->stats.rounds_ok++;
+    m->synced_tick = r->tick;
+    for (uint32_t i = m->nspaces; i-- > 0;)
+        if (m->spaces[i]->round_seq != r->u.round.seq) {
+            m->stats.spaces_removed++;
+            space_destroy(m, m->spaces[i]);
+        }
+    /* A round sends the live space last: the `space switch` that made it live may have been lost. */
+    const struct space *live = r->u.round.spaces ? find_space(m, m->round.last_asid) : NULL;
+    if (live) {
+        m->current_asid = live->asid;
+        m->live_cr3 = live->cr3;
+    }
 }
 
 /* ---- rings ---- */
@@ -464,8 +640,14 @@ char *fault_words(uint32_t error, char *buf, size_t size)
 struct model *model_new(void)
 {
     struct model *m = calloc(1, sizeof *m);
-    if (m)
-        m->current_asid = MODEL_NO_ASID;
+    if (!m)
+        return NULL;
+    m->registry = calloc(MODEL_TABLE_SLOTS, sizeof *m->registry);
+    if (!m->registry) {
+        free(m);
+        return NULL;
+    }
+    m->current_asid = MODEL_NO_ASID;
     return m;
 }
 
@@ -473,9 +655,11 @@ struct model *model_new(void)
 static void model_reboot(struct model *m)
 {
     stage_discard(m);
-    for (int i = 0; i < MODEL_SPACES; i++)
-        if (m->spaces[i].used)
-            space_destroy(m, &m->spaces[i]);
+    while (m->nspaces)
+        space_destroy(m, m->spaces[m->nspaces - 1]);
+    memset(&m->round, 0, sizeof m->round);
+    memset(&m->loss, 0, sizeof m->loss);
+    m->synced_tick = 0;
     m->current_asid = MODEL_NO_ASID;
     m->live_cr3 = 0;
     m->have_mem = m->have_frames = m->panicked = false;
@@ -490,8 +674,14 @@ static void model_reboot(struct model *m)
 
 void model_reset(struct model *m)
 {
+    struct space **spaces = m->spaces;
+    struct ptab **registry = m->registry;
+    uint32_t cap = m->spaces_cap;
     model_reboot(m);
     memset(m, 0, sizeof *m);
+    m->spaces = spaces;
+    m->spaces_cap = cap;
+    m->registry = registry;
     m->current_asid = MODEL_NO_ASID;
 }
 
@@ -500,6 +690,8 @@ void model_free(struct model *m)
     if (!m)
         return;
     model_reboot(m);
+    free(m->spaces);
+    free(m->registry);
     free(m);
 }
 
@@ -567,32 +759,28 @@ int model_apply(struct model *m, const struct record *r)
         snap_end(m, r);
         break;
     case RT_MAP:
+    case RT_REMAP:
     case RT_UNMAP:
     case RT_PROTECT:
         note_tick(m, r->tick);
         if (!(sp = event_space(m, r->asid)))
             return 0;
-        /* The kernel half's tables are shared by every space: a change there shows in all. */
-        if (PDX(r->u.pages.va) < KERNEL_PDE) {
+        /* The kernel half's tables are shared by every space: a change to one shows
+         * in all. Its directory entries are each space's own: a 4 MiB page there
+         * changes in every space. */
+        if (PDX(r->u.pages.va) < KERNEL_PDE || !r->u.pages.large) {
             apply_pages(m, sp, r);
             break;
         }
-        for (int i = 0; i < MODEL_SPACES; i++)
-            if (m->spaces[i].used)
-                apply_pages(m, &m->spaces[i], r);
+        for (uint32_t i = 0; i < m->nspaces; i++)
+            apply_pages(m, m->spaces[i], r);
         break;
     case RT_PTAB_ALLOC:
     case RT_PTAB_FREE:
         note_tick(m, r->tick);
         if (!(sp = event_space(m, r->asid)))
             return 0;
-        if (r->u.ptab.pde < KERNEL_PDE) {
-            apply_ptab(m, sp, r);
-            break;
-        }
-        for (int i = 0; i < MODEL_SPACES; i++)
-            if (m->spaces[i].used)
-                apply_ptab(m, &m->spaces[i], r);
+        apply_ptab(m, sp, r);
         break;
     case RT_SPACE_CREATE:
         note_tick(m, r->tick);
@@ -600,7 +788,7 @@ int model_apply(struct model *m, const struct record *r)
             lose(m, sp);    /* ids are not reused before a destroy: we missed one */
         else if (!(sp = get_space(m, r->asid)))
             return 0;
-        space_clear(m, sp);
+        space_begin(m, sp, r->tick);
         sp->cr3 = r->u.space.cr3;
         break;
     case RT_SPACE_DESTROY:
@@ -652,13 +840,21 @@ int model_apply(struct model *m, const struct record *r)
         }
         mapping = false;
         break;
+    case RT_LOSS:
+        note_tick(m, r->tick);
+        loss_begin(m, r);
+        break;
     case RT_DROP:
         note_tick(m, r->tick);
-        m->stats.dropped_events += r->u.drop.count;
-        for (int i = 0; i < MODEL_SPACES; i++)
-            m->spaces[i].whole = false;
-        if (m->stage.active)
-            m->stage.broken = true;
+        drop(m, r);
+        break;
+    case RT_ROUND:
+        note_tick(m, r->tick);
+        round_begin(m, r);
+        break;
+    case RT_SYNC:
+        note_tick(m, r->tick);
+        round_end(m, r);
         break;
     default:
         return 0;
@@ -677,6 +873,26 @@ const struct space *model_space(const struct model *m, uint32_t asid)
     return find_space((struct model *)m, asid);
 }
 
+const struct space *model_space_at(const struct model *m, uint32_t i)
+{
+    return i < m->nspaces ? m->spaces[i] : NULL;
+}
+
+bool model_whole(const struct model *m, uint32_t *since, enum untrusted *why)
+{
+    const struct space *first = NULL;
+    for (uint32_t i = 0; i < m->nspaces; i++) {
+        const struct space *sp = m->spaces[i];
+        if (!sp->whole && (!first || sp->since < first->since))
+            first = sp;
+    }
+    if (first && since)
+        *since = first->since;
+    if (first && why)
+        *why = first->why;
+    return !first;
+}
+
 uint32_t model_pde(const struct model *m, uint32_t asid, uint32_t va)
 {
     const struct space *sp = model_space(m, asid);
@@ -686,7 +902,7 @@ uint32_t model_pde(const struct model *m, uint32_t asid, uint32_t va)
 uint32_t model_pte(const struct model *m, uint32_t asid, uint32_t va)
 {
     const struct space *sp = model_space(m, asid);
-    return sp && sp->table[PDX(va)] ? sp->table[PDX(va)][PTX(va)] : 0;
+    return sp && sp->table[PDX(va)] ? sp->table[PDX(va)]->e[PTX(va)] : 0;
 }
 
 uint32_t model_entry(const struct model *m, uint32_t asid, uint32_t va)
@@ -697,5 +913,5 @@ uint32_t model_entry(const struct model *m, uint32_t asid, uint32_t va)
     uint32_t pde = sp->dir[PDX(va)];
     if ((pde & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS))
         return pde;
-    return sp->table[PDX(va)] ? sp->table[PDX(va)][PTX(va)] : 0;
+    return sp->table[PDX(va)] ? sp->table[PDX(va)]->e[PTX(va)] : 0;
 }

@@ -6,20 +6,22 @@
  * views read these structures directly (read-only) and redraw when
  * `version` moved.
  *
- * Address spaces live in MODEL_SPACES slots. `snap`, `space create` and
- * `space switch` name a space and create its slot; every other record for
- * an asid without a slot is counted (stats.unknown_asid) and ignored: a
- * space made of events alone would show a picture nobody can trust, and the
- * next snapshot creates it anyway. When every slot is taken the record is
- * counted (stats.spaces_full) and ignored.
+ * Address spaces live and die with the kernel's (docs/protocol.md, "Rules
+ * for readers"): `space create`, a `snap` or a `space switch` brings one
+ * in; `space destroy` takes it out, and so does a complete round (`round`
+ * ... `sync`) that did not name it. Any number come and go over a run
+ * (asids up to 2^32-1); at most MODEL_SPACES_MAX live at once, which is far
+ * more than a kernel with 64 slots can have. Every other record for an
+ * unknown asid is counted (stats.unknown_asid) and ignored: a space made of
+ * events alone would show a picture nobody can trust.
  *
- * A space is `whole` from the `end` of a snapshot whose counts match until a
- * sign of loss: a `drop`, an unfinished or mismatched snapshot, or an event
- * that contradicts the model (stats.inconsistent). Events are applied to a
- * space that is not whole too, as best effort. Snapshots are built in a
- * staging copy and replace the space's contents only at a good `end`; events
- * that arrive meanwhile go to the shown space (the kernel sends a snapshot's
- * records in one go).
+ * A space is `whole` from the `end` of a good snapshot until a sign that it
+ * may differ from the kernel's: a `loss` (events are being dropped, or the
+ * stream paused), an unfinished or mismatched snapshot, or an event that
+ * contradicts the model (stats.inconsistent). It then says since when and
+ * why (`untrusted`). Events still apply to a space that is not whole, as
+ * best effort, and are drawn as such. Snapshots are built in a staging copy
+ * and replace the space's contents only at a good `end`.
  */
 #ifndef KOIZ_VIEW_MODEL_H
 #define KOIZ_VIEW_MODEL_H
@@ -29,8 +31,9 @@
 #include <stdio.h>
 #include "record.h"
 
-#define MODEL_SPACES     64       /* address spaces tracked at once */
+#define MODEL_SPACES_MAX 1024     /* address spaces alive at once; more are refused, counted */
 #define MODEL_TABLES_MAX 16384    /* page tables held in all (64 MiB); beyond: not whole */
+#define MODEL_TABLE_SLOTS 32768   /* the table registry's size: twice the tables it may hold */
 #define MODEL_FAULTS     256      /* recent faults kept */
 #define MODEL_LOG_LINES  1000     /* recent log/warn/panic lines kept */
 #define MODEL_TESTS      256      /* self-test results kept per boot */
@@ -39,34 +42,66 @@
 #define MODEL_NO_ASID    UINT32_MAX
 
 /*
- * One address space. Invariant: table[i] is NULL unless dir[i] is present
- * and not PS; a present non-PS entry may still lack a table when the model
- * ran out of room (the space is then not whole). present[i] counts the
- * present entries of table[i].
- *
- * A table is ENTRIES raw entries followed by TABLE_WORDS 64-bit words with a
- * bit per present entry (table_bits()): the pictures derived from every
- * table each frame visit the present entries without reading the empty ones.
+ * A page table as the model holds it. Like the hardware's, one table is
+ * shared by every directory entry, of any space, that points at its frame:
+ * the kernel half's tables are one set for all spaces, so an event there is
+ * applied once and every space shows it. `bits` has a bit per present entry
+ * (bit pti % 64 of word pti / 64): the pictures derived from every table
+ * each frame visit the present entries without reading the empty ones.
  */
 #define TABLE_WORDS (ENTRIES / 64)
+struct ptab {
+    uint32_t e[ENTRIES];        /* raw table entries */
+    uint64_t bits[TABLE_WORDS];
+    uint32_t present;           /* present entries */
+    uint32_t frame;             /* its physical address (the directory entry's frame) */
+    uint32_t refs;              /* directory entries holding it, the staging copy's included */
+    uint32_t seen;              /* model_check's scratch: 0 outside it */
+};
+
+/* Why a space is not whole. */
+enum untrusted {
+    UNTRUSTED_NONE,             /* whole */
+    UNTRUSTED_NEW,              /* no good snapshot of it yet */
+    UNTRUSTED_LOST,             /* the kernel dropped events (`loss full`) */
+    UNTRUSTED_PAUSED,           /* the kernel paused its events (`loss pause`) */
+    UNTRUSTED_SNAPSHOT,         /* its snapshot arrived cut short or miscounted */
+    UNTRUSTED_CONTRADICTION,    /* an event did not fit what the model held: records went missing */
+    UNTRUSTED_ROOM,             /* the model had no room for one of its tables */
+    UNTRUSTED_COUNT
+};
+
 struct space {
-    bool used;                  /* this slot holds a space */
     bool whole;                 /* contents equal the kernel's (see above) */
+    enum untrusted why;         /* UNTRUSTED_NONE when whole */
+    uint32_t since;             /* the tick since when it is not whole */
     uint32_t asid;
     uint32_t cr3;               /* from snap / space records; 0 when unknown */
     uint32_t snap_seq;          /* seq of the snapshot that made it whole */
+    uint32_t round_seq;         /* the last round whose snapshot of it arrived whole */
     uint32_t dir[ENTRIES];      /* raw directory entries */
-    uint32_t *table[ENTRIES];   /* raw table entries, or NULL */
-    uint16_t present[ENTRIES];  /* present entries in table[i] */
-    uint32_t pdes, ptes;        /* present directory entries, present table entries */
+    /* The table of each directory entry: NULL unless dir[i] is present and
+     * not PS; a present non-PS entry may still lack one when the model ran
+     * out of room (the space is then not whole). */
+    struct ptab *table[ENTRIES];
+    uint32_t pdes;              /* present directory entries */
     uint32_t faults;            /* faults seen in this space */
 };
 
-/* The present-entry bitmap of table t: bit pti % 64 of word pti / 64 is set when t[pti] is present. */
-static inline const uint64_t *table_bits(const uint32_t *t)
+/* The raw entries of the table of directory entry pdi, or NULL. */
+static inline const uint32_t *space_table(const struct space *sp, uint32_t pdi)
 {
-    return (const uint64_t *)(t + ENTRIES);
+    return sp->table[pdi] ? sp->table[pdi]->e : NULL;
 }
+
+/* Present entries in the table of directory entry pdi. */
+static inline uint32_t space_present(const struct space *sp, uint32_t pdi)
+{
+    return sp->table[pdi] ? sp->table[pdi]->present : 0;
+}
+
+/* Present table entries of all of sp's tables (the shared ones counted in every space). */
+uint32_t space_ptes(const struct space *sp);
 
 struct fault_event {
     uint32_t tick, asid, cr2, eip, error;
@@ -96,14 +131,18 @@ struct bench_result {
 
 struct model_stats {
     uint64_t applied;           /* records that changed the model */
-    uint64_t unknown_asid;      /* records for an asid without a slot */
-    uint64_t spaces_full;       /* spaces refused: no free slot */
+    uint64_t unknown_asid;      /* records for an asid the model does not hold */
+    uint64_t spaces_full;       /* spaces refused: MODEL_SPACES_MAX alive */
+    uint64_t spaces_removed;    /* spaces gone by a complete round that did not name them */
     uint64_t inconsistent;      /* events contradicting the model (space lost `whole`) */
     uint64_t table_limit;       /* tables not kept: MODEL_TABLES_MAX reached */
     uint64_t snaps_ok;          /* snapshots installed */
     uint64_t snaps_lost;        /* snapshots abandoned: counts mismatched, cut short, orphan */
     uint64_t orphan_runs;       /* pde/pte records outside their snapshot */
     uint64_t dropped_events;    /* sum of `drop` counts */
+    uint64_t losses;            /* `loss` records */
+    uint64_t rounds_ok;         /* rounds complete at their `sync` */
+    uint64_t rounds_lost;       /* rounds that ended without every snapshot whole */
 };
 
 /* The staging copy a snapshot is built in. */
@@ -121,9 +160,22 @@ struct model {
     uint32_t current_asid;      /* the live space, MODEL_NO_ASID when unknown */
     uint32_t live_cr3;          /* CR3 of the last `space switch`, 0 when none seen */
     uint32_t tables;            /* tables allocated, staging included */
+    struct ptab **registry;     /* open addressing by frame: the table each frame holds now */
 
-    struct space spaces[MODEL_SPACES];
+    struct space **spaces;      /* the live ones, in asid order: model_space_at() */
+    uint32_t nspaces, spaces_cap;
     struct snap_stage stage;
+    struct {                    /* the round under way, from `round` to `sync` */
+        bool active, broken;
+        uint32_t seq, spaces, whole;    /* whole: its snapshots that arrived whole */
+        uint32_t last_asid;             /* its last snapshot's space: the live one */
+    } round;
+    struct {                    /* the last loss: open from `loss` to `drop` */
+        bool open, paused;
+        uint32_t since;         /* tick of the `loss` record */
+        uint32_t count, first, last;    /* of the last `drop` */
+    } loss;
+    uint32_t synced_tick;       /* the tick of the last complete round */
 
     bool have_hello, have_mem, have_frames, panicked;
     struct { uint32_t version; char build[24]; uint32_t usable_kib, page_size, pse, pge; } hello;
@@ -166,6 +218,13 @@ int model_apply(struct model *m, const struct record *r);
 
 /* The space with this asid, or NULL. */
 const struct space *model_space(const struct model *m, uint32_t asid);
+/* The i-th live space in asid order (0 <= i < m->nspaces), or NULL. */
+const struct space *model_space_at(const struct model *m, uint32_t i);
+/* Whether every space is whole; if not, the earliest tick since when one is
+ * not and why (either pointer may be NULL). */
+bool model_whole(const struct model *m, uint32_t *since, enum untrusted *why);
+/* "records lost", ...: why a space is not whole, in words. */
+const char *untrusted_name(enum untrusted why);
 /* The raw directory entry covering va in space asid; 0 when unknown. */
 uint32_t model_pde(const struct model *m, uint32_t asid, uint32_t va);
 /* The raw table entry for va, from the table of its directory entry; 0 when none. */
@@ -185,12 +244,13 @@ char *fault_words(uint32_t error, char *buf, size_t size);
  * Physical memory by owner, one byte per 4 KiB frame: PHYS_NONE, PHYS_KERNEL
  * (mapped only by supervisor entries), PHYS_TABLE (a directory or page table
  * of some space), PHYS_SHARED (user-mapped by several spaces), or
- * PHYS_SPACE + slot (user-mapped by the space in spaces[slot] only).
+ * PHYS_SPACE + i (user-mapped by model_space_at(m, i) only; spaces past
+ * PHYS_SPACE_LAST share its value).
  * Tables win over user mappings, which win over kernel ones (the kernel's
  * direct map covers every frame). Costs one pass over present entries plus
  * one over the frames; the result changes only when map_version does.
  */
-enum { PHYS_NONE, PHYS_KERNEL, PHYS_TABLE, PHYS_SHARED, PHYS_SPACE };
+enum { PHYS_NONE, PHYS_KERNEL, PHYS_TABLE, PHYS_SHARED, PHYS_SPACE, PHYS_SPACE_LAST = 255 };
 struct phys_counts {
     uint32_t none, kernel, tables, shared, user;
 };

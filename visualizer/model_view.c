@@ -4,7 +4,7 @@
  * consecutive frames, like Linux's ptdump), and the model's invariant check.
  */
 #include <string.h>
-#include "model.h"
+#include "model_internal.h"
 
 /* ---- physical map ---- */
 
@@ -50,14 +50,13 @@ static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, ui
             }
             continue;
         }
-        const uint32_t *t = sp->table[pdi];
-        if (!t || !sp->present[pdi])
+        const struct ptab *t = sp->table[pdi];
+        if (!t || !t->present)
             continue;
         /* Only the present entries: user tables are often sparse. */
-        const uint64_t *bits = table_bits(t);
         for (uint32_t w = 0; w < TABLE_WORDS; w++) {
-            for (uint64_t b = bits[w]; b; b &= b - 1) {
-                uint32_t pte = t[w * 64 + (uint32_t)__builtin_ctzll(b)], f = pte >> 12;
+            for (uint64_t b = t->bits[w]; b; b &= b - 1) {
+                uint32_t pte = t->e[w * 64 + (uint32_t)__builtin_ctzll(b)], f = pte >> 12;
                 if (f >= nframes)
                     continue;
                 if (pde & pte & ENT_U)
@@ -85,12 +84,11 @@ void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, str
 {
     uint32_t kernel_ps[ENTRIES] = { 0 };
     memset(owner, PHYS_NONE, nframes);
-    for (int i = 0; i < MODEL_SPACES; i++)
-        if (m->spaces[i].used)
-            phys_mapped(&m->spaces[i], (uint8_t)(PHYS_SPACE + i), owner, nframes, kernel_ps);
-    for (int i = 0; i < MODEL_SPACES; i++)
-        if (m->spaces[i].used)
-            phys_tables(&m->spaces[i], owner, nframes);
+    for (uint32_t i = 0; i < m->nspaces; i++)
+        phys_mapped(m->spaces[i], (uint8_t)(i < PHYS_SPACE_LAST - PHYS_SPACE ? PHYS_SPACE + i : PHYS_SPACE_LAST), owner,
+                    nframes, kernel_ps);
+    for (uint32_t i = 0; i < m->nspaces; i++)
+        phys_tables(m->spaces[i], owner, nframes);
     if (!counts)
         return;
     memset(counts, 0, sizeof *counts);
@@ -183,9 +181,13 @@ static void run_page(struct run *r, uint64_t va, uint32_t size, uint32_t entry)
 static void dump_space(const struct model *m, const struct space *sp, FILE *f)
 {
     struct run r = { .f = f };
-    fprintf(f, "space %u cr3 0x%08x %s%s: %u directory entries, %u table entries\n", sp->asid, sp->cr3,
-            sp->whole ? "whole" : "partial", m->current_asid == sp->asid ? " current" : "", sp->pdes,
-            sp->ptes);
+    char trust[80];
+    if (sp->whole)
+        snprintf(trust, sizeof trust, "whole");
+    else
+        snprintf(trust, sizeof trust, "untrusted since tick %u (%s)", sp->since, untrusted_name(sp->why));
+    fprintf(f, "space %u cr3 0x%08x %s%s: %u directory entries, %u table entries\n", sp->asid, sp->cr3, trust,
+            m->current_asid == sp->asid ? " current" : "", sp->pdes, space_ptes(sp));
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         uint32_t pde = sp->dir[pdi];
         uint64_t base = (uint64_t)pdi << 22;
@@ -195,8 +197,8 @@ static void dump_space(const struct model *m, const struct space *sp, FILE *f)
             run_page(&r, base, PAGE_4M, pde);
             continue;
         }
-        const uint32_t *t = sp->table[pdi];
-        for (uint32_t pti = 0; t && sp->present[pdi] && pti < ENTRIES; pti++)
+        const uint32_t *t = space_table(sp, pdi);
+        for (uint32_t pti = 0; t && space_present(sp, pdi) && pti < ENTRIES; pti++)
             if (t[pti] & ENT_P)
                 run_page(&r, base + ((uint64_t)pti << 12), PAGE_4K, t[pti]);
     }
@@ -205,22 +207,8 @@ static void dump_space(const struct model *m, const struct space *sp, FILE *f)
 
 void model_dump(const struct model *m, FILE *f)
 {
-    /* Spaces in asid order: slots are handed out in arrival order. */
-    uint64_t last = 0;
-    int first = 1;
-    for (;;) {
-        const struct space *next = NULL;
-        for (int i = 0; i < MODEL_SPACES; i++) {
-            const struct space *sp = &m->spaces[i];
-            if (sp->used && (first || sp->asid > last) && (!next || sp->asid < next->asid))
-                next = sp;
-        }
-        if (!next)
-            break;
-        dump_space(m, next, f);
-        last = next->asid;
-        first = 0;
-    }
+    for (uint32_t i = 0; i < m->nspaces; i++)
+        dump_space(m, m->spaces[i], f);
 }
 
 void model_dump_summary(const struct model *m, FILE *f)
@@ -232,6 +220,16 @@ void model_dump_summary(const struct model *m, FILE *f)
         fprintf(f, "memory %u KiB usable, %u KiB ignored\n", m->mem.usable_kib, m->mem.ignored_kib);
     if (m->tests_done)
         fprintf(f, "self-tests %u passed, %u failed\n", m->tests_passed, m->tests_failed);
+    if (m->stats.losses)
+        fprintf(f, "losses %llu, %llu events dropped%s\n", (unsigned long long)m->stats.losses,
+                (unsigned long long)m->stats.dropped_events, m->loss.open ? ", one still under way" : "");
+    if (m->stats.inconsistent)
+        fprintf(f, "contradictions %llu (events that did not fit the model: records went missing)\n",
+                (unsigned long long)m->stats.inconsistent);
+    uint32_t since;
+    enum untrusted why;
+    if (!model_whole(m, &since, &why))
+        fprintf(f, "picture not whole since tick %u (%s)\n", since, untrusted_name(why));
     for (uint32_t i = m->log_count; m->panicked && i-- > 0;) {
         const struct log_line *l = model_log(m, i);
         if (l->kind == LOG_PANIC) {
@@ -243,62 +241,36 @@ void model_dump_summary(const struct model *m, FILE *f)
 
 /* ---- invariants ---- */
 
-static const char *check_space(const struct space *sp, uint32_t *tables)
+static const char *check_space(const struct space *sp)
 {
-    uint32_t pdes = 0, ptes = 0;
-    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
-        uint32_t pde = sp->dir[pdi], present = 0;
-        pdes += (pde & ENT_P) != 0;
-        if (!sp->table[pdi]) {
-            if (sp->present[pdi])
-                return "model_check: present count without a table";
-            continue;
-        }
-        (*tables)++;
-        if ((pde & (ENT_P | ENT_PS)) != ENT_P)
-            return "model_check: table under an entry that is not a present table entry";
-        const uint64_t *bits = table_bits(sp->table[pdi]);
-        for (uint32_t pti = 0; pti < ENTRIES; pti++) {
-            int p = (sp->table[pdi][pti] & ENT_P) != 0;
-            present += (uint32_t)p;
-            if (p != (int)((bits[pti / 64] >> (pti % 64)) & 1))
-                return "model_check: table present bitmap wrong";
-        }
-        if (present != sp->present[pdi])
-            return "model_check: table present count wrong";
-        ptes += present;
-    }
-    if (pdes != sp->pdes)
-        return "model_check: directory count wrong";
-    if (ptes != sp->ptes)
-        return "model_check: table entry count wrong";
-    return NULL;
+    uint32_t pdes = 0;
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++)
+        pdes += (sp->dir[pdi] & ENT_P) != 0;
+    return pdes == sp->pdes ? NULL : "model_check: directory count wrong";
 }
 
 const char *model_check(const struct model *m)
 {
-    uint32_t tables = 0;
     const char *why;
     int current_found = m->current_asid == MODEL_NO_ASID;
-    for (int i = 0; i < MODEL_SPACES; i++) {
-        const struct space *sp = &m->spaces[i];
-        if (!sp->used)
-            continue;    /* a table left in a free slot shows in the table count below */
-        for (int j = i + 1; j < MODEL_SPACES; j++)
-            if (m->spaces[j].used && m->spaces[j].asid == sp->asid)
-                return "model_check: asid in two slots";
+    if (m->nspaces > MODEL_SPACES_MAX || m->nspaces > m->spaces_cap)
+        return "model_check: too many spaces";
+    for (uint32_t i = 0; i < m->nspaces; i++) {
+        const struct space *sp = m->spaces[i];
+        if (i > 0 && m->spaces[i - 1]->asid >= sp->asid)
+            return "model_check: spaces out of asid order";
+        if (sp->whole != (sp->why == UNTRUSTED_NONE))
+            return "model_check: whole and its reason disagree";
         current_found |= sp->asid == m->current_asid;
-        if ((why = check_space(sp, &tables)))
+        if ((why = check_space(sp)))
             return why;
     }
-    if ((why = check_space(&m->stage.sp, &tables)))
+    if ((why = check_space(&m->stage.sp)))
         return why;
     if (!m->stage.active && m->stage.sp.pdes)
         return "model_check: idle stage holds entries";
-    if (tables != m->tables)
-        return "model_check: tables allocated and held differ";
-    if (m->tables > MODEL_TABLES_MAX)
-        return "model_check: over the table limit";
+    if ((why = model_check_tables(m)))
+        return why;
     if (!current_found)
         return "model_check: current asid names no space";
     if (m->log_count > MODEL_LOG_LINES || m->log_head >= MODEL_LOG_LINES)

@@ -232,14 +232,20 @@ static int parse_fields(struct scan *s, struct record *r)
         r->u.end.records = dec(s);
         return done(s);
     }
-    if (is(type, len, REC_MAP) || is(type, len, REC_UNMAP) || is(type, len, REC_PROTECT)) {
-        r->type = is(type, len, REC_MAP) ? RT_MAP : is(type, len, REC_UNMAP) ? RT_UNMAP : RT_PROTECT;
+    if (is(type, len, REC_MAP) || is(type, len, REC_UNMAP) || is(type, len, REC_PROTECT) ||
+        is(type, len, REC_REMAP)) {
+        r->type = is(type, len, REC_MAP)     ? RT_MAP
+                  : is(type, len, REC_REMAP) ? RT_REMAP
+                  : is(type, len, REC_UNMAP) ? RT_UNMAP
+                                             : RT_PROTECT;
         r->tick = dec(s);
         r->asid = dec(s);
         if (!pages(s, r))
             return 0;
         int shift = r->u.pages.large ? 22 : 12;
-        if (r->type == RT_MAP) {
+        if (r->type == RT_REMAP && r->u.pages.large)
+            return 0;       /* only 4 KiB pages are remapped */
+        if (r->type == RT_MAP || r->type == RT_REMAP) {
             uint32_t e = r->u.pages.entry = hex(s);
             if (r->u.pages.large && !(e & ENT_PS))
                 return 0;
@@ -328,10 +334,43 @@ static int parse_fields(struct scan *s, struct record *r)
         r->u.bench.ops = dec(s);
         return done(s);
     }
-    if (is(type, len, REC_DROP)) {
+    if (is(type, len, REC_DROP)) {     /* tick count first last, or the older tick count */
         r->type = RT_DROP;
         r->tick = dec(s);
         r->u.drop.count = dec(s);
+        if (done(s))
+            return 1;
+        r->u.drop.first = dec(s);
+        r->u.drop.last = dec(s);
+        return done(s) && r->u.drop.first <= r->u.drop.last && r->u.drop.last <= r->tick;
+    }
+    if (is(type, len, REC_LOSS)) {
+        r->type = RT_LOSS;
+        r->tick = dec(s);
+        const char *w = word(s, &len);
+        int i = 0;
+        while (i < LOSS_R_COUNT && !is(w, len, loss_reason_name((enum loss_reason)i)))
+            i++;
+        r->u.loss.reason = (enum loss_reason)i;
+        return i < LOSS_R_COUNT && done(s);
+    }
+    if (is(type, len, REC_ROUND)) {
+        r->type = RT_ROUND;
+        r->tick = dec(s);
+        r->u.round.seq = dec(s);
+        r->u.round.spaces = dec(s);
+        const char *w = word(s, &len);
+        int i = 0;
+        while (i < ROUND_R_COUNT && !is(w, len, round_reason_name((enum round_reason)i)))
+            i++;
+        r->u.round.reason = (enum round_reason)i;
+        return i < ROUND_R_COUNT && done(s);
+    }
+    if (is(type, len, REC_SYNC)) {
+        r->type = RT_SYNC;
+        r->tick = dec(s);
+        r->u.round.seq = dec(s);
+        r->u.round.spaces = dec(s);
         return done(s);
     }
     return 0;

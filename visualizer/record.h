@@ -47,8 +47,13 @@ enum record_type {
     RT_MAP, RT_UNMAP, RT_PROTECT, RT_PTAB_ALLOC, RT_PTAB_FREE,
     RT_SPACE_CREATE, RT_SPACE_DESTROY, RT_SPACE_SWITCH,
     RT_TLB, RT_FAULT, RT_FRAMES, RT_DROP, RT_BENCH,
+    RT_REMAP, RT_LOSS, RT_ROUND, RT_SYNC,
     RT_COUNT
 };
+
+/* Why events stopped (`loss`); why a round was sent (`round`). */
+enum loss_reason { LOSS_R_FULL, LOSS_R_PAUSE, LOSS_R_COUNT };
+enum round_reason { ROUND_R_BOOT, ROUND_R_REQUEST, ROUND_R_PERIODIC, ROUND_R_LOSS, ROUND_R_COUNT };
 
 enum fault_outcome {
     FO_ZERO_FILLED, FO_STACK_OVERFLOW, FO_OUT_OF_MEMORY, FO_FATAL, FO_KILLED, FO_EXPECTED, FO_COPIED,
@@ -73,13 +78,15 @@ struct record {
         struct { uint32_t seq, cr3; } snap;
         struct { uint32_t pde, first, count, entry; } run;     /* pde (pde unused), pte */
         struct { uint32_t seq, pdes, ptes, records; } end;
-        struct { uint32_t va, large, count, entry; } pages;    /* map; unmap; protect: entry = flags */
+        struct { uint32_t va, large, count, entry; } pages;    /* map, remap; unmap; protect: entry = flags */
         struct { uint32_t pde, entry; } ptab;                   /* entry unused for free */
         struct { uint32_t cr3; } space;
         struct { uint32_t va; int all; } tlb;
         struct { uint32_t cr2, eip, error; enum fault_outcome outcome; } fault;
         struct { uint32_t total, free, tables, kernel, process; } frames;
-        struct { uint32_t count; } drop;
+        struct { uint32_t count, first, last; } drop;          /* first, last: 0 in the old 2-field form */
+        struct { enum loss_reason reason; } loss;
+        struct { uint32_t seq, spaces; enum round_reason reason; } round;   /* round; sync (reason unused) */
         struct { struct text name; uint32_t cycles_per_op, ops; } bench;
     } u;
 };
@@ -88,5 +95,8 @@ struct record {
 const char *record_type_name(enum record_type t);
 /* "zero-filled", ...: the wire spelling of an outcome. */
 const char *fault_outcome_name(enum fault_outcome o);
+/* "full", "pause"; "boot", "request", ...: the wire spellings. */
+const char *loss_reason_name(enum loss_reason r);
+const char *round_reason_name(enum round_reason r);
 
 #endif

@@ -48,9 +48,9 @@ int main(int argc, char **argv)
 
     if (argc > 2) {
         uint32_t cr3 = (uint32_t)strtoul(argv[2], 0, 16);
-        for (int i = 0; i < MODEL_SPACES; i++)
-            if (m->spaces[i].used && m->spaces[i].cr3 == cr3)
-                sp = &m->spaces[i];
+        for (uint32_t i = 0; i < m->nspaces; i++)
+            if (model_space_at(m, i)->cr3 == cr3)
+                sp = model_space_at(m, i);
     } else {
         sp = model_space(m, m->current_asid);
     }
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
             if (pde & 0x80) {
                 pa = (pde & 0xFFC00000u) | (pti << 12);
             } else {
-                uint32_t pte = sp->table[pdi] ? sp->table[pdi][pti] : 0;
+                uint32_t pte = space_table(sp, pdi) ? space_table(sp, pdi)[pti] : 0;
                 if (!(pte & 1)) {
                     print_run(&open, va0, pa0, bytes);
                     continue;

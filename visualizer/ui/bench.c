@@ -95,15 +95,13 @@ static void model_figures(const struct model *m, const struct parser *p)
 {
     uint32_t spaces = 0, whole = 0, tables = 0;
     uint64_t user_pages = 0, pages = 0;
-    for (int i = 0; i < MODEL_SPACES; i++) {
-        const struct space *sp = &m->spaces[i];
-        if (!sp->used)
-            continue;
+    for (uint32_t i = 0; i < m->nspaces; i++) {
+        const struct space *sp = model_space_at(m, i);
         spaces++;
         whole += sp->whole;
-        pages += sp->ptes;
+        pages += space_ptes(sp);
         for (int pdi = 0; pdi < KERNEL_PDE; pdi++) {
-            user_pages += sp->present[pdi];
+            user_pages += space_present(sp, (uint32_t)pdi);
             tables += sp->table[pdi] != NULL;
         }
     }

@@ -20,16 +20,15 @@ static void choose_space(struct view *v, const struct space *sp)
 
 static void step_space(struct view *v, const struct model *m, int d)
 {
-    const struct space *list[MODEL_SPACES];
-    int n = spaces_in_order(m, list);
+    int n = (int)m->nspaces;
     const struct space *shown = view_space(v, m);
     for (int i = 0; i < n; i++)
-        if (list[i] == shown) {
-            choose_space(v, list[clamp(i + d, 0, n - 1)]);
+        if (model_space_at(m, (uint32_t)i) == shown) {
+            choose_space(v, model_space_at(m, (uint32_t)clamp(i + d, 0, n - 1)));
             return;
         }
     if (n)
-        choose_space(v, list[0]);
+        choose_space(v, model_space_at(m, 0));
 }
 
 /* Selects fault i (0 = newest): its space, directory entry and page. */
@@ -117,11 +116,9 @@ void view_click(struct view *v, const struct model *m, int x, int y)
         v->sel_pde = (int)(page / ENTRIES);
         v->sel_pte = (int)(page % ENTRIES);
     } else if (rect_has(&v->lay.p[P_SPACES].body, x, y)) {
-        const struct space *list[MODEL_SPACES];
-        int n = spaces_in_order(m, list);
         int row = (y - v->lay.p[P_SPACES].body.y) / v->font.line_h - 1 + list_first_space(v, m);
-        if (row >= 0 && row < n)
-            choose_space(v, list[row]);
+        if (row >= 0 && row < (int)m->nspaces)
+            choose_space(v, model_space_at(m, (uint32_t)row));
     } else if (rect_has(&v->lay.p[P_FAULTS].body, x, y)) {
         int row = (y - v->lay.p[P_FAULTS].body.y) / v->font.line_h - 1 + list_first_fault(v, m);
         if (row >= 0 && row < (int)m->fault_count)

@@ -20,7 +20,7 @@ void draw_dir(struct view *v, const struct model *m, double now)
     int sel = view_pde(v, m);
     for (int i = 0; i < ENTRIES; i++) {
         struct rect c = grid_cell(g, i);
-        struct cell_look look = sp ? look_pde(sp->dir[i], sp->present[i]) : look_pde(0, 0);
+        struct cell_look look = sp ? look_pde(sp->dir[i], space_present(sp, (uint32_t)i)) : look_pde(0, 0);
         draw_cell(v->r, &c, &look);
     }
     struct rect c = grid_cell(g, sel);
@@ -45,7 +45,7 @@ void draw_dir(struct view *v, const struct model *m, double now)
     else if (pde & ENT_PS)
         info = fmt("PDE %d: 4 MiB page at %08x", sel, ENT_FRAME(pde) & 0xffc00000u);
     else
-        info = fmt("PDE %d: %u/1024, table %08x", sel, sp->present[sel], ENT_FRAME(pde));
+        info = fmt("PDE %d: %u/1024, table %08x", sel, space_present(sp, (uint32_t)sel), ENT_FRAME(pde));
     text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
     y += v->font.line_h;
     struct cell_look k = look_pde(ENT_P | ENT_W, ENTRIES), u = look_pde(ENT_P | ENT_W | ENT_U, ENTRIES);

@@ -8,22 +8,6 @@
 
 #define ROW_HILITE 0x2c3a4au
 
-/* Used spaces in asid order: fills slots, returns how many. */
-int spaces_in_order(const struct model *m, const struct space **out)
-{
-    int n = 0;
-    for (int i = 0; i < MODEL_SPACES; i++)
-        if (m->spaces[i].used)
-            out[n++] = &m->spaces[i];
-    for (int i = 1; i < n; i++)   /* insertion sort by asid: at most 64 */
-        for (int j = i; j > 0 && out[j - 1]->asid > out[j]->asid; j--) {
-            const struct space *t = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = t;
-        }
-    return n;
-}
-
 /* The first row shown so that row `keep` stays visible. */
 static int first_row(int rows, int visible, int keep)
 {
@@ -35,14 +19,12 @@ static int first_row(int rows, int visible, int keep)
 
 int list_first_space(const struct view *v, const struct model *m)
 {
-    const struct space *list[MODEL_SPACES];
-    int n = spaces_in_order(m, list);
     const struct space *shown = view_space(v, m);
     int keep = 0;
-    for (int i = 0; i < n; i++)
-        if (list[i] == shown)
-            keep = i;
-    return first_row(n, v->lay.p[P_SPACES].body.h / v->font.line_h - 1, keep);
+    for (uint32_t i = 0; i < m->nspaces; i++)
+        if (model_space_at(m, i) == shown)
+            keep = (int)i;
+    return first_row((int)m->nspaces, v->lay.p[P_SPACES].body.h / v->font.line_h - 1, keep);
 }
 
 int list_first_fault(const struct view *v, const struct model *m)
@@ -53,8 +35,7 @@ int list_first_fault(const struct view *v, const struct model *m)
 
 void draw_spaces(struct view *v, const struct model *m)
 {
-    const struct space *list[MODEL_SPACES];
-    int n = spaces_in_order(m, list);
+    int n = (int)m->nspaces;
     const struct rect *b = &v->lay.p[P_SPACES].body;
     panel_begin(v, P_SPACES, "Address spaces",
                 m->live_cr3 ? fmt("%d · live cr3 %08x", n, m->live_cr3) : fmt("%d", n));
@@ -65,13 +46,14 @@ void draw_spaces(struct view *v, const struct model *m)
         text_draw(&v->font, v->r, b->x, y, "  none yet: the kernel sends snapshots at boot", COL_DIM, b->w);
     const struct space *shown = view_space(v, m);
     for (int i = list_first_space(v, m); i < n && y + lh <= b->y + b->h; i++, y += lh) {
-        const struct space *sp = list[i];
+        const struct space *sp = model_space_at(m, (uint32_t)i);
         bool live = sp->asid == m->current_asid;
         if (sp == shown)
             fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
         const char *row = fmt("%s %4u  %08x  %6u %6u  %6u  %s%s", live ? "▶" : " ", sp->asid, sp->cr3, sp->pdes,
-                              sp->ptes, sp->faults, live ? "live" : "", sp->whole ? "" : " (partial)");
-        text_draw(&v->font, v->r, b->x, y, row, sp == shown ? COL_TITLE : COL_TEXT, b->w);
+                              space_ptes(sp), sp->faults, live ? "live " : "",
+                              sp->whole ? "" : fmt("untrusted since tick %u", sp->since));
+        text_draw(&v->font, v->r, b->x, y, row, sp->whole ? (sp == shown ? COL_TITLE : COL_TEXT) : COL_DIM, b->w);
     }
 }
 

@@ -12,7 +12,8 @@ static const char *owner_words(const struct model *m, uint8_t owner)
     case PHYS_KERNEL: return "kernel (supervisor mappings only)";
     case PHYS_TABLE: return "a page directory or page table";
     case PHYS_SHARED: return "user pages of several spaces";
-    default: return fmt("user pages of asid %u", m->spaces[owner - PHYS_SPACE].asid);
+    case PHYS_SPACE_LAST: return "user pages of one space (one of many: the list is long)";
+    default: return fmt("user pages of asid %u", model_space_at(m, owner - PHYS_SPACE)->asid);
     }
 }
 
@@ -26,7 +27,7 @@ static int page_lines(const struct space *sp, uint32_t page, char lines[][120])
         snprintf(lines[n++], 120, "directory entry not present");
         return n;
     }
-    uint32_t leaf = pde & ENT_PS ? pde : sp->table[pdi] ? sp->table[pdi][PTX(va)] : 0;
+    uint32_t leaf = pde & ENT_PS ? pde : space_table(sp, pdi) ? space_table(sp, pdi)[PTX(va)] : 0;
     if (!(leaf & ENT_P)) {
         snprintf(lines[n++], 120, "not mapped");
         return n;
@@ -52,7 +53,7 @@ void draw_tooltip(struct view *v, const struct model *m)
             snprintf(lines[n++], 120, "4 MiB page -> frames %08x-%08x", ENT_FRAME(pde) & 0xffc00000u,
                      (ENT_FRAME(pde) & 0xffc00000u) + (PAGE_4M - 1));
         else
-            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", ENT_FRAME(pde), sp->present[cell]);
+            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", ENT_FRAME(pde), space_present(sp, (uint32_t)cell));
         if (pde & ENT_P)
             snprintf(lines[n++], 120, "%s", flag_letters(pde, true));
     } else if ((cell = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0 && sp) {

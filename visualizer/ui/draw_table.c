@@ -15,7 +15,7 @@ void draw_table(struct view *v, const struct model *m, double now)
     int pdi = view_pde(v, m);
     uint32_t pde = sp ? sp->dir[pdi] : 0;
     uint32_t va = (uint32_t)pdi << 22;
-    const uint32_t *t = sp && (pde & (ENT_P | ENT_PS)) == ENT_P ? sp->table[pdi] : NULL;
+    const uint32_t *t = sp && (pde & (ENT_P | ENT_PS)) == ENT_P ? space_table(sp, pdi) : NULL;
     char title[48];
     snprintf(title, sizeof title, "Page table %d", pdi);
     panel_begin(v, P_TABLE, title, fmt("va %08x-%08x", va, va + (PAGE_4M - 1)));
@@ -54,7 +54,7 @@ void draw_table(struct view *v, const struct model *m, double now)
     else if (v->sel_pte >= 0)
         info = fmt("PTE %d: %08x not mapped", v->sel_pte, va + ((uint32_t)v->sel_pte << 12));
     else
-        info = fmt("table at %08x, %u of 1024 present", ENT_FRAME(pde), sp->present[pdi]);
+        info = fmt("table at %08x, %u of 1024 present", ENT_FRAME(pde), space_present(sp, pdi));
     text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
     y += v->font.line_h;
     struct cell_look k = look_pte(ENT_P | ENT_W, ENT_P | ENT_W), u = look_pte(ENT_U | ENT_W, ENT_P | ENT_W | ENT_U);

@@ -49,10 +49,11 @@ static void rebuild(struct view *v, const struct space *sp, int ts)
                     row[x] = r;
             continue;
         }
-        const uint32_t *t = sp->table[pdi];
-        if (!t || !sp->present[pdi])
+        const struct ptab *tab = sp->table[pdi];
+        if (!tab || !tab->present)
             continue;
-        const uint64_t *bits = table_bits(t);   /* absent pages rank 0: only the present ones */
+        const uint32_t *t = tab->e;
+        const uint64_t *bits = tab->bits;   /* absent pages rank 0: only the present ones */
         for (int w = 0; w < TABLE_WORDS; w++) {
             for (uint64_t b = bits[w]; b; b &= b - 1) {
                 int pti = w * 64 + __builtin_ctzll(b);

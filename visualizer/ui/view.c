@@ -74,10 +74,7 @@ const struct space *view_space(const struct view *v, const struct model *m)
     const struct space *sp = v->asid != MODEL_NO_ASID ? model_space(m, v->asid) : NULL;
     if (!sp && m->current_asid != MODEL_NO_ASID)
         sp = model_space(m, m->current_asid);
-    for (int i = 0; !sp && i < MODEL_SPACES; i++)
-        if (m->spaces[i].used)
-            sp = &m->spaces[i];
-    return sp;
+    return sp ? sp : model_space_at(m, 0);
 }
 
 int view_pde(const struct view *v, const struct model *m)

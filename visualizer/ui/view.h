@@ -106,8 +106,7 @@ void legend_swatch(struct view *v, const struct rect *rc, int *x, int *y, uint32
 /* "P W U A D G" style flags, and words for the kind of mapping. */
 const char *flag_letters(uint32_t entry, bool dir);
 
-/* draw_lists.c: used spaces in asid order (returns how many); the first row shown of each list. */
-int spaces_in_order(const struct model *m, const struct space **out);
+/* draw_lists.c: the first row shown of each list. */
 int list_first_space(const struct view *v, const struct model *m);
 int list_first_fault(const struct view *v, const struct model *m);
 

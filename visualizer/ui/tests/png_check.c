@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     }
     const struct rect *g = &pick.lay.grid[P_DIR];
     struct { int pde; uint32_t want; const char *what; } checks[] = {
-        { 768, look_pde(sp->dir[768], sp->present[768]).fill, "PDE 768, the kernel's map of RAM" },
+        { 768, look_pde(sp->dir[768], space_present(sp, 768)).fill, "PDE 768, the kernel's map of RAM" },
         { 100, COL_EMPTY, "PDE 100, never mapped" },
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {

@@ -1,0 +1,25 @@
+/*
+ * model_internal.h: what the model's .c files share and its readers do not:
+ * the page-table objects (model_tables.c).
+ */
+#ifndef KOIZ_VIEW_MODEL_INTERNAL_H
+#define KOIZ_VIEW_MODEL_INTERNAL_H
+
+#include "model.h"
+
+/* A zeroed table for the directory entry frame `frame`, with one reference,
+ * registered as what that frame holds when `registered`; NULL (counted in
+ * stats.table_limit) past MODEL_TABLES_MAX or out of memory. */
+struct ptab *table_new(struct model *m, uint32_t frame, bool registered);
+/* Drops one reference; the last frees the table (and its registry slot). NULL is fine. */
+void table_unref(struct model *m, struct ptab *t);
+/* The table frame holds now, or NULL. */
+struct ptab *registry_get(const struct model *m, uint32_t frame);
+/* Makes t what its frame holds now, in place of any other. */
+void registry_put(struct model *m, struct ptab *t);
+/* Sets entry pti of t, keeping its present bitmap and count. */
+void set_pte(struct ptab *t, uint32_t pti, uint32_t e);
+/* The tables' invariants: bitmaps, counts, references, the registry; NULL when they hold. */
+const char *model_check_tables(const struct model *m);
+
+#endif
