@@ -39,16 +39,18 @@
 #define RING_MIN     1024       /* telemetry_queue= may not go below this */
 #define RESERVE      (2 * PROTO_LINE_MAX)   /* kept from events: room for the `loss` note */
 #define TICK_BUDGET  2048       /* bytes drained per tick: about 200 KB/s at 100 Hz */
+#define RESYNC_GAP   10         /* ticks between resync rounds sent between tasks */
 
 static char ring[RING_BYTES];
 static uint32_t ring_size = RING_BYTES;
-static uint32_t head, tail;     /* free-running: used = head - tail */
+static uint32_t ring_head, ring_tail;     /* free-running: used = ring_head - ring_tail */
 static int active, to_e9, to_serial;
 static int in_round;            /* the emitter's records now are a round's: keep them */
 static enum telemetry_loss policy;
 static const char *volatile round_wanted;   /* a ROUND_* reason, or 0 */
 static struct telemetry_stats stats;
 static uint64_t counters_tick = ~0ull;      /* when `frames` was last considered */
+static uint64_t round_tick;                 /* when the last round was sent */
 
 /* The loss under way: from its `loss` record to its `drop`. */
 static struct {
@@ -80,16 +82,16 @@ static void port_write(const char *s, size_t n)
     stats.written_bytes += (uint32_t)n;
 }
 
-/* Writes the ring's bytes [tail, end) out. Interrupts must be off. */
+/* Writes the ring's bytes [ring_tail, end) out. Interrupts must be off. */
 static void write_to(uint32_t end)
 {
-    while (tail != end) {
-        uint32_t at = tail % RING_BYTES;
-        uint32_t n = end - tail;
+    while (ring_tail != end) {
+        uint32_t at = ring_tail % RING_BYTES;
+        uint32_t n = end - ring_tail;
         if (n > RING_BYTES - at)
             n = RING_BYTES - at;
         port_write(ring + at, n);
-        tail += n;
+        ring_tail += n;
     }
 }
 
@@ -98,12 +100,12 @@ static void write_to(uint32_t end)
  * record. At least one line goes when any is queued. Interrupts must be off. */
 static void drain(uint32_t max)
 {
-    uint32_t end = head;
-    if (head - tail > max) {
-        end = tail + max;
-        while (end > tail && ring[(end - 1) % RING_BYTES] != '\n')
+    uint32_t end = ring_head;
+    if (ring_head - ring_tail > max) {
+        end = ring_tail + max;
+        while (end > ring_tail && ring[(end - 1) % RING_BYTES] != '\n')
             end--;
-        while (end == tail || (end < head && ring[(end - 1) % RING_BYTES] != '\n'))
+        while (end == ring_tail || (end < ring_head && ring[(end - 1) % RING_BYTES] != '\n'))
             end++;      /* no whole line fits in max: the first line goes anyway */
     }
     write_to(end);
@@ -113,28 +115,28 @@ static void drain(uint32_t max)
  * below limit. Interrupts must be off. */
 static void make_room(uint32_t need, uint32_t limit)
 {
-    uint32_t end = tail;
-    if (head - tail + need <= limit)
+    uint32_t end = ring_tail;
+    if (ring_head - ring_tail + need <= limit)
         return;
-    while (end != head && head - end + need > limit) {
-        while (end != head && ring[end % RING_BYTES] != '\n')
+    while (end != ring_head && ring_head - end + need > limit) {
+        while (end != ring_head && ring[end % RING_BYTES] != '\n')
             end++;
-        if (end != head)
+        if (end != ring_head)
             end++;
     }
     stats.waits++;
-    stats.waited_bytes += end - tail;
+    stats.waited_bytes += end - ring_tail;
     write_to(end);
 }
 
 static void put(const char *line, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        ring[(head + i) % RING_BYTES] = line[i];
-    head += (uint32_t)len;
+        ring[(ring_head + i) % RING_BYTES] = line[i];
+    ring_head += (uint32_t)len;
     stats.queued_bytes += (uint32_t)len;
-    if (head - tail > stats.queue_high_water)
-        stats.queue_high_water = head - tail;
+    if (ring_head - ring_tail > stats.queue_high_water)
+        stats.queue_high_water = ring_head - ring_tail;
 }
 
 /* Queues a record that must arrive, waiting for room if need be. Interrupts off. */
@@ -169,7 +171,7 @@ void telemetry_queue(const char *line, size_t len, int keep)
         /* Events may not take the room kept for a `loss` note; kept records may. */
         make_room((uint32_t)len, keep ? ring_size : ring_size - RESERVE);
         put(line, len);
-    } else if (head - tail + len <= ring_size - RESERVE) {
+    } else if (ring_head - ring_tail + len <= ring_size - RESERVE) {
         put(line, len);
     } else {
         loss_begin(LOSS_FULL);
@@ -205,6 +207,7 @@ void tel_events_done(void)
  * like any record that must arrive. Only where no table is half changed. */
 static void send_round(const char *reason)
 {
+    round_tick = pit_ticks();
     in_round = 1;
     tel_round(reason);
     tel_send_counters(1);
@@ -237,7 +240,7 @@ static void drain_interruptible(void)
 {
     for (;;) {
         uint32_t flags = irq_save();
-        int more = head != tail;
+        int more = ring_head != ring_tail;
         if (more)
             drain(1);
         irq_restore(flags);
@@ -252,12 +255,13 @@ void telemetry_flush(void)
 
     if (!active)
         return;
-    tel_send_counters(0);
     close_loss();
     reason = round_wanted;
     round_wanted = 0;
     if (reason)
-        send_round(reason);
+        send_round(reason);     /* counters included */
+    else
+        tel_send_counters(0);
     drain_interruptible();
     if (reason)
         tel_snapshot_done();
@@ -275,8 +279,10 @@ void telemetry_sched_point(void)
         counters_tick = t;
         tel_send_counters(0);
     }
-    /* Resync once the ring has mostly drained, so the round itself flows. */
-    if (loss.open && head - tail <= ring_size / 4)
+    /* Resync once the ring has mostly drained, so the round itself flows, and not
+     * more often than every RESYNC_GAP ticks: a round costs more than the events
+     * it replaces, and a busy kernel with a small queue would do nothing else. */
+    if (loss.open && ring_head - ring_tail <= ring_size / 4 && t - round_tick >= RESYNC_GAP)
         close_loss();
 }
 
@@ -336,7 +342,7 @@ int telemetry_set_loss(enum telemetry_loss p, uint32_t queue_bytes)
         return -1;
     flags = irq_save();
     drain(0xFFFFFFFFu);
-    head = tail = 0;
+    ring_head = ring_tail = 0;
     ring_size = queue_bytes;
     policy = p;
     irq_restore(flags);

@@ -245,6 +245,11 @@ static void on_space_create(struct address_space *as)
     tel_record(REC_SPACE, "%u %d create %x", now(), as->id, as->pd_phys);
 }
 
+static void on_space_fork(struct address_space *src, struct address_space *dst)
+{
+    tel_record(REC_FORK, "%u %d %d", now(), src->id, dst->id);
+}
+
 static void on_space_destroy(struct address_space *as)
 {
     tel_record(REC_SPACE, "%u %d destroy %x", now(), as->id, as->pd_phys);
@@ -289,21 +294,13 @@ static void on_fault(const struct vmm_fault_info *f)
 }
 
 /* Counters change with nearly every operation; they go out at most once per
- * tel_send_counters call (the kernel calls it on every tick), when changed. */
-static const struct pmm_stats *latest;
+ * tel_send_counters call (the kernel calls it between tasks, at most once a
+ * tick, and in every round), when changed. */
 static struct pmm_stats sent;
-
-static void on_counters(const struct vmm_stats *v, const struct pmm_stats *p)
-{
-    (void)v;
-    latest = p;
-}
 
 void tel_send_counters(int force)
 {
-    const struct pmm_stats *p = latest;
-    if (!p)
-        return;
+    const struct pmm_stats *p = pmem_stats();
     if (!force && p->free == sent.free && p->page_tables == sent.page_tables && p->kernel == sent.kernel &&
         p->process == sent.process && p->total == sent.total)
         return;
@@ -323,10 +320,10 @@ void tel_emit_start(const struct tel_sink *s)
         .table_free = on_table_free,
         .space_create = on_space_create,
         .space_destroy = on_space_destroy,
+        .space_fork = on_space_fork,
         .space_switch = on_space_switch,
         .tlb_flush = on_tlb_flush,
         .fault = on_fault,
-        .counters = on_counters,
     };
     if (!s) {
         started = 0;

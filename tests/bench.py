@@ -7,6 +7,8 @@ import sys
 import time
 
 import emulators as emu
+import guest
+import kzproto
 
 # name: (target description, test on cycles, or None)
 TARGETS = {
@@ -107,7 +109,80 @@ def print_view_figures(v):
               'programs\' turns on our CPU; the CPU-time ones do not' % (v['loadavg'], v['cpus']))
 
 
+def _churn_seconds(text):
+    """(seconds the churn demo took by the kernel's clock, events lost, records) from a stream."""
+    import re
+    m = re.search(r'Demo churn: done \(exit \d+, (\d+)\.(\d+) s\)', text)
+    recs = kzproto.records(text)
+    lost = sum(int(r.fields[1]) for r in recs if r.type == 'drop')
+    return (int(m.group(1)) + int(m.group(2)) / 100 if m else None), lost, len(recs)
+
+
+def qemu_churn(options):
+    """The churn demo in QEMU (port 0xE9 into a file, as `koiz-view --qemu` reads it): seconds, lost, records."""
+    g = guest.Guest('bench-churn', ('demo=churn ' + options).strip(), megs=63)
+    try:
+        g.wait_for(g.log_seen('Demo churn: done'), 240)
+        time.sleep(0.5)
+        return _churn_seconds(g.text())
+    finally:
+        g.kill()
+
+
+def bochs_churn(options, serial=False):
+    """The churn demo in Bochs from the floppy; with serial, the stream on COM1 at 115,200 baud
+    (Bochs's UART keeps to it) and 0xE9 carrying only the console's text."""
+    name = 'bench-bochs-churn%s' % ('-com1' if serial else '')
+    image = emu.image_with_menu(name, emu.menu_selecting('Koiz, kernel only', 'demo=churn ' + options))
+    line = os.path.join(emu.TMP, name + '.com1')
+    if os.path.exists(line):
+        os.remove(line)
+
+    def text(run_output):
+        return open(line, encoding='latin-1').read() if serial and os.path.exists(line) else run_output
+    start = time.time()
+    extra = ['com1: enabled=1, mode=file, dev=%s' % line] if serial else []
+    run = emu.bochs(name, image, timeout=900, extra=extra,
+                    until=lambda recs: 'Demo churn: done' in text('') if serial else
+                    any(r.type == 'log' and 'Demo churn: done' in r.line for r in recs))
+    wall = time.time() - start
+    seconds, lost, records = _churn_seconds(text(run.output))
+    return seconds, lost, records, wall
+
+
+def trust_figures():
+    """Events lost and the cost of back-pressure (issue 11)."""
+    print('Trust under load (the churn demo: eight tasks forking, growing and unmapping; seconds by the '
+          'kernel\'s clock):')
+    never, announce, off = qemu_churn(''), qemu_churn('telemetry_loss=announce'), qemu_churn('telemetry=off')
+    for label, (sec, lost, recs) in (('never (the default)', never), ('announce', announce), ('telemetry off', off)):
+        print('  QEMU, 0xE9, %-20s %6.2f s, %7d events lost, %7d records' % (label, sec or -1, lost, recs))
+    if never[0] and announce[0] and off[0]:
+        print('  QEMU: back-pressure against dropping: %.1fx (goal: at most 2x): %s; against telemetry off: %.1fx'
+              % (never[0] / announce[0], 'met' if never[0] <= 2 * announce[0] else 'NOT met', never[0] / off[0]))
+    print('  QEMU: events lost by default: %d (goal: 0): %s' % (never[1], 'met' if never[1] == 0 else 'NOT met'))
+    b_never, b_announce = bochs_churn(''), bochs_churn('telemetry_loss=announce')
+    for label, (sec, lost, recs, wall) in (('never (the default)', b_never), ('announce', b_announce)):
+        print('  Bochs, 0xE9, %-19s %6.2f s emulated (%5.1f s wall), %7d events lost, %7d records'
+              % (label, sec or -1, wall, lost, recs))
+    if b_never[0] and b_announce[0]:
+        print('  Bochs: back-pressure against dropping: %.1fx; events lost by default: %d (goal: 0): %s'
+              % (b_never[0] / b_announce[0], b_never[1], 'met' if b_never[1] == 0 else 'NOT met'))
+    for label, opts in (('announce (the default)', 'telemetry=serial'),
+                        ('never', 'telemetry=serial telemetry_loss=never')):
+        sec, lost, recs, wall = bochs_churn(opts, serial=True)
+        if sec:
+            print('  Bochs, COM1 at 115,200 baud, %-22s %6.2f s emulated (%5.1f s wall), %7d events lost, '
+                  '%6d records carried, %.0f records per emulated second; %.1fx the churn of 0xE9'
+                  % (label, sec, wall, lost, recs, recs / sec, sec / b_never[0] if b_never[0] else 0))
+        else:
+            print('  Bochs, COM1 at 115,200 baud, %s: the demo did not finish in time' % label)
+
+
 def main():
+    if os.environ.get('KOIZ_BENCH_ONLY') == 'trust':
+        trust_figures()
+        return 0
     run, f = kernel_figures()
     if not f:
         print('bench: the kernel printed no figures:\n' + run.tail())
@@ -155,6 +230,7 @@ def main():
     v = view_figures()
     if v:
         print_view_figures(v)
+    trust_figures()
     return 0
 
 

@@ -18,6 +18,7 @@ import koiz_image  # noqa: E402
 import kzproto  # noqa: E402
 
 TMP = os.path.join(ROOT, 'build', 'tests', 'tmp')
+STREAMS = os.path.join(TMP, 'streams')     # every run's output, for the order check (stream_order.py)
 
 
 class Run:
@@ -27,6 +28,9 @@ class Run:
         self.timed_out = timed_out
         self.seconds = seconds
         self.records = kzproto.records(output)
+        os.makedirs(STREAMS, exist_ok=True)
+        with open(os.path.join(STREAMS, name + '.txt'), 'w', encoding='latin-1') as f:
+            f.write(output)
 
     def of_type(self, type_):
         return [r for r in self.records if r.type == type_]
@@ -59,6 +63,9 @@ def _follow(name, proc, start, timeout, until, chunks):
                 break
             if not sel.select(min(left, 0.5)):
                 if proc.poll() is not None:
+                    break
+                # Asked again without new output too: `until` may wait on a file (COM1).
+                if until and until(kzproto.records(b''.join(chunks).decode('latin-1'))):
                     break
                 continue
             data = os.read(proc.stdout.fileno(), 65536)

@@ -7,6 +7,7 @@ bytes after '@' up to the ' *'. Anything else in the stream is noise (Bochs
 prints its own lines into the same stdout), and a record may even start in
 the middle of a noise line, so we look for the marker anywhere.
 """
+import binascii
 import re
 
 MARK = '@KZ1'
@@ -14,13 +15,15 @@ _TAIL = re.compile(r' \*([0-9A-F]{4})$')
 
 
 def crc16(data: bytes) -> int:
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/CCITT-FALSE: binascii's CRC-CCITT (polynomial 0x1021) from 0xFFFF."""
+    return binascii.crc_hqx(data, 0xFFFF)
+
+
+def record(type_, *fields):
+    """One record line, '\n' included, as the kernel would write it (for tests that
+    make streams of their own)."""
+    body = ' '.join(['KZ1', type_] + [str(f) for f in fields])
+    return '@%s *%04X\n' % (body, crc16(body.encode('latin-1')))
 
 
 class Record:

@@ -7,6 +7,7 @@ is the summary, `N passed, N failed`.
 import concurrent.futures
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -100,9 +101,13 @@ def fuzz_case(name, path, seeds, seconds=30):
 def main(host_programs, only='', jobs=2, fuzzers=()):
     """host_programs: [(name, path)]; fuzzers: [(name, path, seeds)]. Returns the number of failures."""
     import boot_tests
+    import emulators
     import hardware_tests
     import static_checks
+    import stream_order
+    import trust_tests
     start = time.time()
+    shutil.rmtree(emulators.STREAMS, ignore_errors=True)     # the order check reads this run's streams only
     results = []
     for name, path in host_programs:
         if only and only not in name:
@@ -115,12 +120,17 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
             r = _run_case(case)
             report(r)
             results += r
-    cases = [fuzz_case(*f) for f in fuzzers] + hardware_tests.CASES + boot_tests.CASES
+    cases = [fuzz_case(*f) for f in fuzzers] + trust_tests.CASES + hardware_tests.CASES + boot_tests.CASES
     cases = [c for c in cases if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):
             report(r)
             results += r
+    # Every recording the boot tests made keeps the rules readers rely on.
+    for name, problems in stream_order.check_dir(emulators.STREAMS):
+        r = [Result('stream-order/' + name, not problems, '\n'.join(problems))]
+        report(r)
+        results += r
     passed = sum(1 for r in results if r.ok is True)
     failed = sum(1 for r in results if r.ok is False)
     skipped = [r.name for r in results if r.ok is None]

@@ -15,7 +15,7 @@ static const char *const type_names[RT_COUNT] = {
     "map", "unmap", "protect", "ptab-alloc", "ptab-free",
     "space-create", "space-destroy", "space-switch",
     "tlb", "fault", "frames", "drop", "bench",
-    "remap", "loss", "round", "sync",
+    "remap", "loss", "round", "sync", "fork",
 };
 
 static const char *const loss_names[LOSS_R_COUNT] = { LOSS_FULL, LOSS_PAUSE };
@@ -467,6 +467,45 @@ static void apply_ptab(struct model *m, struct space *sp, const struct record *r
     table_unref(m, t);      /* the holders have theirs */
 }
 
+/*
+ * fork: child (new, with an empty table wherever parent has one) gets
+ * parent's user half copy-on-write: every present page at the same address
+ * and frame, accessed/dirty clear, each writable one read-only with the COW
+ * bit in both spaces; 4 MiB pages as they are (docs/protocol.md).
+ */
+static void space_fork(struct model *m, struct space *child, struct space *parent)
+{
+    bool bad = false;
+    for (uint32_t pdi = 0; pdi < KERNEL_PDE; pdi++) {
+        uint32_t pe = parent->dir[pdi];
+        struct ptab *pt = parent->table[pdi], *ct = child->table[pdi];
+        if (!(pe & ENT_P))
+            continue;
+        if (pe & ENT_PS) {
+            bad |= (child->dir[pdi] & ENT_P) != 0;
+            set_pde(child, pdi, pe & ~(ENT_A | ENT_D));
+            continue;
+        }
+        if (!pt || !ct || ct == pt || ct->present) {   /* the child's table must be its own, empty */
+            bad = true;
+            continue;
+        }
+        for (uint32_t w = 0; w < TABLE_WORDS; w++)
+            for (uint64_t b = pt->bits[w]; b; b &= b - 1) {
+                uint32_t pti = w * 64 + (uint32_t)__builtin_ctzll(b), e = pt->e[pti];
+                if (e & ENT_W) {
+                    e = (e & ~ENT_W) | ENT_COW;
+                    set_pte(pt, pti, e);
+                }
+                set_pte(ct, pti, e & ~(ENT_A | ENT_D));
+            }
+    }
+    if (bad)
+        lose(m, child);
+    if (!parent->whole)
+        distrust(child, parent->why, parent->since);
+}
+
 /* A space begins with an empty user half and the kernel half every space
  * shares: the kernel's space's entries (accessed and dirty bits clear, as
  * the kernel copies them) and its very tables. Whole when that one is. */
@@ -791,6 +830,14 @@ int model_apply(struct model *m, const struct record *r)
         space_begin(m, sp, r->tick);
         sp->cr3 = r->u.space.cr3;
         break;
+    case RT_FORK: {
+        note_tick(m, r->tick);
+        struct space *parent = event_space(m, r->u.fork.parent);
+        if (!(sp = event_space(m, r->asid)) || !parent)
+            return 0;
+        space_fork(m, sp, parent);
+        break;
+    }
     case RT_SPACE_DESTROY:
         note_tick(m, r->tick);
         if (!(sp = event_space(m, r->asid)))

@@ -287,6 +287,13 @@ static int parse_fields(struct scan *s, struct record *r)
         r->u.space.cr3 = hex(s);
         return done(s);
     }
+    if (is(type, len, REC_FORK)) {
+        r->type = RT_FORK;
+        r->tick = dec(s);
+        r->u.fork.parent = dec(s);
+        r->asid = dec(s);
+        return done(s) && r->asid != r->u.fork.parent;
+    }
     if (is(type, len, REC_TLB)) {
         r->type = RT_TLB;
         r->tick = dec(s);

@@ -23,6 +23,7 @@
 #define ENT_D     0x040u   /* dirty */
 #define ENT_PS    0x080u   /* 4 MiB page (directory entry) */
 #define ENT_G     0x100u   /* global */
+#define ENT_COW   0x200u   /* Koiz's software bit: copy-on-write */
 #define ENT_FLAGS 0xFFFu   /* every flag bit */
 #define ENT_FRAME(e) ((e) & ~ENT_FLAGS)
 
@@ -47,7 +48,7 @@ enum record_type {
     RT_MAP, RT_UNMAP, RT_PROTECT, RT_PTAB_ALLOC, RT_PTAB_FREE,
     RT_SPACE_CREATE, RT_SPACE_DESTROY, RT_SPACE_SWITCH,
     RT_TLB, RT_FAULT, RT_FRAMES, RT_DROP, RT_BENCH,
-    RT_REMAP, RT_LOSS, RT_ROUND, RT_SYNC,
+    RT_REMAP, RT_LOSS, RT_ROUND, RT_SYNC, RT_FORK,
     RT_COUNT
 };
 
@@ -81,6 +82,7 @@ struct record {
         struct { uint32_t va, large, count, entry; } pages;    /* map, remap; unmap; protect: entry = flags */
         struct { uint32_t pde, entry; } ptab;                   /* entry unused for free */
         struct { uint32_t cr3; } space;
+        struct { uint32_t parent; } fork;                       /* asid: the child */
         struct { uint32_t va; int all; } tlb;
         struct { uint32_t cr2, eip, error; enum fault_outcome outcome; } fault;
         struct { uint32_t total, free, tables, kernel, process; } frames;

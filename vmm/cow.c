@@ -21,33 +21,25 @@
 /* The entry bits a hook reports (the emitter reads the rest back). */
 #define HOOK_BITS (VMM_MAP_FLAGS | PTE_COW)
 
-/* Pages one hook call reports: consecutive addresses with the same entry
- * bits and, for maps, consecutive frames. */
+/* Pages one protect_range call reports: consecutive addresses with the same entry bits. */
 struct run {
     struct address_space *as;
-    int map;                    /* map_range, else protect_range */
-    uint32_t va, pa, bytes, flags;
+    uint32_t va, bytes, flags;
 };
 
 static void run_flush(struct run *r)
 {
-    if (!r->bytes)
-        return;
-    if (r->map)
-        hook_map_range(r->as, r->va, r->pa, r->bytes, r->flags);
-    else
+    if (r->bytes)
         hook_protect_range(r->as, r->va, r->bytes, r->flags);
     r->bytes = 0;
 }
 
-static void run_add(struct run *r, uint32_t va, uint32_t pa, uint32_t flags)
+static void run_add(struct run *r, uint32_t va, uint32_t flags)
 {
-    if (r->bytes && (va != r->va + r->bytes || flags != r->flags ||
-                     (r->map && pa != r->pa + r->bytes)))
+    if (r->bytes && (va != r->va + r->bytes || flags != r->flags))
         run_flush(r);
     if (!r->bytes) {
         r->va = va;
-        r->pa = pa;
         r->flags = flags;
     }
     r->bytes += PAGE_SIZE;
@@ -78,15 +70,15 @@ static int fork_tables(struct address_space *dst, const struct address_space *sr
 }
 
 /* Shares the 4 KiB pages of src's table in slot pdi with dst's (empty)
- * table there; returns how many of src's entries lost PTE_W. */
-static uint32_t fork_table(struct address_space *dst, struct address_space *src, uint32_t pdi,
-                           struct run *shared, struct run *lost_w)
+ * table there; returns how many of src's entries lost PTE_W, and counts in
+ * *kept_w the writable pages that stay so (device memory: no copy-on-write). */
+static uint32_t fork_table(struct address_space *dst, struct address_space *src, uint32_t pdi, uint32_t *kept_w)
 {
     uint32_t *from = table_of(src->pd[pdi]), *to = table_of(dst->pd[pdi]);
     uint32_t pti, n = 0, changed = 0;
 
     for (pti = 0; pti < ENTRIES; pti++) {
-        uint32_t e = from[pti], pa = frame_of(e), va = page_va(pdi, pti);
+        uint32_t e = from[pti], pa = frame_of(e);
         if (!pte_present(e))
             continue;
         if (owned(pa)) {
@@ -95,12 +87,12 @@ static uint32_t fork_table(struct address_space *dst, struct address_space *src,
                 e = (e & ~PTE_W) | PTE_COW;
                 from[pti] = e;
                 changed++;
-                run_add(lost_w, va, pa, e & HOOK_BITS);
             }
+        } else if (e & PTE_W) {
+            (*kept_w)++;
         }
         to[pti] = e & ~(PTE_A | PTE_D);
         n++;
-        run_add(shared, va, pa, e & HOOK_BITS);
     }
     *table_count(frame_of(dst->pd[pdi])) = (uint16_t)n;
     dst->pages += n;
@@ -108,11 +100,35 @@ static uint32_t fork_table(struct address_space *dst, struct address_space *src,
     return changed;
 }
 
+/* The fork hook states a rule (every writable page became copy-on-write in
+ * both spaces); the pages it does not hold for, writable device memory, are
+ * reported after it as they are, in both spaces. */
+static void report_kept_writable(struct address_space *dst, struct address_space *src)
+{
+    struct run in_dst, in_src;
+    kmemset(&in_dst, 0, sizeof in_dst);
+    kmemset(&in_src, 0, sizeof in_src);
+    in_dst.as = dst;
+    in_src.as = src;
+    for (uint32_t pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
+        uint32_t pde = dst->pd[pdi], *t;
+        if (!pte_present(pde) || (pde & PDE_PS))
+            continue;
+        t = table_of(pde);
+        for (uint32_t pti = 0; pti < ENTRIES; pti++)
+            if ((t[pti] & (PTE_P | PTE_W)) == (PTE_P | PTE_W)) {
+                run_add(&in_dst, page_va(pdi, pti), t[pti] & HOOK_BITS);
+                run_add(&in_src, page_va(pdi, pti), t[pti] & HOOK_BITS);
+            }
+    }
+    run_flush(&in_dst);
+    run_flush(&in_src);
+}
+
 struct address_space *vmm_space_fork(struct address_space *src)
 {
     struct address_space *dst;
-    struct run shared, lost_w;
-    uint32_t pdi, changed = 0;
+    uint32_t pdi, changed = 0, kept_w = 0;
 
     if (!src || !src->in_use || src == vmm_state.kernel)
         arch_panic("vmm_space_fork: %p is not a live user space", (const void *)src);
@@ -125,11 +141,6 @@ struct address_space *vmm_space_fork(struct address_space *src)
     }
     kmemcpy(dst->regions, src->regions, sizeof dst->regions);
     dst->nregions = src->nregions;
-    kmemset(&shared, 0, sizeof shared);
-    kmemset(&lost_w, 0, sizeof lost_w);
-    shared.as = dst;
-    shared.map = 1;
-    lost_w.as = src;
     for (pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
         uint32_t pde = src->pd[pdi];
         if (!pte_present(pde))
@@ -138,14 +149,13 @@ struct address_space *vmm_space_fork(struct address_space *src)
             dst->pd[pdi] = pde & ~(PTE_A | PTE_D);
             dst->large++;
             vmm_counters.large_maps++;
-            hook_map_range(dst, page_va(pdi, 0), large_frame_of(pde), LARGE_PAGE_SIZE,
-                           pde & (VMM_MAP_FLAGS | PDE_PS));
             continue;
         }
-        changed += fork_table(dst, src, pdi, &shared, &lost_w);
+        changed += fork_table(dst, src, pdi, &kept_w);
     }
-    run_flush(&shared);
-    run_flush(&lost_w);
+    hook_space_fork(src, dst);
+    if (kept_w)
+        report_kept_writable(dst, src);
     vmm_counters.protects += changed;
     if (changed && src == vmm_state.live) {
         arch_flush_tlb();               /* user pages are never global */

@@ -38,6 +38,13 @@ struct vmm_hooks {
     void (*space_create)(struct address_space *as);
     void (*space_destroy)(struct address_space *as);
     void (*space_switch)(struct address_space *from, struct address_space *to);
+    /* dst, new, with a table wherever src has one (table_alloc told), now maps
+     * src's user half copy-on-write: every present 4 KiB page of src at the
+     * same address and frame, accessed/dirty clear, where every writable one
+     * became read-only with PTE_COW in both spaces; 4 MiB pages as they are.
+     * Writable pages that stay so (device memory) follow as protect_range
+     * calls for both spaces. */
+    void (*space_fork)(struct address_space *src, struct address_space *dst);
     /* The TLB entry for va was dropped, or (all) every non-global entry. */
     void (*tlb_flush)(uint32_t va, int all);
     void (*fault)(const struct vmm_fault_info *info);
@@ -103,6 +110,12 @@ static inline void hook_space_switch(struct address_space *from, struct address_
 {
     if (vmm_hooks_installed.space_switch)
         vmm_hooks_installed.space_switch(from, to);
+}
+
+static inline void hook_space_fork(struct address_space *src, struct address_space *dst)
+{
+    if (vmm_hooks_installed.space_fork)
+        vmm_hooks_installed.space_fork(src, dst);
 }
 
 static inline void hook_tlb_flush(uint32_t va, int all)

@@ -40,6 +40,7 @@
 #define REC_PROTECT     "protect"   /* tick asid va 4k|4m count flags */
 #define REC_PTAB        "ptab"      /* tick asid pde entry alloc | tick asid pde free */
 #define REC_SPACE       "space"     /* tick asid create|destroy|switch cr3 */
+#define REC_FORK        "fork"      /* tick parent child: child's user half is a copy-on-write copy */
 #define REC_TLB         "tlb"       /* tick va|all */
 #define REC_FAULT       "fault"     /* tick asid cr2 eip error outcome */
 #define REC_FRAMES      "frames"    /* tick total free tables kernel process */

@@ -164,7 +164,11 @@ static void one_step(void)
         break;
     case 10:
         if (nlive < MAX_LIVE) {
-            struct address_space *s = rnd(3) == 0 && nlive ? vmm_space_clone(any_space()) : vmm_space_create();
+            /* A copy, a copy-on-write fork (device pages stay writable), or an empty space. */
+            uint32_t how = nlive ? rnd(3) : 2;
+            struct address_space *s = how == 0 ? vmm_space_clone(any_space())
+                                      : how == 1 ? vmm_space_fork(live[rnd((uint32_t)nlive)])
+                                                 : vmm_space_create();
             if (s)
                 live[nlive++] = s;
         }

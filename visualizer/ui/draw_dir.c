@@ -13,7 +13,7 @@ void draw_dir(struct view *v, const struct model *m, double now)
     const struct rect *g = &v->lay.grid[P_DIR];
     char note[64];
     if (sp)
-        snprintf(note, sizeof note, "asid %u · cr3 %08x%s", sp->asid, sp->cr3, sp->whole ? "" : " · partial");
+        snprintf(note, sizeof note, "asid %u · cr3 %08x%s", sp->asid, sp->cr3, sp->whole ? "" : " · untrusted");
     else
         snprintf(note, sizeof note, "waiting for a snapshot");
     panel_begin(v, P_DIR, "Page directory", note);
@@ -29,6 +29,7 @@ void draw_dir(struct view *v, const struct model *m, double now)
         c = grid_cell(g, (int)PDX(v->flash_va));
         outline(v->r, c.x - 2, c.y - 2, c.w + 3, c.w + 3, 2, COL_FLASH);
     }
+    draw_untrusted(v, g, sp);
     /* the 1 GiB boundaries, as labels to the right of the grid when there is room */
     int lx = g->x + g->w + v->font.char_w / 2;
     if (lx + 3 * v->font.char_w <= b->body.x + b->body.w) {

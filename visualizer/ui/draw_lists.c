@@ -50,9 +50,11 @@ void draw_spaces(struct view *v, const struct model *m)
         bool live = sp->asid == m->current_asid;
         if (sp == shown)
             fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
+        char trust[48] = "";
+        if (!sp->whole)
+            snprintf(trust, sizeof trust, "untrusted since tick %u", sp->since);
         const char *row = fmt("%s %4u  %08x  %6u %6u  %6u  %s%s", live ? "▶" : " ", sp->asid, sp->cr3, sp->pdes,
-                              space_ptes(sp), sp->faults, live ? "live " : "",
-                              sp->whole ? "" : fmt("untrusted since tick %u", sp->since));
+                              space_ptes(sp), sp->faults, live ? "live " : "", trust);
         text_draw(&v->font, v->r, b->x, y, row, sp->whole ? (sp == shown ? COL_TITLE : COL_TEXT) : COL_DIM, b->w);
     }
 }

@@ -35,6 +35,11 @@ void draw_status(struct view *v, const struct model *m)
         if (m->stats.dropped_events)   /* the kernel's queue overflowed: it said how many */
             n += snprintf(facts + n, sizeof facts - n, " (%llu dropped)",
                           (unsigned long long)m->stats.dropped_events);
+        uint32_t since;
+        enum untrusted why;
+        if (m->nspaces && !model_whole(m, &since, &why))
+            n += snprintf(facts + n, sizeof facts - n, " · picture not whole since tick %u (%s)", since,
+                          untrusted_name(why));
         if (m->have_frames)
             n += snprintf(facts + n, sizeof facts - n, " · %u of %u frames free", m->frames.free, m->frames.total);
         if (m->test_count || m->tests_done) {
@@ -53,5 +58,7 @@ void draw_status(struct view *v, const struct model *m)
         if (p && parser_status(p)[0])
             snprintf(facts + n, sizeof facts - n, " · %s", parser_status(p));
     }
-    text_draw(&v->font, v->r, x, y, facts, m->panicked ? COL_BAD : COL_TEXT, right - x - v->font.char_w);
+    bool whole = model_whole(m, NULL, NULL);
+    text_draw(&v->font, v->r, x, y, facts, m->panicked ? COL_BAD : whole ? COL_TEXT : COL_WARN,
+              right - x - v->font.char_w);
 }

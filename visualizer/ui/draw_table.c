@@ -36,6 +36,7 @@ void draw_table(struct view *v, const struct model *m, double now)
         struct rect c = grid_cell(g, (int)PTX(v->flash_va));
         outline(v->r, c.x - 2, c.y - 2, c.w + 3, c.w + 3, 2, COL_FLASH);
     }
+    draw_untrusted(v, g, sp);
     int lx = g->x + g->w + v->font.char_w / 2;
     if (lx + 5 * v->font.char_w <= b->body.x + b->body.w) {
         for (int q = 0; q < 4; q++)

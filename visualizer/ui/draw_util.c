@@ -113,3 +113,27 @@ const char *flag_letters(uint32_t e, bool dir)
              e & ENT_G ? " global" : "", e & ENT_PCD ? " uncached" : e & ENT_PWT ? " write-through" : "");
     return buf;
 }
+
+void draw_untrusted(struct view *v, const struct rect *area, const struct space *sp)
+{
+    if (!sp || sp->whole || area->w <= 0 || area->h <= 0)
+        return;
+    /* Hatching: the picture may be wrong, so it must not look like a fact. */
+    SDL_SetRenderDrawBlendMode(v->r, SDL_BLENDMODE_BLEND);
+    SDL_SetRenderDrawColor(v->r, (COL_PANEL >> 16) & 0xff, (COL_PANEL >> 8) & 0xff, COL_PANEL & 0xff, 150);
+    for (int d = -area->h; d < area->w; d += 6)
+        for (int k = 0; k < 2; k++)
+            SDL_RenderDrawLine(v->r, area->x + d + k, area->y + area->h, area->x + d + k + area->h, area->y);
+    SDL_SetRenderDrawBlendMode(v->r, SDL_BLENDMODE_NONE);
+    char label[96];
+    snprintf(label, sizeof label, "untrusted since tick %u: %s", sp->since, untrusted_name(sp->why));
+    if (text_width(&v->font, label) + v->font.char_w > area->w)     /* the why is in the status line too */
+        snprintf(label, sizeof label, "untrusted since tick %u", sp->since);
+    int w = text_width(&v->font, label) + v->font.char_w, h = v->font.line_h + 4;
+    int x = area->x + (area->w - w) / 2, y = area->y + area->h - h - 4;
+    if (x < area->x)
+        x = area->x;
+    fill(v->r, x, y, w < area->w ? w : area->w, h, COL_WINDOW);
+    outline(v->r, x, y, w < area->w ? w : area->w, h, 1, COL_WARN);
+    text_draw(&v->font, v->r, x + v->font.char_w / 2, y + 2, label, COL_WARN, area->w - v->font.char_w);
+}

@@ -86,6 +86,7 @@ void draw_whole(struct view *v, const struct model *m, double now)
         SDL_Rect dst = {pic->x, pic->y, pic->w, pic->h};
         SDL_RenderCopy(v->r, v->whole_tex, NULL, &dst);
     }
+    draw_untrusted(v, pic, sp);
     /* the selected 4 MiB row and page */
     int pdi = view_pde(v, m), x, y;
     uint32_t page = (uint32_t)pdi * ENTRIES + (uint32_t)(v->sel_pte > 0 ? v->sel_pte : 0);

@@ -99,6 +99,8 @@ void outline(SDL_Renderer *r, int x, int y, int w, int h, int thick, uint32_t rg
 void clip(SDL_Renderer *r, const struct rect *rc);
 void panel_begin(struct view *v, enum panel_id id, const char *title, const char *note);
 void draw_cell(SDL_Renderer *r, const struct rect *c, const struct cell_look *look);
+/* Over a picture of sp, when sp is not whole: hatching and "untrusted since tick N: why". */
+void draw_untrusted(struct view *v, const struct rect *area, const struct space *sp);
 /* Legend items flow left to right inside rc and wrap; *x, *y is the cursor. */
 void legend_cell(struct view *v, const struct rect *rc, int *x, int *y, const struct cell_look *look,
                  const char *label);
