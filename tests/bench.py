@@ -2,6 +2,7 @@
 counts emulated ticks, so figures repeat) and print its figures as a table,
 with the targets from the issues beside them."""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -109,10 +110,12 @@ def print_view_figures(v):
               'programs\' turns on our CPU; the CPU-time ones do not' % (v['loadavg'], v['cpus']))
 
 
+CHURN_DONE = re.compile(r'Demo churn: done \(exit \d+, (\d+)\.(\d+) s\)')
+
+
 def _churn_seconds(text):
     """(seconds the churn demo took by the kernel's clock, events lost, records) from a stream."""
-    import re
-    m = re.search(r'Demo churn: done \(exit \d+, (\d+)\.(\d+) s\)', text)
+    m = CHURN_DONE.search(text)
     recs = kzproto.records(text)
     lost = sum(int(r.fields[1]) for r in recs if r.type == 'drop')
     return (int(m.group(1)) + int(m.group(2)) / 100 if m else None), lost, len(recs)
@@ -143,8 +146,8 @@ def bochs_churn(options, serial=False):
     start = time.time()
     extra = ['com1: enabled=1, mode=file, dev=%s' % line] if serial else []
     run = emu.bochs(name, image, timeout=900, extra=extra,
-                    until=lambda recs: 'Demo churn: done' in text('') if serial else
-                    any(r.type == 'log' and 'Demo churn: done' in r.line for r in recs))
+                    until=lambda recs: CHURN_DONE.search(text('')) if serial else
+                    any(r.type == 'log' and CHURN_DONE.search(r.line) for r in recs))
     wall = time.time() - start
     seconds, lost, records = _churn_seconds(text(run.output))
     return seconds, lost, records, wall
