@@ -5,7 +5,7 @@
  * (visualizer/ptdump.h), then the poll's timings; at the end a summary.
  *
  *   gdb_peek HOST:PORT [--polls N] [--interval-ms M] [--max-tables N]
- *            [--peek PADDR]... [--timeout-ms T] [--no-runs]
+ *            [--peek PADDR]... [--timeout-ms T] [--no-runs] [--entries]
  *
  *   --polls N        polls to make (default 1)
  *   --interval-ms M  from the start of one poll to the next (default 100; 0: back to back)
@@ -13,6 +13,9 @@
  *   --peek PADDR     also read the 32-bit word at physical address PADDR in each stop (up to 4)
  *   --timeout-ms T   deadline of each request to the stub (default 2000)
  *   --no-runs        leave out the run lines (for measurements)
+ *   --entries        also a line per present directory entry:
+ *                      pde 960 0xf0000000 -> table 0x0015f000 flags 0x003: 12 pages present
+ *                      pde 768 0xc0000000 -> 4M page 0x00000000 flags 0x1e3
  *
  * Output of one poll:
  *   poll 1 at 0.000 s
@@ -38,7 +41,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: gdb_peek HOST:PORT [--polls N] [--interval-ms M] [--max-tables N] [--peek PADDR]... "
-                    "[--timeout-ms T] [--no-runs]\n");
+                    "[--timeout-ms T] [--no-runs] [--entries]\n");
     exit(2);
 }
 
@@ -57,6 +60,31 @@ static const char *value(int argc, char **argv, int *i)
     if (++*i >= argc)
         usage();
     return argv[*i];
+}
+
+/* A line per present directory entry: what it points to, and how many pages its table maps. */
+static void print_entries(const struct gdb_paging *p)
+{
+    static const char *const state[] = { "", "", ": not read (over the limit)", ": not read (refused)" };
+    for (uint32_t i = 0; p->drawable && i < ENTRIES; i++) {
+        uint32_t pde = p->dir[i];
+        if (!(pde & ENT_P))
+            continue;
+        if (p->mode == GDB_PAGING_32_PSE && (pde & ENT_PS)) {
+            printf("pde %u 0x%08x -> 4M page 0x%08x flags 0x%03x\n", i, i << 22, pde & 0xFFC00000u,
+                   pde & ENT_FLAGS);
+            continue;
+        }
+        printf("pde %u 0x%08x -> table 0x%08x flags 0x%03x", i, i << 22, ENT_FRAME(pde), pde & ENT_FLAGS);
+        if (p->table_state[i] != GDB_TABLE_READ) {
+            printf("%s\n", state[p->table_state[i] & 3]);
+            continue;
+        }
+        uint32_t n = 0;
+        for (uint32_t j = 0; j < ENTRIES; j++)
+            n += p->table[i][j] & ENT_P;
+        printf(": %u pages present\n", n);
+    }
 }
 
 static double now_s(void)
@@ -81,7 +109,7 @@ int main(int argc, char **argv)
     unsigned long polls = 1, interval_ms = 100, max_tables = ENTRIES - 1, timeout_ms = GDB_TIMEOUT_MS;
     uint64_t peek[GDB_PAGING_PEEKS];
     uint32_t npeek = 0;
-    int runs = 1;
+    int runs = 1, entries = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--polls"))
@@ -96,6 +124,8 @@ int main(int argc, char **argv)
             peek[npeek++] = number(value(argc, argv, &i), 0xFFFFFFFFul);
         else if (!strcmp(a, "--no-runs"))
             runs = 0;
+        else if (!strcmp(a, "--entries"))
+            entries = 1;
         else if (a[0] != '-' && !where)
             where = a;
         else
@@ -143,6 +173,8 @@ int main(int argc, char **argv)
             status = 1;
             break;
         }
+        if (entries)
+            print_entries(p);
         if (runs)
             gdb_paging_dump(p, stdout);
         const struct gdb_paging_times *t = &p->times;
