@@ -34,6 +34,7 @@ struct gdb {
     int fd;
     int timeout_ms;
     bool broken;                /* the link is lost; error says how */
+    bool gone;                  /* ... because the stub closed it or the target exited */
     bool no_ack;                /* QStartNoAckMode accepted */
     bool running;               /* resumed and not stopped since */
     bool vcont;                 /* the stub takes vCont;c */
@@ -84,6 +85,18 @@ static int lose(struct gdb *g, const char *fmt, ...)
     return -1;
 }
 
+/* The link ended because the other side went away: the stub closed it, or the target exited. */
+static int gone(struct gdb *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int gone(struct gdb *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(g, fmt, ap);
+    va_end(ap);
+    g->broken = g->gone = true;
+    return -1;
+}
+
 /* Names the packet being waited on in messages: "the reply to 'm 1000,800'". */
 static void waiting_for(struct gdb *g, const char *fmt, const char *packet)
 {
@@ -117,10 +130,12 @@ static int get_byte(struct gdb *g, int64_t deadline)
             continue;
         ssize_t n = recv(g->fd, g->in, sizeof g->in, 0);
         if (n == 0)
-            return lose(g, "the stub closed the connection (waiting for %s)", g->what);
+            return gone(g, "the stub closed the connection (waiting for %s)", g->what);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
+            if (errno == ECONNRESET)
+                return gone(g, "the stub closed the connection (waiting for %s)", g->what);
             return lose(g, "receiving: %s (waiting for %s)", strerror(errno), g->what);
         }
         g->stats.bytes_received += (uint64_t)n;
@@ -148,7 +163,7 @@ static int put_bytes(struct gdb *g, const void *buf, size_t len, int64_t deadlin
             if (errno == EINTR || errno == EAGAIN)
                 continue;
             if (errno == EPIPE || errno == ECONNRESET)
-                return lose(g, "the stub closed the connection (sending %s)", g->what);
+                return gone(g, "the stub closed the connection (sending %s)", g->what);
             return lose(g, "sending: %s (%s)", strerror(errno), g->what);
         }
         g->stats.bytes_sent += (uint64_t)n;
@@ -192,7 +207,7 @@ static int unsolicited(struct gdb *g)
         return 0;
     }
     if (g->reply[0] == 'W' || g->reply[0] == 'X')
-        return lose(g, "the target has exited (%.40s)", g->reply);
+        return gone(g, "the target has exited (%.40s)", g->reply);
     return lose(g, "the stub sent '%.40s' unasked (%s)", g->reply, g->what);
 }
 
@@ -396,7 +411,7 @@ static int greet(struct gdb *g)
     if (request(g, "?", false))
         return -1;
     if (g->reply[0] == 'W' || g->reply[0] == 'X')
-        return lose(g, "the target has exited (%s)", g->reply);
+        return gone(g, "the target has exited (%s)", g->reply);
     if (g->reply[0] != 'S' && g->reply[0] != 'T')
         return lose(g, "the stub answered '%.40s' to '?' (expected a stop reply)", g->reply);
     if (request(g, "vCont?", false))
@@ -537,6 +552,7 @@ void gdb_close(struct gdb *g)
 
 const char *gdb_error(const struct gdb *g) { return g->error; }
 bool gdb_broken(const struct gdb *g) { return g->broken; }
+bool gdb_gone(const struct gdb *g) { return g->gone; }
 bool gdb_running(const struct gdb *g) { return g->running; }
 uint32_t gdb_packet_size(const struct gdb *g) { return g->packet_size; }
 const struct gdb_stats *gdb_stats(const struct gdb *g) { return &g->stats; }
@@ -566,7 +582,7 @@ int gdb_stop(struct gdb *g)
         if (k == 'O' && g->reply_len > 1)   /* the target's console output: not ours to show */
             continue;
         if (k == 'W' || k == 'X')
-            return lose(g, "the target has exited (%.40s)", g->reply);
+            return gone(g, "the target has exited (%.40s)", g->reply);
         if (k != 'S' && k != 'T')
             return lose(g, "the stub answered '%.40s' to 0x03 (expected a stop reply)", g->reply);
         g->running = false;
@@ -708,7 +724,7 @@ static int add_register(struct gdb *g, const char *tag, size_t tag_len, int *nex
 /* Reads annex and numbers its registers, following its xi:include elements in place. */
 static int load_annex(struct gdb *g, const char *annex, int depth, int *files, int *next)
 {
-    char *text;
+    char *text = NULL;
     size_t len;
     if (depth > XML_DEPTH || ++*files > XML_INCLUDES)
         return refuse(g, "the target description nests or includes too much (at %s)", annex);

@@ -80,6 +80,12 @@ void gdb_close(struct gdb *g);
 const char *gdb_error(const struct gdb *g);
 /* True once the link is lost (see above): every call but gdb_close fails. */
 bool gdb_broken(const struct gdb *g);
+/*
+ * True when the link was lost because the other side went away: the stub
+ * closed the connection (QEMU quit) or reported that the target exited.
+ * False for the other losses (a stall, garbage), which are faults.
+ */
+bool gdb_gone(const struct gdb *g);
 /* True when we resumed the guest and have not stopped it since. */
 bool gdb_running(const struct gdb *g);
 /* The stub's PacketSize (or the protocol's default, 400 bytes, when it gave none), at most GDB_PACKET_MAX. */

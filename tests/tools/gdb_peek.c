@@ -5,7 +5,7 @@
  * (visualizer/ptdump.h), then the poll's timings; at the end a summary.
  *
  *   gdb_peek HOST:PORT [--polls N] [--interval-ms M] [--max-tables N]
- *            [--peek PADDR]... [--timeout-ms T] [--no-runs] [--entries]
+ *            [--peek PADDR]... [--timeout-ms T] [--no-runs] [--entries] [--until-gone]
  *
  *   --polls N        polls to make (default 1)
  *   --interval-ms M  from the start of one poll to the next (default 100; 0: back to back)
@@ -13,6 +13,8 @@
  *   --peek PADDR     also read the 32-bit word at physical address PADDR in each stop (up to 4)
  *   --timeout-ms T   deadline of each request to the stub (default 2000)
  *   --no-runs        leave out the run lines (for measurements)
+ *   --until-gone     when QEMU quits (the stub closes, or the guest exits), print
+ *                    `end: REASON` and stop with status 0 (N is then a maximum)
  *   --entries        also a line per present directory entry:
  *                      pde 960 0xf0000000 -> table 0x0015f000 flags 0x003: 12 pages present
  *                      pde 768 0xc0000000 -> 4M page 0x00000000 flags 0x1e3
@@ -29,7 +31,8 @@
  * and at the end:
  *   polls 10 in 1.002 s: 9.98 per second; mean stop 100 us, reads 700 us, resume 30 us, total 830 us;
  *   max total 1200 us
- * Exit status 0 when every poll completed, 1 when one failed (the reason on stderr), 2 for bad usage.
+ * Exit status 0 when every poll completed (or, with --until-gone, QEMU went away), 1 when one
+ * failed (the reason on stderr), 2 for bad usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +44,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: gdb_peek HOST:PORT [--polls N] [--interval-ms M] [--max-tables N] [--peek PADDR]... "
-                    "[--timeout-ms T] [--no-runs] [--entries]\n");
+                    "[--timeout-ms T] [--no-runs] [--entries] [--until-gone]\n");
     exit(2);
 }
 
@@ -109,7 +112,7 @@ int main(int argc, char **argv)
     unsigned long polls = 1, interval_ms = 100, max_tables = ENTRIES - 1, timeout_ms = GDB_TIMEOUT_MS;
     uint64_t peek[GDB_PAGING_PEEKS];
     uint32_t npeek = 0;
-    int runs = 1, entries = 0;
+    int runs = 1, entries = 0, until_gone = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--polls"))
@@ -126,6 +129,8 @@ int main(int argc, char **argv)
             runs = 0;
         else if (!strcmp(a, "--entries"))
             entries = 1;
+        else if (!strcmp(a, "--until-gone"))
+            until_gone = 1;
         else if (a[0] != '-' && !where)
             where = a;
         else
@@ -166,6 +171,10 @@ int main(int argc, char **argv)
                 printf("peek 0x%08llx 0x%08x\n", (unsigned long long)p->peek_addr[i], p->peek_value[i]);
             else
                 printf("peek 0x%08llx unreadable\n", (unsigned long long)p->peek_addr[i]);
+        }
+        if (rc && until_gone && gdb_gone(g)) {
+            printf("end: %s\n", gdb_error(g));
+            break;
         }
         if (rc) {
             fflush(stdout);

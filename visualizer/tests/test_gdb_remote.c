@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -303,7 +304,7 @@ static void test_stop_and_resume(void **state)
 
 /* Each bad peer: the call fails with words that say what happened, the link is marked lost,
  * later calls fail at once, and nothing takes much longer than the deadline. */
-static void expect_lost(struct fake_stub *s, int timeout_ms, const char *words)
+static void expect_lost(struct fake_stub *s, int timeout_ms, const char *words, bool gone)
 {
     char err[GDB_ERROR_MAX];
     double t0 = now();
@@ -316,6 +317,7 @@ static void expect_lost(struct fake_stub *s, int timeout_ms, const char *words)
             rc = gdb_load_registers(g) < 0 ? -1 : 0;
         assert_int_equal(rc, -1);
         assert_true(gdb_broken(g));
+        assert_int_equal(gdb_gone(g), gone);
         why = gdb_error(g);
         double t1 = now();
         assert_int_equal(gdb_read_memory(g, 0, buf, 4), -1);     /* at once */
@@ -334,10 +336,10 @@ static void test_stub_that_closes(void **state)
     struct fake_stub s;
     stub_defaults(&s);
     s.close_after = 1;               /* right after qSupported */
-    expect_lost(&s, 1000, "closed the connection");
+    expect_lost(&s, 1000, "closed the connection", true);
     stub_defaults(&s);
     s.close_after = 5;               /* in the middle of reading memory */
-    expect_lost(&s, 1000, "closed the connection");
+    expect_lost(&s, 1000, "closed the connection", true);
 }
 
 static void test_stub_that_answers_garbage(void **state)
@@ -346,10 +348,10 @@ static void test_stub_that_answers_garbage(void **state)
     struct fake_stub s;
     stub_defaults(&s);
     s.garbage_after = 1;
-    expect_lost(&s, 1000, "where a packet should start");
+    expect_lost(&s, 1000, "where a packet should start", false);
     stub_defaults(&s);
     s.garbage_after = 5;
-    expect_lost(&s, 1000, "where a packet should start");
+    expect_lost(&s, 1000, "where a packet should start", false);
 }
 
 static void test_stub_that_stalls(void **state)
@@ -358,10 +360,10 @@ static void test_stub_that_stalls(void **state)
     struct fake_stub s;
     stub_defaults(&s);
     s.stall_after = 1;
-    expect_lost(&s, 150, "no answer within 150 ms");
+    expect_lost(&s, 150, "no answer within 150 ms", false);
     stub_defaults(&s);
     s.stall_after = 5;
-    expect_lost(&s, 150, "no answer within 150 ms (waiting for the reply to 'm");
+    expect_lost(&s, 150, "no answer within 150 ms (waiting for the reply to 'm", false);
 }
 
 static void test_endless_and_broken_replies(void **state)
@@ -370,10 +372,10 @@ static void test_endless_and_broken_replies(void **state)
     struct fake_stub s;
     stub_defaults(&s);
     s.oversize_after = 5;
-    expect_lost(&s, 1000, "longer than 65536 bytes");
+    expect_lost(&s, 1000, "longer than 65536 bytes", false);
     stub_defaults(&s);
     s.bad_rle_after = 5;
-    expect_lost(&s, 1000, "bad run-length encoding");
+    expect_lost(&s, 1000, "bad run-length encoding", false);
 }
 
 static void test_guest_that_exits(void **state)
@@ -387,6 +389,7 @@ static void test_guest_that_exits(void **state)
     assert_int_equal(gdb_stop(g), -1);
     assert_true(gdb_broken(g));
     assert_non_null(strstr(gdb_error(g), "the target has exited (W00)"));
+    assert_true(gdb_gone(g));
     finish(&s, g);
 }
 
