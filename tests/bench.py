@@ -155,7 +155,9 @@ def main():
     v = view_figures()
     if v:
         print_view_figures(v)
-    return 0
+
+    import bench_gdb      # watching a guest through QEMU's GDB stub (docs/benchmarks.md)
+    return bench_gdb.main()
 
 
 if __name__ == '__main__':

@@ -67,6 +67,12 @@ write_cr%1:
         CR_ACCESS 3
         CR_ACCESS 4
 
+; uint64_t read_tsc(void): under QEMU it counts only while the guest runs
+global read_tsc
+read_tsc:
+        rdtsc
+        ret
+
 ; void outb(uint16_t port, uint8_t value); uint8_t inb(uint16_t port)
 global outb
 outb:

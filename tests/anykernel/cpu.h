@@ -22,6 +22,7 @@ void write_cr4(uint32_t v);
 void outb(uint16_t port, uint8_t value);
 uint8_t inb(uint16_t port);
 void halt_forever(void) __attribute__((noreturn));
+uint64_t read_tsc(void);            /* bench only: QEMU's TSC stands still while the guest is stopped */
 
 /* Text out of port 0xE9 (QEMU's -debugcon). */
 void put(const char *s);

@@ -44,7 +44,8 @@
  *
  * Kernel command line: `hold=MS` (quiet time, default 700), `bench`: map
  * 32 MiB in 4 KiB pages (20 tables), then count loops forever, printing
- * `loops N` every 2^20 (for measuring how much a poller slows the guest).
+ * `loops N tsc 0xHIGH 0xLOW` every 2^20 (for measuring how much a
+ * poller slows the guest: QEMU's TSC counts only while the guest runs).
  */
 #include "cpu.h"
 #include "paging.h"
@@ -246,8 +247,13 @@ static void bench(void)
     for (uint32_t n = 0;; n++) {
         for (volatile uint32_t i = 0; i < (1u << 20); i++)
             ;
+        uint64_t tsc = read_tsc();
         put("loops ");
         put_dec(n);
+        put(" tsc ");
+        put_hex((uint32_t)(tsc >> 32));
+        put(" ");
+        put_hex((uint32_t)tsc);
         put("\n");
     }
 }
