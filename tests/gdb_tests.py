@@ -146,7 +146,7 @@ def polls_of(text):
             p.update({w[i]: int(w[i + 1], 16) for i in range(0, len(w) - 1, 2)})
         elif line.startswith('peek ') and 'unreadable' not in line:
             p['peek'] = int(line.split()[2], 16)
-        elif line.startswith('not read '):
+        elif line.startswith('not read ') or line.startswith('not drawn '):
             p['not_read'].append(line)
         elif line.startswith('pde '):
             p['entries'].append(line)

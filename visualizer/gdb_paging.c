@@ -11,6 +11,7 @@
 #include "ptdump.h"
 
 #define FRAMES_HASH 2048          /* slots for the distinct table frames of one poll (at most 1024) */
+#define WIDE_BITS   0x003FE000u   /* bits 13-21 of a 4 MiB entry: PSE-36 address bits 32-39, or reserved */
 
 struct gdb_paging *gdb_paging_new(uint32_t max_tables)
 {
@@ -98,8 +99,10 @@ static int read_tables(struct gdb *g, struct gdb_paging *p)
         if (!(pde & ENT_P))
             continue;
         p->pdes++;
-        if (pse && (pde & ENT_PS))
+        if (pse && (pde & ENT_PS)) {
+            p->wide_pages += (pde & WIDE_BITS) != 0;
             continue;
+        }
         uint32_t frame = ENT_FRAME(pde);
         if (frame == p->dir_phys) {     /* a recursive entry: the directory is its own table */
             p->table[i] = p->dir;
@@ -235,14 +238,26 @@ void gdb_paging_describe(const struct gdb_paging *p, FILE *f)
                 p->tables_failed);
     if (p->table_error[0])
         fprintf(f, "first refusal: %s\n", p->table_error);
+    if (p->wide_pages)
+        fprintf(f, "warning: %u 4 MiB entries not drawn: frame above 4 GiB (PSE-36) or reserved bits set\n",
+                p->wide_pages);
 }
 
 void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
 {
     if (!p->drawable)
         return;
-    ptdump_runs(f, p->dir, p->table, p->mode == GDB_PAGING_32_PSE);
+    bool pse = p->mode == GDB_PAGING_32_PSE;
+    uint32_t dir[ENTRIES];
+    memcpy(dir, p->dir, sizeof dir);
+    for (uint32_t i = 0; pse && p->wide_pages && i < ENTRIES; i++)
+        if ((dir[i] & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS) && (dir[i] & WIDE_BITS))
+            dir[i] = 0;     /* its frame is not the 32-bit address the dump would print */
+    ptdump_runs(f, dir, p->table, pse);
     for (uint32_t i = 0; i < ENTRIES; i++) {
+        if (pse && (p->dir[i] & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS) && (p->dir[i] & WIDE_BITS))
+            fprintf(f, "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: frame above 4 GiB (PSE-36) or reserved bits\n",
+                    i << 22, ((unsigned long long)i + 1) << 22, p->dir[i]);
         uint8_t s = p->table_state[i];
         if (s != GDB_TABLE_OVER_LIMIT && s != GDB_TABLE_FAILED)
             continue;

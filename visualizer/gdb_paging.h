@@ -80,6 +80,8 @@ struct gdb_paging {
     uint32_t tables_shared;     /* entries whose table was read already (or is the directory) */
     uint32_t tables_over_limit; /* distinct tables left unread for max_tables */
     uint32_t tables_failed;     /* distinct tables the stub would not read */
+    uint32_t wide_pages;        /* 4 MiB entries with bits 13-21 set: PSE-36 frames above 4 GiB, or
+                                   reserved bits; not drawn (gdb_paging_dump names them) */
 
     uint32_t peeks;                             /* words to read (set by the caller) */
     uint64_t peek_addr[GDB_PAGING_PEEKS];       /* their physical addresses (set by the caller) */
@@ -119,13 +121,17 @@ const char *gdb_paging_mode_name(enum gdb_paging_mode mode);
  *   mode 32-bit paging with 4 MiB pages (CR4.PSE)
  *   cr0 0x80000011 cr3 0x00105000 cr4 0x00000010 efer 0x00000000
  *   directory 0x00105000: 9 entries present, 6 tables read, 1 shared, 0 over the limit, 0 refused
+ * and, when there are any, `first refusal: ...` and `warning: N 4 MiB entries not drawn ...`.
  */
 void gdb_paging_describe(const struct gdb_paging *p, FILE *f);
 
 /*
  * Prints the mappings as ptdump.h runs (the lines of `koiz-view --dump`),
- * then a line for every directory entry whose table was not read:
+ * then a line for every directory entry whose table was not read, and for
+ * every 4 MiB entry that is not drawn because it maps above 4 GiB (PSE-36)
+ * or has reserved bits set:
  *   not read 0x40000000-0x40400000 table 0x00123000: over the limit of 256 tables
+ *   not drawn 0x80000000-0x80400000 4M entry 0x00802083: frame above 4 GiB (PSE-36) or reserved bits
  * Nothing when the poll is not drawable.
  */
 void gdb_paging_dump(const struct gdb_paging *p, FILE *f);

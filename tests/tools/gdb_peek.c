@@ -200,10 +200,12 @@ int main(int argc, char **argv)
     }
     /* The rate from the start of the first poll to the start of the last. */
     double span = last_at - first_at;
+    if (done > 1)
+        printf("polls %lu in %.3f s: %.2f per second; ", done, span, span > 0 ? (double)(done - 1) / span : 0.0);
+    else if (done)
+        printf("polls 1; ");
     if (done) {
-        printf("polls %lu in %.3f s: %.2f per second; mean stop %llu us, reads %llu us, resume %llu us, "
-               "total %llu us; max total %llu us\n",
-               done, span, done > 1 && span > 0 ? (double)(done - 1) / span : 0.0,
+        printf("mean stop %llu us, reads %llu us, resume %llu us, total %llu us; max total %llu us\n",
                (unsigned long long)(sum_stop / done),
                (unsigned long long)(sum_reads / done), (unsigned long long)(sum_resume / done),
                (unsigned long long)(sum_total / done), (unsigned long long)max_total);

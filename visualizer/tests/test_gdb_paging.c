@@ -226,6 +226,27 @@ static void test_tables_past_the_limit_are_named(void **state)
     fake_stop(&s);
 }
 
+/* A 4 MiB entry with PSE-36 address bits (or reserved ones): its frame is not what 32 bits say. */
+static void test_wide_4m_entries_are_not_drawn(void **state)
+{
+    (void)state;
+    struct fake_stub s;
+    build_guest(&s);
+    word(DIR)[0x200] = 0x00802083;       /* bit 13: physical address bit 32 under PSE-36 */
+    struct gdb *g = attach(&s);
+    struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
+    assert_int_equal(gdb_paging_poll(g, p), 0);
+    assert_int_equal(p->wide_pages, 1);
+    char *d = dump_of(p);
+    assert_null(strstr(d, "0x80000000-0x80400000    4M"));
+    assert_non_null(strstr(d, "not drawn 0x80000000-0x80400000 4M entry 0x00802083: frame above 4 GiB"));
+    assert_non_null(strstr(d, "0x00400000-0x00800000    4M -> 0x00400000 4M RW"));
+    free(d);
+    gdb_paging_free(p);
+    gdb_close(g);
+    fake_stop(&s);
+}
+
 static void test_unreadable_table_is_named(void **state)
 {
     (void)state;
@@ -328,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_paging_off),
         cmocka_unit_test(test_pae_and_long_mode_are_not_drawn),
         cmocka_unit_test(test_tables_past_the_limit_are_named),
+        cmocka_unit_test(test_wide_4m_entries_are_not_drawn),
         cmocka_unit_test(test_unreadable_table_is_named),
         cmocka_unit_test(test_stub_without_control_registers),
         cmocka_unit_test(test_polls_stop_and_resume),
