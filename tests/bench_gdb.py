@@ -167,7 +167,8 @@ def _mean_polls(figures):
 
 def _slowdowns(pairs, which):
     """Per pair: 1 - polled / alone, in percent, of the loop rate (which=0) or of the TSC rate (which=1)."""
-    return [100 * (1 - polled[which] / alone[which]) for alone, polled, _ in pairs if alone[which] and polled[which]]
+    return [100 * (1 - polled[which] / alone[which]) for alone, polled, _ in pairs
+            if alone[which] and polled[which]]
 
 
 def main():
@@ -183,8 +184,8 @@ def main():
         churn.append((koiz_churn(False), koiz_churn(True)))
     load = max(load, os.getloadavg()[0])
 
-    print('Watching a guest through QEMU\'s GDB stub (build/bench/gdb_peek; QEMU %s; load up to %.1f on %d CPUs):'
-          % (_qemu_version(), load, os.cpu_count()))
+    print('Watching a guest through QEMU\'s GDB stub (build/bench/gdb_peek; QEMU %s; load up to %.1f on %d '
+          'CPUs):' % (_qemu_version(), load, os.cpu_count()))
 
     def poll_line(label, f):
         print('  %-32s stop %5d us, reads %5d us, resume %4d us: %5d us mean, %5d p95, %6d max '
@@ -210,7 +211,8 @@ def main():
           % (', '.join('%.2f/%.2f' % (alone[1], polled[1]) for alone, polled in churn), statistics.median(walls)))
     print('  Koiz churn context switches per guest second, alone / polled: %s; medians %d / %d'
           % (', '.join('%d/%d' % (alone[0], polled[0]) for alone, polled in churn),
-             statistics.median(alone[0] for alone, _ in churn), statistics.median(polled[0] for _, polled in churn)))
+             statistics.median(alone[0] for alone, _ in churn),
+             statistics.median(polled[0] for _, polled in churn)))
     return 0
 
 

@@ -200,15 +200,16 @@ def kernel_layout(text, step):
     return {'cr0': int(w[1], 16), 'cr3': int(w[3], 16), 'cr4': int(w[5], 16), 'mode': w[6]}, runs
 
 
-_MODE_WORDS = {'off': 'paging off', '32': '32-bit paging, 4 KiB pages only', 'pse': '32-bit paging with 4 MiB pages',
-               'pae': 'PAE paging (CR4.PAE): not drawn yet'}
+_MODE_WORDS = {'off': 'paging off', '32': '32-bit paging, 4 KiB pages only',
+               'pse': '32-bit paging with 4 MiB pages', 'pae': 'PAE paging (CR4.PAE): not drawn yet'}
 
 
 def _check_step(step, header, want_runs, polls):
     """Why the polls taken while step held still do not match its layout, or None."""
     quiet = [p for p in polls if p['peek'] == step * 2 + 1]
     if len(quiet) < 3:
-        return 'fewer than 3 polls saw step %d holding still (state words read: %s)' % (step, [p['peek'] for p in polls])
+        return 'fewer than 3 polls saw step %d holding still (state words read: %s)' \
+            % (step, [p['peek'] for p in polls])
     for n, p in enumerate(quiet):
         for reg in ('cr0', 'cr3', 'cr4'):
             if p.get(reg) != header[reg]:
@@ -303,7 +304,8 @@ def gdb_koiz_telemetry_off():
             if not p.get('mode', '').startswith('32-bit paging with 4 MiB pages'):
                 problems.append('mode: %s' % p.get('mode'))
             got = pages(p['runs'])
-            direct = [(va, v) for (va, size), v in got.items() if size == 0x400000 and 0xC0000000 <= va < 0xF0000000]
+            direct = [(va, v) for (va, size), v in got.items()
+                      if size == 0x400000 and 0xC0000000 <= va < 0xF0000000]
             if not direct or any(pa != va - 0xC0000000 or v & 0x106 != 0x102 for va, (pa, v) in direct):
                 problems.append('the direct map is not 4 MiB pages 0xc0000000+p -> p, RW, supervisor, global: %s'
                                 % direct[:4])
@@ -363,7 +365,8 @@ def gdb_koiz_stub_equals_telemetry():
         cr3 = polls[0].get('cr3', 0) & ~0xFFF if polls else None
         if view.returncode != 0 or cr3 not in spaces:
             return [_fail(name, 'koiz-view --dump has no space with cr3 %s (status %d):\n%s'
-                          % (cr3 and hex(cr3), view.returncode, view.stdout[:2000] + view.stderr[:500]), guest, out)]
+                          % (cr3 and hex(cr3), view.returncode, view.stdout[:2000] + view.stderr[:500]),
+                          guest, out)]
         whole = re.search(r'^space \d+ cr3 0x%08x whole' % cr3, view.stdout, re.M)
         diff = page_differences(pages(spaces[cr3]), pages(polls[0]['runs']))
         if not whole or diff:

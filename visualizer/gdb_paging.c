@@ -227,15 +227,15 @@ void gdb_paging_describe(const struct gdb_paging *p, FILE *f)
     fprintf(f, "mode %s\n", p->says);
     if (p->mode == GDB_PAGING_UNREAD)
         return;
-    fprintf(f, "cr0 0x%08llx cr3 0x%08llx cr4 0x%08llx", (unsigned long long)p->cr0, (unsigned long long)p->cr3,
-            (unsigned long long)p->cr4);
+    fprintf(f, "cr0 0x%08llx cr3 0x%08llx cr4 0x%08llx", (unsigned long long)p->cr0,
+            (unsigned long long)p->cr3, (unsigned long long)p->cr4);
     if (p->have_efer)
         fprintf(f, " efer 0x%08llx", (unsigned long long)p->efer);
     fprintf(f, "\n");
     if (p->drawable)
         fprintf(f, "directory 0x%08x: %u entries present, %u tables read, %u shared, %u over the limit, "
-                   "%u refused\n", p->dir_phys, p->pdes, p->tables_read, p->tables_shared, p->tables_over_limit,
-                p->tables_failed);
+                   "%u refused\n", p->dir_phys, p->pdes, p->tables_read, p->tables_shared,
+                p->tables_over_limit, p->tables_failed);
     if (p->table_error[0])
         fprintf(f, "first refusal: %s\n", p->table_error);
     if (p->wide_pages)
@@ -256,7 +256,8 @@ void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
     ptdump_runs(f, dir, p->table, pse);
     for (uint32_t i = 0; i < ENTRIES; i++) {
         if (pse && (p->dir[i] & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS) && (p->dir[i] & WIDE_BITS))
-            fprintf(f, "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: frame above 4 GiB (PSE-36) or reserved bits\n",
+            fprintf(f, "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: "
+                       "frame above 4 GiB (PSE-36) or reserved bits\n",
                     i << 22, ((unsigned long long)i + 1) << 22, p->dir[i]);
         uint8_t s = p->table_state[i];
         if (s != GDB_TABLE_OVER_LIMIT && s != GDB_TABLE_FAILED)

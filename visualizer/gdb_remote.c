@@ -1,5 +1,7 @@
 /*
- * gdb_remote.c: the GDB remote serial protocol, client side (gdb_remote.h).
+ * gdb_remote.c: the GDB remote serial protocol, client side (gdb_remote.h):
+ * the link, running and stopping, memory. The target description and the
+ * registers are in gdb_registers.c.
  *
  * Layers, bottom up: bytes with a deadline (get_byte, put_bytes); packets
  * (send_packet waits for the '+' unless in no-ack mode and sends again on
@@ -22,38 +24,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include "gdb_remote.h"
-
-#define DEFAULT_PACKET_SIZE 400   /* what GDB assumes when qSupported gives none */
-#define QEMU_MEMORY_CHUNK   2048  /* QEMU 7.2 answers E22 to longer `m` reads */
-#define RESENDS             3     /* a packet refused ('-') this many times more loses the link */
-#define XML_INCLUDES        16    /* target-description files read at most */
-#define XML_DEPTH           4     /* nesting of xi:include at most */
-
-struct gdb {
-    int fd;
-    int timeout_ms;
-    bool broken;                /* the link is lost; error says how */
-    bool gone;                  /* ... because the stub closed it or the target exited */
-    bool no_ack;                /* QStartNoAckMode accepted */
-    bool running;               /* resumed and not stopped since */
-    bool vcont;                 /* the stub takes vCont;c */
-    bool p_unknown;             /* the stub answered `p` with nothing: use `g` */
-    int phys;                   /* Qqemu.PhyMemMode as last set: -1 unknown, 0, 1 */
-    uint32_t packet_size;
-    uint8_t in[4096];           /* bytes received and not used yet */
-    size_t in_pos, in_len;
-    char *raw;                  /* one packet's payload as received */
-    char *reply;                /* the same, decoded; NUL-terminated */
-    size_t reply_len;
-    char *out;                  /* one packet as sent */
-    struct gdb_register *regs;
-    int nregs;
-    bool regs_loaded;
-    struct gdb_stats stats;
-    char what[96];              /* what we wait for, for messages */
-    char error[GDB_ERROR_MAX];
-};
+#include "gdb_link.h"
 
 /* ---- errors ---- */
 
@@ -62,9 +33,7 @@ static void say(struct gdb *g, const char *fmt, va_list ap)
     vsnprintf(g->error, sizeof g->error, fmt, ap);
 }
 
-/* The stub refused something: the call fails, the link stays. Returns -1. */
-static int refuse(struct gdb *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct gdb *g, const char *fmt, ...)
+int gdb_link_refuse(struct gdb *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -175,7 +144,7 @@ static int put_bytes(struct gdb *g, const void *buf, size_t len, int64_t deadlin
 
 /* ---- packets ---- */
 
-static int hex_value(int c)
+int gdb_link_hex(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -191,8 +160,8 @@ static int read_packet(struct gdb *g, int64_t deadline);
 /* A stop reply ("T05...", "S05"): the guest stopped. */
 static bool is_stop_reply(const struct gdb *g)
 {
-    return (g->reply[0] == 'S' || g->reply[0] == 'T') && g->reply_len >= 3 && isxdigit((unsigned char)g->reply[1]) &&
-           isxdigit((unsigned char)g->reply[2]);
+    return (g->reply[0] == 'S' || g->reply[0] == 'T') && g->reply_len >= 3 &&
+           isxdigit((unsigned char)g->reply[1]) && isxdigit((unsigned char)g->reply[2]);
 }
 
 /*
@@ -221,7 +190,7 @@ static int send_packet(struct gdb *g, const char *payload, size_t len, int64_t d
     for (size_t i = 0; i < len; i++) {
         char c = payload[i];
         if (n + 6 > GDB_PACKET_MAX)
-            return refuse(g, "packet too long to send (%zu bytes)", len);
+            return gdb_link_refuse(g, "packet too long to send (%zu bytes)", len);
         if (c == '$' || c == '#' || c == '}' || c == '*') {
             g->out[n++] = '}';
             sum += '}';
@@ -252,8 +221,8 @@ static int send_packet(struct gdb *g, const char *payload, size_t len, int64_t d
             continue;
         }
         if (c != '-')
-            return lose(g, "the stub answered byte 0x%02x where an acknowledgement ('+' or '-') belongs (%s)", c,
-                        g->what);
+            return lose(g, "the stub answered byte 0x%02x where an acknowledgement ('+' or '-') belongs (%s)",
+                        c, g->what);
         if (++resends > RESENDS)
             return lose(g, "the stub refused %s %d times ('-')", g->what, RESENDS + 1);
         g->stats.retransmits++;
@@ -316,9 +285,9 @@ static int read_packet(struct gdb *g, int64_t deadline)
         int lo = hi < 0 ? -1 : get_byte(g, deadline);
         if (lo < 0 && g->broken)
             return -1;
-        if (hex_value(hi) < 0 || hex_value(lo) < 0)
+        if (gdb_link_hex(hi) < 0 || gdb_link_hex(lo) < 0)
             return lose(g, "the reply's checksum is not hex (%s)", g->what);
-        if ((uint8_t)(hex_value(hi) << 4 | hex_value(lo)) == sum) {
+        if ((uint8_t)(gdb_link_hex(hi) << 4 | gdb_link_hex(lo)) == sum) {
             if (!g->no_ack && put_bytes(g, "+", 1, deadline))
                 return -1;
             return expand(g, n);
@@ -351,19 +320,20 @@ static int unescape(struct gdb *g)
     return 0;
 }
 
-static int request(struct gdb *g, const char *packet, bool binary)
+int gdb_link_request(struct gdb *g, const char *packet, bool binary)
 {
     if (g->broken)
         return -1;
     if (g->running)
-        return refuse(g, "'%.40s' needs a stopped guest (gdb_stop first)", packet);
+        return gdb_link_refuse(g, "'%.40s' needs a stopped guest (gdb_stop first)", packet);
     waiting_for(g, "the reply to '%.*s'", packet);
     int64_t deadline = now_ms() + g->timeout_ms;
     g->stats.requests++;
     if (send_packet(g, packet, strlen(packet), deadline) || read_packet(g, deadline))
         return -1;
     /* Only `?` is answered by a stop reply; one before the real reply came unasked. */
-    for (int skipped = 0; strcmp(packet, "?") && (is_stop_reply(g) || g->reply[0] == 'W' || g->reply[0] == 'X');) {
+    bool expect_stop = !strcmp(packet, "?");
+    for (int skipped = 0; !expect_stop && (is_stop_reply(g) || g->reply[0] == 'W' || g->reply[0] == 'X');) {
         if (unsolicited(g) || ++skipped > 4 || read_packet(g, deadline))
             return g->broken ? -1 : lose(g, "the stub keeps sending stop replies (%s)", g->what);
     }
@@ -372,15 +342,14 @@ static int request(struct gdb *g, const char *packet, bool binary)
 
 int gdb_request(struct gdb *g, const char *packet, const char **reply, size_t *len)
 {
-    if (request(g, packet, false))
+    if (gdb_link_request(g, packet, false))
         return -1;
     *reply = g->reply;
     *len = g->reply_len;
     return 0;
 }
 
-/* "E14" or "E.text": the stub's error reply, said in words. */
-static bool is_error(const struct gdb *g)
+bool gdb_link_error_reply(const struct gdb *g)
 {
     return g->reply[0] == 'E' && (g->reply_len == 3 || g->reply[1] == '.') && g->reply_len < 200;
 }
@@ -389,7 +358,7 @@ static bool is_error(const struct gdb *g)
 
 static int greet(struct gdb *g)
 {
-    if (request(g, "qSupported:xmlRegisters=i386;vContSupported+", false))
+    if (gdb_link_request(g, "qSupported:xmlRegisters=i386;vContSupported+", false))
         return -1;
     bool offer_no_ack = false;
     for (char *f = g->reply; *f;) {
@@ -404,17 +373,17 @@ static int greet(struct gdb *g)
         f += n + (f[n] == ';');
     }
     if (offer_no_ack) {
-        if (request(g, "QStartNoAckMode", false))
+        if (gdb_link_request(g, "QStartNoAckMode", false))
             return -1;
         g->no_ack = !strcmp(g->reply, "OK");
     }
-    if (request(g, "?", false))
+    if (gdb_link_request(g, "?", false))
         return -1;
     if (g->reply[0] == 'W' || g->reply[0] == 'X')
         return gone(g, "the target has exited (%s)", g->reply);
     if (g->reply[0] != 'S' && g->reply[0] != 'T')
         return lose(g, "the stub answered '%.40s' to '?' (expected a stop reply)", g->reply);
-    if (request(g, "vCont?", false))
+    if (gdb_link_request(g, "vCont?", false))
         return -1;
     g->vcont = !strncmp(g->reply, "vCont", 5) && (strstr(g->reply, ";c;") || !strcmp(
                    g->reply + g->reply_len - 2, ";c"));
@@ -606,249 +575,11 @@ int gdb_resume(struct gdb *g)
 
 int gdb_detach(struct gdb *g)
 {
-    if (gdb_stop(g) || request(g, "D", false))
+    if (gdb_stop(g) || gdb_link_request(g, "D", false))
         return -1;
     bool ok = !strcmp(g->reply, "OK");
     lose(g, "detached");
-    return ok ? 0 : refuse(g, "the stub answered '%.40s' to D", g->reply);
-}
-
-/* ---- registers ---- */
-
-/* Finds attribute name="value" (or '') inside one tag; copies the value. */
-static bool xml_attr(const char *tag, size_t tag_len, const char *name, char *out, size_t outsz)
-{
-    size_t nl = strlen(name);
-    for (size_t i = 0; i + nl + 2 < tag_len; i++) {
-        if ((tag[i] != ' ' && tag[i] != '\t' && tag[i] != '\n' && tag[i] != '\r') || strncmp(tag + i + 1, name, nl))
-            continue;
-        size_t j = i + 1 + nl;
-        while (j < tag_len && (tag[j] == ' ' || tag[j] == '\t'))
-            j++;
-        if (j >= tag_len || tag[j] != '=')
-            continue;
-        j++;
-        while (j < tag_len && (tag[j] == ' ' || tag[j] == '\t'))
-            j++;
-        if (j >= tag_len || (tag[j] != '"' && tag[j] != '\''))
-            continue;
-        char q = tag[j++];
-        size_t k = j;
-        while (k < tag_len && tag[k] != q)
-            k++;
-        if (k >= tag_len)
-            return false;
-        snprintf(out, outsz, "%.*s", (int)(k - j), tag + j);
-        return true;
-    }
-    return false;
-}
-
-/* Reads one file of the target description into a new buffer (*text, *len). */
-static int xfer_features(struct gdb *g, const char *annex, char **text, size_t *len)
-{
-    size_t have = 0, cap = 4096;
-    char *buf = malloc(cap + 1), packet[300];
-    if (!buf)
-        return refuse(g, "out of memory");
-    uint32_t ask = g->packet_size > 64 ? g->packet_size - 32 : 32;
-    for (;;) {
-        snprintf(packet, sizeof packet, "qXfer:features:read:%s:%zx,%x", annex, have, ask);
-        if (request(g, packet, true))
-            goto fail;
-        char kind = g->reply[0];
-        if (g->reply_len == 0) {
-            refuse(g, "the stub has no target description (qXfer:features:read unknown)");
-            goto fail;
-        }
-        if (kind != 'm' && kind != 'l') {
-            refuse(g, "the stub answered '%.40s' to reading %s of its target description", g->reply, annex);
-            goto fail;
-        }
-        size_t n = g->reply_len - 1;
-        if (have + n > GDB_XML_MAX) {
-            refuse(g, "target description %s is longer than %u bytes", annex, GDB_XML_MAX);
-            goto fail;
-        }
-        if (have + n > cap) {
-            cap = (have + n) * 2 > GDB_XML_MAX ? GDB_XML_MAX : (have + n) * 2;
-            char *bigger = realloc(buf, cap + 1);
-            if (!bigger) {
-                refuse(g, "out of memory");
-                goto fail;
-            }
-            buf = bigger;
-        }
-        memcpy(buf + have, g->reply + 1, n);
-        have += n;
-        if (kind == 'l')
-            break;
-        if (n == 0) {
-            refuse(g, "the stub sent an empty 'm' chunk of %s (it would never end)", annex);
-            goto fail;
-        }
-    }
-    buf[have] = '\0';
-    *text = buf;
-    *len = have;
-    return 0;
-fail:
-    free(buf);
-    return -1;
-}
-
-static int add_register(struct gdb *g, const char *tag, size_t tag_len, int *next)
-{
-    char name[sizeof g->regs->name] = "", v[32];
-    if (!xml_attr(tag, tag_len, "name", name, sizeof name) || !name[0])
-        return refuse(g, "a <reg> without a name in the target description");
-    if (!xml_attr(tag, tag_len, "bitsize", v, sizeof v) || atoi(v) <= 0 || atoi(v) > 4096)
-        return refuse(g, "register %s has no sensible bitsize", name);
-    int bits = atoi(v);
-    if (xml_attr(tag, tag_len, "regnum", v, sizeof v)) {
-        char *end;
-        long r = strtol(v, &end, 10);
-        if (*end || r < 0 || r > 100000)
-            return refuse(g, "register %s has a bad regnum '%s'", name, v);
-        *next = (int)r;
-    }
-    if (g->nregs == GDB_REGISTERS_MAX)
-        return refuse(g, "the target description has more than %d registers", GDB_REGISTERS_MAX);
-    struct gdb_register *r = &g->regs[g->nregs++];
-    snprintf(r->name, sizeof r->name, "%s", name);
-    r->regnum = (*next)++;
-    r->bitsize = bits;
-    return 0;
-}
-
-/* Reads annex and numbers its registers, following its xi:include elements in place. */
-static int load_annex(struct gdb *g, const char *annex, int depth, int *files, int *next)
-{
-    char *text = NULL;
-    size_t len;
-    if (depth > XML_DEPTH || ++*files > XML_INCLUDES)
-        return refuse(g, "the target description nests or includes too much (at %s)", annex);
-    if (xfer_features(g, annex, &text, &len))
-        return -1;
-    int rc = 0;
-    for (const char *p = text; rc == 0 && (p = strchr(p, '<'));) {
-        if (!strncmp(p, "<!--", 4)) {
-            const char *end = strstr(p + 4, "-->");
-            if (!end)
-                break;
-            p = end + 3;
-            continue;
-        }
-        const char *close = strchr(p, '>');
-        if (!close)
-            break;
-        size_t tag_len = (size_t)(close - p);
-        if (!strncmp(p, "<reg", 4) && p[4] && strchr(" \t\r\n", p[4])) {
-            rc = add_register(g, p, tag_len, next);
-        } else if (!strncmp(p, "<xi:include", 11)) {
-            char href[200];
-            if (!xml_attr(p, tag_len, "href", href, sizeof href) || strpbrk(href, ":;,#$}*"))
-                rc = refuse(g, "an xi:include without a usable href in %s", annex);
-            else
-                rc = load_annex(g, href, depth + 1, files, next);
-        }
-        p = close + 1;
-    }
-    free(text);
-    return rc;
-}
-
-int gdb_load_registers(struct gdb *g)
-{
-    if (g->regs_loaded)
-        return g->nregs;
-    if (g->broken)
-        return -1;
-    if (!g->regs && !(g->regs = calloc(GDB_REGISTERS_MAX, sizeof *g->regs)))
-        return refuse(g, "out of memory");
-    int files = 0, next = 0;
-    g->nregs = 0;
-    if (load_annex(g, "target.xml", 0, &files, &next))
-        return -1;
-    g->regs_loaded = true;
-    return g->nregs;
-}
-
-const struct gdb_register *gdb_register_at(const struct gdb *g, int i)
-{
-    return i >= 0 && i < g->nregs ? &g->regs[i] : NULL;
-}
-
-int gdb_find_register(struct gdb *g, const char *name)
-{
-    if (gdb_load_registers(g) < 0)
-        return -1;
-    for (int i = 0; i < g->nregs; i++)
-        if (!strcmp(g->regs[i].name, name))
-            return g->regs[i].regnum;
-    return refuse(g, "the stub's target description has no register '%s'", name);
-}
-
-static const struct gdb_register *by_number(const struct gdb *g, int regnum)
-{
-    for (int i = 0; i < g->nregs; i++)
-        if (g->regs[i].regnum == regnum)
-            return &g->regs[i];
-    return NULL;
-}
-
-/* Little-endian hex (2 digits per byte) into a value; 'x' digits mean unavailable. */
-static int parse_register(struct gdb *g, const char *hex, size_t digits, int regnum, uint64_t *value)
-{
-    uint64_t v = 0;
-    if (digits == 0 || digits % 2 || digits > 16)
-        return refuse(g, "register %d: %zu hex digits in the reply", regnum, digits);
-    for (size_t i = 0; i < digits; i += 2) {
-        if (hex[i] == 'x' || hex[i + 1] == 'x')
-            return refuse(g, "register %d is unavailable", regnum);
-        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            return refuse(g, "register %d: '%.16s' is not hex", regnum, hex);
-        v |= (uint64_t)(hi << 4 | lo) << (i * 4);
-    }
-    *value = v;
-    return 0;
-}
-
-int gdb_read_register(struct gdb *g, int regnum, uint64_t *value)
-{
-    char packet[32];
-    const struct gdb_register *r = g->regs_loaded ? by_number(g, regnum) : NULL;
-    if (r && r->bitsize > 64)
-        return refuse(g, "register %s is %d bits; only up to 64 are read", r->name, r->bitsize);
-    if (!g->p_unknown) {
-        snprintf(packet, sizeof packet, "p%x", regnum);
-        if (request(g, packet, false))
-            return -1;
-        if (g->reply_len)
-            return is_error(g) ? refuse(g, "the stub answered %s to reading register %d", g->reply, regnum)
-                               : parse_register(g, g->reply, g->reply_len, regnum, value);
-        g->p_unknown = true;
-    }
-    /* The `g` packet: every register in number order; needs the description for the offsets. */
-    if (gdb_load_registers(g) < 0)
-        return -1;
-    if (!(r = by_number(g, regnum)))
-        return refuse(g, "register %d is not in the target description", regnum);
-    size_t offset = 0;
-    for (int n = 0; n < regnum; n++) {
-        const struct gdb_register *before = by_number(g, n);
-        if (!before)
-            return refuse(g, "register numbers have a gap before %d: no offset in the 'g' reply", regnum);
-        offset += (size_t)before->bitsize / 4;
-    }
-    if (request(g, "g", false))
-        return -1;
-    if (is_error(g))
-        return refuse(g, "the stub answered %s to 'g'", g->reply);
-    if (offset + (size_t)r->bitsize / 4 > g->reply_len)
-        return refuse(g, "the 'g' reply (%zu digits) does not reach register %s", g->reply_len, r->name);
-    return parse_register(g, g->reply + offset, (size_t)r->bitsize / 4, regnum, value);
+    return ok ? 0 : gdb_link_refuse(g, "the stub answered '%.40s' to D", g->reply);
 }
 
 /* ---- memory ---- */
@@ -861,19 +592,20 @@ int gdb_read_memory(struct gdb *g, uint64_t addr, void *buf, size_t len)
     while (len) {
         size_t n = len < chunk ? len : chunk;
         snprintf(packet, sizeof packet, "m%llx,%zx", (unsigned long long)addr, n);
-        if (request(g, packet, false))
+        if (gdb_link_request(g, packet, false))
             return -1;
-        if (g->reply_len == 0 || is_error(g))
-            return refuse(g, "the stub answered '%s' to reading 0x%zx bytes at 0x%llx", g->reply_len ? g->reply : "",
-                          n, (unsigned long long)addr);
+        if (g->reply_len == 0 || gdb_link_error_reply(g))
+            return gdb_link_refuse(g, "the stub answered '%s' to reading 0x%zx bytes at 0x%llx",
+                                   g->reply_len ? g->reply : "", n, (unsigned long long)addr);
         size_t got = g->reply_len / 2;
         if (g->reply_len % 2 || got > n)
-            return refuse(g, "reading 0x%zx bytes at 0x%llx: a reply of %zu hex digits", n,
+            return gdb_link_refuse(g, "reading 0x%zx bytes at 0x%llx: a reply of %zu hex digits", n,
                           (unsigned long long)addr, g->reply_len);
         for (size_t i = 0; i < got; i++) {
-            int hi = hex_value(g->reply[2 * i]), lo = hex_value(g->reply[2 * i + 1]);
+            int hi = gdb_link_hex(g->reply[2 * i]), lo = gdb_link_hex(g->reply[2 * i + 1]);
             if (hi < 0 || lo < 0)
-                return refuse(g, "reading at 0x%llx: the reply is not hex", (unsigned long long)addr);
+                return gdb_link_refuse(g, "reading at 0x%llx: the reply is not hex",
+                                       (unsigned long long)addr);
             out[i] = (uint8_t)(hi << 4 | lo);
         }
         /* A stub may answer with fewer bytes than asked: ask again from there. */
@@ -888,11 +620,11 @@ int gdb_physical_memory(struct gdb *g, bool on)
 {
     if (g->phys == on)
         return 0;
-    if (request(g, on ? "Qqemu.PhyMemMode:1" : "Qqemu.PhyMemMode:0", false))
+    if (gdb_link_request(g, on ? "Qqemu.PhyMemMode:1" : "Qqemu.PhyMemMode:0", false))
         return -1;
     if (strcmp(g->reply, "OK"))
-        return refuse(g, "the stub answered '%.40s' to Qqemu.PhyMemMode: it reads no physical memory "
-                         "(QEMU's stub does)", g->reply);
+        return gdb_link_refuse(g, "the stub answered '%.40s' to Qqemu.PhyMemMode: it reads no physical "
+                                  "memory (QEMU's stub does)", g->reply);
     g->phys = on;
     return 0;
 }

@@ -43,8 +43,8 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: gdb_peek HOST:PORT [--polls N] [--interval-ms M] [--max-tables N] [--peek PADDR]... "
-                    "[--timeout-ms T] [--no-runs] [--entries] [--until-gone]\n");
+    fprintf(stderr, "usage: gdb_peek HOST:PORT [--polls N] [--interval-ms M] [--max-tables N] "
+                    "[--peek PADDR]... [--timeout-ms T] [--no-runs] [--entries] [--until-gone]\n");
     exit(2);
 }
 
@@ -187,8 +187,8 @@ int main(int argc, char **argv)
         if (runs)
             gdb_paging_dump(p, stdout);
         const struct gdb_paging_times *t = &p->times;
-        printf("time stop %u us, reads %u us, resume %u us, total %u us (%u requests, %u bytes)\n", t->stop_us,
-               t->reads_us, t->resume_us, t->total_us, t->requests, t->bytes);
+        printf("time stop %u us, reads %u us, resume %u us, total %u us (%u requests, %u bytes)\n",
+               t->stop_us, t->reads_us, t->resume_us, t->total_us, t->requests, t->bytes);
         fflush(stdout);
         done++;
         sum_stop += t->stop_us;
@@ -201,7 +201,8 @@ int main(int argc, char **argv)
     /* The rate from the start of the first poll to the start of the last. */
     double span = last_at - first_at;
     if (done > 1)
-        printf("polls %lu in %.3f s: %.2f per second; ", done, span, span > 0 ? (double)(done - 1) / span : 0.0);
+        printf("polls %lu in %.3f s: %.2f per second; ", done, span,
+               span > 0 ? (double)(done - 1) / span : 0.0);
     else if (done)
         printf("polls 1; ");
     if (done) {

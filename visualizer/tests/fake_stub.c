@@ -19,8 +19,10 @@ const char fake_i386_xml[] =
     "<?xml version=\"1.0\"?>\n<!-- Copyright: a star * and a brace } to escape -->\n"
     "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<feature name=\"org.gnu.gdb.i386.core\">\n"
     "  <reg name=\"eax\" bitsize=\"32\" type=\"int32\" regnum=\"0\"/>\n"
-    "  <reg name=\"ecx\" bitsize=\"32\"/><reg name=\"edx\" bitsize=\"32\"/><reg name=\"ebx\" bitsize=\"32\"/>\n"
-    "  <reg name=\"esp\" bitsize=\"32\"/><reg name=\"ebp\" bitsize=\"32\"/><reg name=\"esi\" bitsize=\"32\"/>\n"
+    "  <reg name=\"ecx\" bitsize=\"32\"/><reg name=\"edx\" bitsize=\"32\"/>"
+    "<reg name=\"ebx\" bitsize=\"32\"/>\n"
+    "  <reg name=\"esp\" bitsize=\"32\"/><reg name=\"ebp\" bitsize=\"32\"/>"
+    "<reg name=\"esi\" bitsize=\"32\"/>\n"
     "  <reg name=\"edi\" bitsize=\"32\"/>\n"
     "  <reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>\n  <reg name='eflags' bitsize='32'/>\n"
     "  <reg name=\"cs\" bitsize=\"32\"/><reg name=\"ss\" bitsize=\"32\"/><reg name=\"ds\" bitsize=\"32\"/>\n"
@@ -33,11 +35,15 @@ const char fake_i386_xml[] =
     "  <reg name=\"cr0\" bitsize=\"32\" type=\"i386_cr0\"/>\n  <reg name=\"cr2\" bitsize=\"32\"/>\n"
     "  <reg name=\"cr3\" bitsize=\"32\"/>\n  <reg name=\"cr4\" bitsize=\"32\"/>\n"
     "  <reg name=\"cr8\" bitsize=\"32\"/>\n  <reg name=\"efer\" bitsize=\"32\"/>\n"
-    "  <reg name=\"st0\" bitsize=\"80\"/><reg name=\"st1\" bitsize=\"80\"/><reg name=\"st2\" bitsize=\"80\"/>\n"
-    "  <reg name=\"st3\" bitsize=\"80\"/><reg name=\"st4\" bitsize=\"80\"/><reg name=\"st5\" bitsize=\"80\"/>\n"
+    "  <reg name=\"st0\" bitsize=\"80\"/><reg name=\"st1\" bitsize=\"80\"/>"
+    "<reg name=\"st2\" bitsize=\"80\"/>\n"
+    "  <reg name=\"st3\" bitsize=\"80\"/><reg name=\"st4\" bitsize=\"80\"/>"
+    "<reg name=\"st5\" bitsize=\"80\"/>\n"
     "  <reg name=\"st6\" bitsize=\"80\"/><reg name=\"st7\" bitsize=\"80\"/>\n"
-    "  <reg name=\"fctrl\" bitsize=\"32\"/><reg name=\"fstat\" bitsize=\"32\"/><reg name=\"ftag\" bitsize=\"32\"/>\n"
-    "  <reg name=\"fiseg\" bitsize=\"32\"/><reg name=\"fioff\" bitsize=\"32\"/><reg name=\"foseg\" bitsize=\"32\"/>\n"
+    "  <reg name=\"fctrl\" bitsize=\"32\"/><reg name=\"fstat\" bitsize=\"32\"/>"
+    "<reg name=\"ftag\" bitsize=\"32\"/>\n"
+    "  <reg name=\"fiseg\" bitsize=\"32\"/><reg name=\"fioff\" bitsize=\"32\"/>"
+    "<reg name=\"foseg\" bitsize=\"32\"/>\n"
     "  <reg name=\"fooff\" bitsize=\"32\"/><reg name=\"fop\" bitsize=\"32\"/>\n"
     "<!--/feature>\n<feature name=\"org.gnu.gdb.i386.32bit.sse\"-->\n"
     "  <reg name=\"xmm0\" bitsize=\"128\"/><reg name=\"xmm1\" bitsize=\"128\"/>\n"
@@ -267,7 +273,8 @@ static void serve(struct fake_stub *s)
 {
     static char packet[70000];
     if (s->stop_reply_at_connect) {
-        /* QEMU (system mode) sends it without waiting for the '+': the client's first packet may come first. */
+        /* QEMU (system mode) sends it without waiting for the '+': the client's first packet may
+         * come first. */
         s->no_ack = true;
         reply(s, "T02thread:01;");
         s->no_ack = false;

@@ -185,8 +185,9 @@ static void test_pae_and_long_mode_are_not_drawn(void **state)
         s.regs[FAKE_CR4] = cases[i].cr4;
         s.regs[FAKE_EFER] = cases[i].efer;
         if (!cases[i].efer_known)   /* QEMU's description without its efer line */
-            s.xml_i386 = "<feature name='x'><reg name='cr0' bitsize='32' regnum='19'/><reg name='cr2' bitsize='32'/>"
-                         "<reg name='cr3' bitsize='32'/><reg name='cr4' bitsize='32'/></feature>";
+            s.xml_i386 = "<feature name='x'><reg name='cr0' bitsize='32' regnum='19'/>"
+                         "<reg name='cr2' bitsize='32'/><reg name='cr3' bitsize='32'/>"
+                         "<reg name='cr4' bitsize='32'/></feature>";
         struct gdb *g = attach(&s);
         struct gdb_paging *p = gdb_paging_new(16);
         assert_int_equal(gdb_paging_poll(g, p), 0);
@@ -217,8 +218,8 @@ static void test_tables_past_the_limit_are_named(void **state)
     assert_int_equal(p->table_state[0x301], GDB_TABLE_OVER_LIMIT);
     assert_int_equal(s.m_packets, 2 + 2);
     char *d = dump_of(p);
-    assert_non_null(strstr(d, "not read 0xc0000000-0xc0400000 table 0x00108000: over the limit of 1 tables\n"
-                              "not read 0xc0400000-0xc0800000 table 0x00108000: over the limit of 1 tables\n"));
+    assert_non_null(strstr(d, "not read 0xc0000000-0xc0400000 table 0x00108000: over the limit of 1 tables"));
+    assert_non_null(strstr(d, "not read 0xc0400000-0xc0800000 table 0x00108000: over the limit of 1 tables"));
     assert_null(strstr(d, "0xc0000000-0xc0004000"));
     free(d);
     gdb_paging_free(p);

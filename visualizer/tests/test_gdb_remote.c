@@ -150,7 +150,8 @@ static void test_regnum_attribute_restarts_numbering(void **state)
     struct fake_stub s;
     stub_defaults(&s);
     s.xml_target = "<target><feature name='a'><reg name='r0' bitsize='32'/><reg name=\"r1\" bitsize=\"64\"/>"
-                   "<reg name='cr3' bitsize='32' regnum='21'/><reg name='cr4' bitsize='32'/></feature></target>";
+                   "<reg name='cr3' bitsize='32' regnum='21'/><reg name='cr4' bitsize='32'/>"
+                   "</feature></target>";
     struct gdb *g = attach(&s, 1000);
     assert_int_equal(gdb_load_registers(g), 4);
     assert_int_equal(gdb_find_register(g, "r1"), 1);
