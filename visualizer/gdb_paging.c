@@ -15,7 +15,7 @@
 
 struct gdb_paging *gdb_paging_new(uint32_t max_tables)
 {
-    if (max_tables < 1 || max_tables > ENTRIES - 1)
+    if (max_tables < 1 || max_tables > ENTRIES)
         return NULL;
     struct gdb_paging *p = calloc(1, sizeof *p);
     if (!p)

@@ -95,7 +95,7 @@ struct gdb_paging {
 };
 
 /*
- * Allocates a result that can hold max_tables tables (1 to 1023; 1023 reads
+ * Allocates a result that can hold max_tables tables (1 to 1024; 1024 reads
  * every table a directory can have, 4 MiB). NULL when out of memory or
  * max_tables is out of range.
  */

@@ -9,7 +9,7 @@
  *
  *   --polls N        polls to make (default 1)
  *   --interval-ms M  from the start of one poll to the next (default 100; 0: back to back)
- *   --max-tables N   tables read per poll at most (default 1023: all)
+ *   --max-tables N   tables read per poll at most (default 1024: all)
  *   --peek PADDR     also read the 32-bit word at physical address PADDR in each stop (up to 4)
  *   --timeout-ms T   deadline of each request to the stub (default 2000)
  *   --no-runs        leave out the run lines (for measurements)
@@ -109,7 +109,7 @@ static void sleep_until(double when)
 int main(int argc, char **argv)
 {
     const char *where = NULL;
-    unsigned long polls = 1, interval_ms = 100, max_tables = ENTRIES - 1, timeout_ms = GDB_TIMEOUT_MS;
+    unsigned long polls = 1, interval_ms = 100, max_tables = ENTRIES, timeout_ms = GDB_TIMEOUT_MS;
     uint64_t peek[GDB_PAGING_PEEKS];
     uint32_t npeek = 0;
     int runs = 1, entries = 0, until_gone = 0;
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--interval-ms"))
             interval_ms = number(value(argc, argv, &i), 3600000);
         else if (!strcmp(a, "--max-tables"))
-            max_tables = number(value(argc, argv, &i), ENTRIES - 1);
+            max_tables = number(value(argc, argv, &i), ENTRIES);
         else if (!strcmp(a, "--timeout-ms"))
             timeout_ms = number(value(argc, argv, &i), 600000);
         else if (!strcmp(a, "--peek") && npeek < GDB_PAGING_PEEKS)

@@ -328,8 +328,8 @@ static void test_limits_of_new(void **state)
 {
     (void)state;
     assert_null(gdb_paging_new(0));
-    assert_null(gdb_paging_new(ENTRIES));
-    struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
+    assert_null(gdb_paging_new(ENTRIES + 1));
+    struct gdb_paging *p = gdb_paging_new(ENTRIES);
     assert_non_null(p);
     gdb_paging_free(p);
     gdb_paging_free(NULL);
