@@ -80,6 +80,14 @@ class Guest:
             time.sleep(0.02)
         return None
 
+    def wait_still(self, still=0.3, timeout=5):
+        """Waits until no output came for `still` seconds (at most timeout s)."""
+        deadline, seen, since = time.time() + timeout, len(self.output()), time.time()
+        while time.time() < deadline and time.time() - since < still:
+            time.sleep(0.05)
+            if len(self.output()) != seen:
+                seen, since = len(self.output()), time.time()
+
     def peek(self, *args, timeout=20):
         """Runs gdb_peek against this guest; (exit status, stdout + stderr)."""
         p = subprocess.run([PEEK, '127.0.0.1:%d' % self.port] + list(args), capture_output=True, text=True,
@@ -352,7 +360,7 @@ def gdb_koiz_stub_equals_telemetry():
         if not _koiz_idle(guest, r'@KZ1 log \d+ Keys:'):
             return [_fail(name, 'Koiz did not come up', guest)]
         code, out = guest.peek('--polls', '1')
-        time.sleep(0.5)      # what the kernel queued before the stop has gone out by now
+        guest.wait_still()   # what the kernel queued before the stop goes out
         stream = os.path.join(emu.TMP, 'koiz-telon.stream')
         os.makedirs(emu.TMP, exist_ok=True)
         with open(stream, 'w', encoding='latin-1') as f:
