@@ -72,8 +72,8 @@ struct gdb_paging {
     bool drawable;              /* 32-bit paging and the directory was read */
     uint32_t dir_phys;          /* physical address of the directory (CR3 & 0xFFFFF000) */
     uint32_t dir[ENTRIES];
-    uint32_t *table[ENTRIES];        /* NULL unless table_state[i] is GDB_TABLE_READ */
-    uint8_t table_state[ENTRIES];    /* enum gdb_table_state */
+    uint32_t *table[ENTRIES];   /* NULL unless table_state[i] is GDB_TABLE_READ */
+    uint8_t table_state[ENTRIES];   /* enum gdb_table_state */
     char table_error[120];      /* the first refusal of a table read, if any */
     uint32_t pdes;              /* present directory entries */
     uint32_t tables_read;       /* distinct tables read from memory */
