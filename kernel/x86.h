@@ -6,6 +6,7 @@
 #define KOIZ_X86_H
 
 #include <stdint.h>
+#include <koiz/x86_regs.h>   /* CR0_PG, CR0_WP, CR4_PSE, CR4_PGE */
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
@@ -55,10 +56,6 @@ static inline uint64_t rdtsc(void)
 
 #define EFLAGS_IF  (1u << 9)
 #define EFLAGS_ID  (1u << 21)
-#define CR0_PG     (1u << 31)
-#define CR0_WP     (1u << 16)
-#define CR4_PSE    (1u << 4)
-#define CR4_PGE    (1u << 7)
 
 /* CPUID leaf 1 EDX bits Koiz cares about. */
 #define CPUID_PSE  (1u << 3)

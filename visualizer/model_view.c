@@ -1,10 +1,11 @@
 /*
  * model_view.c: what is derived from the model rather than stored in it:
- * the owner of every physical frame, the text dump (runs of equal flags and
- * consecutive frames, like Linux's ptdump), and the model's invariant check.
+ * the owner of every physical frame, the text dump (ptdump.c prints the
+ * runs), and the model's invariant check.
  */
 #include <string.h>
 #include "model_internal.h"
+#include "ptdump.h"
 
 /* ---- physical map ---- */
 
@@ -117,92 +118,20 @@ void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, str
 
 /* ---- text dump ---- */
 
-/* A run of mappings being gathered; printed when the next page does not extend it. */
-struct run {
-    FILE *f;
-    int open;
-    uint64_t start, end, phys_next;
-    uint32_t phys, flags, size;
-};
-
-static const char *human(uint64_t bytes, char *buf, size_t size)
-{
-    static const char units[] = "KMG";
-    int u = -1;
-    while (u < 2 && bytes >= 1024 && bytes % 1024 == 0) {
-        bytes /= 1024;
-        u++;
-    }
-    if (u < 0)
-        snprintf(buf, size, "%llu", (unsigned long long)bytes);
-    else
-        snprintf(buf, size, "%llu%c", (unsigned long long)bytes, units[u]);
-    return buf;
-}
-
-static void run_emit(struct run *r)
-{
-    char sz[24], fl[64];
-    uint32_t e = r->flags;
-    if (!r->open)
-        return;
-    int n = snprintf(fl, sizeof fl, "%s %s %s %s %s %s %s %s%s", r->size == PAGE_4M ? "4M" : "4K",
-                     (e & ENT_W) ? "RW" : "ro", (e & ENT_U) ? "USR" : "   ", (e & ENT_PWT) ? "PWT" : "   ",
-                     (e & ENT_PCD) ? "PCD" : "   ", (e & ENT_A) ? "A" : " ", (e & ENT_D) ? "D" : " ",
-                     (e & ENT_G) ? "G" : " ", (r->size == PAGE_4K && (e & 0x80)) ? " PAT" : "");
-    if (e & 0xE00)
-        n += snprintf(fl + n, sizeof fl - (size_t)n, " avl=%x", (e >> 9) & 7);
-    while (n > 0 && fl[n - 1] == ' ')
-        fl[--n] = '\0';
-    fprintf(r->f, "0x%08llx-0x%08llx %5s -> 0x%08x %s\n", (unsigned long long)r->start,
-            (unsigned long long)r->end, human(r->end - r->start, sz, sizeof sz), r->phys, fl);
-    r->open = 0;
-}
-
-static void run_page(struct run *r, uint64_t va, uint32_t size, uint32_t entry)
-{
-    uint32_t phys = size == PAGE_4M ? (entry & 0xFFC00000u) : ENT_FRAME(entry);
-    uint32_t flags = entry & ENT_FLAGS;
-    if (r->open && va == r->end && size == r->size && flags == r->flags && phys == r->phys_next) {
-        r->end += size;
-        r->phys_next += size;
-        return;
-    }
-    run_emit(r);
-    r->open = 1;
-    r->start = va;
-    r->end = va + size;
-    r->phys = phys;
-    r->phys_next = (uint64_t)phys + size;
-    r->flags = flags;
-    r->size = size;
-}
-
 static void dump_space(const struct model *m, const struct space *sp, FILE *f)
 {
-    struct run r = { .f = f };
     char trust[80];
+    uint32_t *tables[ENTRIES];
     if (sp->whole)
         snprintf(trust, sizeof trust, "whole");
     else
         snprintf(trust, sizeof trust, "untrusted since tick %u (%s)", sp->since, untrusted_name(sp->why));
     fprintf(f, "space %u cr3 0x%08x %s%s: %u directory entries, %u table entries\n", sp->asid, sp->cr3, trust,
             m->current_asid == sp->asid ? " current" : "", sp->pdes, space_ptes(sp));
-    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
-        uint32_t pde = sp->dir[pdi];
-        uint64_t base = (uint64_t)pdi << 22;
-        if (!(pde & ENT_P))
-            continue;
-        if (pde & ENT_PS) {
-            run_page(&r, base, PAGE_4M, pde);
-            continue;
-        }
-        const uint32_t *t = space_table(sp, pdi);
-        for (uint32_t pti = 0; t && space_present(sp, pdi) && pti < ENTRIES; pti++)
-            if (t[pti] & ENT_P)
-                run_page(&r, base + ((uint64_t)pti << 12), PAGE_4K, t[pti]);
-    }
-    run_emit(&r);
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++)
+        tables[pdi] = (uint32_t *)space_table(sp, pdi);     /* ptdump only reads them */
+    /* The kernel sends PS entries as 4 MiB pages only when it turned CR4.PSE on. */
+    ptdump_runs(f, sp->dir, tables, true);
 }
 
 void model_dump(const struct model *m, FILE *f)
