@@ -32,6 +32,7 @@ static inline uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4,
 static inline void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+static inline void clts(void) { __asm__ volatile("clts" : : : "memory"); }
 static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 static inline uint32_t read_eflags(void)
@@ -57,6 +58,12 @@ static inline uint64_t rdtsc(void)
 #define EFLAGS_ID  (1u << 21)
 #define CR0_PG     (1u << 31)
 #define CR0_WP     (1u << 16)
+#define CR0_NE     (1u << 5)    /* x87 errors as exception 16, not the FERR# pin and IRQ 13 */
+#define CR0_TS     (1u << 3)    /* task switched: the next FPU instruction faults (#NM) */
+#define CR0_EM     (1u << 2)    /* no FPU: FPU instructions fault (#NM) */
+#define CR0_MP     (1u << 1)    /* WAIT/FWAIT obey TS too */
+#define CR4_OSFXSR     (1u << 9)    /* the OS saves SSE state with FXSAVE: SSE instructions allowed */
+#define CR4_OSXMMEXCPT (1u << 10)   /* SIMD floating-point errors as exception 19 */
 #define CR4_PSE    (1u << 4)
 #define CR4_PGE    (1u << 7)
 
@@ -64,6 +71,10 @@ static inline uint64_t rdtsc(void)
 #define CPUID_PSE  (1u << 3)
 #define CPUID_TSC  (1u << 4)
 #define CPUID_PGE  (1u << 13)
+#define CPUID_FPU  (1u << 0)
+#define CPUID_MMX  (1u << 23)
+#define CPUID_FXSR (1u << 24)
+#define CPUID_SSE  (1u << 25)
 
 struct cpu_features {
     int has_cpuid;
@@ -73,7 +84,7 @@ struct cpu_features {
 
 /* CR4 came with the Pentium (and late 486s with VME); touching it on an
  * older CPU is an invalid opcode. Any of these features implies it. */
-#define CPUID_CR4_FEATURES ((1u << 1) | (1u << 2) | CPUID_PSE | CPUID_TSC | (1u << 6) | CPUID_PGE)
+#define CPUID_CR4_FEATURES ((1u << 1) | (1u << 2) | CPUID_PSE | CPUID_TSC | (1u << 6) | CPUID_PGE | CPUID_FXSR)
 static inline int cpu_has_cr4(const struct cpu_features *f)
 {
     return f->has_cpuid && (f->edx1 & CPUID_CR4_FEATURES);
