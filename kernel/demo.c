@@ -63,7 +63,7 @@ static int run_program(const char *label, const struct user_program *p, int dies
     if (!r.loaded) {
         kprintf_color(VGA_YELLOW, "%s: %s\n", label, r.why);
     } else if (r.killed && r.kill_code == dies_of) {
-        kprintf_color(VGA_LIGHT_CYAN, "%s: %s was killed (%s), as the demo intends\n", label, p->name,
+        kprintf_color(VGA_LIGHT_CYAN, "%s: %s was killed: %s, as the demo intends\n", label, p->name,
                       kill_code_name(r.kill_code));
     } else if (r.killed) {
         kprintf_color(VGA_YELLOW, "%s: %s was killed: %s%s\n", label, p->name, kill_code_name(r.kill_code),

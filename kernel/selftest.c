@@ -63,6 +63,8 @@ int selftest_run(const char *only)
             continue;
         if (only && *only && only[0] != '-' && !kstrstr(t->name, only))
             continue;
+        if (t->explicit && (!only || !*only || only[0] == '-'))
+            continue;       /* only when named */
         current = t;
         current_failed = 0;
         t->run();

@@ -60,6 +60,11 @@ const struct sched_stats *sched_stats(void)
     return &stats;
 }
 
+void sched_reset_longest_run(void)
+{
+    stats.longest_run_ticks = 0;
+}
+
 const struct user_program *user_program(const char *name)
 {
     for (int i = 0; i < user_program_count; i++)
@@ -128,6 +133,16 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     }
     if (elf_check(elf, size, USER_END, &img, why, why_size) < 0) {
         kprintf_color(VGA_YELLOW, "task %s: refused: %s\n", name, why);
+        return -1;
+    }
+    /* Every page of every segment gets a frame now: say at once when they cannot all. */
+    uint32_t pages = 0;
+    for (int i = 0; i < img.nsegments; i++)
+        pages += ((img.segments[i].vaddr + img.segments[i].memsz + 0xFFF) >> 12) - (img.segments[i].vaddr >> 12);
+    if (pages > pmem_stats()->free) {
+        ksnprintf(why, why_size, "task %s: cannot load: out of memory (its segments need %u KiB, %u KiB are free)",
+                  name, pages * 4, pmem_stats()->free * 4);
+        kprintf_color(VGA_YELLOW, "%s\n", why);
         return -1;
     }
     kmemset(t, 0, sizeof *t);
@@ -399,7 +414,7 @@ int task_fork(struct trapframe *tf)
     uint32_t *sp;
 
     if (!c)
-        return E_NOMEM;
+        return E_AGAIN;
     kmemset(c, 0, sizeof *c);
     /* Either may find no frame left: the fork fails, nothing is left allocated. */
     c->as = vmm_space_fork(p->as);

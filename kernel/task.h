@@ -122,6 +122,8 @@ const char *kill_code_name(int kill_code);
 /* Called on every timer tick with the interrupted frame: ends an expired slice. */
 void sched_tick(struct trapframe *tf);
 const struct sched_stats *sched_stats(void);
+/* Starts measuring longest_run_ticks afresh (a self-test's own measure). */
+void sched_reset_longest_run(void);
 /* When set, the scheduler checks every address space's invariants (vmm_check)
  * after every 32nd task that ends (every one is too slow under Bochs): for
  * the stress self-test. */

@@ -101,6 +101,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
     """host_programs: [(name, path)]; fuzzers: [(name, path, seeds)]. Returns the number of failures."""
     import boot_tests
     import hardware_tests
+    import hostile_tests
     import static_checks
     start = time.time()
     results = []
@@ -115,7 +116,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
             r = _run_case(case)
             report(r)
             results += r
-    cases = [fuzz_case(*f) for f in fuzzers] + hardware_tests.CASES + boot_tests.CASES
+    cases = [fuzz_case(*f) for f in fuzzers] + hostile_tests.CASES + hardware_tests.CASES + boot_tests.CASES
     cases = [c for c in cases if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):

@@ -16,7 +16,12 @@ static inline int syscall3(int n, uint32_t a, uint32_t b, uint32_t c)
     return ret;
 }
 
-static inline void exit(int code) { syscall3(SYS_EXIT, (uint32_t)code, 0, 0); for (;;) ; }
+__attribute__((noreturn)) static inline void exit(int code)
+{
+    syscall3(SYS_EXIT, (uint32_t)code, 0, 0);
+    for (;;)
+        ;
+}
 static inline int write(int fd, const void *buf, size_t len)
 {
     return syscall3(SYS_WRITE, (uint32_t)fd, (uint32_t)(uintptr_t)buf, (uint32_t)len);

@@ -17,7 +17,8 @@
 #define SYS_SLEEP   5   /* sleep(ticks): at least that many timer ticks (100 a second) */
 #define SYS_SBRK    6   /* sbrk(delta): grow (or shrink) the heap; returns the old end */
 #define SYS_MUNMAP  7   /* munmap(addr, len): unmap the pages of [addr, addr+len) that are mapped */
-#define SYS_FORK    8   /* fork(): a copy of the task, pages shared copy-on-write; 0 in the child */
+#define SYS_FORK    8   /* fork(): a copy of the task, pages shared copy-on-write; 0 in the child;
+                         * E_NOMEM without a frame for its tables, E_AGAIN without a task slot */
 #define SYS_WAIT    9   /* wait(&status): an ended child's pid, how it ended in status (below);
                          * status may be NULL; a bad pointer is E_FAULT and reaps nothing */
 #define SYS_COUNT   10
@@ -44,6 +45,7 @@
 #define KILLED_TIME_LIMIT     35    /* demo_limit=N seconds were over */
 
 #define E_CHILD     (-10)   /* no child to wait for */
+#define E_AGAIN     (-11)   /* fork: every task slot is taken; one frees when a task ends */
 #define E_NOMEM     (-12)   /* out of memory: no frame (fork, sbrk's pages, a page a call had to map) */
 
 #define E_FAULT     (-14)   /* a pointer argument is not readable user memory */
