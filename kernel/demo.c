@@ -80,7 +80,7 @@ static int run_program(const char *label, const struct user_program *p, int dies
     }
     if (stopped)
         kprintf_color(VGA_YELLOW, "%s: %d task%s stopped (%s)\n", label, stopped, stopped == 1 ? "" : "s",
-                      r.kill_code == KILLED_TIME_LIMIT ? "demo_limit" : "k key");
+                      sched_stats()->last_stop_code == KILLED_TIME_LIMIT ? "demo_limit" : "k key");
     telemetry_request_snapshot();
     telemetry_flush();
     return r.killed && r.kill_code == KILLED_BY_KEY;

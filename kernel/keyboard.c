@@ -27,13 +27,11 @@ static const char set1[0x3A] = {
 
 static volatile char queue[16];
 static volatile unsigned qhead, qtail;
-static volatile int stops;
 
 /* A key from either source. Interrupts off. */
 static void put(char c)
 {
     if (c == STOP_KEY) {
-        stops++;
         sched_request_stop();
         return;
     }
@@ -60,15 +58,6 @@ void keys_poll_serial(void)
     while ((c = serial_getc_nonblock()) >= 0)
         put((char)c);
     irq_restore(f);
-}
-
-int keys_stop_requests(void)
-{
-    uint32_t f = irq_save();
-    int n = stops;
-    stops = 0;
-    irq_restore(f);
-    return n;
 }
 
 int keyboard_init(void)

@@ -2,8 +2,8 @@
  * keyboard.h: the kernel's keys: the PS/2 keyboard, and the same keys typed
  * into COM1 (a PC without a keyboard, or a terminal far away), in one queue.
  * One key is special: STOP_KEY stops every running task at once (the
- * scheduler does it), so it is never queued and works while tasks run,
- * when nobody reads the queue.
+ * scheduler does it: sched_request_stop), so it is never queued and works
+ * while tasks run, when nobody reads the queue.
  */
 #ifndef KOIZ_KEYBOARD_H
 #define KOIZ_KEYBOARD_H
@@ -17,8 +17,5 @@ int keyboard_init(void);
 int keyboard_getkey(void);
 /* Moves whatever COM1 received into the queue (STOP_KEY: a stop request). */
 void keys_poll_serial(void);
-/* How many stop requests came since the last call (they are counted here, and passed
- * to sched_request_stop). */
-int keys_stop_requests(void);
 
 #endif

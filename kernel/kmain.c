@@ -26,6 +26,7 @@
 #include "pic.h"
 #include "pit.h"
 #include "selftest.h"
+#include "task.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -91,7 +92,7 @@ static void idle(void)
         int key;
         keys_poll_serial();     /* the same keys over COM1: a PC without a keyboard, or a terminal far away */
         key = keyboard_getkey();
-        if (keys_stop_requests())
+        if (sched_take_stop_request())
             kprintf("k: no task is running; nothing to stop.\n");
         if (key == 's') {
             kprintf("Snapshot requested.\n");

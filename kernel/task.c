@@ -244,7 +244,7 @@ static int stop_all(int code)
         struct task *t = &tasks[i];
         if (t->state != TASK_RUNNABLE && t->state != TASK_SLEEPING && t->state != TASK_WAITING)
             continue;
-        kprintf_color(VGA_YELLOW, "task %d (%s) stopped: %s\n", t->pid, t->name, kill_code_name(code));
+        kprintf_color(VGA_YELLOW, "task %d (%s) %s\n", t->pid, t->name, kill_code_name(code));
         t->killed = 1;
         t->kill_code = code;
         t->kill_vector = KILL_NO_VECTOR;
@@ -265,6 +265,15 @@ void sched_request_stop(void)
     stop_requested = 1;
 }
 
+int sched_take_stop_request(void)
+{
+    uint32_t f = irq_save();
+    int asked = stop_requested;
+    stop_requested = 0;
+    irq_restore(f);
+    return asked;
+}
+
 int sched_run_limited(uint32_t limit_ticks)
 {
     uint64_t deadline = limit_ticks ? pit_ticks() + limit_ticks : 0;
@@ -281,6 +290,7 @@ int sched_run_limited(uint32_t limit_ticks)
             int code = stop_requested ? KILLED_BY_KEY : KILLED_TIME_LIMIT;
             stop_requested = 0;
             stopped += stop_all(code);
+            stats.last_stop_code = code;
         }
         t = pick(pit_ticks(), &alive);
         if (!t) {

@@ -73,6 +73,7 @@ struct sched_stats {
     uint32_t checks;            /* vmm_check passes made for sched_check_invariants */
     uint32_t kernel_preemptions;    /* slices ended inside a long system call (sched_preempt_point) */
     uint32_t stopped;           /* tasks ended by the k key or a time limit */
+    int last_stop_code;         /* KILLED_BY_KEY or KILLED_TIME_LIMIT: why the last stop */
     uint32_t longest_run_ticks; /* the longest a task kept the CPU in one go */
 };
 
@@ -88,6 +89,8 @@ int sched_run_limited(uint32_t limit_ticks);
 /* Asks the scheduler to stop every task (KILLED_BY_KEY) the next time it runs:
  * the k key. Safe from interrupts. */
 void sched_request_stop(void);
+/* 1 when a stop was asked and nobody took it (the idle loop: no task to stop); clears it. */
+int sched_take_stop_request(void);
 /* Inside a long system call, between pieces of work: gives up the CPU when the
  * running task's slice is over, as the timer does to a task in ring 3. */
 void sched_preempt_point(void);

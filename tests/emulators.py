@@ -67,7 +67,8 @@ def _follow(name, proc, start, timeout, until, chunks, until_text=None):
             if not data:
                 break
             chunks.append(data)
-            if until_text and until_text.encode('latin-1') in b''.join(chunks[-2:]):
+            # Every chunk holds a byte at least: the last len(until_text) hold the text if it came.
+            if until_text and until_text.encode('latin-1') in b''.join(chunks[-len(until_text) - 1:]):
                 break
             if until and until(kzproto.records(b''.join(chunks).decode('latin-1'))):
                 break
