@@ -2,7 +2,9 @@
  * starts clean (control word 0x037F, MXCSR 0x1F80); a child starts with a
  * copy of its parent's; what a child loads into st(0), mm1 or xmm1 before it
  * exits never shows in the parent; and two tasks taking turns each keep
- * their own mm2/xmm2 across every switch. MMX and SSE are tried only when
+ * their own mm2/xmm2 across every switch; a child that divides by zero with
+ * x87 zero-divide unmasked dies of exception 16, its parent unharmed.
+ * MMX and SSE are tried only when
  * CPUID says the CPU has them; without SSE, a child that tries it must die
  * of an invalid opcode (the kernel leaves CR4.OSFXSR off). (A CPU without
  * MMX refuses it by itself; QEMU's 486 model runs it anyway, so that is not
@@ -151,6 +153,29 @@ static int take_turns(int sse, int mmx, uint32_t seed)
     return bad ? 31 : status != 0 ? 32 : 0;
 }
 
+/* An x87 error the task asked for (zero-divide unmasked): exception 16 kills it, and it
+ * alone: the parent's FPU carries on. */
+static int x87_error_kills(void)
+{
+    int status, child = fork();
+    if (child == 0) {
+        uint16_t cw = 0x037B;                   /* FNINIT's, with ZM (bit 2) cleared */
+        __asm__ volatile("fninit; fldcw %0; fld1; fldz; fdivrp; fwait" : : "m"(cw));
+        exit(0);
+    }
+    if (child < 0 || wait(&status) != child)
+        return 50;
+    if (status != (WAIT_KILLED | 16))
+        uprintf("fpuiso: x87 divide by zero unmasked: status 0x%x\n", status);
+    if (status != (WAIT_KILLED | 16))
+        return 51;
+    __asm__ volatile("fninit");
+    push_int(7);
+    push_int(6);
+    __asm__ volatile("faddp");
+    return pop_int() == 13 ? 0 : 52;           /* the parent's x87 works on */
+}
+
 /* Without SSE offered, an SSE instruction is an invalid opcode: the child dies. */
 static int sse_refused(void)
 {
@@ -197,6 +222,8 @@ int main(void)
     if ((r = sse ? child_clobbers(SSE) : sse_refused()) != 0)
         return r;
     if ((r = take_turns(sse, mmx, 0x1357ACE0)) != 0)
+        return r;
+    if ((r = x87_error_kills()) != 0)
         return r;
     if (mmx)
         __asm__ volatile("emms");
