@@ -235,7 +235,9 @@ static void bury(struct task *t)
 
 /*
  * The k key or a time limit: every task still alive is stopped where it waits
- * (none runs: this is the scheduler, on its own stack), as if killed there.
+ * (none runs: this is the scheduler, on its own stack), as if killed there,
+ * and buried at once, as the scheduler buries a task that ended: a parent
+ * stopped after its child then finds a zombie already released.
  */
 static int stop_all(int code)
 {
@@ -250,13 +252,11 @@ static int stop_all(int code)
         t->kill_vector = KILL_NO_VECTOR;
         t->exit_code = -1;
         mark_ended(t);
+        bury(t);
         stats.killed++;
         stats.stopped++;
         n++;
     }
-    for (int i = 0; i < MAX_TASKS; i++)
-        if (tasks[i].state == TASK_ZOMBIE && (tasks[i].as || tasks[i].kstack))
-            bury(&tasks[i]);
     return n;
 }
 
