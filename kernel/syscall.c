@@ -16,7 +16,8 @@
 #include "trap.h"
 #include "x86.h"
 
-#define WRITE_PIECE 256     /* bytes of a write between preemption points; divides a page */
+#define WRITE_PIECE 64      /* bytes of a write between preemption points; divides a page. Interrupts
+                             * are off while one goes out: at most 256 escaped bytes, 22 ms at 115,200 baud */
 
 /* What a fault taken on the task's behalf means for the call: no frame is E_NOMEM. */
 static int fault_error(enum fault_outcome outcome)
