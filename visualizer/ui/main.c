@@ -294,10 +294,15 @@ static int run_batch(struct app *a)
             replay_step(&a->rp, &a->p, a->o.after || a->o.until ? 1 : 100000);
         bytes = a->rp.len;
     } else {
+        char said[320] = "", note[320];
         if (source_start(&a->src, NULL, NULL) != 0)
             return fail(1, "cannot start the reader thread");
         while (!a->ended && !interrupted) {
             ingest_live(a, FRAME_MAX);      /* a bounded go: a signal is seen between two */
+            source_note(&a->src, note, sizeof note);
+            if (note[0] && strcmp(note, said))     /* what a window's status line would say */
+                fprintf(stderr, "koiz-view: %s\n", note);
+            memcpy(said, note, sizeof said);
             if (!a->ended)
                 usleep(2000);
         }
