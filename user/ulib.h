@@ -35,6 +35,15 @@ static inline int munmap(void *addr, size_t len) { return syscall3(SYS_MUNMAP, (
 static inline int fork(void) { return syscall3(SYS_FORK, 0, 0, 0); }
 static inline int wait(int *status) { return syscall3(SYS_WAIT, (uint32_t)(uintptr_t)status, 0, 0); }
 
+/* The C library's names for the freestanding helpers (lib/string.c), for programs
+ * written against them and for the calls the compiler itself may emit. */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+
 /* Writes a NUL-terminated string to the console. */
 int puts_console(const char *s);
 /* printf-style output to the console (%d %u %x %s %c). */
