@@ -46,7 +46,7 @@ void cli_usage(FILE *f)
           "Keys: arrows move the selection, Tab the focus, space pauses, . steps a replay,\n"
           "+ and - change its speed, End jumps to its end, s saves a PNG, F1 help, q quits.\n"
           "\n"
-          "Live input waits in a buffer of 64 MiB at most: when it is full (a long pause,\n"
+          "Live input waits in a buffer of 16 MiB at most: when it is full (a long pause,\n"
           "input faster than koiz-view parses) reading waits, and the status line says so.\n"
           "Exit status: 0; 1 when the input could not be read, held no record, or ended\n"
           "before what --after or --until waits for; 2 for a bad command line; 130 and\n"

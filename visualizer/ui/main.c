@@ -300,9 +300,10 @@ static int run_batch(struct app *a)
         while (!a->ended && !interrupted) {
             ingest_live(a, FRAME_MAX);      /* a bounded go: a signal is seen between two */
             source_note(&a->src, note, sizeof note);
-            if (note[0] && strcmp(note, said))     /* what a window's status line would say */
+            if (note[0] && strcmp(note, said)) {   /* what a window's status line would say, once */
                 fprintf(stderr, "koiz-view: %s\n", note);
-            memcpy(said, note, sizeof said);
+                memcpy(said, note, sizeof said);
+            }
             if (!a->ended)
                 usleep(2000);
         }

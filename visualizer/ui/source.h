@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define SOURCE_BUFFER_LIMIT (64u << 20)
+#define SOURCE_BUFFER_LIMIT (16u << 20)
 
 enum source_kind { SRC_BOCHS, SRC_QEMU, SRC_FD, SRC_SERIAL };
 

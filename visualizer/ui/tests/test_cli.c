@@ -270,8 +270,8 @@ static void dump_prints_the_model(void **state)
     expect(&r, 0, "0xc0000000-0xc0400000    4M -> 0x00000000 4M RW");
 }
 
-/* Headless runs stay near the model's size: the source's buffer (64 MiB) and a little. */
-#define HEADLESS_PEAK_MIB 100
+/* Headless runs stay near the model's size: the source's buffer (16 MiB) and a little. */
+#define HEADLESS_PEAK_MIB 64
 /* A window adds SDL's own (a software renderer, fonts, the offscreen video driver). */
 #define WINDOW_PEAK_MIB 400
 
