@@ -6,8 +6,10 @@
  *   outputs (screen, 0xE9, COM1)  so every later problem can be reported
  *   multiboot information         memory map and command line
  *   options                       selftest, telemetry, baud
- *   GDT, IDT, PIC, PIT, sti       segments, traps, timer
- *   self-tests or the idle loop
+ *   GDT, IDT, FPU, PIC, PIT, sti  segments, traps, tasks' FPU registers, timer
+ *   enough RAM?                   below the minimum (memory.h): say so and stop
+ *   memory, telemetry, keyboard
+ *   self-tests, a demo, or the idle loop
  */
 #include <stdarg.h>
 #include <koiz/klib.h>
