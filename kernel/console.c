@@ -117,7 +117,8 @@ static void wrap(void)
         vga[row * cols + col++] = word[i];
 }
 
-void vga_putc(char c)
+/* One character, without moving the hardware cursor (four port writes: done once per write). */
+static void put(char c)
 {
     switch (c) {
     case '\n':
@@ -147,6 +148,18 @@ void vga_putc(char c)
         vga[row * cols + col] = (uint16_t)((unsigned char)c | (color << 8));
         col++;
     }
+}
+
+void vga_putc(char c)
+{
+    put(c);
+    move_cursor();
+}
+
+void vga_write(const char *s, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        put(s[i]);
     move_cursor();
 }
 

@@ -20,6 +20,8 @@ enum vga_color {
 
 void vga_init(void);
 void vga_putc(char c);
+/* n characters, the cursor moved once at the end. */
+void vga_write(const char *s, unsigned n);
 void vga_set_color(enum vga_color fg, enum vga_color bg);
 /* Character and colour byte at a cell, for the console's self-test. */
 uint16_t vga_cell(int row, int col);
@@ -40,10 +42,24 @@ void debugcon_putc(char c);
 /* n bytes to port 0xE9 at once (a no-op when the port is absent). */
 void debugcon_write(const char *s, size_t n);
 
-/* kprintf writes to every output that exists. */
+/* How many records began on port 0xE9 and on COM1 so far: the '@' bytes written
+ * there, since the kernel writes '@' only as a record's first byte (console text is
+ * escaped, record fields never hold one). A reader that finds more records than
+ * this was fed some the kernel did not write. */
+uint32_t debugcon_records(void);
+uint32_t serial_records(void);
+
+/*
+ * kprintf writes to every output that exists: the screen, COM1 and port 0xE9
+ * (and, once telemetry runs, as `log` records). All console text goes out
+ * escaped (lib/escape.c): '@', '\', control bytes but newline and tab, and
+ * bytes above 0x7E as \xNN. kprintf formats into 512 bytes: longer kernel
+ * messages are cut; kputn writes any length exactly (a task's write).
+ */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
 void kputs(const char *s);
+void kputn(const char *s, size_t n);
 /* kprintf in a colour on the screen (other outputs get plain text). */
 int kprintf_color(enum vga_color fg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

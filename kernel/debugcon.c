@@ -10,6 +10,7 @@
 #define DEBUGCON_PORT 0xE9
 
 static int present;
+static uint32_t records;
 
 int debugcon_init(void)
 {
@@ -24,8 +25,16 @@ int debugcon_present(void)
 
 void debugcon_putc(char c)
 {
-    if (present)
-        outb(DEBUGCON_PORT, (uint8_t)c);
+    if (!present)
+        return;
+    outb(DEBUGCON_PORT, (uint8_t)c);
+    if (c == '@')
+        records++;
+}
+
+uint32_t debugcon_records(void)
+{
+    return records;
 }
 
 void debugcon_write(const char *s, size_t n)

@@ -1,12 +1,16 @@
 /*
- * keyboard.c: the PS/2 keyboard behind the i8042 controller. Koiz only
- * needs single keys (s: snapshot now), so the IRQ handler turns make codes
- * of scan-code set 1 into ASCII and queues them; everything else is
- * ignored. Every wait on the controller is bounded: machines without an
- * i8042 (or with one that never answers) still boot.
+ * keyboard.c: the PS/2 keyboard behind the i8042 controller, and COM1's
+ * bytes as keys too. Koiz only needs single keys (s: snapshot now), so the
+ * IRQ handler turns make codes of scan-code set 1 into ASCII and queues
+ * them; everything else is ignored. The stop key is not queued: it asks
+ * the scheduler to stop every task at once. Every wait on the controller is
+ * bounded: machines without an i8042 (or with one that never answers)
+ * still boot.
  */
+#include "console.h"
 #include "keyboard.h"
 #include "pic.h"
+#include "task.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -24,6 +28,17 @@ static const char set1[0x3A] = {
 static volatile char queue[16];
 static volatile unsigned qhead, qtail;
 
+/* A key from either source. Interrupts off. */
+static void put(char c)
+{
+    if (c == STOP_KEY) {
+        sched_request_stop();
+        return;
+    }
+    if (qhead - qtail < sizeof queue)
+        queue[qhead++ % sizeof queue] = c;
+}
+
 static void on_key(struct trapframe *tf)
 {
     uint8_t code;
@@ -33,8 +48,16 @@ static void on_key(struct trapframe *tf)
     code = inb(KBD_DATA);
     if (code & 0x80 || code >= sizeof set1 || !set1[code])
         return;     /* key releases, extended keys and keys we do not map */
-    if (qhead - qtail < sizeof queue)
-        queue[qhead++ % sizeof queue] = set1[code];
+    put(set1[code]);
+}
+
+void keys_poll_serial(void)
+{
+    uint32_t f = irq_save();
+    int c;
+    while ((c = serial_getc_nonblock()) >= 0)
+        put((char)c);
+    irq_restore(f);
 }
 
 int keyboard_init(void)

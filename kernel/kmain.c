@@ -6,15 +6,19 @@
  *   outputs (screen, 0xE9, COM1)  so every later problem can be reported
  *   multiboot information         memory map and command line
  *   options                       selftest, telemetry, baud
- *   GDT, IDT, PIC, PIT, sti       segments, traps, timer
- *   self-tests or the idle loop
+ *   GDT, IDT, FPU, PIC, PIT, sti  segments, traps, tasks' FPU registers, timer
+ *   enough RAM?                   below the minimum (memory.h): say so and stop
+ *   memory, telemetry, keyboard
+ *   self-tests, a demo, or the idle loop
  */
+#include <stdarg.h>
 #include <koiz/klib.h>
 #include <koiz/protocol.h>
 #include "console.h"
 #include "gdt.h"
 #include "bench.h"
 #include "demo.h"
+#include "fpu.h"
 #include "kernel.h"
 #include "keyboard.h"
 #include "telemetry.h"
@@ -24,6 +28,7 @@
 #include "pic.h"
 #include "pit.h"
 #include "selftest.h"
+#include "task.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -39,6 +44,24 @@ static void warn_option(void *ctx, const char *message)
     (void)ctx;
     kprintf_color(VGA_YELLOW, "koiz: %s\n", message);
     record_emit(REC_WARN, "%s", message);
+}
+
+/* Too little memory, or another reason the kernel cannot go on: it says why on every
+ * output and as a record, then stops (a self-test run powers off, failed). */
+static void stop_booting(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void stop_booting(const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    kprintf_color(VGA_LIGHT_RED, "koiz: %s. Koiz cannot run here and stops.\n", why);
+    record_emit(REC_PANIC, "%s", why);
+    if (kernel_options.selftest)
+        power_off(1);
+    kputs("Halted: it is safe to switch the machine off.\n");
+    halt_forever();
 }
 
 /* The crash= option: show a learner (and a test) what the kernel does when it breaks. */
@@ -68,9 +91,11 @@ static void idle(void)
     uint32_t period = kernel_options.snapshot_seconds * PIT_HZ;
 
     for (;;) {
-        int key = keyboard_getkey();
-        if (key < 0)    /* the same keys over COM1: a PC without a keyboard, or a terminal far away */
-            key = serial_getc_nonblock();
+        int key;
+        keys_poll_serial();     /* the same keys over COM1: a PC without a keyboard, or a terminal far away */
+        key = keyboard_getkey();
+        if (sched_take_stop_request())
+            kprintf("k: no task is running; nothing to stop.\n");
         if (key == 's') {
             kprintf("Snapshot requested.\n");
             telemetry_request_round(ROUND_REQUEST);
@@ -130,14 +155,21 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     gdt_init();
     idt_init();
+    fpu_init();
     pic_init();
     pit_init();
     sti();
 
+    kprintf("FPU: %s\n", fpu_describe());
     multiboot_print();
     record_emit(REC_MEM, "%llu %d %u %u %llu", boot_info.usable_bytes / 1024, boot_info.nregions,
                 boot_info.mem_lower_kib, boot_info.mem_upper_kib, boot_info.ignored_bytes / 1024);
-    memory_init();
+    if (boot_info.usable_bytes / 1024 < MIN_RAM_KIB)
+        stop_booting("kmain: %llu KiB of usable RAM, below the minimum of %u KiB (a PC with 4 MiB)",
+                     boot_info.usable_bytes / 1024, MIN_RAM_KIB);
+    char why[160];
+    if (memory_init(why, sizeof why) < 0)
+        stop_booting("memory_init: %s", why);
     telemetry_init();
     if (!keyboard_init())
         kprintf_color(VGA_YELLOW, "Keyboard: no i8042 controller answered; keys are off\n");
@@ -154,7 +186,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
     kprintf_color(VGA_LIGHT_GREEN, "Koiz is up.\n");
     demo_list();
     if (kernel_options.demo[0] && demo_run(kernel_options.demo) < 0)
-        kprintf_color(VGA_YELLOW, "koiz: demo=%s: no such demo (tour, heap, stack, fork, wild, churn, idle)\n",
-                      kernel_options.demo);
+        demo_unknown(kernel_options.demo);
     idle();
 }

@@ -3,6 +3,12 @@
  * first and written with interrupts off, so a line printed by an interrupt
  * handler never lands in the middle of another line.
  *
+ * Console text, the kernel's and the tasks' alike, is escaped on its way
+ * out (lib/escape.c): it never holds an '@', the byte every telemetry record
+ * starts with, so nothing a task writes can form or break a record on port
+ * 0xE9 or COM1, and no byte of it drives a terminal. The same escaped text
+ * goes into the `log` records.
+ *
  * Telemetry records (protocol.h) go only to the byte streams (0xE9, COM1)
  * chosen by the telemetry= option: they are for programs, not for the screen.
  */
@@ -27,20 +33,30 @@ void log_replay_boot(void)
     boot_log_used = 0;
 }
 
+#define ESCAPE_PIECE 128    /* bytes escaped at a time */
+
+/* Console text to every output, escaped; all of it, with interrupts off. */
 static void write_all(const char *s, size_t n)
 {
+    char out[ESCAPE_PIECE * TEXT_ESCAPE_MAX];
     uint32_t flags = irq_save();
-    for (size_t i = 0; i < n; i++) {
-        vga_putc(s[i]);
-        serial_putc(s[i]);
-        debugcon_putc(s[i]);
-    }
-    if (telemetry_active()) {
-        log_text(s, n);
-    } else {
-        size_t keep = n < sizeof boot_log - boot_log_used ? n : sizeof boot_log - boot_log_used;
-        kmemcpy(boot_log + boot_log_used, s, keep);
-        boot_log_used += keep;
+    while (n > 0) {
+        size_t take = n < ESCAPE_PIECE ? n : ESCAPE_PIECE;
+        size_t m = text_escape(out, s, take);
+        vga_write(out, (unsigned)m);
+        for (size_t i = 0; i < m; i++) {
+            serial_putc(out[i]);
+            debugcon_putc(out[i]);
+        }
+        if (telemetry_active()) {
+            log_text(out, m);
+        } else {
+            size_t keep = m < sizeof boot_log - boot_log_used ? m : sizeof boot_log - boot_log_used;
+            kmemcpy(boot_log + boot_log_used, out, keep);
+            boot_log_used += keep;
+        }
+        s += take;
+        n -= take;
     }
     irq_restore(flags);
 }
@@ -66,6 +82,11 @@ int kprintf(const char *fmt, ...)
 void kputs(const char *s)
 {
     write_all(s, kstrlen(s));
+}
+
+void kputn(const char *s, size_t n)
+{
+    write_all(s, n);
 }
 
 int kprintf_color(enum vga_color fg, const char *fmt, ...)

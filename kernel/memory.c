@@ -7,6 +7,12 @@
  * space (a direct map of RAM at KERNEL_BASE, the heap's page tables, the
  * physical window) and vmem_enable_page_dir makes it live: from then on the
  * identity map of the first 4 MiB is gone, so a stray low pointer faults.
+ *
+ * The kernel heap maps its pages itself as its top grows (heap_back), and
+ * gives them back as it shrinks: a kmalloc with no frame left is a NULL the
+ * caller handles, never a fault in the middle of kernel code with nothing
+ * to map. So the frame counters come back to where they were once the
+ * heap's blocks are freed.
  */
 #include <koiz/klib.h>
 #include "../vmm/heap.h"
@@ -24,7 +30,35 @@ uint64_t tsc_at_kmain, tsc_at_paging, cycles_paging_on;
 
 void vmem_enable_page_dir(uint32_t page_dir_phys) __attribute__((fastcall));
 
-void memory_init(void)
+static void heap_release(uintptr_t start, uintptr_t end)
+{
+    for (uintptr_t va = start; va < end; va += 4096) {
+        int err = vmm_unmap(vmm_kernel_space(), (uint32_t)va, 0);
+        if (err != VMM_OK)
+            panic("heap_release: unmapping heap page 0x%08x failed: %s", (uint32_t)va, vmm_strerror(err));
+    }
+}
+
+static int heap_back(uintptr_t start, uintptr_t end)
+{
+    for (uintptr_t va = start; va < end; va += 4096) {
+        uint32_t pa = pmem_alloc_for(FRAME_KERNEL);
+        int err;
+        if (!pa) {
+            heap_release(start, va);
+            return -1;
+        }
+        err = vmm_map(vmm_kernel_space(), (uint32_t)va, pa, PTE_W);
+        pmem_unref(pa);     /* the mapping holds it now */
+        if (err != VMM_OK)
+            panic("heap_back: mapping heap page 0x%08x failed: %s", (uint32_t)va, vmm_strerror(err));
+    }
+    return 0;
+}
+
+static const struct heap_backing heap_pages = { heap_back, heap_release };
+
+int memory_init(char *why, unsigned why_size)
 {
     struct pmm_region regions[MAX_REGIONS];
     struct pmm_range reserved[2 + MAX_MODULES + MAX_REGIONS];
@@ -64,6 +98,11 @@ void memory_init(void)
         reserved[r++].end = (uint32_t)(end < PMM_LIMIT ? end : PMM_LIMIT);
     }
     pmem_init(regions, n, reserved, r);
+    if (pmem_stats()->free < MIN_FREE_FRAMES) {
+        ksnprintf(why, why_size, "only %u KiB of RAM are free once the kernel is loaded; Koiz needs %u KiB",
+                  pmem_stats()->free * 4, MIN_FREE_FRAMES * 4);
+        return -1;
+    }
 
     cfg.pse = !!(cpu.edx1 & CPUID_PSE);
     cfg.pge = !!(cpu.edx1 & CPUID_PGE);
@@ -80,6 +119,7 @@ void memory_init(void)
     }
 
     heap_init((void *)KHEAP_BASE, KHEAP_SIZE);
+    heap_set_backing(&heap_pages);
     pagefault_init();
 
     ps = pmem_stats();
@@ -92,4 +132,5 @@ void memory_init(void)
     if (ps->ignored_high)
         kprintf_color(VGA_YELLOW, "Frames: %u available frames above %u MiB are not used\n", ps->ignored_high,
                       PMM_LIMIT >> 20);
+    return 0;
 }

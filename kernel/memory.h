@@ -9,7 +9,19 @@
 
 #include <stdint.h>
 
-void memory_init(void);
+/*
+ * The least memory Koiz runs on: a PC with 4 MiB of RAM, whose firmware
+ * reports at least MIN_RAM_KIB usable (QEMU -m 4: 3,583 KiB; -m 3: 2,559),
+ * and, once the kernel is loaded, MIN_FREE_FRAMES frames left for page
+ * tables, tasks and the heap. Below either, the kernel says so and stops
+ * (README.md, "Memory").
+ */
+#define MIN_RAM_KIB     3072u
+#define MIN_FREE_FRAMES 256u
+
+/* Brings up frames, paging and the heap. Returns 0, or -1 (with why filled)
+ * when fewer than MIN_FREE_FRAMES frames are free: the caller stops. */
+int memory_init(char *why, unsigned why_size);
 
 /* rdtsc at kmain's start and once the kernel's directory was live (0 without a TSC). */
 extern uint64_t tsc_at_kmain, tsc_at_paging;

@@ -46,7 +46,7 @@ struct boot_info {
     uint64_t usable_bytes;              /* sum of available regions below 4 GiB */
     uint64_t ignored_bytes;             /* available RAM at or above 4 GiB, which we cannot use */
     uint64_t highest_usable;            /* end of the highest available byte below 4 GiB */
-    char cmdline[CMDLINE_MAX];
+    char cmdline[CMDLINE_MAX + 1];      /* one more than options_parse reads: it sees a line too long */
     struct boot_module modules[MAX_MODULES];
     int nmodules;
 };

@@ -2,13 +2,18 @@
  * pagefault.c: the page-fault handler. The decision is vmm's (the regions
  * of the live address space: demand-zero, guard, or nothing); this file
  * only carries it out. A resolved fault returns and the instruction runs
- * again; anything else in the kernel is a bug and ends in the full report
- * and a panic that says what the fault was.
+ * again. A user task whose fault is not resolved dies, told why: a bad
+ * access, its stack's guard page, or no frame left for a page it was
+ * allowed (out of memory is the machine's state, not the task's mistake).
+ * Anything else in the kernel is a bug and ends in the full report and a
+ * panic that says what the fault was.
  */
+#include <koiz/syscall.h>
 #include "../vmm/vmm.h"
 #include "console.h"
 #include "kernel.h"
 #include "memory.h"
+#include "task.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -25,7 +30,8 @@ static int on_page_fault(struct trapframe *tf)
     if (outcome == FAULT_RESOLVED)
         return 1;
     if ((tf->cs & 3) == 3)
-        return 0;       /* a user task's bad access: trap.c kills the task, not the kernel */
+        task_kill(tf, outcome == FAULT_OUT_OF_MEMORY ? KILLED_OUT_OF_MEMORY
+                      : outcome == FAULT_STACK_OVERFLOW ? KILLED_STACK_OVERFLOW : T_PAGE_FAULT);
     if (trap_expecting(T_PAGE_FAULT)) {
         trap_expect_note(outcome);     /* a self-test provoked it: it looks at the outcome */
         return 0;

@@ -63,6 +63,8 @@ int selftest_run(const char *only)
             continue;
         if (only && *only && only[0] != '-' && !kstrstr(t->name, only))
             continue;
+        if (t->explicit && (!only || !*only || only[0] == '-'))
+            continue;       /* only when named */
         current = t;
         current_failed = 0;
         t->run();
@@ -70,8 +72,12 @@ int selftest_run(const char *only)
         current = 0;
         total++;
     }
-    if (total == 0)
+    if (total == 0) {
+        /* Nothing ran: a typo in selftest=TEXT must not pass for success. */
         kprintf_color(VGA_YELLOW, "No self-test matches \"%s\".\n", only ? only : "");
+        failed++;
+        record_emit(REC_TEST, "selftest_filter fail no self-test name matches \"%s\"", only ? only : "");
+    }
     kprintf("Self-tests: %d passed, %d failed\n", passed, failed);
     /* A last full picture for readers, then the verdict. */
     telemetry_request_round(ROUND_REQUEST);

@@ -14,12 +14,21 @@
 struct selftest {
     const char *name;
     void (*run)(void);
+    int explicit;       /* runs only when selftest=TEXT names it (TEXT is in its name) */
 };
 
 #define SELFTEST(fn)                                                          \
     static void fn(void);                                                     \
     static const struct selftest selftest_##fn                                \
-        __attribute__((section(".selftests"), used, aligned(4))) = { #fn, fn }; \
+        __attribute__((section(".selftests"), used, aligned(4))) = { #fn, fn, 0 }; \
+    static void fn(void)
+
+/* A test too slow for every boot (the hostile programs' suite): it runs only when
+ * asked for by name, as in selftest=hostile. */
+#define SELFTEST_EXPLICIT(fn)                                                 \
+    static void fn(void);                                                     \
+    static const struct selftest selftest_##fn                                \
+        __attribute__((section(".selftests"), used, aligned(4))) = { #fn, fn, 1 }; \
     static void fn(void)
 
 #define CHECK(cond) selftest_check(!!(cond), __FILE__, __LINE__, "%s", #cond)

@@ -137,26 +137,53 @@ SELFTEST(vmm_readonly_write_faults)
     back_to_kernel(as);
 }
 
-SELFTEST(vmm_demand_zero_heap)
+SELFTEST(vmm_heap_pages_follow_its_top)
 {
-    uint32_t before = vmm_stats()->faults[FAULT_RESOLVED];
-    uint32_t sum = 0;
-    /* Far bigger than anything the heap held so far (tasks' kernel stacks, buffers),
-     * so the pages in its middle have never been touched, not even by heap headers. */
-    const uint32_t size = 512 * 1024, middle = size / 2;
+    /* The kernel heap maps pages as its top grows and gives them back as it
+     * shrinks: a block bigger than anything it held so far is backed at once,
+     * page by page, without a fault, and every frame is back after kfree. */
+    uint32_t faults = vmm_stats()->faults[FAULT_RESOLVED], free_before = pmem_stats()->free;
+    const uint32_t size = 512 * 1024;
+    struct heap_stats hs;
     unsigned char *buf = kmalloc(size);
 
     CHECK(buf != 0);
     if (!buf)
         return;
-    CHECK_EQ(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + middle), 0);
-    for (uint32_t i = middle; i < middle + 64 * 1024; i += 512)
-        sum += buf[i];
-    CHECK_EQ(sum, 0);
-    CHECK(vmm_stats()->faults[FAULT_RESOLVED] >= before + 16);
-    CHECK(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + middle) != 0);
-    buf[middle] = 1;
+    for (uint32_t i = 0; i < size; i += 4096)
+        if (vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + i) == 0) {
+            CHECK(!"a page of the block is not mapped");
+            break;
+        }
+    buf[size / 2] = 1;
+    buf[size - 1] = 2;
+    CHECK_EQ(vmm_stats()->faults[FAULT_RESOLVED], faults);
+    CHECK(pmem_stats()->free <= free_before - size / 4096);
+    heap_check(&hs);
+    CHECK_EQ(hs.backed, (hs.extent + 4095) & ~4095u);
     kfree(buf);
+    CHECK_EQ(vmem_get_phys_addr(vmm_kernel_space()->pd, (uint32_t)buf + size / 2), 0);
+    heap_check(&hs);
+    CHECK_EQ(hs.backed, (hs.extent + 4095) & ~4095u);
+    CHECK(pmem_stats()->free >= free_before);
+}
+
+SELFTEST(vmm_heap_out_of_frames_is_null)
+{
+    /* With only 4 frames to be had, kmalloc of 64 KiB (16 pages) returns NULL and
+     * maps nothing; it works again once the frames may be had. */
+    uint32_t free_before = pmem_stats()->free;
+    void *p;
+    heap_check(0);
+    pmem_hold_back(free_before - 4);
+    p = kmalloc(64 * 1024);
+    CHECK(p == 0);
+    CHECK_EQ(pmem_stats()->free, free_before);
+    pmem_hold_back(0);
+    p = kmalloc(64 * 1024);
+    CHECK(p != 0);
+    kfree(p);
+    CHECK_EQ(pmem_stats()->free, free_before);
 }
 
 SELFTEST(vmm_guard_page_is_stack_overflow)

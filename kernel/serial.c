@@ -12,6 +12,7 @@ enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCRATCH = 7 };
 #define LSR_THR_EMPTY   0x20
 
 static int present;
+static uint32_t records;
 
 int serial_init(uint32_t baud)
 {
@@ -54,6 +55,13 @@ void serial_putc(char c)
     while (!(inb(COM1 + LSR) & LSR_THR_EMPTY) && spins++ < 100000)
         ;
     outb(COM1 + DATA, (uint8_t)c);
+    if (c == '@')
+        records++;
+}
+
+uint32_t serial_records(void)
+{
+    return records;
 }
 
 int serial_getc_nonblock(void)

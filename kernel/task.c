@@ -25,8 +25,10 @@
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
 #include "console.h"
+#include "fpu.h"
 #include "gdt.h"
 #include "kernel.h"
+#include "keyboard.h"
 #include "pit.h"
 #include "programs.h"
 #include "task.h"
@@ -45,6 +47,7 @@ static uint32_t scheduler_esp;
 static uint64_t slice_start;
 static int next_pid = 1, last_picked;
 static struct sched_stats stats;
+static volatile int stop_requested;     /* the k key, from the keyboard's interrupt or COM1 */
 int sched_check_invariants;
 static uint32_t ended_since_check;
 
@@ -56,6 +59,11 @@ struct task *task_current(void)
 const struct sched_stats *sched_stats(void)
 {
     return &stats;
+}
+
+void sched_reset_longest_run(void)
+{
+    stats.longest_run_ticks = 0;
 }
 
 const struct user_program *user_program(const char *name)
@@ -102,6 +110,7 @@ static void task_start(void)
 /* Gives back what a task had, once it no longer runs (never its own stack in use). */
 static void release(struct task *t)
 {
+    fpu_forget(&t->fpu);
     if (t->as)
         vmm_space_destroy(t->as);
     if (t->kstack)
@@ -127,8 +136,19 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
         kprintf_color(VGA_YELLOW, "task %s: refused: %s\n", name, why);
         return -1;
     }
+    /* Every page of every segment gets a frame now: say at once when they cannot all. */
+    uint32_t pages = 0;
+    for (int i = 0; i < img.nsegments; i++)
+        pages += ((img.segments[i].vaddr + img.segments[i].memsz + 0xFFF) >> 12) - (img.segments[i].vaddr >> 12);
+    if (pages > pmem_stats()->free) {
+        ksnprintf(why, why_size, "task %s: cannot load: out of memory (its segments need %u KiB, %u KiB are free)",
+                  name, pages * 4, pmem_stats()->free * 4);
+        kprintf_color(VGA_YELLOW, "%s\n", why);
+        return -1;
+    }
     kmemset(t, 0, sizeof *t);
     kstrlcpy(t->name, name, sizeof t->name);
+    fpu_state_init(&t->fpu);
     t->entry = img.entry;
     t->parent = PARENT_KERNEL;
     /* The heap starts on the page after the program's highest byte, empty. */
@@ -189,13 +209,90 @@ static struct task *pick(uint64_t now, int *alive)
     return 0;
 }
 
-void sched_run(void)
+/* What end_task leaves for the scheduler: ended, its children orphaned, its waiting
+ * parent woken. Interrupts off. */
+static void mark_ended(struct task *t)
 {
+    t->state = TASK_ZOMBIE;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *o = &tasks[i];
+        if (o->state != TASK_FREE && o->parent == t->pid) {
+            o->parent = PARENT_NONE;            /* orphans: nobody will wait for them */
+            if (o->state == TASK_ZOMBIE)
+                o->state = TASK_FREE;           /* already released by the scheduler */
+        }
+        if (o->state == TASK_WAITING && o->pid == t->parent)
+            o->state = TASK_RUNNABLE;           /* its wait can now find this child */
+    }
+}
+
+/* An ended task's memory goes back; nobody waiting for it frees its slot. */
+static void bury(struct task *t)
+{
+    release(t);
+    if (t->parent == PARENT_NONE)
+        t->state = TASK_FREE;
+}
+
+/*
+ * The k key or a time limit: every task still alive is stopped where it waits
+ * (none runs: this is the scheduler, on its own stack), as if killed there,
+ * and buried at once, as the scheduler buries a task that ended: a parent
+ * stopped after its child then finds a zombie already released.
+ */
+static int stop_all(int code)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_TASKS; i++) {
+        struct task *t = &tasks[i];
+        if (t->state != TASK_RUNNABLE && t->state != TASK_SLEEPING && t->state != TASK_WAITING)
+            continue;
+        kprintf_color(VGA_YELLOW, "task %d (%s) %s\n", t->pid, t->name, kill_code_name(code));
+        t->killed = 1;
+        t->kill_code = code;
+        t->kill_vector = KILL_NO_VECTOR;
+        t->exit_code = -1;
+        mark_ended(t);
+        bury(t);
+        stats.killed++;
+        stats.stopped++;
+        n++;
+    }
+    return n;
+}
+
+void sched_request_stop(void)
+{
+    stop_requested = 1;
+}
+
+int sched_take_stop_request(void)
+{
+    uint32_t f = irq_save();
+    int asked = stop_requested;
+    stop_requested = 0;
+    irq_restore(f);
+    return asked;
+}
+
+int sched_run_limited(uint32_t limit_ticks)
+{
+    uint64_t deadline = limit_ticks ? pit_ticks() + limit_ticks : 0;
+    int stopped = 0;
+
     KASSERT(current == 0);
+    stop_requested = 0;     /* a k pressed before these tasks existed was not for them */
     for (;;) {
         int alive;
         struct task *t;
+        keys_poll_serial();         /* a k over COM1 reaches sched_request_stop too */
         cli();
+        if (stop_requested || (deadline && pit_ticks() >= deadline)) {
+            int code = stop_requested ? KILLED_BY_KEY : KILLED_TIME_LIMIT;
+            stop_requested = 0;
+            stopped += stop_all(code);
+            stats.last_stop_code = code;
+        }
         t = pick(pit_ticks(), &alive);
         if (!t) {
             if (!alive)
@@ -209,16 +306,17 @@ void sched_run(void)
         slice_start = pit_ticks();
         vmm_space_switch(t->as);
         tss_set_kernel_stack((uint32_t)t->kstack + KSTACK_SIZE);
+        fpu_switch_to(&t->fpu);
         stats.switches++;
         task_switch(&scheduler_esp, t->esp);
         /* Back on the scheduler's stack: t yielded, slept, or ended. */
         current = 0;
+        if (pit_ticks() - slice_start > stats.longest_run_ticks)
+            stats.longest_run_ticks = (uint32_t)(pit_ticks() - slice_start);
         vmm_space_switch(vmm_kernel_space());
         telemetry_sched_point();
         if (t->state == TASK_ZOMBIE) {
-            release(t);
-            if (t->parent == PARENT_NONE)
-                t->state = TASK_FREE;   /* nobody will wait for it */
+            bury(t);
             if (sched_check_invariants && ++ended_since_check == 32) {
                 ended_since_check = 0;
                 /* vmm_check panics, naming what broke, if anything did. */
@@ -230,6 +328,18 @@ void sched_run(void)
         }
     }
     sti();
+    return stopped;
+}
+
+void sched_run(void)
+{
+    sched_run_limited(0);
+}
+
+/* How t ended, as wait() tells its parent (include/koiz/syscall.h). */
+static int wait_status(const struct task *t)
+{
+    return t->killed ? WAIT_KILLED | (t->kill_code & 0xFF) : t->exit_code & 0xFF;
 }
 
 int task_reap(int pid, struct task_result *out)
@@ -243,6 +353,9 @@ int task_reap(int pid, struct task_result *out)
         out->loaded = 1;
         out->exit_code = t->exit_code;
         out->killed = t->killed;
+        out->kill_code = t->kill_code;
+        out->status = wait_status(t);
+        out->output_total = t->output_total;
         out->kill_vector = t->kill_vector;
         out->kill_error = t->kill_error;
         out->kill_cr2 = t->kill_cr2;
@@ -253,17 +366,24 @@ int task_reap(int pid, struct task_result *out)
     return -1;
 }
 
-void task_run(const char *name, const unsigned char *elf, uint32_t size, struct task_result *out)
+int task_run_limited(const char *name, const unsigned char *elf, uint32_t size, uint32_t limit_ticks,
+                     struct task_result *out)
 {
     char why[sizeof out->why];
-    int pid = task_spawn(name, elf, size, why, sizeof why);
+    int pid = task_spawn(name, elf, size, why, sizeof why), stopped;
     if (pid < 0) {
         kmemset(out, 0, sizeof *out);
         kstrlcpy(out->why, why, sizeof out->why);
-        return;
+        return 0;
     }
-    sched_run();
+    stopped = sched_run_limited(limit_ticks);
     task_reap(pid, out);
+    return stopped;
+}
+
+void task_run(const char *name, const unsigned char *elf, uint32_t size, struct task_result *out)
+{
+    task_run_limited(name, elf, size, 0, out);
 }
 
 /* From a task: back to the scheduler, which decides who runs next. */
@@ -306,14 +426,16 @@ int task_fork(struct trapframe *tf)
     uint32_t *sp;
 
     if (!c)
-        return E_NOMEM;
+        return E_AGAIN;
     kmemset(c, 0, sizeof *c);
+    /* Either may find no frame left: the fork fails, nothing is left allocated. */
     c->as = vmm_space_fork(p->as);
-    c->kstack = kzalloc(KSTACK_SIZE);
+    c->kstack = c->as ? kzalloc(KSTACK_SIZE) : 0;
     if (!c->as || !c->kstack) {
         release(c);
         return E_NOMEM;
     }
+    fpu_state_copy(&c->fpu, &p->fpu);
     kstrlcpy(c->name, p->name, sizeof c->name);
     c->entry = p->entry;
     c->heap_base = p->heap_base;
@@ -336,7 +458,7 @@ int task_fork(struct trapframe *tf)
     return c->pid;
 }
 
-int task_wait(int *code)
+int task_wait(int *status)
 {
     struct task *p = current;
     for (;;) {
@@ -348,7 +470,7 @@ int task_wait(int *code)
                 continue;
             children++;
             if (c->state == TASK_ZOMBIE) {
-                *code = c->exit_code;
+                *status = wait_status(c);
                 c->state = TASK_FREE;
                 return c->pid;
             }
@@ -387,9 +509,18 @@ int task_sbrk(int32_t delta)
 void sched_tick(struct trapframe *tf)
 {
     /* Only a task interrupted in ring 3 is preempted: kernel code on its
-     * behalf (a system call) finishes first, so no lock is ever held here. */
+     * behalf (a system call) runs on until it ends or reaches a preemption
+     * point (sched_preempt_point), so no lock is ever held here. */
     if (current && (tf->cs & 3) == 3 && pit_ticks() - slice_start >= SLICE_TICKS) {
         stats.preemptions++;
+        task_yield();
+    }
+}
+
+void sched_preempt_point(void)
+{
+    if (current && pit_ticks() - slice_start >= SLICE_TICKS) {
+        stats.kernel_preemptions++;
         task_yield();
     }
 }
@@ -400,17 +531,7 @@ static void end_task(struct task *t, int code)
 {
     cli();
     t->exit_code = code;
-    t->state = TASK_ZOMBIE;
-    for (int i = 0; i < MAX_TASKS; i++) {
-        struct task *o = &tasks[i];
-        if (o->state != TASK_FREE && o->parent == t->pid) {
-            o->parent = PARENT_NONE;            /* orphans: nobody will wait for them */
-            if (o->state == TASK_ZOMBIE)
-                o->state = TASK_FREE;           /* already released by the scheduler */
-        }
-        if (o->state == TASK_WAITING && o->pid == t->parent)
-            o->state = TASK_RUNNABLE;           /* its wait can now find this child */
-    }
+    mark_ended(t);
     to_scheduler(t);
     panic("end_task: task %d ran again after it ended", t->pid);
 }
@@ -422,25 +543,48 @@ void task_exit(int code)
     end_task(current, code);
 }
 
-void task_kill(struct trapframe *tf)
+const char *kill_code_name(int code)
+{
+    switch (code) {
+    case KILLED_STACK_OVERFLOW: return "stack overflow";
+    case KILLED_OUT_OF_MEMORY: return "out of memory";
+    case KILLED_BY_KEY: return "stopped with the k key";
+    case KILLED_TIME_LIMIT: return "stopped: its time limit (demo_limit) was over";
+    case T_PAGE_FAULT: return "bad memory access (page fault)";
+    default: return code >= 0 && code < 32 ? exception_name((uint32_t)code) : "killed";
+    }
+}
+
+void task_kill(struct trapframe *tf, int code)
 {
     struct task *t = current;
     char words[96] = "";
 
     KASSERT(t != 0);
     t->killed = 1;
+    t->kill_code = code;
     t->kill_vector = tf->vector;
     t->kill_error = tf->error;
     t->kill_eip = tf->eip;
     t->kill_cr2 = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
-    if (tf->vector == T_PAGE_FAULT)
-        pf_describe(tf->error, words, sizeof words);
-    kprintf_color(VGA_LIGHT_RED, "task %d (%s) killed: %s at EIP 0x%08x", t->pid, t->name,
-                  exception_name(tf->vector), tf->eip);
+    kprintf_color(VGA_LIGHT_RED, "task %d (%s) killed: ", t->pid, t->name);
     if (tf->vector == T_PAGE_FAULT) {
-        const struct vmm_region *r = vmm_region_find(t->as, t->kill_cr2);
-        kprintf_color(VGA_LIGHT_RED, ", address 0x%08x, %s%s", t->kill_cr2, words,
-                      r && r->kind == REGION_GUARD ? ": stack overflow (the guard page below the stack)" : "");
+        pf_describe(tf->error, words, sizeof words);
+        if (code == KILLED_OUT_OF_MEMORY)
+            /* Not the task's mistake: the access was allowed, the machine had no frame. */
+            kprintf_color(VGA_LIGHT_RED, "out of memory: no free frame for %s at 0x%08x (EIP 0x%08x)",
+                          (tf->error & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE)
+                              ? "its own copy of the copy-on-write page" : "the demand-zero page",
+                          t->kill_cr2, tf->eip);
+        else if (code == KILLED_STACK_OVERFLOW)
+            kprintf_color(VGA_LIGHT_RED, "stack overflow: the guard page below the stack, address 0x%08x "
+                          "(EIP 0x%08x)", t->kill_cr2, tf->eip);
+        else
+            kprintf_color(VGA_LIGHT_RED, "bad memory access: page fault at EIP 0x%08x, address 0x%08x, %s",
+                          tf->eip, t->kill_cr2, words);
+    } else {
+        kprintf_color(VGA_LIGHT_RED, "%s at EIP 0x%08x%s", exception_name(tf->vector), tf->eip,
+                      tf->vector == T_DEVICE_NA ? " (this CPU has no FPU)" : "");
     }
     kputs("\n");
     stats.killed++;

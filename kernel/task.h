@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fpu.h"
 #include "trap.h"
 
 #define MAX_TASKS   32
@@ -26,7 +27,11 @@ enum task_state { TASK_FREE, TASK_RUNNABLE, TASK_RUNNING, TASK_SLEEPING, TASK_WA
 #define PARENT_KERNEL 0
 #define PARENT_NONE   (-1)
 
+/* kill_vector of a task the kernel stopped rather than an exception killed. */
+#define KILL_NO_VECTOR 0xFFFFFFFFu
+
 struct task {
+    struct fpu_state fpu;       /* its x87/MMX/SSE registers while another task owns them (fpu.c) */
     int pid;
     int parent;                 /* a pid, PARENT_KERNEL or PARENT_NONE */
     enum task_state state;
@@ -37,11 +42,13 @@ struct task {
     uint32_t entry;             /* where it starts in ring 3 */
     uint64_t wake_tick;         /* TASK_SLEEPING: the tick to wake at */
     uint32_t heap_base, heap_end;   /* [heap_base, heap_end): the sbrk heap, demand-zero */
-    int exit_code;
-    int killed;                 /* 1 when a fault or exception ended it */
+    int exit_code;              /* what it passed to exit */
+    int killed;                 /* 1 when a fault, an exception or the kernel ended it */
+    int kill_code;              /* then why: a vector, or KILLED_* (include/koiz/syscall.h) */
     uint32_t kill_vector, kill_error, kill_cr2, kill_eip;
     char output[256];           /* the first bytes it wrote, for tests */
     uint32_t output_len;
+    uint32_t output_total;      /* every byte it wrote */
 };
 
 /* What a task ended with, collected by task_reap. */
@@ -50,9 +57,12 @@ struct task_result {
     int loaded;                 /* 0: the ELF was refused or memory ran out; see why */
     int exit_code;
     int killed;
+    int kill_code;              /* KILLED_* or the vector (include/koiz/syscall.h) */
+    int status;                 /* what wait() would have stored */
     uint32_t kill_vector, kill_error, kill_cr2;
     char why[120];
     char output[256];
+    uint32_t output_total;
 };
 
 struct sched_stats {
@@ -61,6 +71,10 @@ struct sched_stats {
     uint32_t preemptions;       /* of them, slices the timer ended */
     uint32_t spawned, exited, killed;
     uint32_t checks;            /* vmm_check passes made for sched_check_invariants */
+    uint32_t kernel_preemptions;    /* slices ended inside a long system call (sched_preempt_point) */
+    uint32_t stopped;           /* tasks ended by the k key or a time limit */
+    int last_stop_code;         /* KILLED_BY_KEY or KILLED_TIME_LIMIT: why the last stop */
+    uint32_t longest_run_ticks; /* the longest a task kept the CPU in one go */
 };
 
 /* Loads the ELF file into a new address space as a runnable task. Returns its
@@ -68,10 +82,25 @@ struct sched_stats {
 int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *why, size_t why_size);
 /* Runs tasks until every spawned one has ended. Call from kernel code, not a task. */
 void sched_run(void);
+/* The same, but every task still alive after limit_ticks timer ticks is stopped
+ * (KILLED_TIME_LIMIT); 0: no limit. Returns how many tasks were stopped, by the
+ * limit or by the k key (sched_request_stop). */
+int sched_run_limited(uint32_t limit_ticks);
+/* Asks the scheduler to stop every task (KILLED_BY_KEY) the next time it runs:
+ * the k key. Safe from interrupts. */
+void sched_request_stop(void);
+/* 1 when a stop was asked and nobody took it (the idle loop: no task to stop); clears it. */
+int sched_take_stop_request(void);
+/* Inside a long system call, between pieces of work: gives up the CPU when the
+ * running task's slice is over, as the timer does to a task in ring 3. */
+void sched_preempt_point(void);
 /* The result of ended task pid; frees its slot. Returns 0, or -1 when no such ended task. */
 int task_reap(int pid, struct task_result *out);
 /* task_spawn, sched_run and task_reap in one: runs one program to its end. */
 void task_run(const char *name, const unsigned char *elf, uint32_t size, struct task_result *out);
+/* The same with sched_run_limited: returns how many tasks were stopped (limit or k key). */
+int task_run_limited(const char *name, const unsigned char *elf, uint32_t size, uint32_t limit_ticks,
+                     struct task_result *out);
 
 /* The running task, or NULL in the kernel. */
 struct task *task_current(void);
@@ -86,12 +115,18 @@ int task_fork(struct trapframe *tf);
 int task_wait(int *code);
 /* sbrk: moves the heap's end by delta bytes (page-rounded); the old end, or an error. */
 int task_sbrk(int32_t delta);
-/* Ends the running task: an exit code, or the exception in tf. Never return. */
+/* Ends the running task: an exit code. Never returns. */
 void task_exit(int code) __attribute__((noreturn));
-void task_kill(struct trapframe *tf) __attribute__((noreturn));
+/* Kills the running task for what happened in tf: kill_code is tf's vector or a
+ * KILLED_* reason; the console says which, in words. Never returns. */
+void task_kill(struct trapframe *tf, int kill_code) __attribute__((noreturn));
+/* "out of memory", "general protection fault", ...: a kill code in words. */
+const char *kill_code_name(int kill_code);
 /* Called on every timer tick with the interrupted frame: ends an expired slice. */
 void sched_tick(struct trapframe *tf);
 const struct sched_stats *sched_stats(void);
+/* Starts measuring longest_run_ticks afresh (a self-test's own measure). */
+void sched_reset_longest_run(void);
 /* When set, the scheduler checks every address space's invariants (vmm_check)
  * after every 32nd task that ends (every one is too slow under Bochs): for
  * the stress self-test. */

@@ -141,7 +141,7 @@ static void handle_exception(struct trapframe *tf)
     if (h && h(tf))
         return;
     if ((tf->cs & 3) == 3)
-        task_kill(tf);      /* a user task's own fault: it dies, the kernel goes on */
+        task_kill(tf, (int)tf->vector);     /* a user task's own fault: it dies, the kernel goes on */
     trap_report(tf);
     panic("trap_dispatch: unhandled %s (vector %u) at EIP 0x%08x", exception_name(tf->vector),
           tf->vector, tf->eip);

@@ -24,9 +24,12 @@ struct trapframe {
 #define T_NMI         2
 #define T_BREAKPOINT  3
 #define T_INVALID_OP  6
+#define T_DEVICE_NA   7     /* an FPU instruction with CR0.TS or CR0.EM set (fpu.c) */
 #define T_DOUBLE      8
 #define T_GPF        13
 #define T_PAGE_FAULT 14
+#define T_FPU_ERROR  16
+#define T_SIMD_ERROR 19
 #define IRQ_BASE     32
 #define IRQ_TIMER     0
 #define IRQ_KEYBOARD  1

@@ -33,6 +33,7 @@ static inline uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4,
 static inline void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+static inline void clts(void) { __asm__ volatile("clts" : : : "memory"); }
 static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 static inline uint32_t read_eflags(void)
@@ -61,6 +62,10 @@ static inline uint64_t rdtsc(void)
 #define CPUID_PSE  (1u << 3)
 #define CPUID_TSC  (1u << 4)
 #define CPUID_PGE  (1u << 13)
+#define CPUID_FPU  (1u << 0)
+#define CPUID_MMX  (1u << 23)
+#define CPUID_FXSR (1u << 24)
+#define CPUID_SSE  (1u << 25)
 
 struct cpu_features {
     int has_cpuid;
@@ -70,7 +75,7 @@ struct cpu_features {
 
 /* CR4 came with the Pentium (and late 486s with VME); touching it on an
  * older CPU is an invalid opcode. Any of these features implies it. */
-#define CPUID_CR4_FEATURES ((1u << 1) | (1u << 2) | CPUID_PSE | CPUID_TSC | (1u << 6) | CPUID_PGE)
+#define CPUID_CR4_FEATURES ((1u << 1) | (1u << 2) | CPUID_PSE | CPUID_TSC | (1u << 6) | CPUID_PGE | CPUID_FXSR)
 static inline int cpu_has_cr4(const struct cpu_features *f)
 {
     return f->has_cpuid && (f->edx1 & CPUID_CR4_FEATURES);

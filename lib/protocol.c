@@ -68,9 +68,11 @@ size_t proto_format(char *buf, size_t size, const char *type, const char *fmt, .
     va_end(ap);
     if (n >= size - tail)
         n = size - tail - 1;
-    /* Fields must not break the line apart: newlines and '*' become spaces. */
-    for (size_t i = 0; i < n; i++)
-        if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '*' || (unsigned char)buf[i] < 0x20)
+    /* Fields must not break the line apart (newlines, '*'), nor hold a second '@': the
+     * record's first byte is the only '@' the kernel ever writes (docs/protocol.md).
+     * Such bytes become spaces. */
+    for (size_t i = 1; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '*' || buf[i] == '@' || (unsigned char)buf[i] < 0x20)
             buf[i] = ' ';
     while (n > 0 && buf[n - 1] == ' ')
         n--;

@@ -110,7 +110,7 @@ def print_view_figures(v):
               'programs\' turns on our CPU; the CPU-time ones do not' % (v['loadavg'], v['cpus']))
 
 
-CHURN_DONE = re.compile(r'Demo churn: done \(exit \d+, (\d+)\.(\d+) s\)')
+CHURN_DONE = re.compile(r'Demo churn: done \(churn exited with \d+, (\d+)\.(\d+) s\)')
 
 
 def _churn_seconds(text):

@@ -42,16 +42,18 @@ class Run:
         return '\n'.join(keep[-lines:])
 
 
-def _run(name, cmd, timeout, until, env=None):
+def _run(name, cmd, timeout, until, env=None, until_text=None):
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, cwd=ROOT, env=env, start_new_session=True)
-    return _follow(name, proc, start, timeout, until, [])
+    return _follow(name, proc, start, timeout, until, [], until_text)
 
 
-def _follow(name, proc, start, timeout, until, chunks):
+def _follow(name, proc, start, timeout, until, chunks, until_text=None):
     """Reads proc's output (after what chunks already holds) until `until` says the test
-    has what it needs, the output ends, or the deadline; the emulator is then killed."""
+    has what it needs, the output ends, or the deadline; the emulator is then killed.
+    until_text, a string, ends the run once the output holds it: cheaper than until
+    on long outputs, which parses every record again with each chunk."""
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     timed_out = False
@@ -72,6 +74,9 @@ def _follow(name, proc, start, timeout, until, chunks):
             if not data:
                 break
             chunks.append(data)
+            # Every chunk holds a byte at least: the last len(until_text) hold the text if it came.
+            if until_text and until_text.encode('latin-1') in b''.join(chunks[-len(until_text) - 1:]):
+                break
             if until and until(kzproto.records(b''.join(chunks).decode('latin-1'))):
                 break
     finally:
@@ -203,7 +208,8 @@ def bochs_debugging(name, image, at, script, megs=32, timeout=120, until=None):
     return _follow(name, proc, start, timeout, until, debugger.log)
 
 
-def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, exit_device=True, drive=None):
+def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, exit_device=True, drive=None,
+         until_text=None):
     """Boots image in QEMU from floppy, port 0xE9 (debugcon) on stdout (or, with
     debugcon=False, no port 0xE9 at all: pass '-serial stdio' in extra).
     drive: other arguments attaching the image (a disk, a USB stick) instead."""
@@ -215,7 +221,7 @@ def qemu(name, image, megs=32, timeout=30, until=None, extra=(), debugcon=True, 
     cmd += ['-serial', 'null'] if '-serial' not in extra else []
     cmd += ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'] if exit_device else []
     cmd += list(extra)
-    return _run(name, cmd, timeout, until)
+    return _run(name, cmd, timeout, until, until_text=until_text)
 
 
 def finished(records):

@@ -61,3 +61,16 @@ def records(text: str):
         if r:
             out.append(r)
     return out
+
+
+_RECORD_SPAN = re.compile(r'@[^\n]*\n?')
+_ESCAPE = re.compile(r'\\x([0-9a-f]{2})')
+
+
+def console_text(stream: str) -> str:
+    """The console text in a port's bytes (docs/protocol.md, "Records and console
+    text"): the kernel writes '@' only as a record's first byte, so every span from
+    an '@' to the end of its line is a record (or, in Bochs's stdout, not the
+    kernel's); what is left is console text, whose \\xNN escapes undo to bytes."""
+    plain = _RECORD_SPAN.sub('', stream)
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), plain)

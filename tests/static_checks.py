@@ -43,11 +43,20 @@ _NOT_ON_A_486 = re.compile(r'\t(cmov\w+|fcmov\w+|f?u?comip?|sysenter|sysexit|rdp
                            r'rdrand|popcnt|lzcnt|tzcnt|ud2|nop[wl]|endbr32|xmm)\b')
 
 
+# The FPU state instructions of later CPUs (and any MMX or SSE register): in the kernel
+# only in kernel/fpu.c's functions, which use them after CPUID said the CPU has them.
+_FPU_STATE = re.compile(r'\t(fxsave|fxrstor|ldmxcsr|stmxcsr|emms)\b|%x?mm\d')
+_FPU_FUNCTIONS = {'save', 'restore', 'on_device_not_available', 'fpu_init', 'fpu_state_copy'}
+
+
 def kernel_fits_a_486():
     """No instruction newer than the 486 in the kernel or its user programs, outside the
-    few that run only after CPUID said the CPU has them (rdtsc, cpuid)."""
+    few that run only after CPUID said the CPU has them (rdtsc, cpuid; FXSAVE, FXRSTOR and
+    LDMXCSR in kernel/fpu.c). User programs may use MMX and SSE after asking CPUID
+    themselves (user/fpuiso.c); the kernel, built -mgeneral-regs-only, never does."""
     name = 'build/kernel-fits-a-486'
-    elfs = [os.path.join(ROOT, 'build', 'koiz.elf')]
+    kernel = os.path.join(ROOT, 'build', 'koiz.elf')
+    elfs = [kernel]
     user = os.path.join(ROOT, 'build', 'user')
     elfs += sorted(os.path.join(user, f) for f in os.listdir(user) if f.endswith('.elf'))
     bad, problems = [], []
@@ -55,8 +64,14 @@ def kernel_fits_a_486():
         p = subprocess.run(['objdump', '-d', '--no-show-raw-insn', elf], capture_output=True, text=True)
         if p.returncode != 0 or 'ret' not in p.stdout:
             problems.append('objdump could not read %s: %s' % (elf, p.stderr))
-        bad += ['%s: %s' % (os.path.basename(elf), l.strip()) for l in p.stdout.splitlines()
-                if _NOT_ON_A_486.search(l)]
+        function = '?'
+        for line in p.stdout.splitlines():
+            m = re.match(r'^[0-9a-f]+ <([^>]+)>:$', line)
+            if m:
+                function = m.group(1)
+            if _NOT_ON_A_486.search(line) or (elf == kernel and _FPU_STATE.search(line)
+                                               and function not in _FPU_FUNCTIONS):
+                bad.append('%s: %s: %s' % (os.path.basename(elf), function, line.strip()))
     return [Result(name, not bad and not problems and len(elfs) > 5, '\n'.join(problems + bad[:20]))]
 
 

@@ -16,11 +16,13 @@ static void expect(const char *what, int got, int want)
 int main(void)
 {
     char ok[] = "badcalls: a good write\n";
-    /* wait's status pointer into the kernel: the child must be reaped, the write refused. */
+    /* wait's status pointer into the kernel: refused before anything is reaped, so the
+     * child is still there for the next wait. */
     int child = fork();
     if (child == 0)
         exit(0);
     expect("wait with a kernel pointer", wait((int *)0xC0100000u), E_FAULT);
+    expect("wait after a refused wait", wait(0), child);
     expect("syscall 999", syscall3(999, 0, 0, 0), E_NOSYS);
     expect("syscall -1", syscall3(-1, 0, 0, 0), E_NOSYS);
     expect("write to fd 5", write(5, ok, 3), E_BADF);

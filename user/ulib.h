@@ -16,7 +16,12 @@ static inline int syscall3(int n, uint32_t a, uint32_t b, uint32_t c)
     return ret;
 }
 
-static inline void exit(int code) { syscall3(SYS_EXIT, (uint32_t)code, 0, 0); for (;;) ; }
+__attribute__((noreturn)) static inline void exit(int code)
+{
+    syscall3(SYS_EXIT, (uint32_t)code, 0, 0);
+    for (;;)
+        ;
+}
 static inline int write(int fd, const void *buf, size_t len)
 {
     return syscall3(SYS_WRITE, (uint32_t)fd, (uint32_t)(uintptr_t)buf, (uint32_t)len);
@@ -29,6 +34,15 @@ static inline void *sbrk(int32_t delta) { return (void *)(uintptr_t)syscall3(SYS
 static inline int munmap(void *addr, size_t len) { return syscall3(SYS_MUNMAP, (uint32_t)(uintptr_t)addr, len, 0); }
 static inline int fork(void) { return syscall3(SYS_FORK, 0, 0, 0); }
 static inline int wait(int *status) { return syscall3(SYS_WAIT, (uint32_t)(uintptr_t)status, 0, 0); }
+
+/* The C library's names for the freestanding helpers (lib/string.c), for programs
+ * written against them and for the calls the compiler itself may emit. */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
 
 /* Writes a NUL-terminated string to the console. */
 int puts_console(const char *s);

@@ -8,7 +8,9 @@
  * the block below it, so freeing merges with both neighbours in constant
  * time. Free blocks are also on a doubly linked list, kept in their
  * payload. Blocks are carved from the top when no free block fits; freeing
- * the top block moves the top back down.
+ * the top block moves the top back down. With a backing (the kernel's heap),
+ * exactly the pages below the top are backed: [base, backed) with backed the
+ * top rounded up to a page.
  */
 #include <koiz/klib.h>
 #include "arch.h"
@@ -33,6 +35,8 @@ _Static_assert(sizeof(struct block) == HEAP_ALIGN, "header keeps payloads aligne
 
 static struct {
     char *base, *top, *limit;
+    char *backed;               /* with a backing: end of the backed pages */
+    struct heap_backing backing;
     uint32_t last_size;         /* of the block ending at top; 0 when empty */
     struct block *free;
     struct heap_stats st;
@@ -81,6 +85,48 @@ void heap_init(void *base, size_t max_bytes)
     heap.limit = (char *)(end > start ? end : start);
 }
 
+static uintptr_t page_up(const char *p)
+{
+    return ((uintptr_t)p + HEAP_PAGE - 1) & ~(uintptr_t)(HEAP_PAGE - 1);
+}
+
+void heap_set_backing(const struct heap_backing *backing)
+{
+    if (heap.top != heap.base)
+        arch_panic("heap_set_backing: the heap is in use already");
+    if (backing) {
+        if ((uintptr_t)heap.base & (HEAP_PAGE - 1))
+            arch_panic("heap_set_backing: heap at %p is not page-aligned", (void *)heap.base);
+        heap.backing = *backing;
+        heap.backed = (char *)page_up(heap.base);
+    } else {
+        kmemset(&heap.backing, 0, sizeof heap.backing);
+        heap.backed = 0;
+    }
+}
+
+/* Makes the pages under new_top backed; 0, or -1 when the backing has none. */
+static int grow_to(char *new_top)
+{
+    uintptr_t want = page_up(new_top);
+    if (!heap.backing.back || want <= (uintptr_t)heap.backed)
+        return 0;
+    if (heap.backing.back((uintptr_t)heap.backed, want) != 0)
+        return -1;
+    heap.backed = (char *)want;
+    return 0;
+}
+
+/* Gives back the pages above the top. */
+static void shrink_to_top(void)
+{
+    uintptr_t keep = page_up(heap.top);
+    if (!heap.backing.release || keep >= (uintptr_t)heap.backed)
+        return;
+    heap.backing.release(keep, (uintptr_t)heap.backed);
+    heap.backed = (char *)keep;
+}
+
 /* Takes size bytes from free block b, leaving any big enough rest free. */
 static void *take(struct block *b, uint32_t size)
 {
@@ -117,7 +163,7 @@ void *kmalloc(size_t size)
     }
     /* Nothing fits: carve from the top. (The block below the top is never
      * free: freeing a block there moves the top down instead.) */
-    if ((size_t)(heap.limit - heap.top) < need) {
+    if ((size_t)(heap.limit - heap.top) < need || grow_to(heap.top + need) != 0) {
         heap.st.failures++;
         return 0;
     }
@@ -171,6 +217,7 @@ void kfree(void *ptr)
     if ((char *)next_block(b) == heap.top) {
         heap.top = (char *)b;
         heap.last_size = b->prev_size;
+        shrink_to_top();
         return;
     }
     list_add(b);
@@ -187,6 +234,9 @@ void heap_check(struct heap_stats *st)
     kmemcpy(&s, &heap.st, sizeof s);
     s.used_bytes = s.free_bytes = s.used_blocks = s.free_blocks = 0;
     s.extent = (size_t)(heap.top - heap.base);
+    s.backed = heap.backed ? (size_t)(heap.backed - heap.base) : 0;
+    if (heap.backed && (uintptr_t)heap.backed != page_up(heap.top))
+        arch_panic("heap_check: pages backed up to %p, the top is %p", (void *)heap.backed, (void *)heap.top);
     for (b = (struct block *)heap.base; (char *)b < heap.top; b = next_block(b)) {
         if (b->magic != MAGIC_USED && b->magic != MAGIC_FREE)
             arch_panic("heap_check: block %p has a bad header", (void *)b);

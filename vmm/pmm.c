@@ -18,6 +18,7 @@ struct pmm_frame *pmm_frames;
 static uint32_t *stack;
 uint32_t pmm_nframes;
 static uint32_t sp;
+static uint32_t held;           /* free frames pmem_alloc_for must not hand out */
 static struct pmm_stats stats;
 static int junk_fill = 1;
 
@@ -100,7 +101,7 @@ void pmem_init(const struct pmm_region *regions, int n,
     kmemset(&stats, 0, sizeof stats);
     pmm_frames = 0;
     stack = 0;
-    pmm_nframes = sp = 0;
+    pmm_nframes = sp = held = 0;
 
     for (i = 0; i < n; i++) {
         uint64_t rs = round_up64(regions[i].base);
@@ -147,7 +148,7 @@ uint32_t pmem_alloc_for(enum frame_use use)
 
     if (!in_use(use))
         arch_panic("pmem_alloc_for: %d is not a use a frame can be allocated for", (int)use);
-    if (sp == 0) {
+    if (sp <= held) {
         stats.failures++;
         return 0;
     }
@@ -166,6 +167,14 @@ uint32_t pmem_alloc_for(enum frame_use use)
 uint32_t pmem_alloc(void)
 {
     return pmem_alloc_for(FRAME_KERNEL);
+}
+
+uint32_t pmem_hold_back(uint32_t n)
+{
+    uint32_t was = held;
+    held = n;
+    stats.held = n;
+    return was;
 }
 
 /* The frame number of an allocated frame, or a panic in the caller's name. */

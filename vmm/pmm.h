@@ -60,6 +60,7 @@ struct pmm_stats {
     uint32_t metadata;          /* frames holding pmm's own records (part of reserved) */
     uint32_t ignored_high;      /* available frames at or above PMM_LIMIT, never used */
     uint32_t top;               /* physical end of the highest managed frame */
+    uint32_t held;              /* free frames held back (pmem_hold_back) */
     uint32_t allocs, frees, failures;  /* events since pmem_init */
 };
 
@@ -78,6 +79,11 @@ void pmem_init(const struct pmm_region *regions, int n,
 uint32_t pmem_alloc_for(enum frame_use use);
 /* pmem_alloc_for(FRAME_KERNEL), the seed's allocator. */
 uint32_t pmem_alloc(void);
+/* Holds back n free frames: pmem_alloc_for fails while no more than n are free,
+ * as on a machine with n frames less. The frames stay free and untouched (a
+ * self-test's way to run short of memory at once at any RAM size). 0 ends it.
+ * Returns the number held back before. */
+uint32_t pmem_hold_back(uint32_t n);
 
 /* Gives back a frame holding exactly one reference. Panics naming the frame
  * if it is not allocated (never handed out, reserved, or already free) or

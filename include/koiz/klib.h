@@ -40,6 +40,19 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
+/*
+ * Console text as the kernel writes it (escape.c, docs/protocol.md): '@',
+ * '\', control bytes other than '\n' and '\t', and bytes above 0x7E become
+ * the four characters \xNN (lower-case hex); every other byte stays. So no
+ * console byte can start a telemetry record, and the escapes can be undone.
+ * text_escaped says whether byte c is written escaped; text_escape writes
+ * in[0..n) escaped into out, which must hold TEXT_ESCAPE_MAX * n bytes, and
+ * returns the bytes written (no terminating NUL).
+ */
+#define TEXT_ESCAPE_MAX 4
+int text_escaped(unsigned char c);
+size_t text_escape(char *out, const char *in, size_t n);
+
 /* n / d, and n % d into *rem when rem is not NULL (divide.c: why Koiz has its own). */
 uint64_t u64_divmod(uint64_t n, uint64_t d, uint64_t *rem);
 

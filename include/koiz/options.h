@@ -1,8 +1,16 @@
 /*
- * options.h: the kernel command line. GRUB legacy passes the whole `kernel`
- * line of menu.lst ("/boot/koiz.elf selftest baud=38400"); options_parse turns
- * it into struct koiz_options. Bad input never stops the boot: each problem
- * is reported through the warn callback and the default is kept.
+ * options.h: the kernel command line. Loaders pass the kernel's own path
+ * first: GRUB legacy the whole `kernel` line of menu.lst ("/boot/koiz.elf
+ * selftest baud=38400"), QEMU's -kernel the path it was given
+ * ("build/koiz.elf demo=heap"). options_parse turns the rest into struct
+ * koiz_options. Bad input never stops the boot: each problem is reported
+ * through the warn callback, naming the word, and the default is kept:
+ *
+ *   - a word that is not an option, or an option with a bad or out-of-range value;
+ *   - an option given twice with different values (given twice alike: a
+ *     warning, the value is kept);
+ *   - a line longer than CMDLINE_MAX - 1 characters: the word cut at the limit
+ *     and everything after it are ignored (a cut word could mean something else).
  *
  *   selftest[=TEXT]      run the self-tests (only names containing TEXT, or with -TEXT
  *                        all but those), then power off
@@ -10,11 +18,16 @@
  *   telemetry_loss=never|announce  when the queue is full: wait for the port, or drop events
  *                        and say so (default: never on port 0xE9 alone, announce with COM1)
  *   telemetry_queue=N    the queue's size in bytes, 1024 to 32768 (default 32768)
- *   baud=N               COM1 speed, a divisor of 115200 (default 115200)
+ *   baud=N               COM1 speed: 300, 600, 1200, 2400, 4800, 9600, 14400, 19200,
+ *                        38400, 57600 or 115200 (the default), in decimal
  *   crash=divide|pagefault|panic   crash on purpose once booted, to see the report
- *   snapshot=N           send telemetry snapshots every N seconds (default 0: at boot and on `s` only)
+ *   snapshot=N           send telemetry snapshots every N seconds, 0-3600 (default 0: at
+ *                        boot and on `s` only)
  *   demo=NAME            run a demo scenario once booted (heap, stack, fork, wild, churn,
- *                        idle, or tour: all of them in turn); the names are checked by the kernel
+ *                        idle, or tour: all of them in turn), or the user program NAME;
+ *                        the names are checked by the kernel
+ *   demo_limit=N         stop a demo's tasks after N seconds, 1-86400 (default: no limit;
+ *                        the k key stops them at any time)
  *   bench                run the benchmarks (cycles per operation), then power off
  */
 #ifndef KOIZ_OPTIONS_H
@@ -22,6 +35,8 @@
 
 #include <stdint.h>
 
+/* The longest command line read is CMDLINE_MAX - 1 characters. The kernel copies up to
+ * CMDLINE_MAX of them, so that options_parse sees when a line is longer. */
 #define CMDLINE_MAX 256
 
 enum telemetry_target {
@@ -56,11 +71,13 @@ struct koiz_options {
     enum crash_kind crash;
     uint32_t snapshot_seconds;
     char demo[16];
+    uint32_t demo_limit_seconds;    /* 0: no limit */
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);
 
-/* Fills *opt (defaults first) and returns how many problems were reported. */
+/* Fills *opt (defaults first) from cmdline, of which it reads at most CMDLINE_MAX
+ * bytes (a line that long is too long), and returns how many problems were reported. */
 int options_parse(const char *cmdline, struct koiz_options *opt, options_warn_fn warn, void *ctx);
 
 #endif

@@ -71,7 +71,8 @@ uint16_t proto_crc16(const char *data, size_t len);
 
 /*
  * Formats one record into buf (type, then the printf-style fields, then the
- * checksum and '\n'). Fields that do not fit are cut, never overflowed.
+ * checksum and '\n'). Fields that do not fit are cut, never overflowed; a
+ * newline, carriage return, control byte, '*' or '@' in them becomes a space.
  * Returns the line's length.
  */
 size_t proto_format(char *buf, size_t size, const char *type, const char *fmt, ...)

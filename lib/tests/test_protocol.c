@@ -67,6 +67,11 @@ static void test_fields_cannot_break_lines(void **state)
     size_t n = proto_format(line, sizeof line, REC_WARN, "%s", "two\nlines * and a star");
     assert_null(memchr(line, '\n', n - 1));
     assert_true(proto_validate(line, n) > 0);
+    /* A record inside a field (a task's text in a log record) cannot start a second one. */
+    n = proto_format(line, sizeof line, REC_LOG, "%u %s", 5u, "@KZ1 tests 99 0 *1234");
+    assert_ptr_equal(memchr(line, '@', n), line);
+    assert_null(memchr(line + 1, '@', n - 1));
+    assert_true(proto_validate(line, n) > 0);
     char big[1000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';

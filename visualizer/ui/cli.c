@@ -16,11 +16,13 @@ void cli_usage(FILE *f)
           "  (nothing)            start Bochs with the project's bochsrc and read its output\n"
           "  --qemu               start QEMU with the floppy and -debugcon stdio instead\n"
           "  -                    read standard input (a pipe or a FIFO)\n"
-          "  FILE                 replay a recording (a FIFO is read live)\n"
+          "  FILE                 replay a recording (a FIFO is read live); a window holds\n"
+          "                       the whole file, 1024 MiB at most; headless, any size\n"
           "  --serial DEV         read a real machine's COM port, e.g. /dev/ttyUSB0, or an\n"
           "                       emulator's on a Unix socket (QEMU: -serial\n"
-          "                       unix:PATH,server=on,wait=off); keys t, 1-6 and r go to\n"
-          "                       the kernel, which is asked for a snapshot on connecting\n"
+          "                       unix:PATH,server=on,wait=off); keys t, 1-6, k and r go\n"
+          "                       to the kernel, which is asked for a snapshot on\n"
+          "                       connecting; anything but a terminal or a socket is refused\n"
           "  --baud N             its speed (default 115200)\n"
           "\n"
           "What to do with it:\n"
@@ -42,7 +44,13 @@ void cli_usage(FILE *f)
           "  -V, --version        the version\n"
           "\n"
           "Keys: arrows move the selection, Tab the focus, space pauses, . steps a replay,\n"
-          "+ and - change its speed, End jumps to its end, s saves a PNG, F1 help, q quits.\n",
+          "+ and - change its speed, End jumps to its end, s saves a PNG, F1 help, q quits.\n"
+          "\n"
+          "Live input waits in a buffer of 16 MiB at most: when it is full (a long pause,\n"
+          "input faster than koiz-view parses) reading waits, and the status line says so.\n"
+          "Exit status: 0; 1 when the input could not be read, held no record, or ended\n"
+          "before what --after or --until waits for; 2 for a bad command line; 130 and\n"
+          "143 when SIGINT or SIGTERM stopped it.\n",
           f);
 }
 

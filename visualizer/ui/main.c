@@ -5,6 +5,11 @@
  * and/or the model's text dump. Bytes become records and records change the
  * model here, on the main thread only; the reader thread (source.c) just
  * fills a buffer.
+ *
+ * SIGINT and SIGTERM end every mode within a quarter of a second, with the
+ * shell's status for them (130, 143); a headless run says how far it got.
+ * A headless run ends non-zero when the input held no record at all, or
+ * ended before what --after or --until waited for, or was cut by a failed read.
  */
 #define _GNU_SOURCE
 #include <SDL.h>
@@ -31,6 +36,7 @@
 #include "view.h"
 
 #define TAKE_MAX   (1u << 20)     /* bytes taken from the reader per go */
+#define PENDING_MAX (TAKE_MAX + PROTO_LINE_MAX)  /* --after/--until: unparsed bytes held at most */
 #define FRAME_MAX  (8u << 20)     /* bytes parsed per frame, so a flood keeps the window alive */
 
 struct app {
@@ -47,12 +53,29 @@ struct app {
     Uint32 wake_event;
 };
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted;     /* the signal that asked us to stop, or 0 */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
+}
+
+/* SIGINT and SIGTERM only set `interrupted`: every loop looks at it. Installed
+ * before SDL starts, which then leaves them alone (SDL_HINT_NO_SIGNAL_HANDLERS). */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The exit status for a stop by signal: 128 + its number, as a shell reports it. */
+static int signal_status(void)
+{
+    return 128 + (int)interrupted;
 }
 
 static int fail(int code, const char *msg)
@@ -126,11 +149,18 @@ static int open_input(struct app *a, bool headless)
         break;
     case IN_FILE: {
         struct stat st;
-        if (stat(o->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        /* A FIFO or a device is live. So is a recording read headless: from start to end,
+         * through the reader's bounded buffer, however big the file. */
+        if (stat(o->path, &st) == 0 &&
+            (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || (headless && S_ISREG(st.st_mode)))) {
             int fd = open(o->path, O_RDONLY | O_CLOEXEC);
             if (fd < 0) {
                 snprintf(err, sizeof err, "cannot read %s: %s", o->path, strerror(errno));
                 return fail(1, err);
+            }
+            if (o->record && S_ISREG(st.st_mode)) {
+                close(fd);
+                return fail(2, "--record is for live input; a file is already a recording");
             }
             source_fd(&a->src, fd, o->path);
             break;
@@ -168,23 +198,37 @@ static void feed_to_stop(struct app *a, const char *data, size_t len, size_t *po
             break;   /* what is left is noise or part of a line */
 }
 
-/* Parses bytes from a live source, stopping at --after or --until. */
+/*
+ * Parses bytes from a live source, stopping at --after or --until: whole lines
+ * go to the parser one record at a time up to the stop; the unfinished last
+ * line waits in `pending` for its end. Only its last PROTO_LINE_MAX bytes can
+ * hold a record (a record ends its line), so an endless line (/dev/zero)
+ * passes its older bytes on to the parser as noise: pending never holds more
+ * than PENDING_MAX bytes.
+ */
 static void feed_live(struct app *a, const char *data, size_t n)
 {
     if (!a->o.after && !a->o.until) {
         parser_feed(&a->p, data, n);
         return;
     }
-    char *grown = realloc(a->pending, a->pending_len + n);
-    if (!grown)
+    if (!a->pending && !(a->pending = malloc(PENDING_MAX)))
         return;
-    a->pending = grown;
-    memcpy(a->pending + a->pending_len, data, n);
-    a->pending_len += n;
-    size_t pos = 0;
-    feed_to_stop(a, a->pending, a->pending_len, &pos, false);
-    memmove(a->pending, a->pending + pos, a->pending_len - pos);
-    a->pending_len -= pos;
+    while (n > 0 && !stop_reached(a)) {
+        size_t take = n < PENDING_MAX - a->pending_len ? n : PENDING_MAX - a->pending_len, pos = 0;
+        memcpy(a->pending + a->pending_len, data, take);
+        a->pending_len += take;
+        data += take;
+        n -= take;
+        feed_to_stop(a, a->pending, a->pending_len, &pos, false);
+        if (!stop_reached(a) && a->pending_len - pos > PROTO_LINE_MAX) {
+            size_t noise = a->pending_len - pos - PROTO_LINE_MAX;
+            parser_feed(&a->p, a->pending + pos, noise);    /* no newline in it: it ends no line */
+            pos += noise;
+        }
+        memmove(a->pending, a->pending + pos, a->pending_len - pos);
+        a->pending_len -= pos;
+    }
 }
 
 /* Takes what the reader has, up to budget bytes. Marks the end of a live stream. */
@@ -216,26 +260,69 @@ static void describe_batch(struct view *v, void *arg)
 
 /* ---- headless: read it all, then a picture and/or the dump ---- */
 
+/* What a headless run that read all it could must say: 0 when the stream gave what was
+ * asked, else an exit status after saying what was missing. */
+static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
+{
+    const char *input = a->o.mode == IN_FILE ? a->o.path : a->src.what;
+    if (error && *error)
+        return fail(1, fmt("%s (after %llu bytes): the stream is cut short", error, (unsigned long long)bytes));
+    if (bytes == 0)
+        return fail(1, fmt("%s is empty: no Koiz record to %s", input,
+                           a->o.dump ? "dump" : "draw"));
+    if (a->p.stats.records == 0)
+        return fail(1, fmt("no Koiz record in %s (%llu bytes, %llu lines): is it a Koiz stream?", input,
+                           (unsigned long long)bytes, (unsigned long long)a->p.stats.lines));
+    if (a->o.after && a->p.stats.records < a->o.after)
+        return fail(1, fmt("the stream ended after %llu records, before the %llu that --after waits for",
+                           (unsigned long long)a->p.stats.records, (unsigned long long)a->o.after));
+    if (a->o.until && !a->p.stats.by_type[a->o.until_type])
+        return fail(1, fmt("the stream ended without a '%s' record, which --until waits for",
+                           record_type_name((enum record_type)a->o.until_type)));
+    return 0;
+}
+
 static int run_batch(struct app *a)
 {
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    char error[320] = "";
+    uint64_t bytes = 0;
+    unsigned full_times = 0;
+    int rc = 0;
+
     if (a->replaying) {
-        if (!a->o.after && !a->o.until)
-            replay_step(&a->rp, &a->p, UINT64_MAX);
-        while (!stop_reached(a) && !replay_done(&a->rp))
-            replay_step(&a->rp, &a->p, 1);
+        while (!interrupted && !stop_reached(a) && !replay_done(&a->rp))
+            replay_step(&a->rp, &a->p, a->o.after || a->o.until ? 1 : 100000);
+        bytes = a->rp.len;
     } else {
+        char said[320] = "", note[320];
         if (source_start(&a->src, NULL, NULL) != 0)
             return fail(1, "cannot start the reader thread");
         while (!a->ended && !interrupted) {
-            ingest_live(a, SIZE_MAX);
+            ingest_live(a, FRAME_MAX);      /* a bounded go: a signal is seen between two */
+            source_note(&a->src, note, sizeof note);
+            if (note[0] && strcmp(note, said)) {   /* what a window's status line would say, once */
+                fprintf(stderr, "koiz-view: %s\n", note);
+                memcpy(said, note, sizeof said);
+            }
             if (!a->ended)
                 usleep(2000);
         }
+        source_counts(&a->src, &bytes, &full_times);
+        source_error(&a->src, error, sizeof error);
         source_stop(&a->src);
     }
-    int rc = 0;
+    if (interrupted) {
+        fprintf(stderr, "koiz-view: stopped by %s after %llu bytes and %llu records%s\n",
+                interrupted == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)bytes,
+                (unsigned long long)a->p.stats.records,
+                a->o.until && !stop_reached(a) ? fmt(", before any '%s' record",
+                                                     record_type_name((enum record_type)a->o.until_type)) : "");
+        return signal_status();
+    }
+    if (full_times)
+        fprintf(stderr, "koiz-view: the input came faster than it was parsed: reading waited %u time%s with "
+                "%u MiB held\n", full_times, full_times == 1 ? "" : "s", SOURCE_BUFFER_LIMIT >> 20);
+    rc = batch_verdict(a, error, bytes);
     if (a->o.screenshot) {
         char err[512];
         SDL_Surface *s = shot_offscreen(a->m, &a->p, a->o.width, a->o.height, describe_batch, a, err, sizeof err);
@@ -243,11 +330,11 @@ static int run_batch(struct app *a)
             rc = fail(1, err);
         SDL_FreeSurface(s);
     }
-    if (a->o.dump) {
+    if (a->o.dump && a->p.stats.records) {
         model_dump_summary(a->m, stdout);
         model_dump(a->m, stdout);
     }
-    return interrupted && !rc ? 130 : rc;
+    return rc;
 }
 
 /* ---- the window ---- */
@@ -327,12 +414,13 @@ static void screenshot(struct view *v, SDL_Renderer *r, double now, double *mess
 
 /*
  * Over a serial port koiz-view is the only keyboard a faraway PC may have:
- * t and 1-6 go to the kernel as they are, r asks it for a snapshot (its
- * key s, which here saves a PNG). 0 for keys that stay in koiz-view.
+ * t, 1-6 and k (stop the running tasks) go to the kernel as they are, r
+ * asks it for a snapshot (its key s, which here saves a PNG). 0 for keys
+ * that stay in koiz-view.
  */
 static char kernel_key(SDL_Keycode k)
 {
-    if (k == SDLK_t || (k >= SDLK_1 && k <= SDLK_6))
+    if (k == SDLK_t || k == SDLK_k || (k >= SDLK_1 && k <= SDLK_6))
         return (char)k;
     return k == SDLK_r ? 's' : 0;
 }
@@ -341,7 +429,8 @@ static void send_key(struct app *a, struct view *v, char key, double now, double
 {
     if (source_send(&a->src, key) == 0)
         snprintf(v->message, sizeof v->message, "sent %c to the kernel%s", key,
-                 key == 's' ? ": a fresh snapshot of every space" : key == 't' ? ": the tour" : "");
+                 key == 's' ? ": a fresh snapshot of every space" : key == 't' ? ": the tour"
+                 : key == 'k' ? ": stop the running tasks" : "");
     else
         snprintf(v->message, sizeof v->message, "%s is away: %c not sent", a->o.device, key);
     *message_until = now + 4;
@@ -394,6 +483,7 @@ static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
 
 static int run_window(struct app *a)
 {
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");     /* ours are installed: catch_signals */
     if (SDL_Init(SDL_INIT_VIDEO) != 0)
         return fail(1, fmt("cannot open a window: %s (no display? try --headless --screenshot FILE.png)",
                            SDL_GetError()));
@@ -424,7 +514,7 @@ static int run_window(struct app *a)
     bool quit = false, paused = false, dirty = true;
     uint64_t drawn = UINT64_MAX;
     double last = now_s(), message_until = 0;
-    while (!quit) {
+    while (!quit && !interrupted) {
         double now = now_s();
         bool busy = dirty || view_animating(&v, now) || (a->replaying && !a->rp.paused && !replay_done(&a->rp)) ||
                     (a->live && !paused && !a->ended);
@@ -518,6 +608,10 @@ static int run_window(struct app *a)
     SDL_DestroyRenderer(r);
     SDL_DestroyWindow(win);
     SDL_Quit();
+    if (interrupted) {
+        fprintf(stderr, "koiz-view: stopped by %s\n", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+        return signal_status();
+    }
     return 0;
 }
 
@@ -540,6 +634,7 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    catch_signals();
     if (a.o.bench) {
         setenv("SDL_VIDEODRIVER", "offscreen", 0);
         int rc = bench_run(a.o.path, a.o.width, a.o.height);

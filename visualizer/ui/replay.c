@@ -25,24 +25,38 @@ int replay_open(struct replay *r, const char *path, char *err, size_t errsz)
         fclose(f);
         return -1;
     }
+    if ((uint64_t)st.st_size > REPLAY_MAX) {
+        snprintf(err, errsz, "%s is %llu MiB: a replay in the window holds the whole recording, %u MiB at most "
+                 "(koiz-view --dump or --headless reads any size)", path,
+                 (unsigned long long)(st.st_size >> 20), REPLAY_MAX >> 20);
+        fclose(f);
+        return -1;
+    }
     size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
     r->data = malloc(cap);
     size_t n;
+    bool too_big = false;
     while (r->data && (n = fread(r->data + r->len, 1, cap - r->len, f)) > 0) {
         r->len += n;
-        if (r->len == cap) {
-            char *grown = realloc(r->data, cap * 2);
-            if (!grown)
+        if (r->len == cap) {        /* it grew since stat */
+            char *grown = cap * 2 <= REPLAY_MAX ? realloc(r->data, cap * 2) : NULL;
+            if (!grown) {
+                too_big = true;
                 break;
+            }
             r->data = grown;
             cap *= 2;
         }
     }
-    bool bad = ferror(f) || !r->data;
     int e = errno;
+    bool bad = ferror(f) || !r->data || too_big;
     fclose(f);
     if (bad) {
-        snprintf(err, errsz, "cannot read %s: %s", path, strerror(e));
+        /* Never a replay of part of a file that looks whole. */
+        if (!r->data || too_big)
+            snprintf(err, errsz, "cannot read %s: out of memory after %zu of its bytes", path, r->len);
+        else
+            snprintf(err, errsz, "cannot read %s: %s (after %zu bytes)", path, strerror(e), r->len);
         replay_close(r);
         return -1;
     }

@@ -1,9 +1,9 @@
 /*
  * replay.h: a recorded stream played back at a chosen pace: the whole file
- * is read into memory and fed to the parser a record at a time, so a replay
- * can pause, step one record, run at a given number of records per second,
- * or jump to the end. Also the line-wise feeding that `--after N` needs for
- * any source. Pure C, no SDL.
+ * (REPLAY_MAX bytes at most) is read into memory and fed to the parser a
+ * record at a time, so a replay can pause, step one record, run at a given
+ * number of records per second, or jump to the end. Also the line-wise
+ * feeding that `--after N` needs for any source. Pure C, no SDL.
  */
 #ifndef KOIZ_VIEW_REPLAY_H
 #define KOIZ_VIEW_REPLAY_H
@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include "parser.h"
 
+#define REPLAY_MAX (1024u << 20)
+
 struct replay {
     char *data;
     size_t len, pos;        /* bytes, and how many were fed */
@@ -21,7 +23,8 @@ struct replay {
     bool paused;
 };
 
-/* Reads path into memory. Returns 0, or -1 with a sentence in err. */
+/* Reads path into memory. Returns 0, or -1 with a sentence in err: a file larger
+ * than REPLAY_MAX, or one that could not be read whole, is never replayed in part. */
 int replay_open(struct replay *r, const char *path, char *err, size_t errsz);
 void replay_close(struct replay *r);
 bool replay_done(const struct replay *r);

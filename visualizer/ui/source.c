@@ -19,7 +19,6 @@
 #include "source.h"
 
 #define CHUNK        65536
-#define BUF_LIMIT    (256u << 20)   /* bytes held while paused before the oldest are dropped */
 
 static void init(struct source *s, enum source_kind kind, const char *what)
 {
@@ -141,6 +140,38 @@ static bool is_socket(const char *path)
     return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+/* What a path is, in words, for a refusal. */
+static const char *kind_of(const struct stat *st)
+{
+    if (S_ISREG(st->st_mode))
+        return st->st_size ? "a regular file" : "an empty regular file";
+    if (S_ISDIR(st->st_mode))
+        return "a directory";
+    if (S_ISFIFO(st->st_mode))
+        return "a FIFO";
+    if (S_ISCHR(st->st_mode))
+        return "a character device that is not a terminal";
+    if (S_ISBLK(st->st_mode))
+        return "a block device";
+    return "not a serial port";
+}
+
+/* A serial "port" must be a terminal device (a UART, a USB adapter, a pty) or a
+ * socket: never a file, which would be opened for writing (the snapshot request
+ * goes out on connecting) and read again and again. NULL when path may be used,
+ * else what it is. fd: the port opened, to ask the terminal driver; -1 before. */
+static const char *not_a_port(const char *path, int fd)
+{
+    struct stat st;
+    if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) != 0)
+        return NULL;        /* not there (yet): opening says why */
+    if (S_ISSOCK(st.st_mode))
+        return NULL;
+    if (!S_ISCHR(st.st_mode) || (fd >= 0 && !isatty(fd)))
+        return kind_of(&st);
+    return NULL;
+}
+
 /* An emulator's serial port on a Unix socket (QEMU: -serial unix:PATH,server=on,wait=off). */
 static int connect_socket(const char *path)
 {
@@ -168,9 +199,18 @@ static int open_serial(const char *device, int baud)
 {
     if (is_socket(device))
         return connect_socket(device);
+    if (not_a_port(device, -1)) {
+        errno = ENOTTY;
+        return -1;
+    }
     int fd = open(device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return -1;
+    if (not_a_port(device, fd)) {
+        close(fd);
+        errno = ENOTTY;
+        return -1;
+    }
     struct termios t;
     if (tcgetattr(fd, &t) == 0) {
         cfmakeraw(&t);
@@ -202,7 +242,21 @@ int source_serial(struct source *s, const char *device, int baud, char *err, siz
     snprintf(s->device, sizeof s->device, "%s", device);
     s->baud = baud;
     s->socket = is_socket(device);
+    const char *what = not_a_port(device, -1);
+    if (what) {
+        snprintf(err, errsz, "--serial %s: that is %s, not a serial port: --serial reads a COM port "
+                 "(/dev/ttyS0, /dev/ttyUSB0, a pty) or an emulator's Unix socket; a recording is replayed "
+                 "with koiz-view FILE", device, what);
+        return -1;
+    }
     s->fd = open_serial(device, baud);
+    if (s->fd < 0 && errno == ENOTTY) {
+        struct stat st;
+        snprintf(err, errsz, "--serial %s: that is %s, not a serial port: --serial reads a COM port "
+                 "(/dev/ttyS0, /dev/ttyUSB0, a pty) or an emulator's Unix socket", device,
+                 stat(device, &st) == 0 ? kind_of(&st) : "not a terminal");
+        return -1;
+    }
     if (s->fd < 0) {
         snprintf(err, errsz, "cannot open serial device %s: %s", device, strerror(errno));
         return -1;
@@ -228,36 +282,12 @@ static void set_note(struct source *s, const char *text)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void append(struct source *s, const char *data, size_t n)
+static void set_error(struct source *s, const char *fmt, const char *what, int e)
 {
-    if (s->record) {
-        fwrite(data, 1, n, s->record);
-        fflush(s->record);
-    }
     pthread_mutex_lock(&s->lock);
-    bool was_empty = s->len == 0;
-    if (s->len + n > BUF_LIMIT) {   /* paused for very long: keep the newest bytes */
-        size_t drop = s->len + n - BUF_LIMIT < s->len ? s->len + n - BUF_LIMIT : s->len;
-        memmove(s->buf, s->buf + drop, s->len - drop);
-        s->len -= drop;
-    }
-    if (s->len + n > s->cap) {
-        size_t cap = s->cap ? s->cap : CHUNK;
-        while (cap < s->len + n)
-            cap *= 2;
-        char *grown = realloc(s->buf, cap);
-        if (!grown) {
-            pthread_mutex_unlock(&s->lock);
-            return;
-        }
-        s->buf = grown;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, n);
-    s->len += n;
+    if (!s->error[0])
+        snprintf(s->error, sizeof s->error, fmt, what, strerror(e));
     pthread_mutex_unlock(&s->lock);
-    if (was_empty && s->notify)
-        s->notify(s->notify_arg);
 }
 
 static bool stopping(struct source *s)
@@ -266,6 +296,67 @@ static bool stopping(struct source *s)
     bool stop = s->stop;
     pthread_mutex_unlock(&s->lock);
     return stop;
+}
+
+/* Adds bytes read to the buffer. Returns false when memory ran out (the stream is
+ * cut there, and says so). The reader never reads while the buffer is full. */
+static bool append(struct source *s, const char *data, size_t n)
+{
+    if (s->record) {
+        if (fwrite(data, 1, n, s->record) != n || fflush(s->record) != 0)
+            set_error(s, "cannot write the recording: %s%s", "", errno);
+    }
+    pthread_mutex_lock(&s->lock);
+    bool was_empty = s->len == 0;
+    if (s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap : CHUNK;
+        while (cap < s->len + n)
+            cap *= 2;
+        char *grown = realloc(s->buf, cap);
+        if (!grown) {
+            pthread_mutex_unlock(&s->lock);
+            set_error(s, "out of memory holding the input of %s: %s", s->what, ENOMEM);
+            return false;
+        }
+        s->buf = grown;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    s->total += n;
+    pthread_mutex_unlock(&s->lock);
+    if (was_empty && s->notify)
+        s->notify(s->notify_arg);
+    return true;
+}
+
+/* Waits while the buffer holds SOURCE_BUFFER_LIMIT bytes: the main thread takes them,
+ * or the window is paused. The note says so while it lasts. False once stopping. */
+static bool wait_for_room(struct source *s)
+{
+    bool said = false;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        bool full = s->len >= SOURCE_BUFFER_LIMIT, stop = s->stop;
+        if (full && !said)
+            s->full_times++;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            return false;
+        if (!full) {
+            if (said)
+                set_note(s, "");
+            return true;
+        }
+        if (!said) {
+            char note[320];
+            snprintf(note, sizeof note, "holding %u MiB of input, the most koiz-view keeps: reading waits until "
+                     "the picture catches up", SOURCE_BUFFER_LIMIT >> 20);
+            set_note(s, note);
+            said = true;
+        }
+        usleep(20000);
+    }
 }
 
 static double now_s(void)
@@ -300,11 +391,18 @@ static void *reader(void *arg)
 {
     struct source *s = arg;
     char *chunk = malloc(CHUNK);
-    while (chunk && !stopping(s)) {
+    while (chunk && wait_for_room(s)) {
         if (s->fd < 0) {   /* a serial port that went away */
             int fd = open_serial(s->device, s->baud);
             if (fd < 0) {
-                usleep(500000);
+                if (errno == ENOTTY) {
+                    char note[320];
+                    snprintf(note, sizeof note, "%s came back as something else than a serial port; waiting",
+                             s->device);
+                    set_note(s, note);
+                }
+                for (int i = 0; i < 10 && !stopping(s); i++)
+                    usleep(50000);
                 continue;
             }
             pthread_mutex_lock(&s->lock);
@@ -324,11 +422,17 @@ static void *reader(void *arg)
         bool hung_up = p.revents & (POLLHUP | POLLERR | POLLNVAL);
         ssize_t n = read(s->fd, chunk, CHUNK);
         if (n > 0) {
-            append(s, chunk, (size_t)n);
+            if (!append(s, chunk, (size_t)n))
+                break;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR) && !hung_up)
             continue;
+        if (n < 0 && s->kind != SRC_SERIAL) {
+            /* A read that fails cuts the stream short: that is an error, not its end. */
+            set_error(s, "reading %s failed: %s", s->what, errno);
+            break;
+        }
         if (s->kind == SRC_SERIAL) {   /* unplugged: wait for the device to come back */
             pthread_mutex_lock(&s->lock);
             close(s->fd);
@@ -373,6 +477,22 @@ size_t source_take(struct source *s, char *out, size_t max)
     }
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+size_t source_error(struct source *s, char *out, size_t size)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(out, size, "%s", s->error);
+    pthread_mutex_unlock(&s->lock);
+    return strlen(out);
+}
+
+void source_counts(struct source *s, uint64_t *total, unsigned *full_times)
+{
+    pthread_mutex_lock(&s->lock);
+    *total = s->total;
+    *full_times = s->full_times;
+    pthread_mutex_unlock(&s->lock);
 }
 
 bool source_finished(struct source *s, int *status)

@@ -6,6 +6,13 @@
  * into a buffer that the main thread takes from, so reading never blocks
  * drawing; the model is only touched by the main thread. With a record file
  * every byte read is also written there, as it arrives. Pure C, no SDL.
+ *
+ * The buffer holds at most SOURCE_BUFFER_LIMIT bytes: when the main thread
+ * falls that far behind (a paused window, or input faster than parsing,
+ * such as /dev/zero), the reader stops reading until there is room again,
+ * and says so in the note. Nothing is dropped by koiz-view: a pipe or an
+ * emulator waits; only a serial line, which cannot wait, may lose bytes in
+ * the operating system's buffer, and the parser counts what arrives broken.
  */
 #ifndef KOIZ_VIEW_SOURCE_H
 #define KOIZ_VIEW_SOURCE_H
@@ -13,8 +20,11 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#define SOURCE_BUFFER_LIMIT (16u << 20)
 
 enum source_kind { SRC_BOCHS, SRC_QEMU, SRC_FD, SRC_SERIAL };
 
@@ -35,6 +45,9 @@ struct source {
     char *buf;                  /* bytes read, not yet taken */
     size_t len, cap;
     bool ended;                 /* no more bytes will come */
+    uint64_t total;             /* bytes read in all */
+    unsigned full_times;        /* how often the buffer reached SOURCE_BUFFER_LIMIT */
+    char error[320];            /* why the stream was cut short (a read failed), or "" */
     int exit_status;            /* the emulator's, -1 when not known (or killed by a signal: 128+n) */
     char note[320];             /* what the thread wants people to know: "waiting for ..." */
     bool stop;
@@ -54,7 +67,9 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
 void source_fd(struct source *s, int fd, const char *what);
 /* Opens a serial port raw at baud (9600..921600), or connects to a Unix socket standing
  * for one (an emulator's COM1), and asks the kernel for a snapshot (it sends `s`, again
- * whenever the port comes back). Returns 0, or -1 with a sentence in err. */
+ * whenever the port comes back). Anything else (a regular file, a FIFO, /dev/null or
+ * another device that is not a terminal) is refused before anything is written to it.
+ * Returns 0, or -1 with a sentence in err. */
 int source_serial(struct source *s, const char *device, int baud, char *err, size_t errsz);
 /* Tees every byte read into path (truncated). Returns 0, or -1 with a sentence in err. */
 int source_record(struct source *s, const char *path, char *err, size_t errsz);
@@ -65,6 +80,10 @@ int source_start(struct source *s, void (*notify)(void *), void *arg);
 size_t source_take(struct source *s, char *out, size_t max);
 /* True once the stream is over and every byte was taken; *status gets the emulator's exit status. */
 bool source_finished(struct source *s, int *status);
+/* Why the stream ended early ("reading X failed: ..."), copied into out; its length, 0 when none. */
+size_t source_error(struct source *s, char *out, size_t size);
+/* Bytes read so far, and how often the buffer was full. */
+void source_counts(struct source *s, uint64_t *total, unsigned *full_times);
 /* The thread's note ("" when none), copied into out. */
 void source_note(struct source *s, char *out, size_t size);
 /*

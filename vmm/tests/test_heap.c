@@ -9,6 +9,7 @@
  * header, at least 32 bytes.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "host_arch.h"
 #include "../heap.h"
 
@@ -19,7 +20,7 @@ static int setup(void **state)
 {
     (void)state;
     if (!area)
-        area = aligned_alloc(16, AREA);
+        area = aligned_alloc(HEAP_PAGE, AREA);
     memset(area, 0xEE, AREA);
     heap_init(area, AREA);
     return 0;
@@ -213,6 +214,94 @@ static void test_random(void **state)
     assert_int_equal(check().extent, 0);
 }
 
+/*
+ * A backed heap, as the kernel's: an area of pages that are not memory until
+ * the backing says so (PROT_NONE until back() opens them, so a touch of a
+ * page the heap did not ask for crashes the test), with a budget of pages
+ * after which back() fails, as pmm does when no frame is left.
+ */
+static unsigned char *backed_area;
+static int budget, backed_pages, back_calls, release_calls;
+
+static int fake_back(uintptr_t start, uintptr_t end)
+{
+    int pages = (int)((end - start) / HEAP_PAGE);
+    back_calls++;
+    assert_int_equal(start % HEAP_PAGE, 0);
+    assert_int_equal(end % HEAP_PAGE, 0);
+    if (pages > budget)
+        return -1;
+    budget -= pages;
+    backed_pages += pages;
+    assert_int_equal(mprotect((void *)start, end - start, PROT_READ | PROT_WRITE), 0);
+    return 0;
+}
+
+static void fake_release(uintptr_t start, uintptr_t end)
+{
+    release_calls++;
+    backed_pages -= (int)((end - start) / HEAP_PAGE);
+    budget += (int)((end - start) / HEAP_PAGE);
+    assert_int_equal(mprotect((void *)start, end - start, PROT_NONE), 0);
+}
+
+static const struct heap_backing fake = { fake_back, fake_release };
+
+static int setup_backed(void **state)
+{
+    (void)state;
+    if (!backed_area)
+        backed_area = mmap(0, AREA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(backed_area != MAP_FAILED);
+    assert_int_equal(mprotect(backed_area, AREA, PROT_NONE), 0);
+    heap_init(backed_area, AREA);
+    heap_set_backing(&fake);
+    budget = 4;
+    backed_pages = back_calls = release_calls = 0;
+    return 0;
+}
+
+static void test_backing_follows_the_top(void **state)
+{
+    (void)state;
+    unsigned char *a = kmalloc(100), *b, *c;
+    assert_non_null(a);
+    assert_int_equal(backed_pages, 1);
+    memset(a, 1, 100);
+    b = kmalloc(8100);                                    /* runs into the second and third pages */
+    assert_non_null(b);
+    assert_int_equal(backed_pages, 3);
+    memset(b, 2, 8100);
+    assert_int_equal(check().backed, 3 * HEAP_PAGE);
+    c = kmalloc(9000);                                    /* needs two more pages: only one is left */
+    assert_null(c);
+    assert_int_equal(check().failures, 1);
+    assert_int_equal(backed_pages, 3);                    /* nothing changed */
+    assert_int_equal(check().extent, 128 + 8128);
+    kfree(b);                                             /* the top comes down: pages 2, 3 go */
+    assert_int_equal(backed_pages, 1);
+    assert_int_equal(release_calls, 1);
+    c = kmalloc(9000);                                    /* fits now */
+    assert_non_null(c);
+    memset(c, 3, 9000);
+    kfree(a);                                             /* not the top: nothing given back */
+    assert_int_equal(backed_pages, 3);
+    kfree(c);                                             /* everything gone: no page kept */
+    assert_int_equal(backed_pages, 0);
+    assert_int_equal(check().backed, 0);
+    assert_int_equal(budget, 4);
+}
+
+static void test_backing_in_use_panics(void **state)
+{
+    (void)state;
+    void *a = kmalloc(10);
+    EXPECT_PANIC(heap_set_backing(&fake), "in use already");
+    kfree(a);
+    heap_init(area + 16, AREA - 16);
+    EXPECT_PANIC(heap_set_backing(&fake), "not page-aligned");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +314,8 @@ int main(void)
         cmocka_unit_test_setup(test_bad_frees_panic, setup),
         cmocka_unit_test_setup(test_check_finds_corruption, setup),
         cmocka_unit_test_setup(test_random, setup),
+        cmocka_unit_test_setup(test_backing_follows_the_top, setup_backed),
+        cmocka_unit_test_setup(test_backing_in_use_panics, setup_backed),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

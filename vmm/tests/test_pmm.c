@@ -73,6 +73,20 @@ static void test_exhaust_and_refill(void **state)
         pmem_free(all[--n]);
     assert_int_equal(pmem_stats()->free, total);
     assert_int_equal(pmem_stats()->process, 0);
+    /* Held back: allocation fails with frames still free, and works again after. */
+    pmem_hold_back(total - 3);
+    assert_int_equal(pmem_stats()->held, total - 3);
+    for (n = 0; n < 3; n++)
+        assert_true((all[n] = pmem_alloc()) != 0);
+    assert_int_equal(pmem_alloc(), 0);
+    assert_int_equal(pmem_stats()->free, total - 3);
+    pmem_free(all[0]);
+    assert_true((all[0] = pmem_alloc()) != 0);
+    assert_int_equal(pmem_hold_back(0), total - 3);
+    assert_true((all[3] = pmem_alloc()) != 0);
+    for (n = 0; n < 4; n++)
+        pmem_free(all[n]);
+    assert_int_equal(pmem_stats()->free, total);
     pmem_set_junk_fill(1);
     free(all);
     free(seen);

@@ -4,6 +4,12 @@
  * command line, 1 for a missing file, tool or device); --help and --version;
  * headless runs from a file and from a pipe end by themselves with a PNG;
  * --dump prints the model; --bench prints its figures.
+ *
+ * Abuse (issue 12): --serial on things that are not serial ports; SIGINT and
+ * SIGTERM in every mode (a replay, an endless /dev/zero, a window, a serial
+ * socket that went away); empty, recordless and huge inputs. Each ends with
+ * a clear message and the right status, in bounded memory: the peak resident
+ * set of each run is measured (wait4's ru_maxrss) and held to a limit.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -17,7 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STREAM KOIZ_UI_TESTDATA "/selftest-qemu.txt"
@@ -25,12 +37,73 @@
 struct run {
     int status;           /* exit status, or 128 + signal */
     char out[65536];      /* stdout and stderr together */
+    long peak_kib;        /* its peak resident set (ru_maxrss) */
+    double stop_seconds;  /* from the signal sent to its end */
 };
 
 /*
  * Runs koiz-view with args (NULL-terminated), stdin from stdin_path (or
  * /dev/null), PATH replaced when path is set. Gives it 30 seconds.
  */
+/*
+ * Runs koiz-view as run() does; after delay_ms sends it sig (0: none) and
+ * measures how long it takes to end. The child starts with SIGINT and
+ * SIGTERM at their defaults, whatever the test runner's are.
+ */
+static void run_signal(struct run *r, const char *stdin_path, const char *video, const char *const *args,
+                       int delay_ms, int sig)
+{
+    const char *argv[32] = {KOIZ_VIEW_BIN};
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        setenv("SDL_VIDEODRIVER", video ? video : "offscreen", 1);
+        alarm(30);
+        execv(KOIZ_VIEW_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    struct timespec t0, t1;
+    if (sig) {
+        usleep((useconds_t)delay_ms * 1000);
+        kill(pid, sig);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(fds[0], r->out + len, sizeof r->out - 1 - len)) > 0)
+        len += (size_t)got;
+    r->out[len] = '\0';
+    close(fds[0]);
+    int st;
+    struct rusage ru;
+    assert_int_equal(wait4(pid, &st, 0, &ru), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r->peak_kib = ru.ru_maxrss;
+    r->stop_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+#define expect_peak(r, mib)                                                                             \
+    do {                                                                                                \
+        if ((r)->peak_kib > (mib) * 1024L)                                                              \
+            fail_msg("peak resident set %ld KiB, more than %d MiB; output:\n%s", (r)->peak_kib, mib,   \
+                     (r)->out);                                                                         \
+    } while (0)
+
 static void run(struct run *r, const char *stdin_path, const char *path, const char *const *args)
 {
     const char *argv[32] = {KOIZ_VIEW_BIN};
@@ -197,6 +270,165 @@ static void dump_prints_the_model(void **state)
     expect(&r, 0, "0xc0000000-0xc0400000    4M -> 0x00000000 4M RW");
 }
 
+/* Headless runs stay near the model's size: the source's buffer (16 MiB) and a little. */
+#define HEADLESS_PEAK_MIB 64
+/* A window adds SDL's own (a software renderer, fonts, the offscreen video driver). */
+#define WINDOW_PEAK_MIB 400
+
+static void serial_refuses_what_is_not_a_port(void **state)
+{
+    (void)state;
+    char file[] = "/tmp/koiz-view-serial-XXXXXX", fifo[64], dir[] = "/tmp/koiz-view-dir-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "precious", 8), 8);
+    close(fd);
+    run_signal(&r, NULL, NULL, (const char *[]){"--serial", file, NULL}, 0, 0);
+    expect(&r, 1, "that is a regular file, not a serial port");
+    expect_peak(&r, WINDOW_PEAK_MIB);
+    char back[16] = "";
+    fd = open(file, O_RDONLY);
+    assert_int_equal(read(fd, back, sizeof back), 8);      /* not a byte written into it */
+    close(fd);
+    assert_memory_equal(back, "precious", 8);
+    run_signal(&r, NULL, NULL, (const char *[]){"--serial", "/dev/null", "--dump", NULL}, 0, 0);
+    expect(&r, 1, "/dev/null: that is a character device that is not a terminal, not a serial port");
+    expect_peak(&r, HEADLESS_PEAK_MIB);
+    run_signal(&r, NULL, NULL, (const char *[]){"--serial", "/dev/zero", "--headless", "--dump", NULL}, 0, 0);
+    expect(&r, 1, "not a serial port");
+    snprintf(fifo, sizeof fifo, "%s.fifo", file);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    run_signal(&r, NULL, NULL, (const char *[]){"--serial", fifo, "--dump", NULL}, 0, 0);
+    expect(&r, 1, "that is a FIFO, not a serial port");
+    assert_non_null(mkdtemp(dir));
+    run_signal(&r, NULL, NULL, (const char *[]){"--serial", dir, "--dump", NULL}, 0, 0);
+    expect(&r, 1, "that is a directory, not a serial port");
+    unlink(fifo);
+    unlink(file);
+    rmdir(dir);
+}
+
+#define expect_prompt(r)                                                                       \
+    do {                                                                                       \
+        if ((r)->stop_seconds > 2.0)                                                           \
+            fail_msg("took %.1f s to stop after the signal; output:\n%s", (r)->stop_seconds,  \
+                     (r)->out);                                                                \
+    } while (0)
+
+static void signals_end_headless_runs(void **state)
+{
+    (void)state;
+    /* Waiting for a record that never comes, on an endless stream: a file argument and stdin. */
+    run_signal(&r, NULL, NULL, (const char *[]){"--headless", "--dump", "--until", "tests", "/dev/zero", NULL},
+               800, SIGTERM);
+    expect(&r, 143, "koiz-view: stopped by SIGTERM after ");
+    expect(&r, 143, "before any 'tests' record");
+    expect_prompt(&r);
+    expect_peak(&r, HEADLESS_PEAK_MIB);
+    run_signal(&r, "/dev/zero", NULL, (const char *[]){"--dump", "--after", "5", "-", NULL}, 800, SIGINT);
+    expect(&r, 130, "koiz-view: stopped by SIGINT");
+    expect_prompt(&r);
+    expect_peak(&r, HEADLESS_PEAK_MIB);
+    run_signal(&r, "/dev/zero", NULL, (const char *[]){"--dump", "-", NULL}, 800, SIGTERM);
+    expect(&r, 143, "stopped by SIGTERM");
+    expect_peak(&r, HEADLESS_PEAK_MIB);
+}
+
+static void signals_end_windows(void **state)
+{
+    (void)state;
+    /* A window replaying, a window fed from an endless pipe: 130 and 143, as a shell says. */
+    run_signal(&r, NULL, NULL, (const char *[]){STREAM, NULL}, 800, SIGINT);
+    expect(&r, 130, "koiz-view: stopped by SIGINT");
+    expect_prompt(&r);
+    expect_peak(&r, WINDOW_PEAK_MIB);
+    run_signal(&r, "/dev/zero", NULL, (const char *[]){"-", NULL}, 800, SIGTERM);
+    expect(&r, 143, "koiz-view: stopped by SIGTERM");
+    expect_prompt(&r);
+    expect_peak(&r, WINDOW_PEAK_MIB);
+}
+
+/* A Unix socket standing for a serial port, accepting one connection and closing it:
+ * koiz-view then waits for it to come back. Returns the listening socket. */
+static int socket_that_goes_away(char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/koiz-view-sock-%d", (int)getpid());
+    unlink(path);
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    return ls;
+}
+
+static void signals_end_a_serial_reconnect(void **state)
+{
+    (void)state;
+    char path[108];
+    for (int window = 0; window < 2; window++) {
+        int ls = socket_that_goes_away(path, sizeof path);
+        pid_t server = fork();
+        if (server == 0) {          /* takes the connection, then closes everything: the port went away */
+            int c = accept(ls, NULL, NULL);
+            usleep(200000);
+            close(c);
+            close(ls);
+            unlink(path);
+            _exit(0);
+        }
+        close(ls);
+        run_signal(&r, NULL, NULL, window ? (const char *[]){"--serial", path, NULL}
+                                          : (const char *[]){"--serial", path, "--dump", NULL},
+                   1000, window ? SIGTERM : SIGINT);
+        waitpid(server, NULL, 0);
+        expect(&r, window ? 143 : 130, window ? "stopped by SIGTERM" : "stopped by SIGINT");
+        expect_prompt(&r);
+        expect_peak(&r, window ? WINDOW_PEAK_MIB : HEADLESS_PEAK_MIB);
+    }
+}
+
+static void empty_recordless_and_huge_inputs(void **state)
+{
+    (void)state;
+    char empty[] = "/tmp/koiz-view-empty-XXXXXX", text[] = "/tmp/koiz-view-text-XXXXXX",
+         huge[] = "/tmp/koiz-view-huge-XXXXXX";
+    int fd = mkstemp(empty);
+    assert_true(fd >= 0);
+    close(fd);
+    run_signal(&r, NULL, NULL, (const char *[]){"--dump", empty, NULL}, 0, 0);
+    expect(&r, 1, "is empty: no Koiz record to dump");
+    run_signal(&r, empty, NULL, (const char *[]){"--dump", "-", NULL}, 0, 0);
+    expect(&r, 1, "stdin is empty");
+    fd = mkstemp(text);
+    assert_int_equal(write(fd, "just text\nno records\n", 22), 22);
+    close(fd);
+    run_signal(&r, NULL, NULL, (const char *[]){"--dump", text, NULL}, 0, 0);
+    expect(&r, 1, "no Koiz record in ");
+    /* A recording that ends before what --until or --after waits for. */
+    run_signal(&r, NULL, NULL, (const char *[]){"--dump", "--until", "panic", STREAM, NULL}, 0, 0);
+    expect(&r, 1, "the stream ended without a 'panic' record");
+    run_signal(&r, NULL, NULL, (const char *[]){"--dump", "--after", "1000000", STREAM, NULL}, 0, 0);
+    expect(&r, 1, "before the 1000000 that --after waits for");
+    /* 300 MB of zeros (a sparse file): read headless to the end in bounded memory; in a
+     * window (whose replay holds the file) 1.1 GB is refused, not cut. */
+    fd = mkstemp(huge);
+    assert_int_equal(ftruncate(fd, 300L << 20), 0);
+    close(fd);
+    run_signal(&r, NULL, NULL, (const char *[]){"--dump", huge, NULL}, 0, 0);
+    expect(&r, 1, "no Koiz record in ");
+    expect_peak(&r, HEADLESS_PEAK_MIB);
+    fd = open(huge, O_RDWR);
+    assert_int_equal(ftruncate(fd, 1100L << 20), 0);
+    close(fd);
+    run_signal(&r, NULL, NULL, (const char *[]){huge, NULL}, 0, 0);
+    expect(&r, 1, "1024 MiB at most");
+    expect_peak(&r, WINDOW_PEAK_MIB);
+    unlink(empty);
+    unlink(text);
+    unlink(huge);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -208,6 +440,11 @@ int main(void)
         cmocka_unit_test(headless_from_a_pipe_ends_by_itself),
         cmocka_unit_test(dump_prints_the_model),
         cmocka_unit_test(bench_prints_figures),
+        cmocka_unit_test(serial_refuses_what_is_not_a_port),
+        cmocka_unit_test(signals_end_headless_runs),
+        cmocka_unit_test(signals_end_windows),
+        cmocka_unit_test(signals_end_a_serial_reconnect),
+        cmocka_unit_test(empty_recordless_and_huge_inputs),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
