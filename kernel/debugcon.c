@@ -41,6 +41,9 @@ void debugcon_write(const char *s, size_t n)
 {
     /* One string instruction for the lot: an emulator handles `rep outsb` in
      * one exit where a loop of `outb` costs one each. */
-    if (present && n)
-        __asm__ volatile("cld; rep outsb" : "+S"(s), "+c"(n) : "d"(DEBUGCON_PORT) : "memory");
+    if (!present || !n)
+        return;
+    for (size_t i = 0; i < n; i++)
+        records += s[i] == '@';
+    __asm__ volatile("cld; rep outsb" : "+S"(s), "+c"(n) : "d"(DEBUGCON_PORT) : "memory");
 }
