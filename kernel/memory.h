@@ -8,6 +8,7 @@
 #define KOIZ_MEMORY_H
 
 #include <stdint.h>
+#include "../vmm/vmm.h"
 
 /*
  * The least memory Koiz runs on: a PC with 4 MiB of RAM, whose firmware
@@ -28,7 +29,11 @@ extern uint64_t tsc_at_kmain, tsc_at_paging;
 /* What vmem_init plus vmem_enable_page_dir took at boot (0 without a TSC). */
 extern uint64_t cycles_paging_on;
 
-/* Counts of page faults by what became of them (kernel/pagefault.c). */
+/* Installs the page-fault handler (kernel/pagefault.c). */
 void pagefault_init(void);
+/* A system call's access to its task's memory, as the task's own access
+ * would fault (vmm_user_access): decided and reported like a fault, the
+ * task never killed. FAULT_BAD when no region allows it (not reported). */
+enum fault_outcome pagefault_touch(struct address_space *as, uint32_t va, int write);
 
 #endif

@@ -5,6 +5,7 @@
  * behaviour and what the loader really gave us.
  */
 #include <koiz/klib.h>
+#include <koiz/paging.h>
 #include <koiz/options.h>
 #include "console.h"
 #include "gdt.h"
@@ -187,10 +188,10 @@ SELFTEST(page_fault_decoded)
     }
     CHECK(ex.caught);
     CHECK_EQ(ex.cr2, 0x00800000);
-    CHECK_EQ(ex.error, PF_WRITE);
-    pf_describe(ex.error, words, sizeof words);
+    CHECK_EQ(ex.error, PFERR_W);
+    pf_error_words(ex.error, words, sizeof words);
     CHECK_STR(words, "not-present write supervisor");
-    pf_describe(PF_PRESENT | PF_USER | PF_FETCH | PF_RESERVED, words, sizeof words);
+    pf_error_words(PFERR_P | PFERR_U | PFERR_I | PFERR_RSVD, words, sizeof words);
     CHECK_STR(words, "protection-violation instruction-fetch user reserved-bit");
 }
 

@@ -103,7 +103,7 @@ SELFTEST_EXPLICIT(hostile_oom_then_fork)
     struct task_result r;
     baseline_take(&b);
     if (run("oomfork", 300, &r))
-        selftest_check(r.loaded && (r.killed ? r.kill_code == KILLED_OUT_OF_MEMORY && (r.kill_error & PF_PRESENT)
+        selftest_check(r.loaded && (r.killed ? r.kill_code == KILLED_OUT_OF_MEMORY && (r.kill_error & PFERR_P)
                                              : r.exit_code == 0),
                        __FILE__, __LINE__, "oomfork: killed %d (%s, error %x), exit %d", r.killed,
                        r.killed ? kill_code_name(r.kill_code) : "-", r.kill_error, r.exit_code);

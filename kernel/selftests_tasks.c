@@ -50,7 +50,7 @@ SELFTEST(task_writing_kernel_memory_is_killed)
     CHECK(r.killed);
     CHECK_EQ(r.kill_vector, T_PAGE_FAULT);
     CHECK_EQ(r.kill_cr2, 0xC0100000);
-    CHECK_EQ(r.kill_error, PF_PRESENT | PF_WRITE | PF_USER);
+    CHECK_EQ(r.kill_error, PFERR_P | PFERR_W | PFERR_U);
     CHECK(kstrstr(r.output, "still alive") == 0);
     CHECK_EQ(*(volatile uint32_t *)(KERNEL_BASE + 0x100000) != 0xBAD, 1);
 }
@@ -62,7 +62,7 @@ SELFTEST(task_reading_kernel_memory_is_killed)
         return;
     CHECK(r.killed);
     CHECK_EQ(r.kill_cr2, 0xC0100000);
-    CHECK_EQ(r.kill_error, PF_PRESENT | PF_USER);
+    CHECK_EQ(r.kill_error, PFERR_P | PFERR_U);
     CHECK(r.output[0] == '\0');
 }
 
@@ -73,7 +73,7 @@ SELFTEST(task_writing_its_read_only_code_is_killed)
         return;
     CHECK(r.killed);
     CHECK_EQ(r.kill_vector, T_PAGE_FAULT);
-    CHECK_EQ(r.kill_error, PF_PRESENT | PF_WRITE | PF_USER);
+    CHECK_EQ(r.kill_error, PFERR_P | PFERR_W | PFERR_U);
     CHECK(r.kill_cr2 >= USER_TEXT_BASE && r.kill_cr2 < USER_TEXT_BASE + 0x10000);
 }
 

@@ -130,7 +130,7 @@ SELFTEST(vmm_readonly_write_faults)
     }
     CHECK(ex.caught);
     CHECK_EQ(ex.cr2, TEST_VA);
-    CHECK_EQ(ex.error, PF_PRESENT | PF_WRITE);
+    CHECK_EQ(ex.error, PFERR_P | PFERR_W);
     CHECK_EQ(vmm_protect(as, TEST_VA, USER_RW), VMM_OK);
     *p = 7;                                     /* writable now: protect flushed the TLB entry */
     CHECK_EQ(*p, 7);

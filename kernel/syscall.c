@@ -8,10 +8,12 @@
  * finds no frame, the call fails with E_NOMEM: the task decides what next.
  */
 #include <koiz/klib.h>
+#include <koiz/paging.h>
 #include <koiz/syscall.h>
 #include "../vmm/vmm.h"
 #include "console.h"
 #include "kernel.h"
+#include "memory.h"
 #include "task.h"
 #include "trap.h"
 #include "x86.h"
@@ -49,7 +51,7 @@ static int copy_from_user(void *dst, uint32_t src, uint32_t len)
             enum fault_outcome o;
             if (!r || r->kind != REGION_DEMAND_ZERO)
                 return E_FAULT;
-            if ((o = vmm_handle_fault(as, src, PF_USER, 0)) != FAULT_RESOLVED)
+            if ((o = pagefault_touch(as, src, 0)) != FAULT_RESOLVED)
                 return fault_error(o);
             if (vmm_translate(as, src, &t) != VMM_OK)
                 return E_FAULT;
@@ -90,7 +92,7 @@ static int copy_to_user(uint32_t dst, const void *src, uint32_t len)
                 return E_FAULT;
             if (present && !(t.pte & PTE_COW))
                 return E_FAULT;     /* really read-only */
-            o = vmm_handle_fault(as, dst, (present ? PF_PRESENT : 0) | PF_WRITE | PF_USER, 0);
+            o = pagefault_touch(as, dst, 1);
             if (o != FAULT_RESOLVED)
                 return fault_error(o);
             if (vmm_translate(as, dst, &t) != VMM_OK || !(t.flags & PTE_W))

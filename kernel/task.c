@@ -555,10 +555,13 @@ const char *kill_code_name(int code)
     }
 }
 
-void task_kill(struct trapframe *tf, int code)
+void task_kill(const struct trapframe *tf, const struct vmm_fault *f)
 {
     struct task *t = current;
-    char words[96] = "";
+    int code = !f ? (int)tf->vector
+               : f->outcome == FAULT_OUT_OF_MEMORY ? KILLED_OUT_OF_MEMORY
+               : f->outcome == FAULT_STACK_OVERFLOW ? KILLED_STACK_OVERFLOW : T_PAGE_FAULT;
+    char words[64];
 
     KASSERT(t != 0);
     t->killed = 1;
@@ -566,22 +569,20 @@ void task_kill(struct trapframe *tf, int code)
     t->kill_vector = tf->vector;
     t->kill_error = tf->error;
     t->kill_eip = tf->eip;
-    t->kill_cr2 = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
+    t->kill_cr2 = f ? f->cr2 : 0;
     kprintf_color(VGA_LIGHT_RED, "task %d (%s) killed: ", t->pid, t->name);
-    if (tf->vector == T_PAGE_FAULT) {
-        pf_describe(tf->error, words, sizeof words);
+    if (f) {
         if (code == KILLED_OUT_OF_MEMORY)
             /* Not the task's mistake: the access was allowed, the machine had no frame. */
             kprintf_color(VGA_LIGHT_RED, "out of memory: no free frame for %s at 0x%08x (EIP 0x%08x)",
-                          (tf->error & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE)
-                              ? "its own copy of the copy-on-write page" : "the demand-zero page",
-                          t->kill_cr2, tf->eip);
+                          f->copy_on_write ? "its own copy of the copy-on-write page" : "the demand-zero page",
+                          f->cr2, f->eip);
         else if (code == KILLED_STACK_OVERFLOW)
             kprintf_color(VGA_LIGHT_RED, "stack overflow: the guard page below the stack, address 0x%08x "
-                          "(EIP 0x%08x)", t->kill_cr2, tf->eip);
+                          "(EIP 0x%08x)", f->cr2, f->eip);
         else
             kprintf_color(VGA_LIGHT_RED, "bad memory access: page fault at EIP 0x%08x, address 0x%08x, %s",
-                          tf->eip, t->kill_cr2, words);
+                          f->eip, f->cr2, pf_error_words(f->error, words, sizeof words));
     } else {
         kprintf_color(VGA_LIGHT_RED, "%s at EIP 0x%08x%s", exception_name(tf->vector), tf->eip,
                       tf->vector == T_DEVICE_NA ? " (this CPU has no FPU)" : "");

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct vmm_fault;
 #include "fpu.h"
 #include "trap.h"
 
@@ -117,9 +119,11 @@ int task_wait(int *code);
 int task_sbrk(int32_t delta);
 /* Ends the running task: an exit code. Never returns. */
 void task_exit(int code) __attribute__((noreturn));
-/* Kills the running task for what happened in tf: kill_code is tf's vector or a
- * KILLED_* reason; the console says which, in words. Never returns. */
-void task_kill(struct trapframe *tf, int kill_code) __attribute__((noreturn));
+/* Kills the running task for the exception in tf; for a page fault, f is the
+ * fault as vmm and the fault handler decided it (its reason follows: out of
+ * memory, stack overflow, a bad access), else NULL. The console says why, in
+ * words. Never returns. */
+void task_kill(const struct trapframe *tf, const struct vmm_fault *f) __attribute__((noreturn));
 /* "out of memory", "general protection fault", ...: a kill code in words. */
 const char *kill_code_name(int kill_code);
 /* Called on every timer tick with the interrupted frame: ends an expired slice. */

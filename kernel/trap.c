@@ -8,6 +8,7 @@
  * finally the report and panic: an exception nobody handles is a bug.
  */
 #include <koiz/klib.h>
+#include <koiz/paging.h>
 #include "console.h"
 #include "kernel.h"
 #include "pic.h"
@@ -51,14 +52,6 @@ void exception_register(int vector, exception_handler h)
     exception_handlers[vector] = h;
 }
 
-void pf_describe(uint32_t error, char *buf, unsigned size)
-{
-    ksnprintf(buf, size, "%s %s %s%s",
-              error & PF_PRESENT ? "protection-violation" : "not-present",
-              error & PF_FETCH ? "instruction-fetch" : error & PF_WRITE ? "write" : "read",
-              error & PF_USER ? "user" : "supervisor",
-              error & PF_RESERVED ? " reserved-bit" : "");
-}
 
 void trap_report(const struct trapframe *tf)
 {
@@ -70,7 +63,7 @@ void trap_report(const struct trapframe *tf)
                   tf->vector, exception_name(tf->vector), tf->error);
     if (tf->vector == T_PAGE_FAULT) {
         char words[96];
-        pf_describe(tf->error, words, sizeof words);
+        pf_error_words(tf->error, words, sizeof words);
         kprintf("  page fault at 0x%08x: %s\n", read_cr2(), words);
     }
     kprintf("  EIP=%08x  CS=%04x  EFLAGS=%08x  (%s mode)\n", tf->eip, tf->cs & 0xFFFF, tf->eflags,
@@ -141,7 +134,7 @@ static void handle_exception(struct trapframe *tf)
     if (h && h(tf))
         return;
     if ((tf->cs & 3) == 3)
-        task_kill(tf, (int)tf->vector);     /* a user task's own fault: it dies, the kernel goes on */
+        task_kill(tf, 0);       /* a user task's own fault: it dies, the kernel goes on */
     trap_report(tf);
     panic("trap_dispatch: unhandled %s (vector %u) at EIP 0x%08x", exception_name(tf->vector),
           tf->vector, tf->eip);

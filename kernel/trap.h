@@ -34,13 +34,6 @@ struct trapframe {
 #define IRQ_TIMER     0
 #define IRQ_KEYBOARD  1
 
-/* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
-#define PF_PRESENT  (1u << 0)   /* 0: page not present; 1: protection violation */
-#define PF_WRITE    (1u << 1)
-#define PF_USER     (1u << 2)
-#define PF_RESERVED (1u << 3)
-#define PF_FETCH    (1u << 4)
-
 void idt_init(void);
 void trap_dispatch(struct trapframe *tf);
 
@@ -53,8 +46,6 @@ typedef int (*exception_handler)(struct trapframe *tf);
 void exception_register(int vector, exception_handler h);
 
 const char *exception_name(uint32_t vector);
-/* Writes the page-fault error code as words, e.g. "not-present write user". */
-void pf_describe(uint32_t error, char *buf, unsigned size);
 /* The full report: name, vector, error, registers, control registers. */
 void trap_report(const struct trapframe *tf);
 

@@ -269,28 +269,27 @@ static void on_tlb_flush(uint32_t va, int all)
         tel_record(REC_TLB, "%u %x", now(), va);
 }
 
-static const char *outcome_name(enum fault_outcome o, uint32_t error)
+/* The wire's word for a fault: what vmm made of it, and for one it did not
+ * resolve, what the kernel did (its verdict). */
+static const char *outcome_word(const struct vmm_fault *f)
 {
-    if (o == FAULT_BAD && (error & PTE_U))     /* error bit 2: from user mode */
-        return OUTCOME_KILLED;
-    /* A write to a present page that vmm resolved can only be copy-on-write. */
-    if (o == FAULT_RESOLVED && (error & (PTE_P | PTE_W)) == (PTE_P | PTE_W))
-        return OUTCOME_COPIED;
-    switch (o) {
-    case FAULT_RESOLVED: return OUTCOME_ZERO_FILLED;
+    switch (f->outcome) {
+    case FAULT_RESOLVED: return f->copy_on_write ? OUTCOME_COPIED : OUTCOME_ZERO_FILLED;
     case FAULT_STACK_OVERFLOW: return OUTCOME_STACK_OVERFLOW;
     case FAULT_OUT_OF_MEMORY: return OUTCOME_OUT_OF_MEMORY;
-    default: return OUTCOME_FATAL;
+    default:
+        return f->verdict == VERDICT_KILLS ? OUTCOME_KILLED
+               : f->verdict == VERDICT_EXPECTED ? OUTCOME_EXPECTED : OUTCOME_FATAL;
     }
 }
 
-static void on_fault(const struct vmm_fault_info *f)
+static void on_fault(const struct vmm_fault *f)
 {
     /* The space that was live: for a kernel address vmm decides by the kernel's
      * regions (f->space), but it is the live task's access that faulted. */
     const struct address_space *live = vmm_current_space();
     tel_record(REC_FAULT, "%u %d %x %x %x %s", now(), live ? live->id : f->space ? f->space->id : 0, f->cr2, f->eip,
-               f->error, outcome_name(f->outcome, f->error));
+               f->error, outcome_word(f));
 }
 
 /* Counters change with nearly every operation; they go out at most once per

@@ -96,14 +96,14 @@ static int read_tables(struct gdb *g, struct gdb_paging *p)
     memset(slot_of, 0xFF, sizeof slot_of);
     for (uint32_t i = 0; i < ENTRIES; i++) {
         uint32_t pde = p->dir[i];
-        if (!(pde & ENT_P))
+        if (!(pde & PTE_P))
             continue;
         p->pdes++;
-        if (pse && (pde & ENT_PS)) {
+        if (pse && (pde & PDE_PS)) {
             p->wide_pages += (pde & WIDE_BITS) != 0;
             continue;
         }
-        uint32_t frame = ENT_FRAME(pde);
+        uint32_t frame = frame_of(pde);
         if (frame == p->dir_phys) {     /* a recursive entry: the directory is its own table */
             p->table[i] = p->dir;
             p->table_state[i] = GDB_TABLE_READ;
@@ -251,11 +251,11 @@ void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
     uint32_t dir[ENTRIES];
     memcpy(dir, p->dir, sizeof dir);
     for (uint32_t i = 0; pse && p->wide_pages && i < ENTRIES; i++)
-        if ((dir[i] & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS) && (dir[i] & WIDE_BITS))
+        if ((dir[i] & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (dir[i] & WIDE_BITS))
             dir[i] = 0;     /* its frame is not the 32-bit address the dump would print */
     ptdump_runs(f, dir, p->table, pse);
     for (uint32_t i = 0; i < ENTRIES; i++) {
-        if (pse && (p->dir[i] & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS) && (p->dir[i] & WIDE_BITS))
+        if (pse && (p->dir[i] & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (p->dir[i] & WIDE_BITS))
             fprintf(f, "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: "
                        "frame above 4 GiB (PSE-36) or reserved bits\n",
                     i << 22, ((unsigned long long)i + 1) << 22, p->dir[i]);
@@ -263,7 +263,7 @@ void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
         if (s != GDB_TABLE_OVER_LIMIT && s != GDB_TABLE_FAILED)
             continue;
         fprintf(f, "not read 0x%08x-0x%08llx table 0x%08x: ", i << 22, ((unsigned long long)i + 1) << 22,
-                ENT_FRAME(p->dir[i]));
+                frame_of(p->dir[i]));
         if (s == GDB_TABLE_OVER_LIMIT)
             fprintf(f, "over the limit of %u tables\n", p->max_tables);
         else

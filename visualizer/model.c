@@ -61,8 +61,8 @@ const char *untrusted_name(enum untrusted why)
 /* Sets directory entry pdi, keeping the pdes count. Tables are the caller's business. */
 static void set_pde(struct space *sp, uint32_t pdi, uint32_t e)
 {
-    sp->pdes += (e & ENT_P) != 0;
-    sp->pdes -= (sp->dir[pdi] & ENT_P) != 0;
+    sp->pdes += (e & PTE_P) != 0;
+    sp->pdes -= (sp->dir[pdi] & PTE_P) != 0;
     sp->dir[pdi] = e;
 }
 
@@ -235,17 +235,17 @@ static void snap_pde(struct model *m, const struct record *r)
     struct space *sp = stage_for(m, r->asid);
     if (!sp)
         return;
-    uint32_t e = r->u.run.entry, step = (e & ENT_PS) ? PAGE_4M : PAGE_4K;
+    uint32_t e = r->u.run.entry, step = (e & PDE_PS) ? LARGE_PAGE_SIZE : PAGE_SIZE;
     m->stage.pdes += r->u.run.count;
     for (uint32_t i = 0; i < r->u.run.count; i++, e += step) {
         uint32_t pdi = r->u.run.first + i;
-        if (sp->dir[pdi] & ENT_P) {         /* listed twice: not what the kernel sends */
+        if (sp->dir[pdi] & PTE_P) {         /* listed twice: not what the kernel sends */
             m->stage.broken = true;
             continue;
         }
         set_pde(sp, pdi, e);
         /* Registered only when the snapshot is installed whole (snap_end). */
-        if (!(e & ENT_PS) && !(sp->table[pdi] = table_new(m, e, false)))
+        if (!(e & PDE_PS) && !(sp->table[pdi] = table_new(m, e, false)))
             m->stage.broken = true;
     }
 }
@@ -261,9 +261,9 @@ static void snap_pte(struct model *m, const struct record *r)
         m->stage.broken = true;
         return;
     }
-    for (uint32_t i = 0; i < r->u.run.count; i++, e += PAGE_4K) {
+    for (uint32_t i = 0; i < r->u.run.count; i++, e += PAGE_SIZE) {
         uint32_t pti = r->u.run.first + i;
-        if (sp->table[pdi]->e[pti] & ENT_P)
+        if (sp->table[pdi]->e[pti] & PTE_P)
             m->stage.broken = true;
         else
             set_pte(sp->table[pdi], pti, e);
@@ -356,25 +356,25 @@ static void pages_4k(struct model *m, struct space *sp, const struct record *r)
         struct ptab *t = sp->table[pdi];
         if (!t) {
             /* No table: fine for unmap of a non-PS hole, a contradiction otherwise. */
-            if (r->type != RT_UNMAP || (sp->dir[pdi] & ENT_PS))
+            if (r->type != RT_UNMAP || (sp->dir[pdi] & PDE_PS))
                 bad = true;
             continue;
         }
         switch (r->type) {
         case RT_MAP:        /* onto an empty entry: a `remap` says when one was present */
-            bad |= (t->e[pti] & ENT_P) != 0;
-            set_pte(t, pti, e + i * PAGE_4K);
+            bad |= (t->e[pti] & PTE_P) != 0;
+            set_pte(t, pti, e + i * PAGE_SIZE);
             break;
         case RT_REMAP:
-            bad |= !(t->e[pti] & ENT_P);
-            set_pte(t, pti, e + i * PAGE_4K);
+            bad |= !(t->e[pti] & PTE_P);
+            set_pte(t, pti, e + i * PAGE_SIZE);
             break;
         case RT_UNMAP:
             set_pte(t, pti, 0);
             break;
         default: /* RT_PROTECT */
-            if (t->e[pti] & ENT_P)
-                set_pte(t, pti, ENT_FRAME(t->e[pti]) | e);
+            if (t->e[pti] & PTE_P)
+                set_pte(t, pti, frame_of(t->e[pti]) | e);
             else
                 bad = true;
             break;
@@ -391,25 +391,25 @@ static void pages_4m(struct model *m, struct space *sp, const struct record *r)
     bool bad = false;
     for (uint32_t i = 0; i < r->u.pages.count; i++, pdi++) {
         uint32_t old = sp->dir[pdi];
-        bool large = (old & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS);
+        bool large = (old & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS);
         switch (r->type) {
         case RT_MAP:
-            if ((old & ENT_P) && !(old & ENT_PS)) {   /* a table still there */
+            if ((old & PTE_P) && !(old & PDE_PS)) {   /* a table still there */
                 bad = true;
                 drop_table(m, sp, pdi);
             }
             bad |= large;                              /* a 4 MiB page already there */
-            set_pde(sp, pdi, e + i * PAGE_4M);
+            set_pde(sp, pdi, e + i * LARGE_PAGE_SIZE);
             break;
         case RT_UNMAP:
-            if ((old & ENT_P) && !large)
+            if ((old & PTE_P) && !large)
                 bad = true;                            /* a table, not a 4 MiB page */
             else
                 set_pde(sp, pdi, 0);
             break;
         default: /* RT_PROTECT; PS kept so the entry stays a 4 MiB page */
             if (large)
-                set_pde(sp, pdi, ENT_FRAME(old) | e | ENT_PS);
+                set_pde(sp, pdi, frame_of(old) | e | PDE_PS);
             else
                 bad = true;
             break;
@@ -423,7 +423,7 @@ static void pages_4m(struct model *m, struct space *sp, const struct record *r)
 static void ptab_alloc(struct model *m, struct space *sp, const struct record *r, struct ptab *t)
 {
     uint32_t pdi = r->u.ptab.pde;
-    if (sp->dir[pdi] & ENT_P)
+    if (sp->dir[pdi] & PTE_P)
         lose(m, sp);
     drop_table(m, sp, pdi);
     set_pde(sp, pdi, r->u.ptab.entry);
@@ -436,7 +436,7 @@ static void ptab_free(struct model *m, struct space *sp, const struct record *r)
 {
     uint32_t pdi = r->u.ptab.pde;
     /* The kernel unmaps a table's pages before it frees the table. */
-    if ((sp->dir[pdi] & (ENT_P | ENT_PS)) != ENT_P || space_present(sp, pdi))
+    if ((sp->dir[pdi] & (PTE_P | PDE_PS)) != PTE_P || space_present(sp, pdi))
         lose(m, sp);
     drop_table(m, sp, pdi);
     set_pde(sp, pdi, 0);
@@ -453,7 +453,7 @@ static void apply_pages(struct model *m, struct space *sp, const struct record *
 /* ptab records: in the user half for sp alone; in the kernel half for every space. */
 static void apply_ptab(struct model *m, struct space *sp, const struct record *r)
 {
-    bool kernel = r->u.ptab.pde >= KERNEL_PDE;
+    bool kernel = r->u.ptab.pde >= KERNEL_PDE_FIRST;
     struct ptab *t = NULL;
     if (r->type == RT_PTAB_ALLOC && !(t = table_new(m, r->u.ptab.entry, true)))
         m->stats.inconsistent++;
@@ -476,14 +476,14 @@ static void apply_ptab(struct model *m, struct space *sp, const struct record *r
 static void space_fork(struct model *m, struct space *child, struct space *parent)
 {
     bool bad = false;
-    for (uint32_t pdi = 0; pdi < KERNEL_PDE; pdi++) {
+    for (uint32_t pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
         uint32_t pe = parent->dir[pdi];
         struct ptab *pt = parent->table[pdi], *ct = child->table[pdi];
-        if (!(pe & ENT_P))
+        if (!(pe & PTE_P))
             continue;
-        if (pe & ENT_PS) {
-            bad |= (child->dir[pdi] & ENT_P) != 0;
-            set_pde(child, pdi, pe & ~(ENT_A | ENT_D));
+        if (pe & PDE_PS) {
+            bad |= (child->dir[pdi] & PTE_P) != 0;
+            set_pde(child, pdi, pe & ~(PTE_A | PTE_D));
             continue;
         }
         if (!pt || !ct || ct == pt || ct->present) {   /* the child's table must be its own, empty */
@@ -493,11 +493,11 @@ static void space_fork(struct model *m, struct space *child, struct space *paren
         for (uint32_t w = 0; w < TABLE_WORDS; w++)
             for (uint64_t b = pt->bits[w]; b; b &= b - 1) {
                 uint32_t pti = w * 64 + (uint32_t)__builtin_ctzll(b), e = pt->e[pti];
-                if (e & ENT_W) {
-                    e = (e & ~ENT_W) | ENT_COW;
+                if (e & PTE_W) {
+                    e = (e & ~PTE_W) | PTE_COW;
                     set_pte(pt, pti, e);
                 }
-                set_pte(ct, pti, e & ~(ENT_A | ENT_D));
+                set_pte(ct, pti, e & ~(PTE_A | PTE_D));
             }
     }
     if (bad)
@@ -516,9 +516,9 @@ static void space_begin(struct model *m, struct space *sp, uint32_t tick)
     distrust(sp, UNTRUSTED_NEW, tick);
     if (!k || sp == k)
         return;
-    for (uint32_t pdi = KERNEL_PDE; pdi < ENTRIES; pdi++) {
+    for (uint32_t pdi = KERNEL_PDE_FIRST; pdi < ENTRIES; pdi++) {
         uint32_t e = k->dir[pdi];
-        set_pde(sp, pdi, (e & ENT_P) ? e & ~(ENT_A | ENT_D) : e);
+        set_pde(sp, pdi, (e & PTE_P) ? e & ~(PTE_A | PTE_D) : e);
         hold_table(sp, pdi, k->table[pdi]);
     }
     if (k->whole) {
@@ -649,7 +649,7 @@ static void fault_push(struct model *m, const struct record *r)
     f->eip = r->u.fault.eip;
     f->error = r->u.fault.error;
     f->outcome = r->u.fault.outcome;
-    fault_words(f->error, f->words, sizeof f->words);
+    pf_error_words(f->error, f->words, sizeof f->words);
     m->faults_total++;
     struct space *sp = find_space(m, r->asid);
     if (sp)
@@ -666,13 +666,6 @@ const struct log_line *model_log(const struct model *m, uint32_t i)
     return i < m->log_count ? &m->log[(m->log_head + i) % MODEL_LOG_LINES] : NULL;
 }
 
-char *fault_words(uint32_t error, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s %s %s%s", (error & PFE_I) ? "fetch" : (error & PFE_W) ? "write" : "read",
-             (error & PFE_U) ? "user" : "kernel", (error & PFE_P) ? "protection" : "not-present",
-             (error & PFE_RSVD) ? " reserved-bit" : "");
-    return buf;
-}
 
 /* ---- the model ---- */
 
@@ -807,7 +800,7 @@ int model_apply(struct model *m, const struct record *r)
         /* The kernel half's tables are shared by every space: a change to one shows
          * in all. Its directory entries are each space's own: a 4 MiB page there
          * changes in every space. */
-        if (PDX(r->u.pages.va) < KERNEL_PDE || !r->u.pages.large) {
+        if (PDX(r->u.pages.va) < KERNEL_PDE_FIRST || !r->u.pages.large) {
             apply_pages(m, sp, r);
             break;
         }
@@ -958,7 +951,7 @@ uint32_t model_entry(const struct model *m, uint32_t asid, uint32_t va)
     if (!sp)
         return 0;
     uint32_t pde = sp->dir[PDX(va)];
-    if ((pde & (ENT_P | ENT_PS)) == (ENT_P | ENT_PS))
+    if ((pde & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS))
         return pde;
     return sp->table[PDX(va)] ? sp->table[PDX(va)]->e[PTX(va)] : 0;
 }

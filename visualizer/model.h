@@ -106,7 +106,7 @@ uint32_t space_ptes(const struct space *sp);
 struct fault_event {
     uint32_t tick, asid, cr2, eip, error;
     enum fault_outcome outcome;
-    char words[48];             /* the error code in words: "write user not-present" */
+    char words[64];             /* the error code in words (pf_error_words): "not-present write user" */
 };
 
 enum log_kind { LOG_LINE, LOG_WARN, LOG_PANIC };
@@ -237,8 +237,6 @@ const struct fault_event *model_fault(const struct model *m, uint32_t i);
 /* The i-th kept log line, oldest first (0 = oldest), or NULL past model->log_count. */
 const struct log_line *model_log(const struct model *m, uint32_t i);
 
-/* Writes the error code in words ("write user not-present") into buf; returns buf. */
-char *fault_words(uint32_t error, char *buf, size_t size);
 
 /*
  * Physical memory by owner, one byte per 4 KiB frame: PHYS_NONE, PHYS_KERNEL

@@ -69,7 +69,7 @@ struct ptab *table_new(struct model *m, uint32_t frame, bool registered)
         m->stats.table_limit++;
         return NULL;
     }
-    t->frame = ENT_FRAME(frame);
+    t->frame = frame_of(frame);
     t->refs = 1;
     m->tables++;
     if (registered)
@@ -88,7 +88,7 @@ void table_unref(struct model *m, struct ptab *t)
 
 void set_pte(struct ptab *t, uint32_t pti, uint32_t e)
 {
-    uint32_t was = (t->e[pti] & ENT_P) != 0, is = (e & ENT_P) != 0;
+    uint32_t was = (t->e[pti] & PTE_P) != 0, is = (e & PTE_P) != 0;
     t->e[pti] = e;
     if (was != is)
         t->bits[pti / 64] ^= 1ull << (pti % 64);
@@ -110,13 +110,13 @@ static const char *check_tables(const struct model *m, const struct space *sp, u
         struct ptab *t = sp->table[pdi];
         if (!t)
             continue;
-        if ((sp->dir[pdi] & (ENT_P | ENT_PS)) != ENT_P)
+        if ((sp->dir[pdi] & (PTE_P | PDE_PS)) != PTE_P)
             return "model_check: table under an entry that is not a present table entry";
         if (t->seen++ == 0) {
             uint32_t present = 0;
             (*distinct)++;
             for (uint32_t pti = 0; pti < ENTRIES; pti++) {
-                int p = (t->e[pti] & ENT_P) != 0;
+                int p = (t->e[pti] & PTE_P) != 0;
                 present += (uint32_t)p;
                 if (p != (int)((t->bits[pti / 64] >> (pti % 64)) & 1))
                     return "model_check: table present bitmap wrong";

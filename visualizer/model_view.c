@@ -36,12 +36,12 @@ static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, ui
 {
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         uint32_t pde = sp->dir[pdi];
-        if (!(pde & ENT_P))
+        if (!(pde & PTE_P))
             continue;
-        if (pde & ENT_PS) {
+        if (pde & PDE_PS) {
             uint32_t first = (pde & 0xFFC00000u) >> 12;
             uint32_t end = first + ENTRIES < nframes ? first + ENTRIES : nframes;
-            if (pde & ENT_U) {
+            if (pde & PTE_U) {
                 for (uint32_t f = first; f < end; f++)
                     claim_user(owner, f, mine);
             } else if (kernel_ps[pdi] != pde) {
@@ -60,7 +60,7 @@ static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, ui
                 uint32_t pte = t->e[w * 64 + (uint32_t)__builtin_ctzll(b)], f = pte >> 12;
                 if (f >= nframes)
                     continue;
-                if (pde & pte & ENT_U)
+                if (pde & pte & PTE_U)
                     claim_user(owner, f, mine);
                 else
                     claim_kernel(owner, f);
@@ -76,7 +76,7 @@ static void phys_tables(const struct space *sp, uint8_t *owner, uint32_t nframes
         owner[sp->cr3 >> 12] = PHYS_TABLE;
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         uint32_t pde = sp->dir[pdi];
-        if ((pde & (ENT_P | ENT_PS)) == ENT_P && (pde >> 12) < nframes)
+        if ((pde & (PTE_P | PDE_PS)) == PTE_P && (pde >> 12) < nframes)
             owner[pde >> 12] = PHYS_TABLE;
     }
 }
@@ -174,7 +174,7 @@ static const char *check_space(const struct space *sp)
 {
     uint32_t pdes = 0;
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++)
-        pdes += (sp->dir[pdi] & ENT_P) != 0;
+        pdes += (sp->dir[pdi] & PTE_P) != 0;
     return pdes == sp->pdes ? NULL : "model_check: directory count wrong";
 }
 

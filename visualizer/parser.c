@@ -105,7 +105,7 @@ static int done(struct scan *s)
 /* A run of count entries from first, frames stepping 1 << shift from entry, inside one table. */
 static int run_ok(uint32_t first, uint32_t count, uint32_t entry, int shift)
 {
-    return first < ENTRIES && count >= 1 && count <= ENTRIES - first && (entry & ENT_P) &&
+    return first < ENTRIES && count >= 1 && count <= ENTRIES - first && (entry & PTE_P) &&
            (uint64_t)(entry >> shift) + count - 1 <= (UINT32_MAX >> shift);
 }
 
@@ -212,7 +212,7 @@ static int parse_fields(struct scan *s, struct record *r)
         r->u.run.count = dec(s);
         r->u.run.entry = hex(s);
         return done(s) && run_ok(r->u.run.first, r->u.run.count, r->u.run.entry,
-                                 (r->u.run.entry & ENT_PS) ? 22 : 12);
+                                 (r->u.run.entry & PDE_PS) ? 22 : 12);
     }
     if (is(type, len, REC_PTE)) {
         r->type = RT_PTE;
@@ -247,13 +247,13 @@ static int parse_fields(struct scan *s, struct record *r)
             return 0;       /* only 4 KiB pages are remapped */
         if (r->type == RT_MAP || r->type == RT_REMAP) {
             uint32_t e = r->u.pages.entry = hex(s);
-            if (r->u.pages.large && !(e & ENT_PS))
+            if (r->u.pages.large && !(e & PDE_PS))
                 return 0;
-            return done(s) && (e & ENT_P) && (uint64_t)(e >> shift) + r->u.pages.count - 1 <= (UINT32_MAX >> shift);
+            return done(s) && (e & PTE_P) && (uint64_t)(e >> shift) + r->u.pages.count - 1 <= (UINT32_MAX >> shift);
         }
         if (r->type == RT_PROTECT)
             r->u.pages.entry = hex(s);
-        return done(s) && r->u.pages.entry <= ENT_FLAGS;
+        return done(s) && r->u.pages.entry <= PTE_FLAGS;
     }
     if (is(type, len, REC_PTAB)) {
         r->tick = dec(s);
@@ -267,7 +267,7 @@ static int parse_fields(struct scan *s, struct record *r)
             r->type = RT_PTAB_ALLOC;
             r->u.ptab.entry = hex(&one);
             w = word(s, &len);
-            if (!done(&one) || !is(w, len, "alloc") || (r->u.ptab.entry & (ENT_P | ENT_PS)) != ENT_P)
+            if (!done(&one) || !is(w, len, "alloc") || (r->u.ptab.entry & (PTE_P | PDE_PS)) != PTE_P)
                 return 0;
         }
         return done(s) && r->u.ptab.pde < ENTRIES;

@@ -36,10 +36,10 @@ static void run_emit(struct run *r)
     uint32_t e = r->flags;
     if (!r->open)
         return;
-    int n = snprintf(fl, sizeof fl, "%s %s %s %s %s %s %s %s%s", r->size == PAGE_4M ? "4M" : "4K",
-                     (e & ENT_W) ? "RW" : "ro", (e & ENT_U) ? "USR" : "   ", (e & ENT_PWT) ? "PWT" : "   ",
-                     (e & ENT_PCD) ? "PCD" : "   ", (e & ENT_A) ? "A" : " ", (e & ENT_D) ? "D" : " ",
-                     (e & ENT_G) ? "G" : " ", (r->size == PAGE_4K && (e & 0x80)) ? " PAT" : "");
+    int n = snprintf(fl, sizeof fl, "%s %s %s %s %s %s %s %s%s", r->size == LARGE_PAGE_SIZE ? "4M" : "4K",
+                     (e & PTE_W) ? "RW" : "ro", (e & PTE_U) ? "USR" : "   ", (e & PTE_PWT) ? "PWT" : "   ",
+                     (e & PTE_PCD) ? "PCD" : "   ", (e & PTE_A) ? "A" : " ", (e & PTE_D) ? "D" : " ",
+                     (e & PTE_G) ? "G" : " ", (r->size == PAGE_SIZE && (e & 0x80)) ? " PAT" : "");
     if (e & 0xE00)
         n += snprintf(fl + n, sizeof fl - (size_t)n, " avl=%x", (e >> 9) & 7);
     while (n > 0 && fl[n - 1] == ' ')
@@ -51,8 +51,8 @@ static void run_emit(struct run *r)
 
 static void run_page(struct run *r, uint64_t va, uint32_t size, uint32_t entry)
 {
-    uint32_t phys = size == PAGE_4M ? (entry & 0xFFC00000u) : ENT_FRAME(entry);
-    uint32_t flags = entry & ENT_FLAGS;
+    uint32_t phys = size == LARGE_PAGE_SIZE ? (entry & 0xFFC00000u) : frame_of(entry);
+    uint32_t flags = entry & PTE_FLAGS;
     if (r->open && va == r->end && size == r->size && flags == r->flags && phys == r->phys_next) {
         r->end += size;
         r->phys_next += size;
@@ -74,16 +74,16 @@ void ptdump_runs(FILE *f, const uint32_t *dir, uint32_t *const *table, bool pse)
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         uint32_t pde = dir[pdi];
         uint64_t base = (uint64_t)pdi << 22;
-        if (!(pde & ENT_P))
+        if (!(pde & PTE_P))
             continue;
-        if (pse && (pde & ENT_PS)) {
-            run_page(&r, base, PAGE_4M, pde);
+        if (pse && (pde & PDE_PS)) {
+            run_page(&r, base, LARGE_PAGE_SIZE, pde);
             continue;
         }
         const uint32_t *t = table[pdi];
         for (uint32_t pti = 0; t && pti < ENTRIES; pti++)
-            if (t[pti] & ENT_P)
-                run_page(&r, base + ((uint64_t)pti << 12), PAGE_4K, t[pti]);
+            if (t[pti] & PTE_P)
+                run_page(&r, base + ((uint64_t)pti << 12), PAGE_SIZE, t[pti]);
     }
     run_emit(&r);
 }

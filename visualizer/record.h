@@ -13,33 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bits of a raw 32-bit x86 directory or table entry (docs/protocol.md). */
-#define ENT_P     0x001u   /* present */
-#define ENT_W     0x002u   /* writable */
-#define ENT_U     0x004u   /* user */
-#define ENT_PWT   0x008u   /* write-through */
-#define ENT_PCD   0x010u   /* uncached */
-#define ENT_A     0x020u   /* accessed */
-#define ENT_D     0x040u   /* dirty */
-#define ENT_PS    0x080u   /* 4 MiB page (directory entry) */
-#define ENT_G     0x100u   /* global */
-#define ENT_COW   0x200u   /* Koiz's software bit: copy-on-write */
-#define ENT_FLAGS 0xFFFu   /* every flag bit */
-#define ENT_FRAME(e) ((e) & ~ENT_FLAGS)
-
-#define ENTRIES   1024     /* per directory and per table */
-#define KERNEL_PDE 768     /* directory entries from here up (0xC0000000+) are shared by every space */
-#define PDX(va)   ((uint32_t)(va) >> 22)             /* directory index */
-#define PTX(va)   (((uint32_t)(va) >> 12) & 0x3FFu)  /* table index */
-#define PAGE_4K   0x1000u
-#define PAGE_4M   0x400000u
-
-/* Bits of the page-fault error code. */
-#define PFE_P     0x01u    /* protection violation (else not present) */
-#define PFE_W     0x02u    /* write (else read) */
-#define PFE_U     0x04u    /* from user mode (else kernel) */
-#define PFE_RSVD  0x08u    /* reserved bit set in an entry */
-#define PFE_I     0x10u    /* instruction fetch */
+#include <koiz/paging.h>     /* entry bits, PDX/PTX, page sizes, page-fault error bits */
 
 /* One value per record as the model sees it; `ptab` and `space` split by verb. */
 enum record_type {

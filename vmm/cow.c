@@ -169,10 +169,10 @@ struct address_space *vmm_space_fork(struct address_space *src)
 
 uint32_t *vmm_cow_pte(const struct address_space *as, uint32_t va)
 {
-    uint32_t pde = as->pd[pde_index(va)], *pte;
+    uint32_t pde = as->pd[PDX(va)], *pte;
     if (va >= USER_END || !pte_present(pde) || (pde & PDE_PS))
         return 0;
-    pte = &table_of(pde)[pte_index(va)];
+    pte = &table_of(pde)[PTX(va)];
     return (*pte & (PTE_P | PTE_COW)) == (PTE_P | PTE_COW) ? pte : 0;
 }
 

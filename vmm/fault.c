@@ -65,13 +65,13 @@ int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end
     /* Unmap what lies past the new end, one vmm_unmap_range per run of
      * mapped 4 KiB pages; missing tables and 4 MiB pages are stepped over. */
     for (va = new_end; va < old_end;) {
-        uint32_t pde = as->pd[pde_index(va)], n = 0;
+        uint32_t pde = as->pd[PDX(va)], n = 0;
         if (!pte_present(pde) || (pde & PDE_PS)) {
             va = (va & ~(LARGE_PAGE_SIZE - 1)) + LARGE_PAGE_SIZE;
             continue;
         }
-        while (va + n * PAGE_SIZE < old_end && n < ENTRIES - pte_index(va) &&
-               pte_present(table_of(pde)[pte_index(va + n * PAGE_SIZE)]))
+        while (va + n * PAGE_SIZE < old_end && n < ENTRIES - PTX(va) &&
+               pte_present(table_of(pde)[PTX(va + n * PAGE_SIZE)]))
             n++;
         if (n && vmm_unmap_range(as, va, n) != VMM_OK)
             arch_panic("vmm_region_resize: unmapping 0x%08x failed", va);
@@ -119,38 +119,43 @@ static enum fault_outcome demand_zero(struct address_space *space, uint32_t va)
     return FAULT_RESOLVED;
 }
 
-enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip)
+enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip,
+                                    struct vmm_fault *f)
 {
     struct address_space *space = cr2 >= USER_END ? vmm_state.kernel : as;
     const struct vmm_region *r = space ? vmm_region_find(space, cr2) : 0;
-    enum fault_outcome outcome = FAULT_BAD;
-    struct vmm_fault_info info;
     uint32_t *cow;
 
-    if ((error & (PFERR_P | PFERR_W)) == (PFERR_P | PFERR_W) && space && (cow = vmm_cow_pte(space, cr2)))
-        outcome = vmm_cow_break(space, cr2, cow) == VMM_OK ? FAULT_RESOLVED : FAULT_OUT_OF_MEMORY;
-    else if (r && r->kind == REGION_GUARD)
-        outcome = FAULT_STACK_OVERFLOW;
-    else if (r && !(error & PFERR_P) && !(cr2 >= USER_END && (error & PFERR_U)))
-        outcome = demand_zero(space, cr2);
-    vmm_counters.faults[outcome]++;
-    info.cr2 = cr2;
-    info.eip = eip;
-    info.error = error;
-    info.space = space;
-    info.outcome = outcome;
-    hook_fault(&info);
+    kmemset(f, 0, sizeof *f);
+    f->cr2 = cr2;
+    f->eip = eip;
+    f->error = error;
+    f->space = space;
+    f->region = r ? r->kind : REGION_NONE;
+    f->outcome = FAULT_BAD;
+    if ((error & (PFERR_P | PFERR_W)) == (PFERR_P | PFERR_W) && space && (cow = vmm_cow_pte(space, cr2))) {
+        f->copy_on_write = 1;
+        f->outcome = vmm_cow_break(space, cr2, cow) == VMM_OK ? FAULT_RESOLVED : FAULT_OUT_OF_MEMORY;
+    } else if (r && r->kind == REGION_GUARD) {
+        f->outcome = FAULT_STACK_OVERFLOW;
+    } else if (r && !(error & PFERR_P) && !(cr2 >= USER_END && (error & PFERR_U))) {
+        f->outcome = demand_zero(space, cr2);
+    }
+    vmm_counters.faults[f->outcome]++;
     hook_counters();
-    return outcome;
+    return f->outcome;
 }
 
-int vmm_fault_describe(char *buf, size_t size, uint32_t cr2, uint32_t error, uint32_t eip)
+enum fault_outcome vmm_user_access(struct address_space *as, uint32_t va, int write, struct vmm_fault *f)
 {
-    const char *access = (error & PFERR_I) ? "instruction fetch" : (error & PFERR_W) ? "write" : "read";
-    const char *why = (error & PFERR_RSVD) ? "a reserved bit set in a page entry"
-                    : (error & PFERR_P) ? "a protected page" : "a not-present page";
-    return ksnprintf(buf, size, "%s %s of %s at 0x%08x, eip 0x%08x",
-                     (error & PFERR_U) ? "user" : "kernel", access, why, cr2, eip);
+    struct vmm_translation t;
+    uint32_t error = PFERR_U | (write ? PFERR_W : 0) | (vmm_translate(as, va, &t) == VMM_OK ? PFERR_P : 0);
+    return vmm_handle_fault(as, va, error, 0, f);
+}
+
+void vmm_fault_report(const struct vmm_fault *f)
+{
+    hook_fault(f);
 }
 
 const char *vmm_fault_outcome_name(enum fault_outcome outcome)

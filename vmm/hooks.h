@@ -17,12 +17,6 @@
 #include "pmm.h"
 #include "vmm.h"
 
-struct vmm_fault_info {
-    uint32_t cr2, eip, error;
-    struct address_space *space;    /* whose regions decided */
-    enum fault_outcome outcome;
-};
-
 struct vmm_hooks {
     /* [va, va + bytes) now maps [pa, pa + bytes) with flags (entry bits). */
     void (*map_range)(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags);
@@ -47,7 +41,8 @@ struct vmm_hooks {
     void (*space_fork)(struct address_space *src, struct address_space *dst);
     /* The TLB entry for va was dropped, or (all) every non-global entry. */
     void (*tlb_flush)(uint32_t va, int all);
-    void (*fault)(const struct vmm_fault_info *info);
+    /* A fault and its verdict (vmm_fault_report), after the changes it caused. */
+    void (*fault)(const struct vmm_fault *f);
     /* Something counted changed; both tables are live, read them now. */
     void (*counters)(const struct vmm_stats *vmm, const struct pmm_stats *pmm);
 };
@@ -124,10 +119,10 @@ static inline void hook_tlb_flush(uint32_t va, int all)
         vmm_hooks_installed.tlb_flush(va, all);
 }
 
-static inline void hook_fault(const struct vmm_fault_info *info)
+static inline void hook_fault(const struct vmm_fault *f)
 {
     if (vmm_hooks_installed.fault)
-        vmm_hooks_installed.fault(info);
+        vmm_hooks_installed.fault(f);
 }
 
 static inline void hook_counters(void)

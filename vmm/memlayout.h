@@ -11,9 +11,9 @@
 #define KOIZ_VMM_MEMLAYOUT_H
 
 #include <koiz/layout.h>
+#include <koiz/paging.h>     /* KERNEL_PDE_FIRST */
 
 #define USER_END          KERNEL_BASE            /* user space is [0, USER_END) */
-#define KERNEL_PDE_FIRST  (KERNEL_BASE >> 22)    /* 768: first PDE shared by all */
 #define KERNEL_PDES       (1024 - KERNEL_PDE_FIRST)
 
 #define DIRECT_MAP_BASE   KERNEL_BASE            /* pa p is at DIRECT_MAP_BASE + p */

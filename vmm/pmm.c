@@ -11,7 +11,7 @@
  */
 #include <koiz/klib.h>
 #include "arch.h"
-#include "paging.h"
+#include <koiz/paging.h>
 #include "pmm.h"
 
 struct pmm_frame *pmm_frames;

@@ -38,7 +38,7 @@ static uint32_t *kernel_table(struct address_space *k, uint32_t pdi)
  * 4 MiB page when PSE is on and the chunk is whole, else a page table. */
 static void direct_map_chunk(struct address_space *k, uint32_t pa, uint32_t top)
 {
-    uint32_t pdi = pde_index(DIRECT_MAP_BASE + pa), global = vmm_state.pge ? PTE_G : 0;
+    uint32_t pdi = PDX(DIRECT_MAP_BASE + pa), global = vmm_state.pge ? PTE_G : 0;
     uint32_t *table, i;
 
     if (vmm_state.pse && top - pa >= LARGE_PAGE_SIZE) {
@@ -85,7 +85,7 @@ struct address_space *vmem_init(const struct vmem_config *cfg)
         direct_map_chunk(k, pa, top);
     vmm_counters.direct_map_bytes = top;
     for (va = KHEAP_BASE; va < KHEAP_END; va += LARGE_PAGE_SIZE)
-        kernel_table(k, pde_index(va));
+        kernel_table(k, PDX(va));
     k->pd[PHYSWIN_PDE] = cfg->physwin_pde;
 
     kmemcpy(vmm_state.kernel_pdes, &k->pd[KERNEL_PDE_FIRST], sizeof vmm_state.kernel_pdes);

@@ -113,18 +113,18 @@ static int find_pte(const struct address_space *as, uint32_t va, uint32_t **pte)
         return VMM_EUNALIGNED;
     if (va >= USER_END && !kernel_changeable(va))
         return VMM_EINVAL;
-    pde = as->pd[pde_index(va)];
+    pde = as->pd[PDX(va)];
     if (!pte_present(pde))
         return VMM_ENOENT;
     if (pde & PDE_PS)
         return VMM_EINVAL;
-    *pte = &table_of(pde)[pte_index(va)];
+    *pte = &table_of(pde)[PTX(va)];
     return pte_present(**pte) ? VMM_OK : VMM_ENOENT;
 }
 
 int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
 {
-    uint32_t pdi = pde_index(va), *pte;
+    uint32_t pdi = PDX(va), *pte;
     struct pmm_frame *rec = pmem_record(pa);
     enum frame_use use = rec ? (enum frame_use)rec->use : FRAME_ABSENT;
     int err;
@@ -149,7 +149,7 @@ int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t fl
     } else if (as->pd[pdi] & PDE_PS) {
         return VMM_EEXIST;
     }
-    pte = &table_of(as->pd[pdi])[pte_index(va)];
+    pte = &table_of(as->pd[pdi])[PTX(va)];
     if (pte_present(*pte))
         return VMM_EEXIST;
     if (owned(use)) {
@@ -185,7 +185,7 @@ static int detach_page(struct address_space *as, uint32_t va)
     if (err != VMM_OK)
         return err;
     *pte = (*pte & ~PTE_P) | PTE_DETACHED;
-    (*table_count(frame_of(as->pd[pde_index(va)])))--;
+    (*table_count(frame_of(as->pd[PDX(va)])))--;
     (va < USER_END ? as : vmm_state.kernel)->pages--;
     vmm_counters.unmaps++;
     return VMM_OK;
@@ -195,8 +195,8 @@ static int detach_page(struct address_space *as, uint32_t va)
  * mapping's reference; with table_done, its table is freed when empty. */
 static uint32_t release_page(struct address_space *as, uint32_t va, int table_done)
 {
-    uint32_t pdi = pde_index(va), table = frame_of(as->pd[pdi]);
-    uint32_t *pte = &table_of(as->pd[pdi])[pte_index(va)], pa = frame_of(*pte);
+    uint32_t pdi = PDX(va), table = frame_of(as->pd[pdi]);
+    uint32_t *pte = &table_of(as->pd[pdi])[PTX(va)], pa = frame_of(*pte);
 
     if ((*pte & (PTE_P | PTE_DETACHED)) != PTE_DETACHED)
         arch_panic("vmm: release of 0x%08x, whose entry 0x%08x was not detached", va, *pte);
@@ -213,7 +213,7 @@ static void release_range(struct address_space *as, uint32_t va, uint32_t npages
 {
     for (uint32_t i = 0; i < npages; i++) {
         uint32_t page = va + i * PAGE_SIZE;
-        release_page(as, page, i + 1 == npages || pte_index(page) == ENTRIES - 1);
+        release_page(as, page, i + 1 == npages || PTX(page) == ENTRIES - 1);
     }
 }
 
@@ -392,7 +392,7 @@ int vmm_protect_range(struct address_space *as, uint32_t va, uint32_t npages, ui
 
 int vmm_map_large(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags)
 {
-    uint32_t pdi = pde_index(va);
+    uint32_t pdi = PDX(va);
 
     if (!large_aligned(va) || !large_aligned(pa))
         return VMM_EUNALIGNED;
@@ -410,7 +410,7 @@ int vmm_map_large(struct address_space *as, uint32_t va, uint32_t pa, uint32_t f
 
 int vmm_unmap_large(struct address_space *as, uint32_t va, uint32_t *pa_out)
 {
-    uint32_t pdi = pde_index(va), pde;
+    uint32_t pdi = PDX(va), pde;
 
     if (!large_aligned(va))
         return VMM_EUNALIGNED;
@@ -432,13 +432,13 @@ int vmm_unmap_large(struct address_space *as, uint32_t va, uint32_t *pa_out)
 
 uint32_t vmem_get_phys_addr(const uint32_t *page_directory, uint32_t va)
 {
-    uint32_t pde = page_directory[pde_index(va)], pte;
+    uint32_t pde = page_directory[PDX(va)], pte;
 
     if (!pte_present(pde))
         return 0;
     if (pde & PDE_PS)
         return large_frame_of(pde) | (va & (LARGE_PAGE_SIZE - 1));
-    pte = table_of(pde)[pte_index(va)];
+    pte = table_of(pde)[PTX(va)];
     if (!pte_present(pte))
         return 0;
     return frame_of(pte) | (va & (PAGE_SIZE - 1));
@@ -447,7 +447,7 @@ uint32_t vmem_get_phys_addr(const uint32_t *page_directory, uint32_t va)
 int vmm_translate(const struct address_space *as, uint32_t va, struct vmm_translation *t)
 {
     kmemset(t, 0, sizeof *t);
-    t->pde = as->pd[pde_index(va)];
+    t->pde = as->pd[PDX(va)];
     if (!pte_present(t->pde)) {
         t->missing = VMM_MISSING_PDE;
         return VMM_ENOENT;
@@ -458,7 +458,7 @@ int vmm_translate(const struct address_space *as, uint32_t va, struct vmm_transl
         t->pa = large_frame_of(t->pde) | (va & (LARGE_PAGE_SIZE - 1));
         return VMM_OK;
     }
-    t->pte = table_of(t->pde)[pte_index(va)];
+    t->pte = table_of(t->pde)[PTX(va)];
     if (!pte_present(t->pte)) {
         t->missing = VMM_MISSING_PTE;
         return VMM_ENOENT;

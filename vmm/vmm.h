@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "memlayout.h"
-#include "paging.h"
+#include <koiz/paging.h>
 
 enum {
     VMM_OK = 0,
@@ -228,15 +228,40 @@ int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum 
 int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end);
 /* The region of as holding va, or NULL. */
 const struct vmm_region *vmm_region_find(const struct address_space *as, uint32_t va);
+/* What the kernel does about a fault vmm did not resolve (it decides; vmm
+ * only carries the decision to the fault hook). */
+enum fault_verdict {
+    VERDICT_RESUMES,        /* resolved: the instruction runs again */
+    VERDICT_KILLS,          /* a user task's fault: the task dies */
+    VERDICT_EXPECTED,       /* a self-test provoked it */
+    VERDICT_FATAL,          /* in the kernel, unexpected: a bug, the kernel panics */
+};
+
+/* One page fault: what happened, what vmm made of it, what the kernel does. */
+struct vmm_fault {
+    uint32_t cr2, error, eip;
+    struct address_space *space;    /* whose regions decided */
+    enum region_kind region;        /* the region holding cr2, REGION_NONE when none */
+    int copy_on_write;              /* a write to a present copy-on-write page */
+    enum fault_outcome outcome;     /* vmm's decision */
+    enum fault_verdict verdict;     /* the kernel's, set before vmm_fault_report */
+};
+
 /* Decides a page fault at cr2 with the CPU's error code, taken while as was
- * live (kernel addresses use the kernel's regions). A write to a present
- * PTE_COW page is resolved before any region is asked (see
+ * live (kernel addresses use the kernel's regions), and fills *f. A write to
+ * a present PTE_COW page is resolved before any region is asked (see
  * vmm_space_fork), from user or kernel mode: the kernel must run with
- * CR0.WP set, or its own writes to such pages would not fault. Counted, and
- * passed to the fault hook. */
-enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip);
-/* "kernel write to a not-present page at 0x..., eip 0x..." into buf. */
-int vmm_fault_describe(char *buf, size_t size, uint32_t cr2, uint32_t error, uint32_t eip);
+ * CR0.WP set, or its own writes to such pages would not fault. Counted; not
+ * reported: the caller decides the verdict and calls vmm_fault_report. */
+enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip,
+                                    struct vmm_fault *f);
+/* The fault a user access of va (a read, or with write a write) would take
+ * now, decided as vmm_handle_fault does, with the error code the CPU would
+ * push and eip 0: how the kernel touches a task's memory on its behalf (a
+ * system call's buffer) exactly as the task itself would. */
+enum fault_outcome vmm_user_access(struct address_space *as, uint32_t va, int write, struct vmm_fault *f);
+/* Passes a decided fault (f->verdict set) to the fault hook, once. */
+void vmm_fault_report(const struct vmm_fault *f);
 const char *vmm_fault_outcome_name(enum fault_outcome outcome);
 
 #endif

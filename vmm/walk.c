@@ -61,8 +61,8 @@ struct shortfall {
  * references than marks. */
 static void mark_references(const struct address_space *as, struct shortfall *short_)
 {
-    uint32_t pdi = as == vmm_state.kernel ? pde_index(KHEAP_BASE) : 0;
-    uint32_t end = as == vmm_state.kernel ? pde_index(KHEAP_END) : KERNEL_PDE_FIRST, pti;
+    uint32_t pdi = as == vmm_state.kernel ? PDX(KHEAP_BASE) : 0;
+    uint32_t end = as == vmm_state.kernel ? PDX(KHEAP_END) : KERNEL_PDE_FIRST, pti;
 
     for (; pdi < end; pdi++) {
         uint32_t pde = as->pd[pdi], *table;

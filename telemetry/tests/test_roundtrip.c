@@ -186,7 +186,7 @@ static void one_step(void)
         vmm_space_switch(any_space());
         break;
     case 13:    /* a demand-zero fault in the kernel heap: shared by every space */
-        vmm_handle_fault(vmm_current_space(), KHEAP_BASE + rnd(2048) * 4096, PTE_W, 0xC0100000u);
+        fault_at(vmm_current_space(), KHEAP_BASE + rnd(2048) * 4096, PTE_W, 0xC0100000u);
         break;
     }
 }

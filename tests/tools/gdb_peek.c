@@ -71,21 +71,21 @@ static void print_entries(const struct gdb_paging *p)
     static const char *const state[] = { "", "", ": not read (over the limit)", ": not read (refused)" };
     for (uint32_t i = 0; p->drawable && i < ENTRIES; i++) {
         uint32_t pde = p->dir[i];
-        if (!(pde & ENT_P))
+        if (!(pde & PTE_P))
             continue;
-        if (p->mode == GDB_PAGING_32_PSE && (pde & ENT_PS)) {
+        if (p->mode == GDB_PAGING_32_PSE && (pde & PDE_PS)) {
             printf("pde %u 0x%08x -> 4M page 0x%08x flags 0x%03x\n", i, i << 22, pde & 0xFFC00000u,
-                   pde & ENT_FLAGS);
+                   pde & PTE_FLAGS);
             continue;
         }
-        printf("pde %u 0x%08x -> table 0x%08x flags 0x%03x", i, i << 22, ENT_FRAME(pde), pde & ENT_FLAGS);
+        printf("pde %u 0x%08x -> table 0x%08x flags 0x%03x", i, i << 22, frame_of(pde), pde & PTE_FLAGS);
         if (p->table_state[i] != GDB_TABLE_READ) {
             printf("%s\n", state[p->table_state[i] & 3]);
             continue;
         }
         uint32_t n = 0;
         for (uint32_t j = 0; j < ENTRIES; j++)
-            n += p->table[i][j] & ENT_P;
+            n += p->table[i][j] & PTE_P;
         printf(": %u pages present\n", n);
     }
 }

@@ -37,10 +37,10 @@ int main(int argc, char **argv)
         printf("space %u %x %s\n", sp->asid, sp->cr3, sp->whole ? "whole" : "untrusted");
         for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
             const uint32_t *t = space_table(sp, pdi);
-            if (sp->dir[pdi] & ENT_P)
+            if (sp->dir[pdi] & PTE_P)
                 printf("pde %x %x\n", pdi, sp->dir[pdi]);
             for (uint32_t pti = 0; t && pti < ENTRIES; pti++)
-                if (t[pti] & ENT_P)
+                if (t[pti] & PTE_P)
                     printf("pte %x %x %x\n", pdi, pti, t[pti]);
         }
     }

@@ -364,10 +364,10 @@ static void test_faults_ring(void **state)
     assert_int_equal(e->cr2, 0xdeadbeef);
     assert_int_equal(e->asid, 5);
     assert_int_equal(e->outcome, FO_STACK_OVERFLOW);
-    assert_string_equal(e->words, "fetch user protection reserved-bit");
+    assert_string_equal(e->words, "protection-violation instruction-fetch user reserved-bit");
     e = model_fault(f->m, 1);
     assert_int_equal(e->tick, 100 + MODEL_FAULTS + 9);
-    assert_string_equal(e->words, "write user not-present");
+    assert_string_equal(e->words, "not-present write user");
     assert_int_equal(model_fault(f->m, MODEL_FAULTS - 1)->tick, 100 + 11);
     assert_null(model_fault(f->m, MODEL_FAULTS));
     assert_int_equal(model_space(f->m, 0)->faults, MODEL_FAULTS + 10);

@@ -100,8 +100,8 @@ static void model_figures(const struct model *m, const struct parser *p)
         spaces++;
         whole += sp->whole;
         pages += space_ptes(sp);
-        for (int pdi = 0; pdi < KERNEL_PDE; pdi++) {
-            user_pages += space_present(sp, (uint32_t)pdi);
+        for (uint32_t pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
+            user_pages += space_present(sp, pdi);
             tables += sp->table[pdi] != NULL;
         }
     }

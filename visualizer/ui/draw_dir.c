@@ -41,17 +41,17 @@ void draw_dir(struct view *v, const struct model *m, double now)
     int x = b->legend.x, y = b->legend.y + 2;
     uint32_t pde = sp ? sp->dir[sel] : 0;
     const char *info;
-    if (!(pde & ENT_P))
+    if (!(pde & PTE_P))
         info = fmt("PDE %d: not present", sel);
-    else if (pde & ENT_PS)
-        info = fmt("PDE %d: 4 MiB page at %08x", sel, ENT_FRAME(pde) & 0xffc00000u);
+    else if (pde & PDE_PS)
+        info = fmt("PDE %d: 4 MiB page at %08x", sel, frame_of(pde) & 0xffc00000u);
     else
-        info = fmt("PDE %d: %u/1024, table %08x", sel, space_present(sp, (uint32_t)sel), ENT_FRAME(pde));
+        info = fmt("PDE %d: %u/1024, table %08x", sel, space_present(sp, (uint32_t)sel), frame_of(pde));
     text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
     y += v->font.line_h;
-    struct cell_look k = look_pde(ENT_P | ENT_W, ENTRIES), u = look_pde(ENT_P | ENT_W | ENT_U, ENTRIES);
-    struct cell_look kl = look_pde(ENT_P | ENT_W | ENT_PS, 0), ro = look_pde(ENT_P | ENT_U, ENTRIES);
-    struct cell_look sparse = look_pde(ENT_P | ENT_W, 16);
+    struct cell_look k = look_pde(PTE_P | PTE_W, ENTRIES), u = look_pde(PTE_P | PTE_W | PTE_U, ENTRIES);
+    struct cell_look kl = look_pde(PTE_P | PTE_W | PDE_PS, 0), ro = look_pde(PTE_P | PTE_U, ENTRIES);
+    struct cell_look sparse = look_pde(PTE_P | PTE_W, 16);
     legend_cell(v, &b->legend, &x, &y, &k, "kernel table");
     legend_cell(v, &b->legend, &x, &y, &u, "user table");
     legend_cell(v, &b->legend, &x, &y, &sparse, "few entries");

@@ -23,18 +23,18 @@ static int page_lines(const struct space *sp, uint32_t page, char lines[][120])
     uint32_t va = page << 12, pdi = PDX(va), pde = sp->dir[pdi];
     int n = 0;
     snprintf(lines[n++], 120, "va %08x-%08x  (PDE %u, PTE %u)", va, va + 0xfff, pdi, PTX(va));
-    if (!(pde & ENT_P)) {
+    if (!(pde & PTE_P)) {
         snprintf(lines[n++], 120, "directory entry not present");
         return n;
     }
-    uint32_t leaf = pde & ENT_PS ? pde : space_table(sp, pdi) ? space_table(sp, pdi)[PTX(va)] : 0;
-    if (!(leaf & ENT_P)) {
+    uint32_t leaf = pde & PDE_PS ? pde : space_table(sp, pdi) ? space_table(sp, pdi)[PTX(va)] : 0;
+    if (!(leaf & PTE_P)) {
         snprintf(lines[n++], 120, "not mapped");
         return n;
     }
-    uint32_t phys = pde & ENT_PS ? (ENT_FRAME(pde) & 0xffc00000u) + (va & 0x3ff000u) : ENT_FRAME(leaf);
-    snprintf(lines[n++], 120, "-> frame %08x%s", phys, pde & ENT_PS ? "  (in a 4 MiB page)" : "");
-    snprintf(lines[n++], 120, "%s", flag_letters(pde & ENT_PS ? leaf : leaf & (pde | ~(ENT_U | ENT_W)), true));
+    uint32_t phys = pde & PDE_PS ? (frame_of(pde) & 0xffc00000u) + (va & 0x3ff000u) : frame_of(leaf);
+    snprintf(lines[n++], 120, "-> frame %08x%s", phys, pde & PDE_PS ? "  (in a 4 MiB page)" : "");
+    snprintf(lines[n++], 120, "%s", flag_letters(pde & PDE_PS ? leaf : leaf & (pde | ~(PTE_U | PTE_W)), true));
     return n;
 }
 
@@ -46,15 +46,15 @@ void draw_tooltip(struct view *v, const struct model *m)
     int cell = grid_cell_at(&v->lay.grid[P_DIR], x, y);
     if (cell >= 0 && sp) {
         uint32_t pde = sp->dir[cell], va = (uint32_t)cell << 22;
-        snprintf(lines[n++], 120, "PDE %d  va %08x-%08x", cell, va, va + (PAGE_4M - 1));
-        if (!(pde & ENT_P))
+        snprintf(lines[n++], 120, "PDE %d  va %08x-%08x", cell, va, va + (LARGE_PAGE_SIZE - 1));
+        if (!(pde & PTE_P))
             snprintf(lines[n++], 120, "not present");
-        else if (pde & ENT_PS)
-            snprintf(lines[n++], 120, "4 MiB page -> frames %08x-%08x", ENT_FRAME(pde) & 0xffc00000u,
-                     (ENT_FRAME(pde) & 0xffc00000u) + (PAGE_4M - 1));
+        else if (pde & PDE_PS)
+            snprintf(lines[n++], 120, "4 MiB page -> frames %08x-%08x", frame_of(pde) & 0xffc00000u,
+                     (frame_of(pde) & 0xffc00000u) + (LARGE_PAGE_SIZE - 1));
         else
-            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", ENT_FRAME(pde), space_present(sp, (uint32_t)cell));
-        if (pde & ENT_P)
+            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", frame_of(pde), space_present(sp, (uint32_t)cell));
+        if (pde & PTE_P)
             snprintf(lines[n++], 120, "%s", flag_letters(pde, true));
     } else if ((cell = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0 && sp) {
         n = page_lines(sp, (uint32_t)view_pde(v, m) * ENTRIES + (uint32_t)cell, lines);

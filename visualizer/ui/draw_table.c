@@ -15,15 +15,15 @@ void draw_table(struct view *v, const struct model *m, double now)
     int pdi = view_pde(v, m);
     uint32_t pde = sp ? sp->dir[pdi] : 0;
     uint32_t va = (uint32_t)pdi << 22;
-    const uint32_t *t = sp && (pde & (ENT_P | ENT_PS)) == ENT_P ? space_table(sp, pdi) : NULL;
+    const uint32_t *t = sp && (pde & (PTE_P | PDE_PS)) == PTE_P ? space_table(sp, pdi) : NULL;
     char title[48];
     snprintf(title, sizeof title, "Page table %d", pdi);
-    panel_begin(v, P_TABLE, title, fmt("va %08x-%08x", va, va + (PAGE_4M - 1)));
+    panel_begin(v, P_TABLE, title, fmt("va %08x-%08x", va, va + (LARGE_PAGE_SIZE - 1)));
     for (int i = 0; i < ENTRIES; i++) {
         struct rect c = grid_cell(g, i);
         struct cell_look look;
-        if (pde & ENT_PS)
-            look = look_pte(pde, pde & ~ENT_PS);
+        if (pde & PDE_PS)
+            look = look_pte(pde, pde & ~PDE_PS);
         else
             look = look_pte(pde, t ? t[i] : 0);
         draw_cell(v->r, &c, &look);
@@ -46,21 +46,21 @@ void draw_table(struct view *v, const struct model *m, double now)
     clip(v->r, &b->legend);
     int x = b->legend.x, y = b->legend.y + 2;
     const char *info;
-    if (!(pde & ENT_P))
+    if (!(pde & PTE_P))
         info = "no table: the directory entry is not present";
-    else if (pde & ENT_PS)
+    else if (pde & PDE_PS)
         info = "no table: a 4 MiB page, drawn as its 4 KiB parts";
-    else if (v->sel_pte >= 0 && t && (t[v->sel_pte] & ENT_P))
-        info = fmt("PTE %d: %08x -> %08x", v->sel_pte, va + ((uint32_t)v->sel_pte << 12), ENT_FRAME(t[v->sel_pte]));
+    else if (v->sel_pte >= 0 && t && (t[v->sel_pte] & PTE_P))
+        info = fmt("PTE %d: %08x -> %08x", v->sel_pte, va + ((uint32_t)v->sel_pte << 12), frame_of(t[v->sel_pte]));
     else if (v->sel_pte >= 0)
         info = fmt("PTE %d: %08x not mapped", v->sel_pte, va + ((uint32_t)v->sel_pte << 12));
     else
-        info = fmt("table at %08x, %u of 1024 present", ENT_FRAME(pde), space_present(sp, pdi));
+        info = fmt("table at %08x, %u of 1024 present", frame_of(pde), space_present(sp, pdi));
     text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
     y += v->font.line_h;
-    struct cell_look k = look_pte(ENT_P | ENT_W, ENT_P | ENT_W), u = look_pte(ENT_U | ENT_W, ENT_P | ENT_W | ENT_U);
-    struct cell_look ro = look_pte(ENT_U, ENT_P | ENT_U), gl = look_pte(ENT_W, ENT_P | ENT_W | ENT_G);
-    struct cell_look a = look_pte(ENT_W, ENT_P | ENT_W | ENT_A), d = look_pte(ENT_W, ENT_P | ENT_W | ENT_D | ENT_A);
+    struct cell_look k = look_pte(PTE_P | PTE_W, PTE_P | PTE_W), u = look_pte(PTE_U | PTE_W, PTE_P | PTE_W | PTE_U);
+    struct cell_look ro = look_pte(PTE_U, PTE_P | PTE_U), gl = look_pte(PTE_W, PTE_P | PTE_W | PTE_G);
+    struct cell_look a = look_pte(PTE_W, PTE_P | PTE_W | PTE_A), d = look_pte(PTE_W, PTE_P | PTE_W | PTE_D | PTE_A);
     legend_cell(v, &b->legend, &x, &y, &k, "kernel");
     legend_cell(v, &b->legend, &x, &y, &u, "user");
     legend_cell(v, &b->legend, &x, &y, &ro, "read-only");

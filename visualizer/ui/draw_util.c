@@ -107,10 +107,10 @@ void legend_swatch(struct view *v, const struct rect *rc, int *x, int *y, uint32
 const char *flag_letters(uint32_t e, bool dir)
 {
     static char buf[128];
-    snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s", e & ENT_P ? "present" : "not present",
-             e & ENT_W ? " writable" : " read-only", e & ENT_U ? " user" : " kernel",
-             e & ENT_A ? " accessed" : "", e & ENT_D ? " dirty" : "", dir && (e & ENT_PS) ? " 4MiB" : "",
-             e & ENT_G ? " global" : "", e & ENT_PCD ? " uncached" : e & ENT_PWT ? " write-through" : "");
+    snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s", e & PTE_P ? "present" : "not present",
+             e & PTE_W ? " writable" : " read-only", e & PTE_U ? " user" : " kernel",
+             e & PTE_A ? " accessed" : "", e & PTE_D ? " dirty" : "", dir && (e & PDE_PS) ? " 4MiB" : "",
+             e & PTE_G ? " global" : "", e & PTE_PCD ? " uncached" : e & PTE_PWT ? " write-through" : "");
     return buf;
 }
 

@@ -15,9 +15,9 @@ static const uint32_t rank_col[5] = {COL_EMPTY, COL_KERNEL_LT, COL_KERNEL, COL_U
 
 static uint8_t rank_of(uint32_t pde, uint32_t leaf)
 {
-    if (!(leaf & ENT_P))
+    if (!(leaf & PTE_P))
         return 0;
-    bool user = (pde & leaf & ENT_U) != 0, w = (pde & leaf & ENT_W) != 0;
+    bool user = (pde & leaf & PTE_U) != 0, w = (pde & leaf & PTE_W) != 0;
     return (uint8_t)(user ? (w ? 4 : 3) : (w ? 2 : 1));
 }
 
@@ -39,10 +39,10 @@ static void rebuild(struct view *v, const struct space *sp, int ts)
     memset(v->whole_rank, 0, n);
     for (int pdi = 0; sp && pdi < ENTRIES; pdi++) {
         uint32_t pde = sp->dir[pdi];
-        if (!(pde & ENT_P))
+        if (!(pde & PTE_P))
             continue;
         uint8_t *row = v->whole_rank + (size_t)(pdi * ts / ENTRIES) * ts;
-        if (pde & ENT_PS) {
+        if (pde & PDE_PS) {
             uint8_t r = rank_of(pde, pde);
             for (int x = 0; x < ts; x++)
                 if (row[x] < r)

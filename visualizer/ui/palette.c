@@ -22,15 +22,15 @@ struct cell_look look_pde(uint32_t pde, uint32_t present)
 {
     struct cell_look c = {0};
     c.fill = COL_EMPTY;
-    if (!(pde & ENT_P))
+    if (!(pde & PTE_P))
         return c;
     c.present = true;
-    uint32_t hue = (pde & ENT_U) ? COL_USER : COL_KERNEL;
-    c.hollow = !(pde & ENT_W);
-    if (pde & ENT_PS) {
+    uint32_t hue = (pde & PTE_U) ? COL_USER : COL_KERNEL;
+    c.hollow = !(pde & PTE_W);
+    if (pde & PDE_PS) {
         c.fill = hue;
         c.framed = true;
-        c.global_bar = (pde & ENT_G) != 0;
+        c.global_bar = (pde & PTE_G) != 0;
     } else {
         /* a third of the way from empty for one entry, the full hue for a full table */
         c.fill = col_mix(COL_EMPTY, hue, 0.35 + 0.65 * (double)present / ENTRIES);
@@ -42,22 +42,22 @@ struct cell_look look_pte(uint32_t pde, uint32_t pte)
 {
     struct cell_look c = {0};
     c.fill = COL_EMPTY;
-    if (!(pte & ENT_P))
+    if (!(pte & PTE_P))
         return c;
     c.present = true;
-    c.fill = (pde & pte & ENT_U) ? COL_USER : COL_KERNEL;
-    c.hollow = !(pde & pte & ENT_W);
-    c.global_bar = (pte & ENT_G) != 0;
-    c.accessed = (pte & ENT_A) != 0;
-    c.dirty = (pte & ENT_D) != 0;
+    c.fill = (pde & pte & PTE_U) ? COL_USER : COL_KERNEL;
+    c.hollow = !(pde & pte & PTE_W);
+    c.global_bar = (pte & PTE_G) != 0;
+    c.accessed = (pte & PTE_A) != 0;
+    c.dirty = (pte & PTE_D) != 0;
     return c;
 }
 
 uint32_t look_page(uint32_t pde, uint32_t leaf)
 {
-    if (!(pde & ENT_P) || !(leaf & ENT_P))
+    if (!(pde & PTE_P) || !(leaf & PTE_P))
         return COL_EMPTY;
-    bool user = (pde & leaf & ENT_U) != 0, writable = (pde & leaf & ENT_W) != 0;
+    bool user = (pde & leaf & PTE_U) != 0, writable = (pde & leaf & PTE_W) != 0;
     if (user)
         return writable ? COL_USER : COL_USER_LT;
     return writable ? COL_KERNEL : COL_KERNEL_LT;

@@ -84,10 +84,10 @@ int view_pde(const struct view *v, const struct model *m)
     const struct space *sp = view_space(v, m);
     if (sp) {
         for (int i = 0; i < ENTRIES; i++)   /* the first page table, else the first entry */
-            if ((sp->dir[i] & (ENT_P | ENT_PS)) == ENT_P)
+            if ((sp->dir[i] & (PTE_P | PDE_PS)) == PTE_P)
                 return i;
         for (int i = 0; i < ENTRIES; i++)
-            if (sp->dir[i] & ENT_P)
+            if (sp->dir[i] & PTE_P)
                 return i;
     }
     return 0;

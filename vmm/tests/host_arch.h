@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "../vmm.h"
 
 #define HOST_RAM_SIZE   (64u << 20)
 #define HOST_KERNEL_START 0x00100000u
@@ -72,5 +73,17 @@ uint32_t host_frame(unsigned char b);
             fail_msg("%s:%d: panic \"%s\" does not say \"%s\"", __FILE__, __LINE__, \
                      host_panic_msg, (text));                                      \
     } while (0)
+
+/* A page fault as the tests provoke it, decided by vmm and reported as the
+ * kernel would (the task goes on when it was resolved, else it dies); what
+ * vmm decided is returned. */
+static inline enum fault_outcome fault_at(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip)
+{
+    struct vmm_fault f;
+    vmm_handle_fault(as, cr2, error, eip, &f);
+    f.verdict = f.outcome == FAULT_RESOLVED ? VERDICT_RESUMES : VERDICT_KILLS;
+    vmm_fault_report(&f);
+    return f.outcome;
+}
 
 #endif

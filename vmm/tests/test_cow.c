@@ -47,7 +47,7 @@ static int slot_of(const struct address_space *as)
 
 static uint32_t *model_pte(struct address_space *as, uint32_t va)
 {
-    return pde_index(va) < MODEL_PDES ? &model[slot_of(as)][pde_index(va)][pte_index(va)] : 0;
+    return PDX(va) < MODEL_PDES ? &model[slot_of(as)][PDX(va)][PTX(va)] : 0;
 }
 
 static uint32_t live_pte(struct address_space *as, uint32_t va)
@@ -150,7 +150,7 @@ static void h_flush(uint32_t va, int all)
     calls_flush_all += all;
 }
 
-static void h_fault(const struct vmm_fault_info *info)
+static void h_fault(const struct vmm_fault *info)
 {
     (void)info;
     calls_fault++;
@@ -308,7 +308,7 @@ static void test_write_copies_then_reuses(void **state)
     vmm_space_switch(B);
     reset_calls();
     /* The child writes: it gets a copy; the parent keeps the old frame. */
-    assert_int_equal(vmm_handle_fault(B, 0x00400010, WFAULT, 0x08048000), FAULT_RESOLVED);
+    assert_int_equal(fault_at(B, 0x00400010, WFAULT, 0x08048000), FAULT_RESOLVED);
     child_pa = frame_of(pte_of(B, 0x00400000));
     assert_int_not_equal(child_pa, pa1);
     assert_int_equal(pte_of(B, 0x00400000) & PTE_FLAGS, PTE_P | URW);
@@ -324,19 +324,19 @@ static void test_write_copies_then_reuses(void **state)
     assert_int_equal(calls_map, 0);
     assert_int_equal(calls_fault, 1);
     /* The parent writes: the last sharer keeps its frame, writable again. */
-    assert_int_equal(vmm_handle_fault(A, 0x00400FFF, WFAULT, 0), FAULT_RESOLVED);
+    assert_int_equal(fault_at(A, 0x00400FFF, WFAULT, 0), FAULT_RESOLVED);
     assert_int_equal(pte_of(A, 0x00400000), pa1 | PTE_P | URW);
     assert_int_equal(pmem_frame(pa1)->refs, 1);
     assert_int_equal(vmm_stats()->cow_reuses, 1);
     assert_int_equal(calls_protect, 1);
     /* Kernel-mode writes (a system call filling a user buffer) split too. */
-    assert_int_equal(vmm_handle_fault(A, 0x00401000, PFERR_P | PFERR_W, 0xC0101000), FAULT_RESOLVED);
+    assert_int_equal(fault_at(A, 0x00401000, PFERR_P | PFERR_W, 0xC0101000), FAULT_RESOLVED);
     assert_int_not_equal(frame_of(pte_of(A, 0x00401000)), pa2);
     assert_int_equal(pte_of(B, 0x00401000), pa2 | PTE_P | PTE_U | PTE_COW);
     /* Writes to read-only pages and reads of COW pages are still bad. */
-    assert_int_equal(vmm_handle_fault(A, 0x00402000, WFAULT, 0), FAULT_BAD);
-    assert_int_equal(vmm_handle_fault(B, 0x10000000, PFERR_P | PFERR_U, 0), FAULT_BAD);
-    assert_int_equal(vmm_handle_fault(B, 0x10000000, PFERR_W | PFERR_U, 0), FAULT_BAD);
+    assert_int_equal(fault_at(A, 0x00402000, WFAULT, 0), FAULT_BAD);
+    assert_int_equal(fault_at(B, 0x10000000, PFERR_P | PFERR_U, 0), FAULT_BAD);
+    assert_int_equal(fault_at(B, 0x10000000, PFERR_W | PFERR_U, 0), FAULT_BAD);
     assert_int_equal(vmm_stats()->faults[FAULT_RESOLVED], 3);
     model_matches(A);
     model_matches(B);
@@ -352,23 +352,23 @@ static void test_fork_of_fork_and_destroy_orders(void **state)
     for (order = 0; order < 3; order++) {
         boot_parent(HOST_RAM_SIZE);
         B = vmm_space_fork(A);
-        assert_int_equal(vmm_handle_fault(B, 0x00401000, WFAULT, 0), FAULT_RESOLVED);
+        assert_int_equal(fault_at(B, 0x00401000, WFAULT, 0), FAULT_RESOLVED);
         C = vmm_space_fork(B);
         assert_non_null(C);
         assert_int_equal(pmem_frame(pa1)->refs, 3);
         assert_int_equal(pmem_frame(pa2)->refs, 1);       /* B's copy is shared with C instead */
         assert_int_equal(pmem_frame(frame_of(pte_of(C, 0x00401000)))->refs, 2);
         assert_int_equal(pte_of(B, 0x00401000) & PTE_FLAGS, PTE_P | PTE_U | PTE_COW);
-        assert_int_equal(vmm_handle_fault(C, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
+        assert_int_equal(fault_at(C, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
         assert_int_equal(pmem_frame(pa1)->refs, 2);
-        assert_int_equal(vmm_handle_fault(A, 0x10000000, WFAULT, 0), FAULT_RESOLVED);
+        assert_int_equal(fault_at(A, 0x10000000, WFAULT, 0), FAULT_RESOLVED);
         assert_int_equal(vmm_stats()->cow_copies, 3);
         vmm_check(A);
         model_matches(C);
         if (order == 0) {                                 /* parent first */
             assert_int_equal(vmm_space_destroy(A), VMM_OK);
             assert_int_equal(pmem_frame(pa1)->refs, 1);
-            assert_int_equal(vmm_handle_fault(B, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
+            assert_int_equal(fault_at(B, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
             assert_int_equal(vmm_stats()->cow_reuses, 1);
             assert_int_equal(vmm_space_destroy(B), VMM_OK);
             assert_int_equal(vmm_space_destroy(C), VMM_OK);
@@ -493,7 +493,7 @@ static void test_cow_fault_out_of_memory(void **state)
     (void)state;
     drain(0);
     reset_calls();
-    assert_int_equal(vmm_handle_fault(B, 0x00400000, WFAULT, 0), FAULT_OUT_OF_MEMORY);
+    assert_int_equal(fault_at(B, 0x00400000, WFAULT, 0), FAULT_OUT_OF_MEMORY);
     assert_int_equal(pte_of(B, 0x00400000), e);
     assert_int_equal(pmem_frame(pa1)->refs, 2);
     assert_int_equal(vmm_stats()->faults[FAULT_OUT_OF_MEMORY], 1);
@@ -509,7 +509,7 @@ static void test_cow_fault_out_of_memory(void **state)
     assert_int_equal(pmem_frame(spare)->refs, 1);             /* B still maps it */
     assert_int_equal(vmm_unmap(B, 0x10000000, 0), VMM_OK);    /* now it is free */
     assert_int_equal(pmem_stats()->free, 3);                  /* the frame and both tables of PDE 64 */
-    assert_int_equal(vmm_handle_fault(B, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
+    assert_int_equal(fault_at(B, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
     model_matches(B);
     vmm_check(B);
 }
@@ -525,7 +525,7 @@ static void test_region_resize(void **state)
     assert_int_equal(vmm_region_find(A, R + 0x1F000)->end, R + 0x20000);
     for (i = 0; i < 0x20000; i += 0x1000)
         if (i != 0x5000 && i != 0x12000)
-            assert_int_equal(vmm_handle_fault(A, R + i, PFERR_U | PFERR_W, 0), FAULT_RESOLVED);
+            assert_int_equal(fault_at(A, R + i, PFERR_U | PFERR_W, 0), FAULT_RESOLVED);
     assert_int_equal(A->pages, 5 + 30);
     /* Errors change nothing. */
     assert_int_equal(vmm_region_resize(A, R + 0x1000, R + 0x2000), VMM_ENOENT);
@@ -544,7 +544,7 @@ static void test_region_resize(void **state)
     assert_int_equal(pmem_stats()->free, before + 27);
     assert_int_equal(calls_unmap, 3);                   /* 0x3000-0x5000, -0x12000, -0x20000 */
     assert_int_equal(vmm_translate(A, R + 0x3000, &(struct vmm_translation){ 0 }), VMM_ENOENT);
-    assert_int_equal(vmm_handle_fault(A, R + 0x3000, PFERR_U, 0), FAULT_BAD);
+    assert_int_equal(fault_at(A, R + 0x3000, PFERR_U, 0), FAULT_BAD);
     assert_int_equal(host_log.last_invlpg, R + 0x1F000);
     /* A shared heap page shrunk away in the child stays in the parent. */
     {
@@ -573,7 +573,7 @@ static void test_region_resize(void **state)
     /* R+0x1000, R+0x2000 and their table; R stays: the child still maps it. */
     assert_int_equal(pmem_stats()->free, before + 2 + 1);
     assert_int_equal(calls_table_free, 1);
-    assert_int_equal(vmm_handle_fault(A, R, PFERR_U | PFERR_W, 0), FAULT_BAD);
+    assert_int_equal(fault_at(A, R, PFERR_U | PFERR_W, 0), FAULT_BAD);
     assert_int_equal(vmm_region_resize(A, R, R + 0x1000), VMM_ENOENT);
     model_matches(A);
     vmm_check(A);
@@ -723,7 +723,7 @@ static void rop_write(int s, int slot)
     vmm_translate(rs[s], va, &t);
     if (!(t.flags & PTE_W)) {
         /* What the CPU does on a write to a read-only page. */
-        o = vmm_handle_fault(rs[s], va + rnd(4096), WFAULT, 0x08048000);
+        o = fault_at(rs[s], va + rnd(4096), WFAULT, 0x08048000);
         RCHECK(o == (p->writable ? FAULT_RESOLVED : FAULT_BAD));
         if (!p->writable)
             return;

@@ -227,7 +227,7 @@ static void op_write(int s, int slot)
             host_ram[frame_of(want) + 1] = (unsigned char)step;
         return;
     }
-    o = vmm_handle_fault(space[s], va + rnd(4096), want ? PFERR_P | PFERR_W | PFERR_U : PFERR_W | PFERR_U, 0);
+    o = fault_at(space[s], va + rnd(4096), want ? PFERR_P | PFERR_W | PFERR_U : PFERR_W | PFERR_U, 0);
     if (!(want & PTE_COW)) {
         CHECK_EQ(o, FAULT_BAD);
         return;

@@ -221,7 +221,7 @@ static void test_tlb_only_when_live(void **state)
 static void test_kernel_heap_pages_shared(void **state)
 {
     struct address_space *B = vmm_space_create(), *K = vmm_kernel_space(), *C;
-    uint32_t pa = pmem_alloc(), table = frame_of(K->pd[pde_index(KHEAP_BASE)]), k_pages = K->pages;
+    uint32_t pa = pmem_alloc(), table = frame_of(K->pd[PDX(KHEAP_BASE)]), k_pages = K->pages;
     struct vmm_translation t;
     (void)state;
     vmm_space_switch(A);
@@ -237,7 +237,7 @@ static void test_kernel_heap_pages_shared(void **state)
     /* Unmapping from B, which is not live, still drops the TLB entry: kernel pages are everywhere. */
     assert_int_equal(vmm_unmap(B, KHEAP_BASE, 0), VMM_OK);
     assert_int_equal(host_log.invlpgs, 1);
-    assert_int_equal(K->pd[pde_index(KHEAP_BASE)], table | PTE_P | PTE_W);  /* the table stays */
+    assert_int_equal(K->pd[PDX(KHEAP_BASE)], table | PTE_P | PTE_W);  /* the table stays */
     assert_int_equal(pmem_use(table), FRAME_PAGE_TABLE);
     assert_int_equal(pmem_frame(pa)->refs, 1);
     vmm_check(K);

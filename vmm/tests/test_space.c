@@ -305,7 +305,7 @@ static void test_check_catches_broken_tables(void **state)
     EXPECT_PANIC(vmm_check(A), "vmm_check: PDE 5 points to frame");
     A->pd[5] = 0;
     assert_int_equal(vmm_map(A, KHEAP_BASE, kpa, PTE_W), VMM_OK);
-    pte = (uint32_t *)(host_ram + frame_of(K->pd[pde_index(KHEAP_BASE)]));
+    pte = (uint32_t *)(host_ram + frame_of(K->pd[PDX(KHEAP_BASE)]));
     pte[0] |= PTE_U;
     EXPECT_PANIC(vmm_check(K), "vmm_check: kernel address 0xf0000000 is user-accessible");
     pte[0] &= ~PTE_U;
