@@ -10,7 +10,7 @@
  * an identity map of 0xC0000000 would unmap the running kernel).
  */
 #include <koiz/klib.h>
-#include <koiz/protocol.h>
+#include "../telemetry/emit.h"
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
 #include "bench.h"
@@ -34,7 +34,8 @@ static void report2(const char *name, const char *suffix, uint64_t cycles, uint3
     uint64_t per = ops ? cycles / ops : cycles;
     ksnprintf(full, sizeof full, "%s%s", name, suffix);
     kprintf("  %-28s %10llu cycles/op  (%u ops)\n", full, per, ops);
-    record_emit(REC_BENCH, "%s %llu %u", full, per, ops);
+    tel_send_bench(&(struct rec_bench){ .name = text_of(full), .cycles_per_op = per > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)per,
+                                        .ops = ops });
 }
 
 static void report(const char *name, uint64_t cycles, uint32_t ops)
@@ -140,12 +141,12 @@ static void e9_blast(void)
     if (!debugcon_present())
         return;
     telemetry_flush();
-    record_emit(REC_BENCH, "e9_blast_start 0 %u", BLAST_BYTES);
+    tel_send_bench(&(struct rec_bench){ .name = text_of("e9_blast_start"), .ops = BLAST_BYTES });
     telemetry_flush();
     for (uint32_t sent = 0; sent < BLAST_BYTES; sent += sizeof filler - 1)
         for (const char *p = filler; *p; p++)
             debugcon_putc(*p);
-    record_emit(REC_BENCH, "e9_blast_end 0 %u", BLAST_BYTES);
+    tel_send_bench(&(struct rec_bench){ .name = text_of("e9_blast_end"), .ops = BLAST_BYTES });
     telemetry_flush();
 }
 
@@ -203,5 +204,5 @@ void bench_run(void)
     }
     bench_tasks();
     e9_blast();
-    record_emit(REC_BENCH, "done 0 0");
+    tel_send_bench(&(struct rec_bench){ .name = text_of("done") });
 }

@@ -63,11 +63,9 @@ void kputn(const char *s, size_t n);
 /* kprintf in a colour on the screen (other outputs get plain text). */
 int kprintf_color(enum vga_color fg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Sends the console text printed before telemetry started, as `log` records. */
-void log_replay_boot(void);
-
-/* A telemetry record (include/koiz/protocol.h) to serial/0xE9 only: screens show people text. */
-void record_write(const char *line, unsigned len);
-void record_emit(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Where console text goes besides the screen and ports, escaped, as it is
+ * written (the telemetry's `log` records); NULL: nowhere. */
+typedef void (*log_sink_fn)(const char *text, size_t len);
+void kprintf_set_log_sink(log_sink_fn fn);
 
 #endif

@@ -13,7 +13,9 @@
  */
 #include <stdarg.h>
 #include <koiz/klib.h>
+#include <koiz/paging.h>
 #include <koiz/protocol.h>
+#include "../telemetry/emit.h"
 #include "console.h"
 #include "gdt.h"
 #include "bench.h"
@@ -43,7 +45,7 @@ static void warn_option(void *ctx, const char *message)
 {
     (void)ctx;
     kprintf_color(VGA_YELLOW, "koiz: %s\n", message);
-    record_emit(REC_WARN, "%s", message);
+    tel_send_warn(&(struct rec_warn){ .text = text_of(message) });
 }
 
 /* Too little memory, or another reason the kernel cannot go on: it says why on every
@@ -57,7 +59,7 @@ static void stop_booting(const char *fmt, ...)
     kvsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     kprintf_color(VGA_LIGHT_RED, "koiz: %s. Koiz cannot run here and stops.\n", why);
-    record_emit(REC_PANIC, "%s", why);
+    tel_send_panic(&(struct rec_panic){ .text = text_of(why) });
     if (kernel_options.selftest)
         power_off(1);
     kputs("Halted: it is safe to switch the machine off.\n");
@@ -114,12 +116,15 @@ static void idle(void)
 
 void kmain(uint32_t magic, uint32_t info_phys)
 {
+    char why[160];
+
     cpu_probe(&cpu);
     if (cpu.edx1 & CPUID_TSC)
         tsc_at_kmain = rdtsc();
     vga_init();
     debugcon_init();
     serial_init(115200);
+    telemetry_early();
     physwin_init();
     kprintf_color(VGA_LIGHT_CYAN, "Koiz %s: a kernel whose paging you can watch\n", KOIZ_BUILD_ID);
 
@@ -128,7 +133,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
                       "koiz: not started by a multiboot loader (EAX=0x%08x, expected 0x%08x).\n"
                       "koiz: boot Koiz through GRUB (build/floppy.img); see README.md. Halted.\n",
                       magic, MULTIBOOT_LOADER_MAGIC);
-        record_emit(REC_PANIC, "kmain: bad multiboot magic 0x%08x", magic);
+        ksnprintf(why, sizeof why, "kmain: bad multiboot magic 0x%08x", magic);
+        tel_send_panic(&(struct rec_panic){ .text = text_of(why) });
         halt_forever();
     }
     if (multiboot_read(info_phys) < 0) {
@@ -136,7 +142,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
                       "koiz: the boot loader gave neither a memory map nor mem_lower/mem_upper\n"
                       "koiz: (multiboot flags 0x%08x); without knowing the RAM there is nothing to do. Halted.\n",
                       boot_info.flags);
-        record_emit(REC_PANIC, "kmain: no memory information (flags 0x%08x)", boot_info.flags);
+        ksnprintf(why, sizeof why, "kmain: no memory information (flags 0x%08x)", boot_info.flags);
+        tel_send_panic(&(struct rec_panic){ .text = text_of(why) });
         halt_forever();
     }
 
@@ -150,8 +157,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
             serial_present() ? ", COM1" : "", debugcon_present() ? ", port 0xE9" : "",
             cpu.has_cpuid ? cpu.vendor : "without CPUID",
             cpu.edx1 & CPUID_PSE ? ", PSE" : "", cpu.edx1 & CPUID_PGE ? ", PGE" : "");
-    record_emit(REC_HELLO, "%d %s %llu %d %d %d", PROTO_VERSION, KOIZ_BUILD_ID,
-                boot_info.usable_bytes / 1024, 4096, !!(cpu.edx1 & CPUID_PSE), !!(cpu.edx1 & CPUID_PGE));
+    tel_send_hello(&(struct rec_hello){ .version = PROTO_VERSION, .build = text_of(KOIZ_BUILD_ID),
+                                        .usable_kib = (uint32_t)(boot_info.usable_bytes / 1024), .page_size = PAGE_SIZE,
+                                        .pse = !!(cpu.edx1 & CPUID_PSE), .pge = !!(cpu.edx1 & CPUID_PGE) });
 
     gdt_init();
     idt_init();
@@ -162,12 +170,13 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     kprintf("FPU: %s\n", fpu_describe());
     multiboot_print();
-    record_emit(REC_MEM, "%llu %d %u %u %llu", boot_info.usable_bytes / 1024, boot_info.nregions,
-                boot_info.mem_lower_kib, boot_info.mem_upper_kib, boot_info.ignored_bytes / 1024);
+    tel_send_mem(&(struct rec_mem){ .usable_kib = (uint32_t)(boot_info.usable_bytes / 1024),
+                                    .regions = (uint32_t)boot_info.nregions, .lower_kib = boot_info.mem_lower_kib,
+                                    .upper_kib = boot_info.mem_upper_kib,
+                                    .ignored_kib = (uint32_t)(boot_info.ignored_bytes / 1024) });
     if (boot_info.usable_bytes / 1024 < MIN_RAM_KIB)
         stop_booting("kmain: %llu KiB of usable RAM, below the minimum of %u KiB (a PC with 4 MiB)",
                      boot_info.usable_bytes / 1024, MIN_RAM_KIB);
-    char why[160];
     if (memory_init(why, sizeof why) < 0)
         stop_booting("memory_init: %s", why);
     telemetry_init();

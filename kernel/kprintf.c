@@ -7,30 +7,18 @@
  * out (lib/escape.c): it never holds an '@', the byte every telemetry record
  * starts with, so nothing a task writes can form or break a record on port
  * 0xE9 or COM1, and no byte of it drives a terminal. The same escaped text
- * goes into the `log` records.
- *
- * Telemetry records (protocol.h) go only to the byte streams (0xE9, COM1)
- * chosen by the telemetry= option: they are for programs, not for the screen.
+ * goes to the log sink (the telemetry's `log` records, kernel/telemetry.c).
  */
 #include <koiz/klib.h>
-#include <koiz/protocol.h>
 #include "console.h"
 #include "kernel.h"
-#include "pit.h"
-#include "telemetry.h"
 #include "x86.h"
 
-static void log_text(const char *s, size_t n);
+static log_sink_fn log_sink;
 
-/* Console text from before the telemetry stream starts, kept so readers get
- * the whole boot log once it does (telemetry_init calls log_replay_boot). */
-static char boot_log[8192];
-static size_t boot_log_used;
-
-void log_replay_boot(void)
+void kprintf_set_log_sink(log_sink_fn fn)
 {
-    log_text(boot_log, boot_log_used);
-    boot_log_used = 0;
+    log_sink = fn;
 }
 
 #define ESCAPE_PIECE 128    /* bytes escaped at a time */
@@ -48,13 +36,8 @@ static void write_all(const char *s, size_t n)
             serial_putc(out[i]);
             debugcon_putc(out[i]);
         }
-        if (telemetry_active()) {
-            log_text(out, m);
-        } else {
-            size_t keep = m < sizeof boot_log - boot_log_used ? m : sizeof boot_log - boot_log_used;
-            kmemcpy(boot_log + boot_log_used, out, keep);
-            boot_log_used += keep;
-        }
+        if (log_sink)
+            log_sink(out, m);
         s += take;
         n -= take;
     }
@@ -101,57 +84,3 @@ int kprintf_color(enum vga_color fg, const char *fmt, ...)
     return n;
 }
 
-void record_write(const char *line, unsigned len)
-{
-    enum telemetry_target t = kernel_options.telemetry;
-    int to_e9, to_serial;
-    uint32_t flags;
-
-    if (t == TELEMETRY_AUTO)
-        t = debugcon_present() ? TELEMETRY_E9 : TELEMETRY_SERIAL;
-    to_e9 = t == TELEMETRY_E9 || t == TELEMETRY_BOTH;
-    to_serial = t == TELEMETRY_SERIAL || t == TELEMETRY_BOTH;
-
-    flags = irq_save();
-    for (unsigned i = 0; i < len; i++) {
-        if (to_e9)
-            debugcon_putc(line[i]);
-        if (to_serial)
-            serial_putc(line[i]);
-    }
-    irq_restore(flags);
-}
-
-void record_emit(const char *type, const char *fmt, ...)
-{
-    char line[PROTO_LINE_MAX + 1];
-    char fields[PROTO_LINE_MAX];
-    va_list ap;
-    size_t n;
-
-    va_start(ap, fmt);
-    kvsnprintf(fields, sizeof fields, fmt, ap);
-    va_end(ap);
-    n = proto_format(line, sizeof line, type, "%s", fields);
-    /* Through the telemetry queue once it runs, so records keep their order with events. */
-    telemetry_queue(line, n, 1);
-}
-
-/* Console text as `log` records, a line at a time. */
-static void log_text(const char *s, size_t n)
-{
-    static char line[160];
-    static size_t used;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\n' && used < sizeof line - 1) {
-            line[used++] = s[i];
-            continue;
-        }
-        if (s[i] != '\n')
-            continue;   /* an overlong line is cut; its end is dropped */
-        line[used] = '\0';
-        if (used)
-            record_emit(REC_LOG, "%u %s", (uint32_t)pit_ticks(), line);
-        used = 0;
-    }
-}

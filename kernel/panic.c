@@ -5,7 +5,7 @@
  * instead, with a failing result, so the suite moves on at once.
  */
 #include <koiz/klib.h>
-#include <koiz/protocol.h>
+#include "../telemetry/emit.h"
 #include "console.h"
 #include "kernel.h"
 #include "selftest.h"
@@ -24,7 +24,7 @@ void halt_forever(void)
 
 void panic_at(const char *file, int line, const char *fmt, ...)
 {
-    char msg[200];
+    char msg[200], where[240];
     va_list ap;
 
     cli();
@@ -38,7 +38,8 @@ void panic_at(const char *file, int line, const char *fmt, ...)
     va_end(ap);
 
     kprintf_color(VGA_LIGHT_RED, "\nPANIC at %s:%d: %s\n", file, line, msg);
-    record_emit(REC_PANIC, "%s:%d: %s", file, line, msg);
+    ksnprintf(where, sizeof where, "%s:%d: %s", file, line, msg);
+    tel_send_panic(&(struct rec_panic){ .text = text_of(where) });
     telemetry_drain();
     if (kernel_options.selftest) {
         selftest_report_panic();

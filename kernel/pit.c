@@ -5,7 +5,6 @@
  */
 #include "pic.h"
 #include "pit.h"
-#include "telemetry.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -14,12 +13,19 @@
 #define PIT_CMD   0x43
 
 static volatile uint64_t ticks;
+static pit_tick_fn tick_callback;
 
 static void on_tick(struct trapframe *tf)
 {
     (void)tf;
     ticks++;
-    telemetry_tick();
+    if (tick_callback)
+        tick_callback();
+}
+
+void pit_on_tick(pit_tick_fn fn)
+{
+    tick_callback = fn;
 }
 
 void pit_init(void)

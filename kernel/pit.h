@@ -10,5 +10,8 @@ void pit_init(void);
 uint64_t pit_ticks(void);
 /* Sleeps with hlt until n more ticks have passed (interrupts must be on). */
 void pit_wait(uint32_t n);
+/* Calls fn on every tick, in the timer's interrupt (one callback; NULL: none). */
+typedef void (*pit_tick_fn)(void);
+void pit_on_tick(pit_tick_fn fn);
 
 #endif

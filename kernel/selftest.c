@@ -4,7 +4,7 @@
  */
 #include <stdarg.h>
 #include <koiz/klib.h>
-#include <koiz/protocol.h>
+#include "../telemetry/emit.h"
 #include "console.h"
 #include "kernel.h"
 #include "selftest.h"
@@ -42,11 +42,11 @@ static void finish(const struct selftest *t)
     if (current_failed) {
         failed++;
         kprintf_color(VGA_LIGHT_RED, "  [FAIL] %s: %s\n", t->name, failure);
-        record_emit(REC_TEST, "%s fail %s", t->name, failure);
+        tel_send_test_fail(&(struct rec_test_fail){ .name = text_of(t->name), .detail = text_of(failure) });
     } else {
         passed++;
         kprintf_color(VGA_LIGHT_GREEN, "  [ ok ] %s\n", t->name);
-        record_emit(REC_TEST, "%s pass", t->name);
+        tel_send_test_pass(&(struct rec_test_pass){ .name = text_of(t->name) });
     }
     telemetry_flush();      /* results out now; a snapshot too if events were lost */
 }
@@ -76,13 +76,14 @@ int selftest_run(const char *only)
         /* Nothing ran: a typo in selftest=TEXT must not pass for success. */
         kprintf_color(VGA_YELLOW, "No self-test matches \"%s\".\n", only ? only : "");
         failed++;
-        record_emit(REC_TEST, "selftest_filter fail no self-test name matches \"%s\"", only ? only : "");
+        ksnprintf(failure, sizeof failure, "no self-test name matches \"%s\"", only ? only : "");
+        tel_send_test_fail(&(struct rec_test_fail){ .name = text_of("selftest_filter"), .detail = text_of(failure) });
     }
     kprintf("Self-tests: %d passed, %d failed\n", passed, failed);
     /* A last full picture for readers, then the verdict. */
     telemetry_request_round(ROUND_REQUEST);
     telemetry_flush();
-    record_emit(REC_TESTS_DONE, "%d %d", passed, failed);
+    tel_send_tests(&(struct rec_tests){ .passed = (uint32_t)passed, .failed = (uint32_t)failed });
     telemetry_flush();
     return failed;
 }
@@ -97,5 +98,5 @@ void selftest_report_panic(void)
     } else {
         failed++;   /* a panic outside any test still fails the run */
     }
-    record_emit(REC_TESTS_DONE, "%d %d", passed, failed);
+    tel_send_tests(&(struct rec_tests){ .passed = (uint32_t)passed, .failed = (uint32_t)failed });
 }

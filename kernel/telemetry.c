@@ -47,7 +47,7 @@ static uint32_t ring_head, ring_tail;     /* free-running: used = ring_head - ri
 static int active, to_e9, to_serial;
 static int in_round;            /* the emitter's records now are a round's: keep them */
 static enum telemetry_loss policy;
-static const char *volatile round_wanted;   /* a ROUND_* reason, or 0 */
+static volatile int round_wanted = -1;     /* an enum word_ROUND reason, or -1 */
 static struct telemetry_stats stats;
 static uint64_t counters_tick = ~0ull;      /* when `frames` was last considered */
 static uint64_t round_tick;                 /* when the last round was sent */
@@ -139,19 +139,22 @@ static void put(const char *line, size_t len)
         stats.queue_high_water = ring_head - ring_tail;
 }
 
-/* Queues a record that must arrive, waiting for room if need be. Interrupts off. */
-static void put_kept(const char *line, size_t len)
+/* The ports records go to, decided once from the telemetry= option: with
+ * `auto`, 0xE9 when it is there, else COM1. */
+static void choose_ports(void)
 {
-    make_room((uint32_t)len, ring_size);
-    put(line, len);
+    enum telemetry_target t = kernel_options.telemetry;
+    if (t == TELEMETRY_AUTO)
+        t = debugcon_present() ? TELEMETRY_E9 : TELEMETRY_SERIAL;
+    to_e9 = (t == TELEMETRY_E9 || t == TELEMETRY_BOTH) && debugcon_present();
+    to_serial = (t == TELEMETRY_SERIAL || t == TELEMETRY_BOTH) && serial_present();
 }
 
-/* The first event that does not fit: says so at once, in the room kept for it. */
-static void loss_begin(const char *why)
+/* The first event that does not fit: says so at once, in the room kept for it
+ * (the `loss` record comes back through telemetry_queue, kept). */
+static void loss_begin(enum word_LOSS why)
 {
-    char line[PROTO_LINE_MAX + 1];
-    size_t n = proto_format(line, sizeof line, REC_LOSS, "%u %s", now(), why);
-    put_kept(line, n);
+    tel_send_loss(&(struct rec_loss){ .tick = now(), .reason = why });
     loss.open = 1;
     loss.count = 0;
     loss.first = loss.last = now();
@@ -162,7 +165,8 @@ void telemetry_queue(const char *line, size_t len, int keep)
 {
     uint32_t flags = irq_save();
     if (!active) {
-        record_write(line, (unsigned)len);
+        choose_ports();     /* before the stream starts: straight out, as the option says so far */
+        port_write(line, len);
     } else if (loss.open && !keep) {
         loss.count++;
         loss.last = now();
@@ -181,10 +185,11 @@ void telemetry_queue(const char *line, size_t len, int keep)
     irq_restore(flags);
 }
 
-static void sink_write(void *ctx, const char *line, size_t len)
+/* Events may be dropped, and wait for nothing; text, snapshots and rounds must arrive. */
+static void sink_write(void *ctx, enum record_type t, const char *line, size_t len)
 {
     (void)ctx;
-    telemetry_queue(line, len, in_round);
+    telemetry_queue(line, len, in_round || records_table()[t].cls != RC_EVENT);
 }
 
 static uint32_t sink_now(void *ctx)
@@ -205,7 +210,7 @@ void tel_events_done(void)
 
 /* A round: `round`, every live space whole, the counters, `sync`. Queued
  * like any record that must arrive. Only where no table is half changed. */
-static void send_round(const char *reason)
+static void send_round(enum word_ROUND reason)
 {
     round_tick = pit_ticks();
     in_round = 1;
@@ -217,15 +222,12 @@ static void send_round(const char *reason)
 /* Ends the loss under way, if any, unless paused: `drop`, then the resync round. */
 static void close_loss(void)
 {
-    char line[PROTO_LINE_MAX + 1];
-    size_t n;
     uint32_t flags;
 
     if (!loss.open || loss.paused)
         return;
     flags = irq_save();
-    n = proto_format(line, sizeof line, REC_DROP, "%u %u %u %u", now(), loss.count, loss.first, loss.last);
-    put_kept(line, n);
+    tel_send_drop(&(struct rec_drop){ .tick = now(), .count = loss.count, .first = loss.first, .last = loss.last });
     loss.open = 0;
     irq_restore(flags);
     send_round(ROUND_LOSS);
@@ -251,19 +253,19 @@ static void drain_interruptible(void)
 
 void telemetry_flush(void)
 {
-    const char *reason;
+    int reason;
 
     if (!active)
         return;
     close_loss();
     reason = round_wanted;
-    round_wanted = 0;
-    if (reason)
-        send_round(reason);     /* counters included */
+    round_wanted = -1;
+    if (reason >= 0)
+        send_round((enum word_ROUND)reason);     /* counters included */
     else
         tel_send_counters(0);
     drain_interruptible();
-    if (reason)
+    if (reason >= 0)
         tel_snapshot_done();
 }
 
@@ -327,9 +329,9 @@ void telemetry_resume(void)
     close_loss();       /* what happened meanwhile was not told: resync now */
 }
 
-void telemetry_request_round(const char *reason)
+void telemetry_request_round(enum word_ROUND reason)
 {
-    round_wanted = reason;
+    round_wanted = (int)reason;
 }
 
 int telemetry_set_loss(enum telemetry_loss p, uint32_t queue_bytes)
@@ -364,17 +366,59 @@ const struct telemetry_stats *telemetry_stats(void)
     return &stats;
 }
 
+/* ---- the `log` records: console text, a line at a time ---- */
+
+/* Console text from before the stream starts, kept so readers get the whole
+ * boot log once it does. */
+static char boot_log[8192];
+static size_t boot_log_used;
+
+static void log_lines(const char *s, size_t n)
+{
+    static char line[160];
+    static size_t used;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\n' && used < sizeof line - 1) {
+            line[used++] = s[i];
+            continue;
+        }
+        if (s[i] != '\n')
+            continue;   /* an overlong line is cut; its end is dropped */
+        if (used)
+            tel_send_log(&(struct rec_log){ .tick = now(), .text = { line, used } });
+        used = 0;
+    }
+}
+
+/* The console's log sink (kprintf_set_log_sink): lines as records once the
+ * stream runs, kept until then. */
+static void log_text(const char *s, size_t n)
+{
+    if (active) {
+        log_lines(s, n);
+        return;
+    }
+    size_t keep = n < sizeof boot_log - boot_log_used ? n : sizeof boot_log - boot_log_used;
+    kmemcpy(boot_log + boot_log_used, s, keep);
+    boot_log_used += keep;
+}
+
+void telemetry_early(void)
+{
+    tel_set_sink(&kernel_sink);
+    kprintf_set_log_sink(log_text);
+}
+
 void telemetry_init(void)
 {
-    enum telemetry_target t = kernel_options.telemetry;
     enum telemetry_loss p = kernel_options.telemetry_loss;
 
-    if (t == TELEMETRY_AUTO)
-        t = debugcon_present() ? TELEMETRY_E9 : TELEMETRY_SERIAL;
-    to_e9 = (t == TELEMETRY_E9 || t == TELEMETRY_BOTH) && debugcon_present();
-    to_serial = (t == TELEMETRY_SERIAL || t == TELEMETRY_BOTH) && serial_present();
-    if (t == TELEMETRY_OFF || (!to_e9 && !to_serial)) {
-        kprintf("Telemetry: off%s\n", t == TELEMETRY_OFF ? "" : " (no port 0xE9 and no COM1 here)");
+    choose_ports();
+    if (kernel_options.telemetry == TELEMETRY_OFF || (!to_e9 && !to_serial)) {
+        kprintf("Telemetry: off%s\n",
+                kernel_options.telemetry == TELEMETRY_OFF ? "" : " (no port 0xE9 and no COM1 here)");
+        tel_set_sink(0);
+        kprintf_set_log_sink(0);
         return;
     }
     if (to_serial) {
@@ -384,9 +428,11 @@ void telemetry_init(void)
     if (p == TELEMETRY_LOSS_AUTO)
         p = to_serial ? TELEMETRY_LOSS_ANNOUNCE : TELEMETRY_LOSS_NEVER;
     telemetry_set_loss(p, 0);
-    tel_emit_start(&kernel_sink);
+    tel_hooks(1);
+    pit_on_tick(telemetry_tick);
     active = 1;
-    log_replay_boot();
+    log_lines(boot_log, boot_log_used);
+    boot_log_used = 0;
     kprintf("Telemetry: records to %s%s%s; when the queue (%u bytes) is full, %s\n", to_e9 ? "port 0xE9" : "",
             to_e9 && to_serial ? " and " : "", to_serial ? "COM1" : "", ring_size,
             policy == TELEMETRY_LOSS_NEVER ? "the kernel waits for the port" : "events are dropped and announced");

@@ -12,8 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <koiz/options.h>
+#include <koiz/records.h>
 
-/* Starts the stream once paging is up (vmm hooks installed, first snapshots sent). */
+/* From the first line of kmain: records (hello, warnings) go straight to the
+ * ports the telemetry= option names so far, console text is kept for the
+ * `log` records. Telemetry is the only writer of records (telemetry/emit.c
+ * formats them, this file queues and writes them). */
+void telemetry_early(void);
+/* Starts the stream once paging is up (vmm hooks installed, the boot log
+ * sent, a first round of snapshots), or turns it off (telemetry=off, no port). */
 void telemetry_init(void);
 int telemetry_active(void);
 /* Queues one finished record line. When the queue is full, an event waits
@@ -31,7 +38,7 @@ void telemetry_flush(void);
 void telemetry_sched_point(void);
 /* Writes out everything queued, nothing more: safe in a panic. */
 void telemetry_drain(void);
-/* Called on every PIT tick: drains a bounded part of the queue. */
+/* Called on every PIT tick (pit_on_tick): drains a bounded part of the queue. */
 void telemetry_tick(void);
 /* Stops events and says so (`loss pause`); they are counted, not formatted.
  * The resume sends `drop` and a resync round at once: call it where no
@@ -39,8 +46,8 @@ void telemetry_tick(void);
 void telemetry_pause(void);
 void telemetry_resume(void);
 /* Asks for a round (a snapshot of every address space) at the next flush;
- * reason is a ROUND_* word of protocol.h (the `s` key: ROUND_REQUEST). */
-void telemetry_request_round(const char *reason);
+ * (the `s` key: ROUND_REQUEST). */
+void telemetry_request_round(enum word_ROUND reason);
 /* Changes the loss policy and the queue's size (1,024 to 32,768 bytes; 0:
  * the size the kernel option chose), after writing out what is queued; -1
  * when out of range. For self-tests. */

@@ -1,5 +1,8 @@
 /*
- * emit.c: records from the memory manager (see emit.h).
+ * emit.c: every record the kernel writes passes here (see emit.h): it
+ * formats one from the protocol's table (include/koiz/records.def) and
+ * hands the line to the sink; and the memory manager's records are made
+ * here, from its hooks and by walking its tables.
  *
  * Snapshots follow Linux's ptdump: a walker visits present entries in
  * address order, and a sink extends the current run while the next entry
@@ -10,43 +13,32 @@
  * Events carry the entry as the CPU will see it, read back from the tables
  * after vmm wrote them, so flags vmm adds itself (global, present) are in.
  */
-#include <stdarg.h>
 #include <koiz/klib.h>
+#include <koiz/paging.h>
 #include <koiz/protocol.h>
 #include "../vmm/hooks.h"
 #include "../vmm/vmm.h"
 #include "emit.h"
 
-#define LARGE_SIZE 0x400000u
-
 static struct tel_sink sink;
-static int started, muted;
+static int have_sink, muted;
 static struct tel_counts counts;
 static uint32_t snapshot_seq, round_seq;
 
-static void send(const char *type, const char *fmt, va_list ap)
+void tel_send(enum record_type t, const void *fields)
 {
-    char fields[PROTO_LINE_MAX], line[PROTO_LINE_MAX + 1];
+    char line[PROTO_LINE_MAX + 1];
     size_t n;
-    if (!started)
+    if (!have_sink)
         return;
-    if (muted) {
+    if (muted && records_table()[t].cls == RC_EVENT) {
         counts.muted++;
         return;
     }
-    kvsnprintf(fields, sizeof fields, fmt, ap);
-    n = proto_format(line, sizeof line, type, "%s", fields);
+    n = rec_format(line, sizeof line, t, fields);
     counts.records++;
     counts.bytes += (uint32_t)n;
-    sink.write(sink.ctx, line, n);
-}
-
-void tel_record(const char *type, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    send(type, fmt, ap);
-    va_end(ap);
+    sink.write(sink.ctx, t, line, n);
 }
 
 const struct tel_counts *tel_counts(void)
@@ -68,7 +60,7 @@ struct run {
 };
 
 struct snapshot {
-    int asid;
+    uint32_t asid;
     struct run pde, pte;
     uint32_t pdes, ptes, records;
 };
@@ -78,9 +70,10 @@ static void run_flush(struct snapshot *s, struct run *r, int is_pde)
     if (!r->active)
         return;
     if (is_pde)
-        tel_record(REC_PDE, "%d %u %u %x", s->asid, r->first, r->count, r->entry);
+        tel_send_pde(&(struct rec_pde){ .asid = s->asid, .first = r->first, .count = r->count, .entry = r->entry });
     else
-        tel_record(REC_PTE, "%d %u %u %u %x", s->asid, r->pdi, r->first, r->count, r->entry);
+        tel_send_pte(&(struct rec_pte){ .asid = s->asid, .pde = r->pdi, .first = r->first, .count = r->count,
+                                        .entry = r->entry });
     s->records++;
     r->active = 0;
 }
@@ -90,8 +83,7 @@ static void run_add(struct snapshot *s, struct run *r, int is_pde, uint32_t pdi,
                     uint32_t entry, uint32_t step)
 {
     if (r->active && r->pdi == pdi && r->first + r->count == index && r->step == step &&
-        (r->entry & 0xFFF) == (entry & 0xFFF) &&
-        (entry & ~0xFFFu) == (r->entry & ~0xFFFu) + r->count * step) {
+        (r->entry & PTE_FLAGS) == (entry & PTE_FLAGS) && frame_of(entry) == frame_of(r->entry) + r->count * step) {
         r->count++;
         return;
     }
@@ -111,7 +103,7 @@ static int snapshot_visit_directory(void *ctx, const struct vmm_entry *e)
     struct snapshot *s = ctx;
     if (e->level != VMM_WALK_PAGE) {
         s->pdes++;
-        run_add(s, &s->pde, 1, 0, e->pdi, e->entry, e->level == VMM_WALK_LARGE ? LARGE_SIZE : 0x1000);
+        run_add(s, &s->pde, 1, 0, e->pdi, e->entry, e->level == VMM_WALK_LARGE ? LARGE_PAGE_SIZE : PAGE_SIZE);
     }
     return 0;
 }
@@ -121,7 +113,7 @@ static int snapshot_visit_tables(void *ctx, const struct vmm_entry *e)
     struct snapshot *s = ctx;
     if (e->level == VMM_WALK_PAGE) {
         s->ptes++;
-        run_add(s, &s->pte, 0, e->pdi, e->pti, e->entry, 0x1000);
+        run_add(s, &s->pte, 0, e->pdi, e->pti, e->entry, PAGE_SIZE);
     }
     return 0;
 }
@@ -131,29 +123,29 @@ void tel_snapshot(const struct address_space *as)
     struct snapshot s;
     uint32_t seq = ++snapshot_seq;
 
-    if (!started || !as)
+    if (!have_sink || !as)
         return;
     kmemset(&s, 0, sizeof s);
-    s.asid = as->id;
-    tel_record(REC_SNAP, "%u %d %x %u", seq, as->id, as->pd_phys, now());
+    s.asid = (uint32_t)as->id;
+    tel_send_snap(&(struct rec_snap){ .seq = seq, .asid = s.asid, .cr3 = as->pd_phys, .tick = now() });
     vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_directory, &s);
     run_flush(&s, &s.pde, 1);
     vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_tables, &s);
     run_flush(&s, &s.pte, 0);
-    tel_record(REC_END, "%u %d %u %u %u", seq, as->id, s.pdes, s.ptes, s.records);
+    tel_send_end(&(struct rec_end){ .seq = seq, .asid = s.asid, .pdes = s.pdes, .ptes = s.ptes, .records = s.records });
     counts.snapshots++;
 }
 
-void tel_round(const char *reason)
+void tel_round(enum word_ROUND reason)
 {
     const struct address_space *cur = vmm_current_space();
     uint32_t seq = ++round_seq, spaces = 0;
 
-    if (!started)
+    if (!have_sink)
         return;
     for (int slot = 0; slot < VMM_MAX_SPACES; slot++)
         spaces += vmm_space_at(slot) != 0;
-    tel_record(REC_ROUND, "%u %u %u %s", now(), seq, spaces, reason);
+    tel_send_round(&(struct rec_round){ .tick = now(), .seq = seq, .spaces = spaces, .reason = reason });
     /* The live one last, so a reader's "current" view is the freshest. */
     for (int slot = 0; slot < VMM_MAX_SPACES; slot++) {
         const struct address_space *as = vmm_space_at(slot);
@@ -162,7 +154,7 @@ void tel_round(const char *reason)
     }
     if (cur)
         tel_snapshot(cur);
-    tel_record(REC_SYNC, "%u %u %u", now(), seq, spaces);
+    tel_send_sync(&(struct rec_sync){ .tick = now(), .seq = seq, .spaces = spaces });
     counts.rounds++;
 }
 
@@ -193,11 +185,10 @@ static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t 
     if (!entry)
         return;
     /* Accessed/dirty are the CPU's business; a fresh mapping starts without them. */
-    entry = (pa & ~0xFFFu) | (entry & 0xFFF & ~(uint32_t)(PTE_A | PTE_D));
-    if (large)
-        tel_record(REC_MAP, "%u %d %x 4m %u %x", now(), as->id, va, bytes / LARGE_SIZE, entry);
-    else
-        tel_record(REC_MAP, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000, entry);
+    entry = frame_of(pa) | (entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D));
+    tel_send_map(&(struct rec_map){ .tick = now(), .asid = (uint32_t)as->id, .va = va,
+                                    .size = large ? SIZE_4M : SIZE_4K,
+                                    .count = bytes / (large ? LARGE_PAGE_SIZE : PAGE_SIZE), .entry = entry });
 }
 
 static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
@@ -205,16 +196,16 @@ static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_
     int large;
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
-    entry = (pa & ~0xFFFu) | (entry & 0xFFF & ~(uint32_t)(PTE_A | PTE_D));
-    tel_record(REC_REMAP, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000, entry);
+    entry = frame_of(pa) | (entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D));
+    tel_send_remap(&(struct rec_remap){ .tick = now(), .asid = (uint32_t)as->id, .va = va, .size = SIZE_4K,
+                                        .count = bytes / PAGE_SIZE, .entry = entry });
 }
 
 static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
 {
-    if (large)
-        tel_record(REC_UNMAP, "%u %d %x 4m %u", now(), as->id, va, bytes / LARGE_SIZE);
-    else
-        tel_record(REC_UNMAP, "%u %d %x 4k %u", now(), as->id, va, bytes / 0x1000);
+    tel_send_unmap(&(struct rec_unmap){ .tick = now(), .asid = (uint32_t)as->id, .va = va,
+                                        .size = large ? SIZE_4M : SIZE_4K,
+                                        .count = bytes / (large ? LARGE_PAGE_SIZE : PAGE_SIZE) });
 }
 
 static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
@@ -222,56 +213,58 @@ static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, ui
     int large;
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
-    tel_record(REC_PROTECT, "%u %d %x 4k %u %x", now(), as->id, va, bytes / 0x1000,
-               entry & 0xFFF & ~(uint32_t)(PTE_A | PTE_D));
+    tel_send_protect(&(struct rec_protect){ .tick = now(), .asid = (uint32_t)as->id, .va = va, .size = SIZE_4K,
+                                            .count = bytes / PAGE_SIZE,
+                                            .flags = entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D) });
 }
 
 static void on_table_alloc(struct address_space *as, uint32_t pdi, uint32_t table_pa)
 {
     (void)table_pa;
-    tel_record(REC_PTAB, "%u %d %u %x alloc", now(), as->id, pdi, as->pd[pdi]);
+    tel_send_ptab_alloc(&(struct rec_ptab_alloc){ .tick = now(), .asid = (uint32_t)as->id, .pde = pdi,
+                                                  .entry = as->pd[pdi] });
 }
 
 static void on_table_free(struct address_space *as, uint32_t pdi, uint32_t table_pa)
 {
     (void)table_pa;
-    tel_record(REC_PTAB, "%u %d %u free", now(), as->id, pdi);
+    tel_send_ptab_free(&(struct rec_ptab_free){ .tick = now(), .asid = (uint32_t)as->id, .pde = pdi });
 }
 
 static void on_space_create(struct address_space *as)
 {
     /* No snapshot: a new space is its empty user half and the kernel half
      * every space shares, which a reader has already (docs/protocol.md). */
-    tel_record(REC_SPACE, "%u %d create %x", now(), as->id, as->pd_phys);
+    tel_send_space_create(&(struct rec_space_create){ .tick = now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys });
 }
 
 static void on_space_fork(struct address_space *src, struct address_space *dst)
 {
-    tel_record(REC_FORK, "%u %d %d", now(), src->id, dst->id);
+    tel_send_fork(&(struct rec_fork){ .tick = now(), .parent = (uint32_t)src->id, .asid = (uint32_t)dst->id });
 }
 
 static void on_space_destroy(struct address_space *as)
 {
-    tel_record(REC_SPACE, "%u %d destroy %x", now(), as->id, as->pd_phys);
+    tel_send_space_destroy(&(struct rec_space_destroy){ .tick = now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys });
 }
 
 static void on_space_switch(struct address_space *from, struct address_space *to)
 {
     (void)from;
-    tel_record(REC_SPACE, "%u %d switch %x", now(), to->id, to->pd_phys);
+    tel_send_space_switch(&(struct rec_space_switch){ .tick = now(), .asid = (uint32_t)to->id, .cr3 = to->pd_phys });
 }
 
 static void on_tlb_flush(uint32_t va, int all)
 {
     if (all)
-        tel_record(REC_TLB, "%u all", now());
+        tel_send_tlb_all(&(struct rec_tlb_all){ .tick = now() });
     else
-        tel_record(REC_TLB, "%u %x", now(), va);
+        tel_send_tlb_page(&(struct rec_tlb_page){ .tick = now(), .va = va });
 }
 
 /* The wire's word for a fault: what vmm made of it, and for one it did not
  * resolve, what the kernel did (its verdict). */
-static const char *outcome_word(const struct vmm_fault *f)
+static enum word_OUTCOME outcome_word(const struct vmm_fault *f)
 {
     switch (f->outcome) {
     case FAULT_RESOLVED: return f->copy_on_write ? OUTCOME_COPIED : OUTCOME_ZERO_FILLED;
@@ -288,8 +281,9 @@ static void on_fault(const struct vmm_fault *f)
     /* The space that was live: for a kernel address vmm decides by the kernel's
      * regions (f->space), but it is the live task's access that faulted. */
     const struct address_space *live = vmm_current_space();
-    tel_record(REC_FAULT, "%u %d %x %x %x %s", now(), live ? live->id : f->space ? f->space->id : 0, f->cr2, f->eip,
-               f->error, outcome_word(f));
+    tel_send_fault(&(struct rec_fault){ .tick = now(),
+                                        .asid = (uint32_t)(live ? live->id : f->space ? f->space->id : 0),
+                                        .cr2 = f->cr2, .eip = f->eip, .error = f->error, .outcome = outcome_word(f) });
 }
 
 /* Counters change with nearly every operation; they go out at most once per
@@ -304,11 +298,18 @@ void tel_send_counters(int force)
         p->process == sent.process && p->total == sent.total)
         return;
     sent = *p;
-    tel_record(REC_FRAMES, "%u %u %u %u %u %u", now(), p->total, p->free, p->page_tables, p->kernel,
-               p->process);
+    tel_send_frames(&(struct rec_frames){ .tick = now(), .total = p->total, .free = p->free,
+                                          .tables = p->page_tables, .kernel = p->kernel, .process = p->process });
 }
 
-void tel_emit_start(const struct tel_sink *s)
+void tel_set_sink(const struct tel_sink *s)
+{
+    if (s)
+        sink = *s;
+    have_sink = s != 0;
+}
+
+void tel_hooks(int on)
 {
     static const struct vmm_hooks hooks = {
         .map_range = on_map,
@@ -324,12 +325,11 @@ void tel_emit_start(const struct tel_sink *s)
         .tlb_flush = on_tlb_flush,
         .fault = on_fault,
     };
-    if (!s) {
-        started = 0;
-        vmm_set_hooks(0);
-        return;
-    }
-    sink = *s;
-    started = 1;
-    vmm_set_hooks(&hooks);
+    vmm_set_hooks(on ? &hooks : 0);
+}
+
+void tel_emit_start(const struct tel_sink *s)
+{
+    tel_set_sink(s);
+    tel_hooks(s != 0);
 }

@@ -150,4 +150,44 @@ def missing_tools_named():
     return results
 
 
-CASES = [layout_constants_agree, kernel_is_multiboot, kernel_fits_a_486, floppy_image_shape, usb_image_shape, missing_tools_named]
+def _enums(text):
+    """{sentinel: enumerators before it} for every enum in text whose last member is a count."""
+    out = {}
+    for body in re.findall(r'\benum\s+\w*\s*\{([^}]*)\}', text):
+        body = re.sub(r'/\*.*?\*/', '', body, flags=re.S)
+        names = [n.split('=')[0].strip() for n in body.split(',') if n.strip()]
+        if names:
+            out[names[-1]] = names[:-1]
+    return out
+
+
+def name_tables_agree():
+    """A table of names sized by an enum's count (`names[FRAME_USES] = {...}`) holds one
+    name for each member: C would fill a missing one with NULL, silently. The tables of
+    the protocol's kinds and words are made from records.def and cannot disagree."""
+    name = 'build/name-tables-agree'
+    sources, enums = {}, {}
+    for top in ('include', 'kernel', 'lib', 'vmm', 'telemetry', 'visualizer', 'user'):
+        for d, _, files in os.walk(os.path.join(ROOT, top)):
+            for f in files:
+                if f.endswith(('.c', '.h')):
+                    with open(os.path.join(d, f), encoding='utf-8', errors='replace') as fh:
+                        sources[os.path.join(d, f)] = fh.read()
+    for text in sources.values():
+        enums.update(_enums(text))
+    bad, seen = [], 0
+    table = re.compile(r'const\s+char\s*\*\s*const\s+(\w+)\[(\w+)\]\s*=\s*\{(.*?)\};', re.S)
+    for path, text in sources.items():
+        for m in table.finditer(text):
+            if m.group(2) not in enums:
+                continue
+            seen += 1
+            entries = len(re.findall(r'"(?:[^"\\]|\\.)*"\s*(?:,|$)', re.sub(r'/\*.*?\*/', '', m.group(3), flags=re.S).strip()))
+            want = len(enums[m.group(2)])
+            if entries != want:
+                bad.append('%s: %s[%s] has %d names for %d members' % (os.path.relpath(path, ROOT), m.group(1),
+                                                                      m.group(2), entries, want))
+    return [Result(name, not bad and seen >= 3, '\n'.join(bad) or 'only %d tables found' % seen)]
+
+
+CASES = [name_tables_agree, layout_constants_agree, kernel_is_multiboot, kernel_fits_a_486, floppy_image_shape, usb_image_shape, missing_tools_named]

@@ -21,21 +21,21 @@ int main(void)
     size_t n;
 
     puts_console("forge: begin\n");
-    forge(REC_TESTS_DONE, "99 0");
-    forge(REC_TEST, "everything pass");
-    forge(REC_PANIC, "forged: the kernel did not write this");
-    forge(REC_SNAP, "9999 0 136000 5");
-    forge(REC_PDE, "0 16 1 400083");
-    forge(REC_END, "9999 0 1 0 1");
-    forge(REC_FRAMES, "5 99999 99999 0 0 0");
+    forge("tests", "99 0");
+    forge("test", "everything pass");
+    forge("panic", "forged: the kernel did not write this");
+    forge("snap", "9999 0 136000 5");
+    forge("pde", "0 16 1 400083");
+    forge("end", "9999 0 1 0 1");
+    forge("frames", "5 99999 99999 0 0 0");
     /* One record in two writes, a carriage return before one, junk before one. */
-    n = proto_format(line, sizeof line, REC_TESTS_DONE, "%d %d", 98, 0);
+    n = proto_format(line, sizeof line, "tests", "%d %d", 98, 0);
     write(1, line, 10);
     write(1, line + 10, n - 10);
     write(1, "\r", 1);
-    forge(REC_TESTS_DONE, "97 0");
+    forge("tests", "97 0");
     write(1, "junk without a newline ", 23);
-    forge(REC_PANIC, "forged after junk");
+    forge("panic", "forged after junk");
     /* The kernel's escape for '@', typed out: it must come out escaped again. */
     puts_console("\\x40KZ1 tests 96 0 *0000\n");
     /* A NUL, an escape sequence, bytes above 0x7E. */

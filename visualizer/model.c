@@ -9,46 +9,41 @@
 #include <koiz/protocol.h>
 #include "model_internal.h"
 
-static const char *const type_names[RT_COUNT] = {
-    "hello", "mem", "log", "warn", "panic", "test", "tests",
-    "snap", "pde", "pte", "end",
-    "map", "unmap", "protect", "ptab-alloc", "ptab-free",
-    "space-create", "space-destroy", "space-switch",
-    "tlb", "fault", "frames", "drop", "bench",
-    "remap", "loss", "round", "sync", "fork",
-};
-
-static const char *const loss_names[LOSS_R_COUNT] = { LOSS_FULL, LOSS_PAUSE };
-static const char *const round_names[ROUND_R_COUNT] = { ROUND_BOOT, ROUND_REQUEST, ROUND_PERIODIC, ROUND_LOSS };
 static const char *const untrusted_names[UNTRUSTED_COUNT] = {
     "whole", "no snapshot yet", "records lost", "stream paused", "snapshot cut short",
     "records missing", "no room in koiz-view",
 };
+_Static_assert(sizeof untrusted_names / sizeof untrusted_names[0] == UNTRUSTED_COUNT, "a name per reason");
 
-/* The wire spellings come from protocol.h, the one definition of the format. */
-static const char *const outcome_names[FO_COUNT] = {
-    OUTCOME_ZERO_FILLED, OUTCOME_STACK_OVERFLOW, OUTCOME_OUT_OF_MEMORY, OUTCOME_FATAL, OUTCOME_KILLED,
-    OUTCOME_EXPECTED, OUTCOME_COPIED,
-};
+/* The kinds' names, each row's member with '-' for '_' (records.def). */
+static char type_names[RT_COUNT][24];
+
+static void name_types(void)
+{
+    if (type_names[0][0])
+        return;
+    for (int t = 0; t < RT_COUNT; t++) {
+        const char *m = records_table()[t].member;
+        size_t i = 0;
+        for (; m[i] && i < sizeof type_names[t] - 1; i++)
+            type_names[t][i] = m[i] == '_' ? '-' : m[i];
+        type_names[t][i] = '\0';
+    }
+}
 
 const char *record_type_name(enum record_type t)
 {
+    name_types();
     return (unsigned)t < RT_COUNT ? type_names[t] : "?";
 }
 
-const char *fault_outcome_name(enum fault_outcome o)
+enum record_type record_type_named(const char *name)
 {
-    return (unsigned)o < FO_COUNT ? outcome_names[o] : "?";
-}
-
-const char *loss_reason_name(enum loss_reason r)
-{
-    return (unsigned)r < LOSS_R_COUNT ? loss_names[r] : "?";
-}
-
-const char *round_reason_name(enum round_reason r)
-{
-    return (unsigned)r < ROUND_R_COUNT ? round_names[r] : "?";
+    name_types();
+    for (int t = 0; t < RT_COUNT; t++)
+        if (!strcmp(type_names[t], name))
+            return (enum record_type)t;
+    return RT_COUNT;
 }
 
 const char *untrusted_name(enum untrusted why)
@@ -235,10 +230,11 @@ static void snap_pde(struct model *m, const struct record *r)
     struct space *sp = stage_for(m, r->asid);
     if (!sp)
         return;
-    uint32_t e = r->u.run.entry, step = (e & PDE_PS) ? LARGE_PAGE_SIZE : PAGE_SIZE;
-    m->stage.pdes += r->u.run.count;
-    for (uint32_t i = 0; i < r->u.run.count; i++, e += step) {
-        uint32_t pdi = r->u.run.first + i;
+    const struct rec_pde *f = &r->u.pde;
+    uint32_t e = f->entry, step = (e & PDE_PS) ? LARGE_PAGE_SIZE : PAGE_SIZE;
+    m->stage.pdes += f->count;
+    for (uint32_t i = 0; i < f->count; i++, e += step) {
+        uint32_t pdi = f->first + i;
         if (sp->dir[pdi] & PTE_P) {         /* listed twice: not what the kernel sends */
             m->stage.broken = true;
             continue;
@@ -255,14 +251,15 @@ static void snap_pte(struct model *m, const struct record *r)
     struct space *sp = stage_for(m, r->asid);
     if (!sp)
         return;
-    uint32_t pdi = r->u.run.pde, e = r->u.run.entry;
-    m->stage.ptes += r->u.run.count;
+    const struct rec_pte *f = &r->u.pte;
+    uint32_t pdi = f->pde, e = f->entry;
+    m->stage.ptes += f->count;
     if (!sp->table[pdi]) {                  /* its pde record was lost */
         m->stage.broken = true;
         return;
     }
-    for (uint32_t i = 0; i < r->u.run.count; i++, e += PAGE_SIZE) {
-        uint32_t pti = r->u.run.first + i;
+    for (uint32_t i = 0; i < f->count; i++, e += PAGE_SIZE) {
+        uint32_t pti = f->first + i;
         if (sp->table[pdi]->e[pti] & PTE_P)
             m->stage.broken = true;
         else
@@ -346,12 +343,20 @@ static void snap_end(struct model *m, const struct record *r)
 
 /* ---- events ---- */
 
+/* A map, remap, unmap or protect of count pages from va: entry is the first
+ * page's (for protect, the flags). */
+struct pages_op {
+    enum record_type type;
+    uint32_t va, count, entry;
+    bool large;
+};
+
 /* map, unmap, protect of 4 KiB pages: one record may cover several tables. */
-static void pages_4k(struct model *m, struct space *sp, const struct record *r)
+static void pages_4k(struct model *m, struct space *sp, const struct pages_op *r)
 {
-    uint32_t vpn = r->u.pages.va >> 12, e = r->u.pages.entry;
+    uint32_t vpn = r->va >> PAGE_SHIFT, e = r->entry;
     bool bad = false;
-    for (uint32_t i = 0; i < r->u.pages.count; i++, vpn++) {
+    for (uint32_t i = 0; i < r->count; i++, vpn++) {
         uint32_t pdi = vpn >> 10, pti = vpn & 0x3FF;
         struct ptab *t = sp->table[pdi];
         if (!t) {
@@ -385,11 +390,11 @@ static void pages_4k(struct model *m, struct space *sp, const struct record *r)
 }
 
 /* map, unmap, protect of 4 MiB pages (directory entries with PS). */
-static void pages_4m(struct model *m, struct space *sp, const struct record *r)
+static void pages_4m(struct model *m, struct space *sp, const struct pages_op *r)
 {
-    uint32_t pdi = PDX(r->u.pages.va), e = r->u.pages.entry;
+    uint32_t pdi = PDX(r->va), e = r->entry;
     bool bad = false;
-    for (uint32_t i = 0; i < r->u.pages.count; i++, pdi++) {
+    for (uint32_t i = 0; i < r->count; i++, pdi++) {
         uint32_t old = sp->dir[pdi];
         bool large = (old & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS);
         switch (r->type) {
@@ -420,21 +425,20 @@ static void pages_4m(struct model *m, struct space *sp, const struct record *r)
 }
 
 /* Directory entry pdi of sp gets table t (fresh, or the one the kernel half shares). */
-static void ptab_alloc(struct model *m, struct space *sp, const struct record *r, struct ptab *t)
+static void ptab_alloc(struct model *m, struct space *sp, const struct rec_ptab_alloc *r, struct ptab *t)
 {
-    uint32_t pdi = r->u.ptab.pde;
+    uint32_t pdi = r->pde;
     if (sp->dir[pdi] & PTE_P)
         lose(m, sp);
     drop_table(m, sp, pdi);
-    set_pde(sp, pdi, r->u.ptab.entry);
+    set_pde(sp, pdi, r->entry);
     hold_table(sp, pdi, t);
     if (!t)
         distrust(sp, UNTRUSTED_ROOM, m->tick);
 }
 
-static void ptab_free(struct model *m, struct space *sp, const struct record *r)
+static void ptab_free(struct model *m, struct space *sp, uint32_t pdi)
 {
-    uint32_t pdi = r->u.ptab.pde;
     /* The kernel unmaps a table's pages before it frees the table. */
     if ((sp->dir[pdi] & (PTE_P | PDE_PS)) != PTE_P || space_present(sp, pdi))
         lose(m, sp);
@@ -442,29 +446,12 @@ static void ptab_free(struct model *m, struct space *sp, const struct record *r)
     set_pde(sp, pdi, 0);
 }
 
-static void apply_pages(struct model *m, struct space *sp, const struct record *r)
+static void apply_pages(struct model *m, struct space *sp, const struct pages_op *r)
 {
-    if (r->u.pages.large)
+    if (r->large)
         pages_4m(m, sp, r);
     else
         pages_4k(m, sp, r);
-}
-
-/* ptab records: in the user half for sp alone; in the kernel half for every space. */
-static void apply_ptab(struct model *m, struct space *sp, const struct record *r)
-{
-    bool kernel = r->u.ptab.pde >= KERNEL_PDE_FIRST;
-    struct ptab *t = NULL;
-    if (r->type == RT_PTAB_ALLOC && !(t = table_new(m, r->u.ptab.entry, true)))
-        m->stats.inconsistent++;
-    for (uint32_t i = 0; i < (kernel ? m->nspaces : 1); i++) {
-        struct space *each = kernel ? m->spaces[i] : sp;
-        if (r->type == RT_PTAB_ALLOC)
-            ptab_alloc(m, each, r, t);
-        else
-            ptab_free(m, each, r);
-    }
-    table_unref(m, t);      /* the holders have theirs */
 }
 
 /*
@@ -546,9 +533,9 @@ static void space_destroy(struct model *m, struct space *sp)
 
 static void loss_begin(struct model *m, const struct record *r)
 {
-    enum untrusted why = r->u.loss.reason == LOSS_R_PAUSE ? UNTRUSTED_PAUSED : UNTRUSTED_LOST;
+    enum untrusted why = r->u.loss.reason == LOSS_PAUSE ? UNTRUSTED_PAUSED : UNTRUSTED_LOST;
     m->loss.open = true;
-    m->loss.paused = r->u.loss.reason == LOSS_R_PAUSE;
+    m->loss.paused = r->u.loss.reason == LOSS_PAUSE;
     m->loss.since = r->tick;
     m->stats.losses++;
     for (uint32_t i = 0; i < m->nspaces; i++)
@@ -557,18 +544,19 @@ static void loss_begin(struct model *m, const struct record *r)
         m->stage.broken = true;
 }
 
-static void drop(struct model *m, const struct record *r)
+/* A loss is over: count events of ticks first..last were lost. */
+static void drop(struct model *m, uint32_t tick, uint32_t count, uint32_t first, uint32_t last)
 {
-    m->stats.dropped_events += r->u.drop.count;
-    m->loss.count = r->u.drop.count;
-    m->loss.first = r->u.drop.first;
-    m->loss.last = r->u.drop.last;
+    m->stats.dropped_events += count;
+    m->loss.count = count;
+    m->loss.first = first;
+    m->loss.last = last;
     /* The older form comes without a `loss` before it: the loss starts here. */
     if (!m->loss.open) {
         m->stats.losses++;
-        m->loss.since = r->tick;
+        m->loss.since = tick;
         for (uint32_t i = 0; i < m->nspaces; i++)
-            distrust(m->spaces[i], UNTRUSTED_LOST, r->tick);
+            distrust(m->spaces[i], UNTRUSTED_LOST, tick);
         if (m->stage.active)
             m->stage.broken = true;
     }
@@ -727,179 +715,319 @@ void model_free(struct model *m)
     free(m);
 }
 
-static void note_tick(struct model *m, uint32_t tick)
+/* ---- applying records: one function per kind ---- */
+
+/* What applying a record did: nothing (counted and ignored: an unknown
+ * asid), a change, or a change to entries or spaces (the pictures derived
+ * from them must be made again). */
+enum applied { IGNORED, CHANGED, MAPPING };
+typedef enum applied (*apply_fn)(struct model *m, const struct record *r);
+
+static enum applied apply_hello(struct model *m, const struct record *r)
 {
-    m->tick = tick;
+    const struct rec_hello *f = &r->u.hello;
+    model_reboot(m);
+    m->have_hello = true;
+    m->hello.version = f->version;
+    copy_text(m->hello.build, sizeof m->hello.build, f->build);
+    m->hello.usable_kib = f->usable_kib;
+    m->hello.page_size = f->page_size;
+    m->hello.pse = f->pse;
+    m->hello.pge = f->pge;
+    return MAPPING;
 }
+
+static enum applied apply_mem(struct model *m, const struct record *r)
+{
+    const struct rec_mem *f = &r->u.mem;
+    m->have_mem = true;
+    m->mem.usable_kib = f->usable_kib;
+    m->mem.regions = f->regions;
+    m->mem.lower_kib = f->lower_kib;
+    m->mem.upper_kib = f->upper_kib;
+    m->mem.ignored_kib = f->ignored_kib;
+    return CHANGED;
+}
+
+static enum applied apply_log(struct model *m, const struct record *r)
+{
+    log_push(m, LOG_LINE, r->tick, r->u.log.text);
+    return CHANGED;
+}
+
+static enum applied apply_warn(struct model *m, const struct record *r)
+{
+    log_push(m, LOG_WARN, m->tick, r->u.warn.text);
+    return CHANGED;
+}
+
+static enum applied apply_panic(struct model *m, const struct record *r)
+{
+    log_push(m, LOG_PANIC, m->tick, r->u.panic.text);
+    m->panicked = true;
+    return CHANGED;
+}
+
+static void test_push(struct model *m, bool pass, struct text name, struct text detail)
+{
+    if (m->test_count < MODEL_TESTS) {
+        struct test_result *t = &m->tests[m->test_count++];
+        t->pass = pass;
+        copy_text(t->name, sizeof t->name, name);
+        copy_text(t->detail, sizeof t->detail, detail);
+    }
+}
+
+static enum applied apply_test_pass(struct model *m, const struct record *r)
+{
+    test_push(m, true, r->u.test_pass.name, (struct text){ "", 0 });
+    return CHANGED;
+}
+
+static enum applied apply_test_fail(struct model *m, const struct record *r)
+{
+    test_push(m, false, r->u.test_fail.name, r->u.test_fail.detail);
+    return CHANGED;
+}
+
+static enum applied apply_tests(struct model *m, const struct record *r)
+{
+    m->tests_done = true;
+    m->tests_passed = r->u.tests.passed;
+    m->tests_failed = r->u.tests.failed;
+    return CHANGED;
+}
+
+static enum applied apply_bench(struct model *m, const struct record *r)
+{
+    if (m->bench_count < MODEL_BENCH) {
+        struct bench_result *b = &m->bench[m->bench_count++];
+        copy_text(b->name, sizeof b->name, r->u.bench.name);
+        b->cycles_per_op = r->u.bench.cycles_per_op;
+        b->ops = r->u.bench.ops;
+    }
+    return CHANGED;
+}
+
+static enum applied apply_snap(struct model *m, const struct record *r)
+{
+    snap_begin(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_pde(struct model *m, const struct record *r)
+{
+    snap_pde(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_pte(struct model *m, const struct record *r)
+{
+    snap_pte(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_end(struct model *m, const struct record *r)
+{
+    snap_end(m, r);
+    return MAPPING;
+}
+
+static enum applied apply_round(struct model *m, const struct record *r)
+{
+    round_begin(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_sync(struct model *m, const struct record *r)
+{
+    round_end(m, r);
+    return MAPPING;
+}
+
+/* A page event in space asid. The kernel half's tables are shared by every
+ * space: a change to one shows in all. Its directory entries are each
+ * space's own: a 4 MiB page there changes in every space. */
+static enum applied pages_event(struct model *m, uint32_t asid, const struct pages_op *op)
+{
+    struct space *sp = event_space(m, asid);
+    if (!sp)
+        return IGNORED;
+    if (PDX(op->va) < KERNEL_PDE_FIRST || !op->large) {
+        apply_pages(m, sp, op);
+        return MAPPING;
+    }
+    for (uint32_t i = 0; i < m->nspaces; i++)
+        apply_pages(m, m->spaces[i], op);
+    return MAPPING;
+}
+
+static enum applied apply_map(struct model *m, const struct record *r)
+{
+    const struct rec_map *f = &r->u.map;
+    return pages_event(m, f->asid, &(struct pages_op){ RT_MAP, f->va, f->count, f->entry, f->size == SIZE_4M });
+}
+
+static enum applied apply_remap(struct model *m, const struct record *r)
+{
+    const struct rec_remap *f = &r->u.remap;
+    return pages_event(m, f->asid, &(struct pages_op){ RT_REMAP, f->va, f->count, f->entry, false });
+}
+
+static enum applied apply_unmap(struct model *m, const struct record *r)
+{
+    const struct rec_unmap *f = &r->u.unmap;
+    return pages_event(m, f->asid, &(struct pages_op){ RT_UNMAP, f->va, f->count, 0, f->size == SIZE_4M });
+}
+
+static enum applied apply_protect(struct model *m, const struct record *r)
+{
+    const struct rec_protect *f = &r->u.protect;
+    return pages_event(m, f->asid, &(struct pages_op){ RT_PROTECT, f->va, f->count, f->flags, f->size == SIZE_4M });
+}
+
+/* ptab records: in the user half for the space alone; in the kernel half for every space. */
+static enum applied apply_ptab_alloc(struct model *m, const struct record *r)
+{
+    const struct rec_ptab_alloc *f = &r->u.ptab_alloc;
+    struct space *sp = event_space(m, f->asid);
+    struct ptab *t;
+    bool kernel = f->pde >= KERNEL_PDE_FIRST;
+    if (!sp)
+        return IGNORED;
+    if (!(t = table_new(m, f->entry, true)))
+        m->stats.inconsistent++;
+    for (uint32_t i = 0; i < (kernel ? m->nspaces : 1); i++)
+        ptab_alloc(m, kernel ? m->spaces[i] : sp, f, t);
+    table_unref(m, t);      /* the holders have theirs */
+    return MAPPING;
+}
+
+static enum applied apply_ptab_free(struct model *m, const struct record *r)
+{
+    const struct rec_ptab_free *f = &r->u.ptab_free;
+    struct space *sp = event_space(m, f->asid);
+    bool kernel = f->pde >= KERNEL_PDE_FIRST;
+    if (!sp)
+        return IGNORED;
+    for (uint32_t i = 0; i < (kernel ? m->nspaces : 1); i++)
+        ptab_free(m, kernel ? m->spaces[i] : sp, f->pde);
+    return MAPPING;
+}
+
+static enum applied apply_space_create(struct model *m, const struct record *r)
+{
+    struct space *sp = find_space(m, r->asid);
+    if (sp)
+        lose(m, sp);    /* ids are not reused before a destroy: we missed one */
+    else if (!(sp = get_space(m, r->asid)))
+        return IGNORED;
+    space_begin(m, sp, r->tick);
+    sp->cr3 = r->u.space_create.cr3;
+    return MAPPING;
+}
+
+static enum applied apply_space_destroy(struct model *m, const struct record *r)
+{
+    struct space *sp = event_space(m, r->asid);
+    if (!sp)
+        return IGNORED;
+    space_destroy(m, sp);
+    return MAPPING;
+}
+
+static enum applied apply_space_switch(struct model *m, const struct record *r)
+{
+    struct space *sp = get_space(m, r->asid);
+    if (!sp)
+        return IGNORED;
+    sp->cr3 = r->u.space_switch.cr3;
+    m->live_cr3 = sp->cr3;
+    m->current_asid = r->asid;
+    return MAPPING;
+}
+
+static enum applied apply_fork(struct model *m, const struct record *r)
+{
+    struct space *parent = event_space(m, r->u.fork.parent), *child = event_space(m, r->asid);
+    if (!child || !parent)
+        return IGNORED;
+    space_fork(m, child, parent);
+    return MAPPING;
+}
+
+static enum applied apply_tlb_page(struct model *m, const struct record *r)
+{
+    m->tlb.invlpg++;
+    m->tlb.last_va = r->u.tlb_page.va;
+    m->tlb.tick = r->tick;
+    return CHANGED;
+}
+
+static enum applied apply_tlb_all(struct model *m, const struct record *r)
+{
+    m->tlb.flushes++;
+    m->tlb.last_va = 0;
+    m->tlb.tick = r->tick;
+    return CHANGED;
+}
+
+static enum applied apply_fault(struct model *m, const struct record *r)
+{
+    fault_push(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_frames(struct model *m, const struct record *r)
+{
+    const struct rec_frames *f = &r->u.frames;
+    m->have_frames = true;
+    m->frames.tick = f->tick;
+    m->frames.total = f->total;
+    m->frames.free = f->free;
+    m->frames.tables = f->tables;
+    m->frames.kernel = f->kernel;
+    m->frames.process = f->process;
+    return CHANGED;
+}
+
+static enum applied apply_loss(struct model *m, const struct record *r)
+{
+    loss_begin(m, r);
+    return MAPPING;
+}
+
+static enum applied apply_drop(struct model *m, const struct record *r)
+{
+    drop(m, r->tick, r->u.drop.count, r->u.drop.first, r->u.drop.last);
+    return MAPPING;
+}
+
+static enum applied apply_drop_v1(struct model *m, const struct record *r)
+{
+    drop(m, r->tick, r->u.drop_v1.count, 0, 0);
+    return MAPPING;
+}
+
+/* Every kind's apply function, by the table's own list (records.def). */
+static const apply_fn appliers[RT_COUNT] = {
+#define WORDSET(set, words)
+#define RECORD(id, member, wire, cls, fields) [RT_##id] = apply_##member,
+#include <koiz/records.def>
+#undef WORDSET
+#undef RECORD
+};
 
 int model_apply(struct model *m, const struct record *r)
 {
-    struct space *sp = NULL;
-    bool mapping = true;    /* does this record change entries or spaces? */
-
-    switch (r->type) {
-    case RT_HELLO:
-        model_reboot(m);
-        m->have_hello = true;
-        memcpy(&m->hello, &r->u.hello, sizeof m->hello);
-        break;
-    case RT_MEM:
-        m->have_mem = true;
-        memcpy(&m->mem, &r->u.mem, sizeof m->mem);
-        mapping = false;
-        break;
-    case RT_LOG:
-        note_tick(m, r->tick);
-        log_push(m, LOG_LINE, r->tick, r->u.text);
-        mapping = false;
-        break;
-    case RT_WARN:
-    case RT_PANIC:
-        log_push(m, r->type == RT_WARN ? LOG_WARN : LOG_PANIC, m->tick, r->u.text);
-        m->panicked |= r->type == RT_PANIC;
-        mapping = false;
-        break;
-    case RT_TEST:
-        if (m->test_count < MODEL_TESTS) {
-            struct test_result *t = &m->tests[m->test_count++];
-            t->pass = r->u.test.pass;
-            copy_text(t->name, sizeof t->name, r->u.test.name);
-            copy_text(t->detail, sizeof t->detail, r->u.test.detail);
-        }
-        mapping = false;
-        break;
-    case RT_TESTS:
-        m->tests_done = true;
-        m->tests_passed = r->u.tests.passed;
-        m->tests_failed = r->u.tests.failed;
-        mapping = false;
-        break;
-    case RT_SNAP:
-        note_tick(m, r->tick);
-        snap_begin(m, r);
-        mapping = false;
-        break;
-    case RT_PDE:
-        snap_pde(m, r);
-        mapping = false;
-        break;
-    case RT_PTE:
-        snap_pte(m, r);
-        mapping = false;
-        break;
-    case RT_END:
-        snap_end(m, r);
-        break;
-    case RT_MAP:
-    case RT_REMAP:
-    case RT_UNMAP:
-    case RT_PROTECT:
-        note_tick(m, r->tick);
-        if (!(sp = event_space(m, r->asid)))
-            return 0;
-        /* The kernel half's tables are shared by every space: a change to one shows
-         * in all. Its directory entries are each space's own: a 4 MiB page there
-         * changes in every space. */
-        if (PDX(r->u.pages.va) < KERNEL_PDE_FIRST || !r->u.pages.large) {
-            apply_pages(m, sp, r);
-            break;
-        }
-        for (uint32_t i = 0; i < m->nspaces; i++)
-            apply_pages(m, m->spaces[i], r);
-        break;
-    case RT_PTAB_ALLOC:
-    case RT_PTAB_FREE:
-        note_tick(m, r->tick);
-        if (!(sp = event_space(m, r->asid)))
-            return 0;
-        apply_ptab(m, sp, r);
-        break;
-    case RT_SPACE_CREATE:
-        note_tick(m, r->tick);
-        if ((sp = find_space(m, r->asid)))
-            lose(m, sp);    /* ids are not reused before a destroy: we missed one */
-        else if (!(sp = get_space(m, r->asid)))
-            return 0;
-        space_begin(m, sp, r->tick);
-        sp->cr3 = r->u.space.cr3;
-        break;
-    case RT_FORK: {
-        note_tick(m, r->tick);
-        struct space *parent = event_space(m, r->u.fork.parent);
-        if (!(sp = event_space(m, r->asid)) || !parent)
-            return 0;
-        space_fork(m, sp, parent);
-        break;
-    }
-    case RT_SPACE_DESTROY:
-        note_tick(m, r->tick);
-        if (!(sp = event_space(m, r->asid)))
-            return 0;
-        space_destroy(m, sp);
-        break;
-    case RT_SPACE_SWITCH:
-        note_tick(m, r->tick);
-        if (!(sp = get_space(m, r->asid)))
-            return 0;
-        sp->cr3 = r->u.space.cr3;
-        m->live_cr3 = r->u.space.cr3;
-        m->current_asid = r->asid;
-        break;
-    case RT_TLB:
-        note_tick(m, r->tick);
-        if (r->u.tlb.all)
-            m->tlb.flushes++;
-        else
-            m->tlb.invlpg++;
-        m->tlb.last_va = r->u.tlb.va;
-        m->tlb.tick = r->tick;
-        mapping = false;
-        break;
-    case RT_FAULT:
-        note_tick(m, r->tick);
-        fault_push(m, r);
-        mapping = false;
-        break;
-    case RT_FRAMES:
-        note_tick(m, r->tick);
-        m->have_frames = true;
-        m->frames.tick = r->tick;
-        m->frames.total = r->u.frames.total;
-        m->frames.free = r->u.frames.free;
-        m->frames.tables = r->u.frames.tables;
-        m->frames.kernel = r->u.frames.kernel;
-        m->frames.process = r->u.frames.process;
-        mapping = false;
-        break;
-    case RT_BENCH:
-        if (m->bench_count < MODEL_BENCH) {
-            struct bench_result *b = &m->bench[m->bench_count++];
-            copy_text(b->name, sizeof b->name, r->u.bench.name);
-            b->cycles_per_op = r->u.bench.cycles_per_op;
-            b->ops = r->u.bench.ops;
-        }
-        mapping = false;
-        break;
-    case RT_LOSS:
-        note_tick(m, r->tick);
-        loss_begin(m, r);
-        break;
-    case RT_DROP:
-        note_tick(m, r->tick);
-        drop(m, r);
-        break;
-    case RT_ROUND:
-        note_tick(m, r->tick);
-        round_begin(m, r);
-        break;
-    case RT_SYNC:
-        note_tick(m, r->tick);
-        round_end(m, r);
-        break;
-    default:
+    enum applied what;
+    if ((unsigned)r->type >= RT_COUNT)
         return 0;
-    }
-    if (mapping)
+    if (r->tick)
+        m->tick = r->tick;
+    if ((what = appliers[r->type](m, r)) == IGNORED)
+        return 0;
+    if (what == MAPPING)
         m->map_version++;
     m->version++;
     m->stats.applied++;

@@ -105,7 +105,7 @@ uint32_t space_ptes(const struct space *sp);
 
 struct fault_event {
     uint32_t tick, asid, cr2, eip, error;
-    enum fault_outcome outcome;
+    enum word_OUTCOME outcome;
     char words[64];             /* the error code in words (pf_error_words): "not-present write user" */
 };
 

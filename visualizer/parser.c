@@ -1,8 +1,9 @@
 /*
- * parser.c: lines out of a byte stream, records out of lines, strictly:
- * numbers are decimal without leading zeros or lower-case hex of 1-8 digits,
- * fields are separated by single spaces, every count and index is checked
- * against docs/protocol.md before the model sees it.
+ * parser.c: lines out of a byte stream, records out of lines, strictly: the
+ * protocol's table scans the fields (rec_scan: numbers are decimal without
+ * leading zeros or lower-case hex of 1-8 digits, fields are separated by
+ * single spaces), and every count and index is checked against
+ * docs/protocol.md before the model sees it.
  */
 #include <string.h>
 #include "parser.h"
@@ -11,96 +12,11 @@
 
 /* ---- fields ---- */
 
-/* Walks the fields of one record body. */
-struct scan {
-    const char *p, *end;
-    int more;    /* another field is due (a separator was consumed) */
-    int bad;
-};
-
-static const char *word(struct scan *s, size_t *len)
-{
-    const char *w = s->p, *q;
-    if (!s->more || s->bad) {
-        s->bad = 1;
-        *len = 0;
-        return "";
-    }
-    q = memchr(w, ' ', (size_t)(s->end - w));
-    if (!q)
-        q = s->end;
-    *len = (size_t)(q - w);
-    if (*len == 0)
-        s->bad = 1;
-    s->more = q < s->end;
-    s->p = s->more ? q + 1 : s->end;
-    return w;
-}
-
-static int is(const char *w, size_t len, const char *text)
-{
-    return len == strlen(text) && memcmp(w, text, len) == 0;
-}
-
-static uint32_t dec(struct scan *s)
-{
-    size_t len;
-    const char *w = word(s, &len);
-    uint64_t v = 0;
-    if (len > 10 || (len > 1 && w[0] == '0'))
-        s->bad = 1;
-    for (size_t i = 0; i < len && !s->bad; i++) {
-        if (w[i] < '0' || w[i] > '9')
-            s->bad = 1;
-        v = v * 10 + (uint64_t)(w[i] - '0');
-    }
-    if (v > UINT32_MAX)
-        s->bad = 1;
-    return s->bad ? 0 : (uint32_t)v;
-}
-
-static uint32_t hex(struct scan *s)
-{
-    size_t len;
-    const char *w = word(s, &len);
-    uint32_t v = 0;
-    if (len > 8)
-        s->bad = 1;
-    for (size_t i = 0; i < len && !s->bad; i++) {
-        char c = w[i];
-        if (c >= '0' && c <= '9')
-            v = v << 4 | (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v << 4 | (uint32_t)(c - 'a' + 10);
-        else
-            s->bad = 1;
-    }
-    return s->bad ? 0 : v;
-}
-
-/* 0 or 1. */
-static uint32_t flag(struct scan *s)
-{
-    uint32_t v = dec(s);
-    if (v > 1)
-        s->bad = 1;
-    return v;
-}
-
-/* Free text: the rest of the body, possibly empty. */
-static struct text rest(struct scan *s)
-{
-    struct text t = { s->p, s->more ? (size_t)(s->end - s->p) : 0 };
-    s->p = s->end;
-    s->more = 0;
-    return t;
-}
-
-/* The record must end here. */
-static int done(struct scan *s)
-{
-    return !s->bad && !s->more;
-}
+/*
+ * What the table cannot say about a record, kind by kind: NULL when there
+ * is nothing more to check. Everything the model gets passed these.
+ */
+typedef int (*check_fn)(const struct record *r);
 
 /* A run of count entries from first, frames stepping 1 << shift from entry, inside one table. */
 static int run_ok(uint32_t first, uint32_t count, uint32_t entry, int shift)
@@ -109,278 +25,98 @@ static int run_ok(uint32_t first, uint32_t count, uint32_t entry, int shift)
            (uint64_t)(entry >> shift) + count - 1 <= (UINT32_MAX >> shift);
 }
 
-/* 4k or 4m: the page shift, or 0. */
-static int page_shift(struct scan *s)
+/* count pages of size from va stay inside the 4 GiB, va aligned to the size. */
+static int pages_ok(uint32_t va, enum word_SIZE size, uint32_t count)
 {
-    size_t len;
-    const char *w = word(s, &len);
-    if (is(w, len, "4k"))
-        return 12;
-    if (is(w, len, "4m"))
-        return 22;
-    s->bad = 1;
-    return 0;
+    int shift = size == SIZE_4M ? LARGE_PAGE_SHIFT : PAGE_SHIFT;
+    return (va & ((1u << shift) - 1)) == 0 && count >= 1 && (uint64_t)(va >> shift) + count <= (1ull << (32 - shift));
 }
 
-/* map, unmap, protect: va size count, checked to stay inside the 4 GiB. */
-static int pages(struct scan *s, struct record *r)
+/* A map's entry: present, a 4 MiB one with PS, frames that stay inside the 4 GiB. */
+static int entry_ok(uint32_t entry, enum word_SIZE size, uint32_t count)
 {
-    r->u.pages.va = hex(s);
-    int shift = page_shift(s);
-    r->u.pages.large = shift == 22;
-    r->u.pages.count = dec(s);
-    if (s->bad)
-        return 0;
-    uint32_t va = r->u.pages.va, n = r->u.pages.count;
-    return (va & ((1u << shift) - 1)) == 0 && n >= 1 && (uint64_t)(va >> shift) + n <= (1ull << (32 - shift));
+    int shift = size == SIZE_4M ? LARGE_PAGE_SHIFT : PAGE_SHIFT;
+    return (entry & PTE_P) && (size != SIZE_4M || (entry & PDE_PS)) &&
+           (uint64_t)(entry >> shift) + count - 1 <= (UINT32_MAX >> shift);
 }
 
-static int parse_fields(struct scan *s, struct record *r)
+static int check_hello(const struct record *r)
 {
-    size_t len;
-    const char *type = word(s, &len);
-    memset(&r->u, 0, sizeof r->u);
-    r->tick = r->asid = 0;
+    return r->u.hello.build.len < 24;
+}
 
-    if (is(type, len, REC_HELLO)) {
-        r->type = RT_HELLO;
-        r->u.hello.version = dec(s);
-        const char *b = word(s, &len);
-        if (len >= sizeof r->u.hello.build)
-            return 0;
-        for (size_t i = 0; i < len; i++)
-            if (!((b[i] >= '0' && b[i] <= '9') || (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= 'A' && b[i] <= 'Z') ||
-                  b[i] == '-' || b[i] == '.' || b[i] == '_'))
-                return 0;
-        memcpy(r->u.hello.build, b, len);
-        r->u.hello.usable_kib = dec(s);
-        r->u.hello.page_size = dec(s);
-        r->u.hello.pse = flag(s);
-        r->u.hello.pge = flag(s);
-        return done(s);
-    }
-    if (is(type, len, REC_MEM)) {
-        r->type = RT_MEM;
-        r->u.mem.usable_kib = dec(s);
-        r->u.mem.regions = dec(s);
-        r->u.mem.lower_kib = dec(s);
-        r->u.mem.upper_kib = dec(s);
-        r->u.mem.ignored_kib = dec(s);
-        return done(s);
-    }
-    if (is(type, len, REC_LOG)) {
-        r->type = RT_LOG;
-        r->tick = dec(s);
-        r->u.text = rest(s);
-        return done(s);
-    }
-    if (is(type, len, REC_WARN) || is(type, len, REC_PANIC)) {
-        r->type = is(type, len, REC_WARN) ? RT_WARN : RT_PANIC;
-        r->u.text = rest(s);
-        return done(s);
-    }
-    if (is(type, len, REC_TEST)) {
-        r->type = RT_TEST;
-        r->u.test.name.s = word(s, &r->u.test.name.len);
-        const char *v = word(s, &len);
-        if (is(v, len, "pass"))
-            r->u.test.pass = 1;
-        else if (is(v, len, "fail"))
-            r->u.test.detail = rest(s);
-        else
-            return 0;
-        return done(s);
-    }
-    if (is(type, len, REC_TESTS_DONE)) {
-        r->type = RT_TESTS;
-        r->u.tests.passed = dec(s);
-        r->u.tests.failed = dec(s);
-        return done(s);
-    }
-    if (is(type, len, REC_SNAP)) {
-        r->type = RT_SNAP;
-        r->u.snap.seq = dec(s);
-        r->asid = dec(s);
-        r->u.snap.cr3 = hex(s);
-        r->tick = dec(s);
-        return done(s);
-    }
-    if (is(type, len, REC_PDE)) {
-        r->type = RT_PDE;
-        r->asid = dec(s);
-        r->u.run.first = dec(s);
-        r->u.run.count = dec(s);
-        r->u.run.entry = hex(s);
-        return done(s) && run_ok(r->u.run.first, r->u.run.count, r->u.run.entry,
-                                 (r->u.run.entry & PDE_PS) ? 22 : 12);
-    }
-    if (is(type, len, REC_PTE)) {
-        r->type = RT_PTE;
-        r->asid = dec(s);
-        r->u.run.pde = dec(s);
-        r->u.run.first = dec(s);
-        r->u.run.count = dec(s);
-        r->u.run.entry = hex(s);
-        return done(s) && r->u.run.pde < ENTRIES && run_ok(r->u.run.first, r->u.run.count, r->u.run.entry, 12);
-    }
-    if (is(type, len, REC_END)) {
-        r->type = RT_END;
-        r->u.end.seq = dec(s);
-        r->asid = dec(s);
-        r->u.end.pdes = dec(s);
-        r->u.end.ptes = dec(s);
-        r->u.end.records = dec(s);
-        return done(s);
-    }
-    if (is(type, len, REC_MAP) || is(type, len, REC_UNMAP) || is(type, len, REC_PROTECT) ||
-        is(type, len, REC_REMAP)) {
-        r->type = is(type, len, REC_MAP)     ? RT_MAP
-                  : is(type, len, REC_REMAP) ? RT_REMAP
-                  : is(type, len, REC_UNMAP) ? RT_UNMAP
-                                             : RT_PROTECT;
-        r->tick = dec(s);
-        r->asid = dec(s);
-        if (!pages(s, r))
-            return 0;
-        int shift = r->u.pages.large ? 22 : 12;
-        if (r->type == RT_REMAP && r->u.pages.large)
-            return 0;       /* only 4 KiB pages are remapped */
-        if (r->type == RT_MAP || r->type == RT_REMAP) {
-            uint32_t e = r->u.pages.entry = hex(s);
-            if (r->u.pages.large && !(e & PDE_PS))
-                return 0;
-            return done(s) && (e & PTE_P) && (uint64_t)(e >> shift) + r->u.pages.count - 1 <= (UINT32_MAX >> shift);
-        }
-        if (r->type == RT_PROTECT)
-            r->u.pages.entry = hex(s);
-        return done(s) && r->u.pages.entry <= PTE_FLAGS;
-    }
-    if (is(type, len, REC_PTAB)) {
-        r->tick = dec(s);
-        r->asid = dec(s);
-        r->u.ptab.pde = dec(s);
-        const char *w = word(s, &len);
-        if (is(w, len, "free")) {
-            r->type = RT_PTAB_FREE;
-        } else {
-            struct scan one = { w, w + len, 1, 0 };
-            r->type = RT_PTAB_ALLOC;
-            r->u.ptab.entry = hex(&one);
-            w = word(s, &len);
-            if (!done(&one) || !is(w, len, "alloc") || (r->u.ptab.entry & (PTE_P | PDE_PS)) != PTE_P)
-                return 0;
-        }
-        return done(s) && r->u.ptab.pde < ENTRIES;
-    }
-    if (is(type, len, REC_SPACE)) {
-        r->tick = dec(s);
-        r->asid = dec(s);
-        const char *v = word(s, &len);
-        if (is(v, len, "create"))
-            r->type = RT_SPACE_CREATE;
-        else if (is(v, len, "destroy"))
-            r->type = RT_SPACE_DESTROY;
-        else if (is(v, len, "switch"))
-            r->type = RT_SPACE_SWITCH;
-        else
-            return 0;
-        r->u.space.cr3 = hex(s);
-        return done(s);
-    }
-    if (is(type, len, REC_FORK)) {
-        r->type = RT_FORK;
-        r->tick = dec(s);
-        r->u.fork.parent = dec(s);
-        r->asid = dec(s);
-        return done(s) && r->asid != r->u.fork.parent;
-    }
-    if (is(type, len, REC_TLB)) {
-        r->type = RT_TLB;
-        r->tick = dec(s);
-        const char *v = word(s, &len);
-        if (is(v, len, "all")) {
-            r->u.tlb.all = 1;
-        } else {
-            struct scan one = { v, v + len, 1, 0 };
-            r->u.tlb.va = hex(&one);
-            if (!done(&one))
-                return 0;
-        }
-        return done(s);
-    }
-    if (is(type, len, REC_FAULT)) {
-        r->type = RT_FAULT;
-        r->tick = dec(s);
-        r->asid = dec(s);
-        r->u.fault.cr2 = hex(s);
-        r->u.fault.eip = hex(s);
-        r->u.fault.error = hex(s);
-        const char *o = word(s, &len);
-        int found = 0;
-        for (int i = 0; i < FO_COUNT && !found; i++)
-            if (is(o, len, fault_outcome_name((enum fault_outcome)i))) {
-                r->u.fault.outcome = (enum fault_outcome)i;
-                found = 1;
-            }
-        return found && done(s);
-    }
-    if (is(type, len, REC_FRAMES)) {
-        r->type = RT_FRAMES;
-        r->tick = dec(s);
-        r->u.frames.total = dec(s);
-        r->u.frames.free = dec(s);
-        r->u.frames.tables = dec(s);
-        r->u.frames.kernel = dec(s);
-        r->u.frames.process = dec(s);
-        return done(s);
-    }
-    if (is(type, len, "bench")) {   /* name cycles_per_op ops */
-        r->type = RT_BENCH;
-        r->u.bench.name.s = word(s, &r->u.bench.name.len);
-        r->u.bench.cycles_per_op = dec(s);
-        r->u.bench.ops = dec(s);
-        return done(s);
-    }
-    if (is(type, len, REC_DROP)) {     /* tick count first last, or the older tick count */
-        r->type = RT_DROP;
-        r->tick = dec(s);
-        r->u.drop.count = dec(s);
-        if (done(s))
-            return 1;
-        r->u.drop.first = dec(s);
-        r->u.drop.last = dec(s);
-        return done(s) && r->u.drop.first <= r->u.drop.last && r->u.drop.last <= r->tick;
-    }
-    if (is(type, len, REC_LOSS)) {
-        r->type = RT_LOSS;
-        r->tick = dec(s);
-        const char *w = word(s, &len);
-        int i = 0;
-        while (i < LOSS_R_COUNT && !is(w, len, loss_reason_name((enum loss_reason)i)))
-            i++;
-        r->u.loss.reason = (enum loss_reason)i;
-        return i < LOSS_R_COUNT && done(s);
-    }
-    if (is(type, len, REC_ROUND)) {
-        r->type = RT_ROUND;
-        r->tick = dec(s);
-        r->u.round.seq = dec(s);
-        r->u.round.spaces = dec(s);
-        const char *w = word(s, &len);
-        int i = 0;
-        while (i < ROUND_R_COUNT && !is(w, len, round_reason_name((enum round_reason)i)))
-            i++;
-        r->u.round.reason = (enum round_reason)i;
-        return i < ROUND_R_COUNT && done(s);
-    }
-    if (is(type, len, REC_SYNC)) {
-        r->type = RT_SYNC;
-        r->tick = dec(s);
-        r->u.round.seq = dec(s);
-        r->u.round.spaces = dec(s);
-        return done(s);
-    }
-    return 0;
+static int check_pde(const struct record *r)
+{
+    const struct rec_pde *f = &r->u.pde;
+    return run_ok(f->first, f->count, f->entry, (f->entry & PDE_PS) ? LARGE_PAGE_SHIFT : PAGE_SHIFT);
+}
+
+static int check_pte(const struct record *r)
+{
+    const struct rec_pte *f = &r->u.pte;
+    return f->pde < ENTRIES && run_ok(f->first, f->count, f->entry, PAGE_SHIFT);
+}
+
+static int check_map(const struct record *r)
+{
+    const struct rec_map *f = &r->u.map;
+    return pages_ok(f->va, f->size, f->count) && entry_ok(f->entry, f->size, f->count);
+}
+
+static int check_remap(const struct record *r)
+{
+    const struct rec_remap *f = &r->u.remap;
+    return f->size == SIZE_4K && pages_ok(f->va, f->size, f->count) && entry_ok(f->entry, f->size, f->count);
+}
+
+static int check_unmap(const struct record *r)
+{
+    return pages_ok(r->u.unmap.va, r->u.unmap.size, r->u.unmap.count);
+}
+
+static int check_protect(const struct record *r)
+{
+    const struct rec_protect *f = &r->u.protect;
+    return pages_ok(f->va, f->size, f->count) && f->flags <= PTE_FLAGS;
+}
+
+static int check_ptab_alloc(const struct record *r)
+{
+    return r->u.ptab_alloc.pde < ENTRIES && (r->u.ptab_alloc.entry & (PTE_P | PDE_PS)) == PTE_P;
+}
+
+static int check_ptab_free(const struct record *r)
+{
+    return r->u.ptab_free.pde < ENTRIES;
+}
+
+static int check_fork(const struct record *r)
+{
+    return r->u.fork.parent != r->u.fork.asid;
+}
+
+static int check_drop(const struct record *r)
+{
+    return r->u.drop.first <= r->u.drop.last && r->u.drop.last <= r->u.drop.tick;
+}
+
+static const check_fn checks[RT_COUNT] = {
+    [RT_HELLO] = check_hello,
+    [RT_PDE] = check_pde,
+    [RT_PTE] = check_pte,
+    [RT_MAP] = check_map,
+    [RT_REMAP] = check_remap,
+    [RT_UNMAP] = check_unmap,
+    [RT_PROTECT] = check_protect,
+    [RT_PTAB_ALLOC] = check_ptab_alloc,
+    [RT_PTAB_FREE] = check_ptab_free,
+    [RT_FORK] = check_fork,
+    [RT_DROP] = check_drop,
+};
+
+static int parse_fields(const char *body, size_t len, struct record *r)
+{
+    return rec_scan(body, len, r) == 0 && (!checks[r->type] || checks[r->type](r));
 }
 
 /* ---- lines ---- */
@@ -430,9 +166,8 @@ enum parse_result parse_line(const char *line, size_t len, struct record *out, u
         if (left > mark && memcmp(at, PROTO_MARK, mark) == 0 && at[mark] == ' ') {
             int body = left <= RECORD_MAX ? proto_validate(at, left) : -1;
             if (body > 0) {
-                /* body is "KZ1 type fields...": the fields start after "KZ1 ". */
-                struct scan s = { at + 1 + mark, at + 1 + body, 1, 0 };
-                return parse_fields(&s, out) ? PARSE_RECORD : PARSE_BAD_FIELDS;
+                /* body is "KZ1 type fields...": the record starts after "KZ1 ". */
+                return parse_fields(at + 1 + mark, (size_t)body - mark, out) ? PARSE_RECORD : PARSE_BAD_FIELDS;
             }
             if (seen == PARSE_NOISE)
                 seen = PARSE_BAD_CHECKSUM;

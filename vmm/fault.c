@@ -160,7 +160,7 @@ void vmm_fault_report(const struct vmm_fault *f)
 
 const char *vmm_fault_outcome_name(enum fault_outcome outcome)
 {
-    static const char *const names[] = {
+    static const char *const names[FAULT_OUTCOMES] = {
         "resolved", "stack overflow", "bad access", "out of memory",
     };
     return (unsigned)outcome < FAULT_OUTCOMES ? names[outcome] : "invalid";

@@ -248,10 +248,10 @@ const struct pmm_stats *pmem_stats(void)
 
 const char *pmem_use_name(enum frame_use use)
 {
-    static const char *const names[] = {
+    static const char *const names[FRAME_USES] = {
         "absent", "reserved", "free", "kernel", "page table", "process",
     };
-    return (unsigned)use < sizeof names / sizeof names[0] ? names[use] : "invalid";
+    return (unsigned)use < FRAME_USES ? names[use] : "invalid";
 }
 
 int pmem_set_junk_fill(int on)

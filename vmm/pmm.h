@@ -38,6 +38,7 @@ enum frame_use {
     FRAME_KERNEL,       /* in use: kernel data (heap pages, buffers) */
     FRAME_PAGE_TABLE,   /* in use: a page table or page directory */
     FRAME_PROCESS,      /* in use: user pages */
+    FRAME_USES
 };
 
 /* One per frame, 4 bytes. vmm keeps a page table's present-entry count here. */

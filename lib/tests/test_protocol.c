@@ -19,7 +19,7 @@ static void test_format_then_validate(void **state)
 {
     (void)state;
     char line[PROTO_LINE_MAX + 1];
-    size_t n = proto_format(line, sizeof line, REC_TEST, "%s pass", "kprintf_format");
+    size_t n = proto_format(line, sizeof line, "test", "%s pass", "kprintf_format");
     assert_int_equal(n, strlen(line));
     assert_int_equal(line[n - 1], '\n');
     assert_int_equal(strncmp(line, "@KZ1 test kprintf_format pass *", 31), 0);
@@ -64,18 +64,18 @@ static void test_fields_cannot_break_lines(void **state)
 {
     (void)state;
     char line[PROTO_LINE_MAX + 1];
-    size_t n = proto_format(line, sizeof line, REC_WARN, "%s", "two\nlines * and a star");
+    size_t n = proto_format(line, sizeof line, "warn", "%s", "two\nlines * and a star");
     assert_null(memchr(line, '\n', n - 1));
     assert_true(proto_validate(line, n) > 0);
     /* A record inside a field (a task's text in a log record) cannot start a second one. */
-    n = proto_format(line, sizeof line, REC_LOG, "%u %s", 5u, "@KZ1 tests 99 0 *1234");
+    n = proto_format(line, sizeof line, "log", "%u %s", 5u, "@KZ1 tests 99 0 *1234");
     assert_ptr_equal(memchr(line, '@', n), line);
     assert_null(memchr(line + 1, '@', n - 1));
     assert_true(proto_validate(line, n) > 0);
     char big[1000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    n = proto_format(line, sizeof line, REC_WARN, "%s", big);
+    n = proto_format(line, sizeof line, "warn", "%s", big);
     assert_true(n <= PROTO_LINE_MAX);
     assert_true(proto_validate(line, n) > 0);
     assert_int_equal(proto_format(line, 10, "x", "y"), 0);   /* too small: empty, no overflow */

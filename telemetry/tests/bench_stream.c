@@ -20,13 +20,15 @@
 #include "../../vmm/pmm.h"
 #include "../../vmm/vmm.h"
 #include "../emit.h"
-#include "model_probe.h"
+#include "model.h"
+#include "parser.h"
 
 static uint64_t sink_bytes;
 
-static void count_write(void *ctx, const char *line, size_t len)
+static void count_write(void *ctx, enum record_type t, const char *line, size_t len)
 {
     (void)ctx;
+    (void)t;
     (void)line;
     sink_bytes += len;
 }
@@ -45,9 +47,12 @@ static int naive_visit(void *ctx, const struct vmm_entry *e)
     char line[PROTO_LINE_MAX + 1];
     const struct address_space *as = ctx;
     if (e->level == VMM_WALK_PAGE)
-        naive_bytes += proto_format(line, sizeof line, REC_PTE, "%d %u %u 1 %x", as->id, e->pdi, e->pti, e->entry);
+        naive_bytes += rec_format_pte(line, sizeof line, &(struct rec_pte){ .asid = (uint32_t)as->id, .pde = e->pdi,
+                                                                          .first = e->pti, .count = 1,
+                                                                          .entry = e->entry });
     else
-        naive_bytes += proto_format(line, sizeof line, REC_PDE, "%d %u 1 %x", as->id, e->pdi, e->entry);
+        naive_bytes += rec_format_pde(line, sizeof line, &(struct rec_pde){ .asid = (uint32_t)as->id, .first = e->pdi,
+                                                                          .count = 1, .entry = e->entry });
     return 0;
 }
 
@@ -121,12 +126,14 @@ int main(int argc, char **argv)
     for (len = n; len + n <= cap; len += n)
         memcpy(big + len, big, n);
 
-    probe_start();
+    static struct parser parser;
+    struct model *model = model_new();
+    parser_init(&parser, model);
     double t0 = seconds();
     for (size_t at = 0; at < len; at += 65536)
-        probe_feed(big + at, len - at < 65536 ? len - at : 65536);
+        parser_feed(&parser, big + at, len - at < 65536 ? len - at : 65536);
     double t1 = seconds();
-    probe_stop();
+    model_free(model);
     printf("parser_bytes %zu\n", len);
     printf("parser_mb_per_s %.1f\n", (double)len / 1e6 / (t1 - t0));
     free(big);

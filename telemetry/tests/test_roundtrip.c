@@ -20,7 +20,8 @@
 #include "../../vmm/pmm.h"
 #include "../../vmm/vmm.h"
 #include "../emit.h"
-#include "model_probe.h"
+#include "model.h"
+#include "parser.h"
 
 #define STEPS 6000
 #define USER_BASE 0x00400000u
@@ -29,6 +30,8 @@
 #define MAX_LIVE 6
 
 static uint32_t seed, rng, step;
+static struct model *model;
+static struct parser parser;
 static char pending[1 << 16];
 static size_t npending;
 
@@ -52,15 +55,16 @@ static void feed_pending(void)
         size_t n = 1 + rnd(97);
         if (n > npending - at)
             n = npending - at;
-        probe_feed(pending + at, n);
+        parser_feed(&parser, pending + at, n);
         at += n;
     }
     npending = 0;
 }
 
-static void sink_write(void *ctx, const char *line, size_t len)
+static void sink_write(void *ctx, enum record_type t, const char *line, size_t len)
 {
     (void)ctx;
+    (void)t;
     if (npending + len > sizeof pending)
         feed_pending();
     memcpy(pending + npending, line, len);
@@ -79,35 +83,36 @@ static void compare_all(void)
     feed_pending();
     for (int slot = 0; slot < VMM_MAX_SPACES; slot++) {
         const struct address_space *as = vmm_space_at(slot);
-        uint32_t id;
-        int whole;
+        const struct space *sp;
         if (!as)
             continue;
-        id = (uint32_t)as->id;
-        if (!probe_space(id, &whole))
+        if (!(sp = model_space(model, (uint32_t)as->id)))
             fail_msg("seed %u step %u: space %d missing from the model", seed, step, as->id);
-        if (!whole)
-            fail_msg("seed %u step %u: space %d not whole (%s)", seed, step, as->id, probe_stats());
-        for (uint32_t pdi = 0; pdi < 1024; pdi++) {
+        if (!sp->whole)
+            fail_msg("seed %u step %u: space %d not whole (inconsistent %llu, snapshots lost %llu, unknown asid %llu)",
+                     seed, step, as->id, (unsigned long long)model->stats.inconsistent,
+                     (unsigned long long)model->stats.snaps_lost, (unsigned long long)model->stats.unknown_asid);
+        for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
             uint32_t pde = as->pd[pdi];
-            if (probe_dir(id, pdi) != pde)
+            const uint32_t *mine = space_table(sp, pdi);
+            if (sp->dir[pdi] != pde)
                 fail_msg("seed %u step %u: space %d PDE %u is 0x%08x in the model, 0x%08x in vmm", seed, step,
-                         as->id, pdi, probe_dir(id, pdi), pde);
+                         as->id, pdi, sp->dir[pdi], pde);
             if (!(pde & PTE_P) || (pde & PDE_PS))
                 continue;
-            const uint32_t *table = arch_phys_to_virt(pde & ~0xFFFu);
-            for (uint32_t pti = 0; pti < 1024; pti++) {
-                int64_t got = probe_pte(id, pdi, pti);
+            const uint32_t *table = arch_phys_to_virt(frame_of(pde));
+            for (uint32_t pti = 0; pti < ENTRIES; pti++) {
+                int64_t got = mine ? (int64_t)mine[pti] : -1;
                 if (got != (int64_t)table[pti])
                     fail_msg("seed %u step %u: space %d va 0x%08x is 0x%08llx in the model, 0x%08x in vmm", seed,
-                             step, as->id, (pdi << 22) | (pti << 12), (long long)got, table[pti]);
+                             step, as->id, page_va(pdi, pti), (long long)got, table[pti]);
             }
         }
     }
-    if (probe_check())
-        fail_msg("seed %u step %u: %s", seed, step, probe_check());
-    if (probe_current() != (uint32_t)vmm_current_space()->id)
-        fail_msg("seed %u step %u: model says space %u is live, vmm says %d", seed, step, probe_current(),
+    if (model_check(model))
+        fail_msg("seed %u step %u: %s", seed, step, model_check(model));
+    if (model->current_asid != (uint32_t)vmm_current_space()->id)
+        fail_msg("seed %u step %u: model says space %u is live, vmm says %d", seed, step, model->current_asid,
                  vmm_current_space()->id);
 }
 
@@ -201,12 +206,13 @@ static void test_roundtrip(void **state)
     rng = seed | 1;
     printf("test_roundtrip: seed %u (KOIZ_SEED=%u repeats it)\n", seed, seed);
     host_boot(HOST_RAM_SIZE, 1, 1);
-    probe_start();
+    model = model_new();
+    parser_init(&parser, model);
     if (getenv("KOIZ_STREAM"))
         copy = fopen(getenv("KOIZ_STREAM"), "w");
     tel_emit_start(&sink);
     vmm_space_switch(vmm_kernel_space());
-    tel_round("boot");
+    tel_round(ROUND_BOOT);
     compare_all();
     for (step = 1; step <= STEPS; step++) {
         one_step();
@@ -214,9 +220,10 @@ static void test_roundtrip(void **state)
             compare_all();
     }
     compare_all();
-    assert_int_equal(probe_refused(), 0);
+    assert_int_equal(parser.stats.bad_checksum + parser.stats.bad_fields, 0);
+    assert_int_equal(model->stats.inconsistent, 0);
     tel_emit_start(0);
-    probe_stop();
+    model_free(model);
     if (copy)
         fclose(copy);
 }

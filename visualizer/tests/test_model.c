@@ -363,7 +363,7 @@ static void test_faults_ring(void **state)
     const struct fault_event *e = model_fault(f->m, 0);
     assert_int_equal(e->cr2, 0xdeadbeef);
     assert_int_equal(e->asid, 5);
-    assert_int_equal(e->outcome, FO_STACK_OVERFLOW);
+    assert_int_equal(e->outcome, OUTCOME_STACK_OVERFLOW);
     assert_string_equal(e->words, "protection-violation instruction-fetch user reserved-bit");
     e = model_fault(f->m, 1);
     assert_int_equal(e->tick, 100 + MODEL_FAULTS + 9);

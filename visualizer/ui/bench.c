@@ -107,13 +107,11 @@ static void model_figures(const struct model *m, const struct parser *p)
     }
     const char *bad = model_check(m);
     printf("records %llu\n", (unsigned long long)p->stats.records);
-    printf("events %llu\n",
-           (unsigned long long)(p->stats.by_type[RT_MAP] + p->stats.by_type[RT_UNMAP] +
-                                p->stats.by_type[RT_PROTECT] + p->stats.by_type[RT_PTAB_ALLOC] +
-                                p->stats.by_type[RT_PTAB_FREE] + p->stats.by_type[RT_SPACE_CREATE] +
-                                p->stats.by_type[RT_SPACE_DESTROY] + p->stats.by_type[RT_SPACE_SWITCH] +
-                                p->stats.by_type[RT_TLB] + p->stats.by_type[RT_FAULT] +
-                                p->stats.by_type[RT_FRAMES] + p->stats.by_type[RT_DROP]));
+    uint64_t events = 0;
+    for (int t = 0; t < RT_COUNT; t++)
+        if (records_table()[t].cls == RC_EVENT || records_table()[t].cls == RC_LOSS)
+            events += p->stats.by_type[t];
+    printf("events %llu\n", (unsigned long long)events);
     printf("bad_lines %llu\n",
            (unsigned long long)(p->stats.bad_checksum + p->stats.bad_fields + p->stats.noise));
     printf("spaces %u\n", spaces);

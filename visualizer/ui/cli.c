@@ -7,6 +7,8 @@
 #include "record.h"
 #include "source.h"
 
+_Static_assert(RT_COUNT <= 64, "--until keeps its kinds in 64 bits");
+
 void cli_usage(FILE *f)
 {
     fputs("usage: koiz-view [options] [- | FILE]\n"
@@ -124,15 +126,17 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
             o->after = (uint64_t)n;
         } else if (!strcmp(a, "--until")) {
             NEEDS_VALUE();
-            int t = 0;
-            while (t < RT_COUNT && strcmp(record_type_name((enum record_type)t), val))
-                t++;
-            if (t == RT_COUNT) {
+            /* A kind's own name (ptab-alloc) or a wire name, which means all its kinds (tlb). */
+            o->until_kinds = 0;
+            for (int t = 0; t < RT_COUNT; t++)
+                if (!strcmp(record_type_name((enum record_type)t), val) || !strcmp(records_table()[t].wire, val))
+                    o->until_kinds |= 1ull << t;
+            if (!o->until_kinds) {
                 snprintf(err, errsz, "unknown record kind '%s' for --until (e.g. tests, panic, end, fault)", val);
                 return -1;
             }
             o->until = true;
-            o->until_type = t;
+            o->until_name = val;
         } else if (!strcmp(a, "--size")) {
             NEEDS_VALUE();
             int w, h;

@@ -31,7 +31,8 @@ struct options {
     const char *screenshot;     /* --screenshot FILE.png */
     uint64_t after;             /* --after N: stop after N records (0: at the end of the stream) */
     bool until;                 /* --until KIND: stop at the first record of that kind */
-    int until_type;             /* its enum record_type (record.h) */
+    uint64_t until_kinds;       /* its kinds (enum record_type, record.h), a bit each */
+    const char *until_name;     /* as it was given */
     int width, height;          /* --size WxH */
     double speed;               /* --speed N: replay records per second */
     bool paused;                /* --paused: a replay starts paused */

@@ -59,12 +59,12 @@ void draw_spaces(struct view *v, const struct model *m)
     }
 }
 
-static uint32_t outcome_col(enum fault_outcome o)
+static uint32_t outcome_col(enum word_OUTCOME o)
 {
     switch (o) {
-    case FO_ZERO_FILLED: return COL_TEXT;
-    case FO_COPIED: return COL_TEXT;
-    case FO_EXPECTED: return COL_DIM;
+    case OUTCOME_ZERO_FILLED: return COL_TEXT;
+    case OUTCOME_COPIED: return COL_TEXT;
+    case OUTCOME_EXPECTED: return COL_DIM;
     default: return COL_BAD;
     }
 }

@@ -183,11 +183,20 @@ static int open_input(struct app *a, bool headless)
     return 0;
 }
 
+/* Has a record of a kind --until waits for arrived? */
+static bool until_seen(const struct app *a)
+{
+    for (int t = 0; t < RT_COUNT; t++)
+        if ((a->o.until_kinds >> t & 1) && a->p.stats.by_type[t])
+            return true;
+    return false;
+}
+
 /* Has the stream given what --after or --until waits for? */
 static bool stop_reached(const struct app *a)
 {
     return (a->o.after && a->p.stats.records >= a->o.after) ||
-           (a->o.until && a->p.stats.by_type[a->o.until_type] > 0);
+           (a->o.until && until_seen(a));
 }
 
 /* Feeds whole lines from data[*pos..len) one record at a time, up to the stop. */
@@ -276,9 +285,9 @@ static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
     if (a->o.after && a->p.stats.records < a->o.after)
         return fail(1, fmt("the stream ended after %llu records, before the %llu that --after waits for",
                            (unsigned long long)a->p.stats.records, (unsigned long long)a->o.after));
-    if (a->o.until && !a->p.stats.by_type[a->o.until_type])
+    if (a->o.until && !until_seen(a))
         return fail(1, fmt("the stream ended without a '%s' record, which --until waits for",
-                           record_type_name((enum record_type)a->o.until_type)));
+                           a->o.until_name));
     return 0;
 }
 
@@ -316,7 +325,7 @@ static int run_batch(struct app *a)
                 interrupted == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)bytes,
                 (unsigned long long)a->p.stats.records,
                 a->o.until && !stop_reached(a) ? fmt(", before any '%s' record",
-                                                     record_type_name((enum record_type)a->o.until_type)) : "");
+                                                     a->o.until_name) : "");
         return signal_status();
     }
     if (full_times)
@@ -352,7 +361,7 @@ static void describe_stop(const struct app *a, struct view *v)
         snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)a->o.after);
     else
         snprintf(v->state, sizeof v->state, "· stopped at the first '%s' record",
-                 record_type_name((enum record_type)a->o.until_type));
+                 a->o.until_name);
 }
 
 static void describe(struct app *a, struct view *v, bool paused)

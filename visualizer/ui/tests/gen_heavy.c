@@ -152,7 +152,7 @@ static uint32_t user_pages(void)
 
 static void send_frames(void)
 {
-    rec(true, REC_FRAMES, "%u %u %u %u %u %u", tick, NFRAMES, free_count, table_frames, kernel_frames,
+    rec(true, "frames", "%u %u %u %u %u %u", tick, NFRAMES, free_count, table_frames, kernel_frames,
         process_frames);
 }
 
@@ -165,7 +165,7 @@ static void table_alloc(struct uspace *sp, uint32_t pdi)
     sp->dir[pdi] = (f << 12) | P | W | U;
     sp->slot[pdi] = (uint16_t)sp->ntables;
     sp->tables[sp->ntables++] = pdi;
-    rec(true, REC_PTAB, "%u %u %u %x alloc", tick, sp->asid, pdi, sp->dir[pdi]);
+    rec(true, "ptab", "%u %u %u %x alloc", tick, sp->asid, pdi, sp->dir[pdi]);
 }
 
 static void table_drop(struct uspace *sp, uint32_t pdi, bool send)
@@ -180,17 +180,17 @@ static void table_drop(struct uspace *sp, uint32_t pdi, bool send)
     sp->tables[sp->slot[pdi]] = last;
     sp->slot[last] = sp->slot[pdi];
     if (send)
-        rec(true, REC_PTAB, "%u %u %u free", tick, sp->asid, pdi);
+        rec(true, "ptab", "%u %u %u free", tick, sp->asid, pdi);
 }
 
 static void tlb_after(uint32_t va, uint32_t count)
 {
     if (count > 4) {
-        rec(true, REC_TLB, "%u all", tick);
+        rec(true, "tlb", "%u all", tick);
         return;
     }
     for (uint32_t i = 0; i < count; i++)
-        rec(true, REC_TLB, "%u %x", tick, va + i * 4096);
+        rec(true, "tlb", "%u %x", tick, va + i * 4096);
 }
 
 /*
@@ -226,7 +226,7 @@ static uint32_t map_run(struct uspace *sp, uint32_t va, uint32_t want, uint32_t 
         return 0;
     sp->present[pdi] = (uint16_t)(sp->present[pdi] + n);
     sp->pages += n;
-    rec(true, REC_MAP, "%u %u %x 4k %u %x", tick, sp->asid, va, n, t[pti]);
+    rec(true, "map", "%u %u %x 4k %u %x", tick, sp->asid, va, n, t[pti]);
     return n;
 }
 
@@ -260,8 +260,8 @@ static void op_map(struct uspace *sp)
             continue;
         /* Heap and stack grow by demand-zero faults, a page at a time. */
         if (a != &areas[1] && rnd(5) < 2) {
-            rec(true, REC_FAULT, "%u %u %x %x %x %s", tick, sp->asid, va + rnd(4096) / 4 * 4,
-                0x08048000u + rnd(CODE_PAGES * 4096) / 2 * 2, rnd(4) ? 6u : 4u, OUTCOME_ZERO_FILLED);
+            rec(true, "fault", "%u %u %x %x %x %s", tick, sp->asid, va + rnd(4096) / 4 * 4,
+                0x08048000u + rnd(CODE_PAGES * 4096) / 2 * 2, rnd(4) ? 6u : 4u, "zero-filled");
             map_run(sp, va, 1, P | W | U, 0);
         } else {
             map_run(sp, va, run_len(16), P | W | U, 0);
@@ -301,7 +301,7 @@ static void op_unmap(struct uspace *sp)
     }
     sp->present[pdi] = (uint16_t)(sp->present[pdi] - n);
     sp->pages -= n;
-    rec(true, REC_UNMAP, "%u %u %x 4k %u", tick, sp->asid, va, n);
+    rec(true, "unmap", "%u %u %x 4k %u", tick, sp->asid, va, n);
     tlb_after(va, n);
     if (!sp->present[pdi] && rnd(4))
         table_drop(sp, pdi, true);
@@ -316,7 +316,7 @@ static void op_protect(struct uspace *sp)
     uint32_t *t = sp->tab[va >> 22], pti = (va >> 12) & 1023;
     for (uint32_t i = 0; i < n; i++)
         t[pti + i] = (t[pti + i] & ~0xfffu) | flags;
-    rec(true, REC_PROTECT, "%u %u %x 4k %u %x", tick, sp->asid, va, n, flags);
+    rec(true, "protect", "%u %u %x 4k %u %x", tick, sp->asid, va, n, flags);
     tlb_after(va, n);
 }
 
@@ -331,13 +331,13 @@ static void op_kheap(void)
         kernel_frames--;
         kheap_pages--;
         *e = 0;
-        rec(true, REC_UNMAP, "%u 0 %x 4k 1", tick, va);
-        rec(true, REC_TLB, "%u %x", tick, va);
+        rec(true, "unmap", "%u 0 %x 4k 1", tick, va);
+        rec(true, "tlb", "%u %x", tick, va);
     } else {
         *e = (frame_alloc() << 12) | P | W | G;
         kernel_frames++;
         kheap_pages++;
-        rec(true, REC_MAP, "%u 0 %x 4k 1 %x", tick, va, *e);
+        rec(true, "map", "%u 0 %x 4k 1 %x", tick, va, *e);
     }
 }
 
@@ -359,9 +359,9 @@ static void run_flush(struct snap *s, bool is_pde)
     if (!r->active)
         return;
     if (is_pde)
-        rec(false, REC_PDE, "%u %u %u %x", s->asid, r->first, r->count, r->entry);
+        rec(false, "pde", "%u %u %u %x", s->asid, r->first, r->count, r->entry);
     else
-        rec(false, REC_PTE, "%u %u %u %u %x", s->asid, r->pdi, r->first, r->count, r->entry);
+        rec(false, "pte", "%u %u %u %u %x", s->asid, r->pdi, r->first, r->count, r->entry);
     s->records++;
     r->active = false;
 }
@@ -398,7 +398,7 @@ static void snapshot(const struct uspace *sp)
 {
     struct snap s = {.asid = sp ? sp->asid : 0};
     uint32_t seq = ++snap_seq;
-    rec(false, REC_SNAP, "%u %u %x %u", seq, s.asid, sp ? sp->cr3 : kernel_cr3, tick);
+    rec(false, "snap", "%u %u %x %u", seq, s.asid, sp ? sp->cr3 : kernel_cr3, tick);
     for (uint32_t pdi = 0; pdi < 1024; pdi++) {
         uint32_t e = dir_entry(sp, pdi);
         if (e & P) {
@@ -418,12 +418,12 @@ static void snapshot(const struct uspace *sp)
             }
     }
     run_flush(&s, false);
-    rec(false, REC_END, "%u %u %u %u %u", seq, s.asid, s.pdes, s.ptes, s.records);
+    rec(false, "end", "%u %u %u %u %u", seq, s.asid, s.pdes, s.ptes, s.records);
 }
 
 static void snapshot_all(void)
 {
-    rec(false, REC_LOG, "%u telemetry: snapshot of every address space", tick);
+    rec(false, "log", "%u telemetry: snapshot of every address space", tick);
     if (cur)
         snapshot(NULL);
     for (int i = 0; i < USER_SPACES; i++)
@@ -437,7 +437,7 @@ static void snapshot_all(void)
 static void switch_to(struct uspace *sp)
 {
     cur = sp;
-    rec(true, REC_SPACE, "%u %u switch %x", tick, sp ? sp->asid : 0, sp ? sp->cr3 : kernel_cr3);
+    rec(true, "space", "%u %u switch %x", tick, sp ? sp->asid : 0, sp ? sp->cr3 : kernel_cr3);
 }
 
 /* A new process in slot i: create (with the kernel's snapshot of it), exec's mappings, its first run. */
@@ -449,9 +449,9 @@ static void process_start(int i)
     sp->asid = (uint32_t)i + 1;
     sp->cr3 = frame_alloc() << 12;
     table_frames++;
-    rec(true, REC_SPACE, "%u %u create %x", tick, sp->asid, sp->cr3);
+    rec(true, "space", "%u %u create %x", tick, sp->asid, sp->cr3);
     snapshot(sp);
-    rec(false, REC_LOG, "%u exec: pid %u /bin/worker%u", tick, sp->asid, sp->asid);
+    rec(false, "log", "%u exec: pid %u /bin/worker%u", tick, sp->asid, sp->asid);
     switch_to(sp);
     map_run(sp, CODE_VA, CODE_PAGES, P | U, code_frame);
     /* exec and the first allocations: long runs in every area */
@@ -465,8 +465,8 @@ static void process_start(int i)
 static void process_exit(int i)
 {
     struct uspace *sp = &spaces[i];
-    rec(false, REC_LOG, "%u pid %u exited with status 0", tick, sp->asid);
-    rec(true, REC_SPACE, "%u %u destroy %x", tick, sp->asid, sp->cr3);
+    rec(false, "log", "%u pid %u exited with status 0", tick, sp->asid);
+    rec(true, "space", "%u %u destroy %x", tick, sp->asid, sp->cr3);
     while (sp->ntables) {
         uint32_t pdi = sp->tables[0];
         if (pdi != (CODE_VA >> 22)) {
@@ -508,10 +508,10 @@ int main(int argc, char **argv)
         free_stack[free_count++] = f;
     kernel_frames = LOW_FRAMES;
 
-    rec(false, REC_HELLO, "1 6b6f697a %u 4096 1 1", RAM_MIB * 1024 - 1024);
-    rec(false, REC_MEM, "%u 6 639 %u 0", RAM_MIB * 1024 - 385, RAM_MIB * 1024 - 1024);
-    rec(false, REC_LOG, "%u Koiz 1.0 (heavy recording for koiz-view's benchmark)", tick);
-    rec(false, REC_LOG, "%u memory: %u MiB usable", tick, RAM_MIB - 1);
+    rec(false, "hello", "1 6b6f697a %u 4096 1 1", RAM_MIB * 1024 - 1024);
+    rec(false, "mem", "%u 6 639 %u 0", RAM_MIB * 1024 - 385, RAM_MIB * 1024 - 1024);
+    rec(false, "log", "%u Koiz 1.0 (heavy recording for koiz-view's benchmark)", tick);
+    rec(false, "log", "%u memory: %u MiB usable", tick, RAM_MIB - 1);
 
     /* The kernel's space: the direct map, the heap's tables, a few heap pages. */
     kernel_cr3 = frame_alloc() << 12;
@@ -548,7 +548,7 @@ int main(int argc, char **argv)
             uint32_t k = rnd(sizeof log_lines / sizeof log_lines[0]);
             char text[120];
             snprintf(text, sizeof text, log_lines[k], cur ? cur->asid : 0, rnd(5000));
-            rec(false, REC_LOG, "%u %s", tick, text);
+            rec(false, "log", "%u %s", tick, text);
         }
         if (ops % LIFE_OPS == 0) {
             int i = (int)rnd(USER_SPACES);
@@ -581,7 +581,7 @@ int main(int argc, char **argv)
                 op_unmap(cur);
         }
     }
-    rec(false, REC_LOG, "%u heavy recording: done", tick);
+    rec(false, "log", "%u heavy recording: done", tick);
     send_frames();
     snapshot_all();
     if (fclose(out) != 0) {
