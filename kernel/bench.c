@@ -14,16 +14,15 @@
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
 #include "bench.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "memory.h"
-#include "pit.h"
+#include "dev/pit.h"
 #include "programs.h"
 #include "task.h"
 #include "telemetry.h"
 #include "x86.h"
 
-extern struct cpu_features cpu;
 
 #define BENCH_VA 0x10000000u
 #define NPAGES 512              /* spans a page-table boundary or two, like real use */

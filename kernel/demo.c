@@ -16,10 +16,10 @@
 #include <koiz/klib.h>
 #include <koiz/protocol.h>
 #include <koiz/syscall.h>
-#include "console.h"
+#include "dev/console.h"
 #include "demo.h"
 #include "kernel.h"
-#include "pit.h"
+#include "dev/pit.h"
 #include "programs.h"
 #include "task.h"
 #include "telemetry.h"

@@ -45,7 +45,6 @@
 #define FN_END    108
 #define MXCSR_DEFAULT 0x1F80u   /* every SIMD exception masked, round to nearest */
 
-extern struct cpu_features cpu;
 
 static int present, fxsr, sse, mmx;
 static struct fpu_state clean;          /* what a new task starts with */

@@ -10,7 +10,7 @@
  * goes to the log sink (the telemetry's `log` records, kernel/telemetry.c).
  */
 #include <koiz/klib.h>
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "x86.h"
 

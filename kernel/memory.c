@@ -18,14 +18,13 @@
 #include "../vmm/heap.h"
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "memory.h"
 #include "multiboot.h"
 #include "physwin.h"
 #include "x86.h"
 
-extern struct cpu_features cpu;
 uint64_t tsc_at_kmain, tsc_at_paging, cycles_paging_on;
 
 void vmem_enable_page_dir(uint32_t page_dir_phys) __attribute__((fastcall));
@@ -106,7 +105,7 @@ int memory_init(char *why, unsigned why_size)
 
     cfg.pse = !!(cpu.edx1 & CPUID_PSE);
     cfg.pge = !!(cpu.edx1 & CPUID_PGE);
-    cfg.physwin_pde = (uint32_t)V2P(physwin_table) | PTE_P | PTE_W;
+    cfg.physwin_pde = physwin_pde();
     {
         uint64_t start = (cpu.edx1 & CPUID_TSC) ? rdtsc() : 0;
         kas = vmem_init(&cfg);

@@ -7,7 +7,7 @@
  * mem_lower/mem_upper.
  */
 #include <koiz/klib.h>
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "multiboot.h"
 #include "physwin.h"

@@ -12,7 +12,7 @@
  */
 #include <koiz/syscall.h>
 #include "../vmm/vmm.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "memory.h"
 #include "task.h"

@@ -6,9 +6,9 @@
  */
 #include <koiz/klib.h>
 #include "../telemetry/emit.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
-#include "selftest.h"
+#include "selftest/selftest.h"
 #include "telemetry.h"
 #include "x86.h"
 

@@ -11,7 +11,7 @@
 #include <koiz/paging.h>
 #include <koiz/syscall.h>
 #include "../vmm/vmm.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "memory.h"
 #include "task.h"

@@ -29,9 +29,9 @@
 #include <koiz/protocol.h>
 #include "../telemetry/emit.h"
 #include "../vmm/vmm.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
-#include "pit.h"
+#include "dev/pit.h"
 #include "telemetry.h"
 #include "x86.h"
 

@@ -9,15 +9,14 @@
  */
 #include <koiz/klib.h>
 #include <koiz/paging.h>
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
-#include "pic.h"
+#include "dev/pic.h"
 #include "trap.h"
 #include "task.h"
 #include <koiz/syscall.h>
 #include "x86.h"
 
-extern struct cpu_features cpu;
 
 static irq_handler irq_handlers[16];
 static exception_handler exception_handlers[32];

@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <koiz/klib.h>
 #include "../vmm/arch.h"
-#include "console.h"
+#include "dev/console.h"
 #include "kernel.h"
 #include "x86.h"
 

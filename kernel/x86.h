@@ -83,6 +83,8 @@ static inline int cpu_has_cr4(const struct cpu_features *f)
 
 /* Fills *f; a CPU without CPUID (a 486 before the late steppings) gets zeros. */
 void cpu_probe(struct cpu_features *f);
+/* What kmain found (kernel/kmain.c): the one CPU Koiz runs on. */
+extern struct cpu_features cpu;
 
 /* Saves EFLAGS and disables interrupts; restore with irq_restore. */
 static inline uint32_t irq_save(void)

@@ -23,6 +23,6 @@
 #define KHEAP_SIZE        0x02000000u            /* 32 MiB: 8 tables, made at init */
 #define KHEAP_END         (KHEAP_BASE + KHEAP_SIZE)
 
-#define PHYSWIN_PDE       1023u                  /* owned by kernel/physwin.c */
+#define PHYSWIN_PDE       1023u                  /* the physical window (physwin.c) */
 
 #endif

@@ -8,7 +8,7 @@
  *   | 768..959  direct map|--> 4 MiB pages, or tables when no PSE
  *   | 960..967  heap      |--> 8 tables made at vmem_init
  *   | 968..1022 (empty)   |
- *   | 1023      physwin   |--> kernel/physwin.c's table
+ *   | 1023      physwin   |--> the physical window
  *   +---------------------+
  *   copied from the kernel's directory at create, and never changed after.
  */

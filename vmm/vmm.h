@@ -96,8 +96,22 @@ struct vmm_stats {
 struct vmem_config {
     int pse;                /* CPUID says 4 MiB pages work: use them for the direct map */
     int pge;                /* CPUID says global pages work: mark kernel pages global */
-    uint32_t physwin_pde;   /* PDE 1023 as the kernel wants it (not user-accessible) */
+    uint32_t physwin_pde;   /* PDE 1023, the physical window: vmm_physwin_pde() */
 };
+
+/*
+ * The physical window (physwin.c): the last page of the address space,
+ * mapped to one physical frame at a time through vmm's own table in
+ * directory entry PHYSWIN_PDE, for memory the direct map does not reach.
+ * The table is in the kernel's image: the kernel puts vmm_physwin_pde(its
+ * physical address) into the boot directory and into vmem_config.
+ */
+uint32_t *vmm_physwin_table(void);
+/* The directory entry of the window's table at table_pa (kernel, writable, a table). */
+uint32_t vmm_physwin_pde(uint32_t table_pa);
+/* Copies n bytes from physical address pa through the window. The caller
+ * keeps interrupts off meanwhile: a handler using the window would move it. */
+void vmm_physwin_read(uint32_t pa, void *buf, size_t n);
 
 /*
  * Builds the kernel's address space and returns it: direct map of physical

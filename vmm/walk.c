@@ -133,7 +133,7 @@ static int check_entry(void *ctx, const struct vmm_entry *e)
         c->large += ours;
     } else if (e->level == VMM_WALK_TABLE) {
         if (e->pdi == PHYSWIN_PDE)
-            return 0;                   /* kernel/physwin.c's table, not counted */
+            return 0;                   /* the physical window, not counted */
         if (pmem_use(frame_of(e->entry)) != FRAME_PAGE_TABLE)
             arch_panic("vmm_check: PDE %u points to frame 0x%08x, which is %s, not a page table",
                        e->pdi, frame_of(e->entry), pmem_use_name(pmem_use(frame_of(e->entry))));

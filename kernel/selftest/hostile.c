@@ -16,17 +16,17 @@
  */
 #include <koiz/klib.h>
 #include <koiz/syscall.h>
-#include "../vmm/heap.h"
-#include "../vmm/pmm.h"
-#include "../vmm/vmm.h"
-#include "console.h"
-#include "fpu.h"
-#include "kernel.h"
-#include "pit.h"
-#include "programs.h"
+#include "../../vmm/heap.h"
+#include "../../vmm/pmm.h"
+#include "../../vmm/vmm.h"
+#include "../dev/console.h"
+#include "../fpu.h"
+#include "../kernel.h"
+#include "../dev/pit.h"
+#include "../programs.h"
 #include "selftest.h"
-#include "task.h"
-#include "trap.h"
+#include "../task.h"
+#include "../trap.h"
 
 #define TIME_LIMIT (30 * PIT_HZ)    /* no hostile program may hang the run */
 

@@ -5,7 +5,7 @@
  * read-back says someone is listening.
  */
 #include "console.h"
-#include "x86.h"
+#include "../x86.h"
 
 #define DEBUGCON_PORT 0xE9
 

@@ -10,9 +10,9 @@
 #include "console.h"
 #include "keyboard.h"
 #include "pic.h"
-#include "task.h"
-#include "trap.h"
-#include "x86.h"
+#include "../task.h"
+#include "../trap.h"
+#include "../x86.h"
 
 #define KBD_DATA   0x60
 #define KBD_STATUS 0x64

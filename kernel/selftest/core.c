@@ -7,15 +7,15 @@
 #include <koiz/klib.h>
 #include <koiz/paging.h>
 #include <koiz/options.h>
-#include "console.h"
-#include "gdt.h"
-#include "kernel.h"
-#include "multiboot.h"
-#include "pit.h"
-#include "../vmm/pmm.h"
+#include "../dev/console.h"
+#include "../gdt.h"
+#include "../kernel.h"
+#include "../multiboot.h"
+#include "../dev/pit.h"
+#include "../../vmm/pmm.h"
 #include "selftest.h"
-#include "trap.h"
-#include "x86.h"
+#include "../trap.h"
+#include "../x86.h"
 
 #define FMT_CHECK(want, ...)                        \
     do {                                            \

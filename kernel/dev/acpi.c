@@ -8,9 +8,9 @@
 #include <koiz/klib.h>
 #include "acpi.h"
 #include "console.h"
-#include "kernel.h"
-#include "physwin.h"
-#include "x86.h"
+#include "../kernel.h"
+#include "../physwin.h"
+#include "../x86.h"
 
 struct sdt_header {
     char signature[4];

@@ -10,13 +10,13 @@
  *     0x00000000  ...  TEST_VA: page A, page B (same frame as A)  ...  0xC0000000 kernel
  */
 #include <koiz/klib.h>
-#include "../vmm/heap.h"
-#include "../vmm/pmm.h"
-#include "../vmm/vmm.h"
-#include "kernel.h"
+#include "../../vmm/heap.h"
+#include "../../vmm/pmm.h"
+#include "../../vmm/vmm.h"
+#include "../kernel.h"
 #include "selftest.h"
-#include "trap.h"
-#include "x86.h"
+#include "../trap.h"
+#include "../x86.h"
 
 #define TEST_VA 0x40000000u
 #define USER_RW (PTE_U | PTE_W)

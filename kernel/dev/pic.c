@@ -4,8 +4,8 @@
  * move to 32-47. Everything starts masked; drivers unmask what they use.
  */
 #include "pic.h"
-#include "trap.h"
-#include "x86.h"
+#include "../trap.h"
+#include "../x86.h"
 
 #define PIC1_CMD  0x20
 #define PIC1_DATA 0x21

@@ -4,11 +4,11 @@
  */
 #include <stdarg.h>
 #include <koiz/klib.h>
-#include "../telemetry/emit.h"
-#include "console.h"
-#include "kernel.h"
+#include "../../telemetry/emit.h"
+#include "../dev/console.h"
+#include "../kernel.h"
 #include "selftest.h"
-#include "telemetry.h"
+#include "../telemetry.h"
 
 extern const struct selftest __selftests_start[], __selftests_end[];
 

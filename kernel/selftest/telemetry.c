@@ -7,13 +7,13 @@
  */
 #include <koiz/klib.h>
 #include <koiz/options.h>
-#include "../telemetry/emit.h"
-#include "../vmm/pmm.h"
-#include "../vmm/vmm.h"
-#include "kernel.h"
+#include "../../telemetry/emit.h"
+#include "../../vmm/pmm.h"
+#include "../../vmm/vmm.h"
+#include "../kernel.h"
 #include "selftest.h"
-#include "telemetry.h"
-#include "x86.h"
+#include "../telemetry.h"
+#include "../x86.h"
 
 #define BURST_VA 0x08000000u
 

@@ -4,7 +4,7 @@
  * answers in loopback mode and otherwise leaves serial off for good.
  */
 #include "console.h"
-#include "x86.h"
+#include "../x86.h"
 
 #define COM1 0x3F8
 enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCRATCH = 7 };

@@ -7,7 +7,7 @@
 #include <koiz/klib.h>
 #include <koiz/layout.h>
 #include "console.h"
-#include "x86.h"
+#include "../x86.h"
 
 /*
  * The BIOS Data Area says which text mode the machine is in: the column

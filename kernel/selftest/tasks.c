@@ -6,18 +6,18 @@
  * and every frame back where it was afterwards.
  */
 #include <koiz/klib.h>
-#include "../vmm/heap.h"
-#include "../vmm/pmm.h"
-#include "../vmm/vmm.h"
+#include "../../vmm/heap.h"
+#include "../../vmm/pmm.h"
+#include "../../vmm/vmm.h"
 #include <koiz/syscall.h>
-#include "console.h"
-#include "kernel.h"
-#include "pit.h"
-#include "programs.h"
+#include "../dev/console.h"
+#include "../kernel.h"
+#include "../dev/pit.h"
+#include "../programs.h"
 #include "selftest.h"
-#include "task.h"
-#include "telemetry.h"
-#include "trap.h"
+#include "../task.h"
+#include "../telemetry.h"
+#include "../trap.h"
 
 static int run(const char *name, struct task_result *r)
 {

@@ -5,8 +5,8 @@
  */
 #include "pic.h"
 #include "pit.h"
-#include "trap.h"
-#include "x86.h"
+#include "../trap.h"
+#include "../x86.h"
 
 #define PIT_CLOCK 1193182u
 #define PIT_CH0   0x40

@@ -10,9 +10,9 @@
  */
 #include "acpi.h"
 #include "console.h"
-#include "kernel.h"
-#include "telemetry.h"
-#include "x86.h"
+#include "../kernel.h"
+#include "../telemetry.h"
+#include "../x86.h"
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
 #define QEMU_DEBUG_EXIT_PORT 0xF4
