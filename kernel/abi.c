@@ -4,7 +4,25 @@
  */
 #include <koiz/klib.h>
 
-void *memset(void *dst, int c, size_t n) { return kmemset(dst, c, n); }
-void *memcpy(void *dst, const void *src, size_t n) { return kmemcpy(dst, src, n); }
-void *memmove(void *dst, const void *src, size_t n) { return kmemmove(dst, src, n); }
-int memcmp(const void *a, const void *b, size_t n) { return kmemcmp(a, b, n); }
+/* Declared here: no libc header is included in the kernel. */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+void *memset(void *dst, int c, size_t n)
+{
+    return kmemset(dst, c, n);
+}
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    return kmemcpy(dst, src, n);
+}
+void *memmove(void *dst, const void *src, size_t n)
+{
+    return kmemmove(dst, src, n);
+}
+int memcmp(const void *a, const void *b, size_t n)
+{
+    return kmemcmp(a, b, n);
+}

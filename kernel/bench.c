@@ -23,9 +23,8 @@
 #include "telemetry.h"
 #include "x86.h"
 
-
 #define BENCH_VA 0x10000000u
-#define NPAGES 512              /* spans a page-table boundary or two, like real use */
+#define NPAGES   512 /* spans a page-table boundary or two, like real use */
 
 static void report2(const char *name, const char *suffix, uint64_t cycles, uint32_t ops)
 {
@@ -33,8 +32,8 @@ static void report2(const char *name, const char *suffix, uint64_t cycles, uint3
     uint64_t per = ops ? cycles / ops : cycles;
     ksnprintf(full, sizeof full, "%s%s", name, suffix);
     kprintf("  %-28s %10llu cycles/op  (%u ops)\n", full, per, ops);
-    tel_send_bench(&(struct rec_bench){ .name = text_of(full), .cycles_per_op = per > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)per,
-                                        .ops = ops });
+    tel_send_bench(&(struct rec_bench){
+        .name = text_of(full), .cycles_per_op = per > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)per, .ops = ops});
 }
 
 static void report(const char *name, uint64_t cycles, uint32_t ops)
@@ -140,12 +139,12 @@ static void e9_blast(void)
     if (!debugcon_present())
         return;
     telemetry_flush();
-    tel_send_bench(&(struct rec_bench){ .name = text_of("e9_blast_start"), .ops = BLAST_BYTES });
+    tel_send_bench(&(struct rec_bench){.name = text_of("e9_blast_start"), .ops = BLAST_BYTES});
     telemetry_flush();
     for (uint32_t sent = 0; sent < BLAST_BYTES; sent += sizeof filler - 1)
         for (const char *p = filler; *p; p++)
             debugcon_putc(*p);
-    tel_send_bench(&(struct rec_bench){ .name = text_of("e9_blast_end"), .ops = BLAST_BYTES });
+    tel_send_bench(&(struct rec_bench){.name = text_of("e9_blast_end"), .ops = BLAST_BYTES});
     telemetry_flush();
 }
 
@@ -169,7 +168,8 @@ static void bench_tasks(void)
     ticks = pit_ticks() - start;
     if (ticks == 0)
         ticks = 1;
-    report("tasks.context_switches_per_s", (uint64_t)(sched_stats()->switches - switches) * PIT_HZ, (uint32_t)ticks);
+    report("tasks.context_switches_per_s", (uint64_t)(sched_stats()->switches - switches) * PIT_HZ,
+           (uint32_t)ticks);
     report("tasks.cow_faults_per_s", (uint64_t)(vmm_stats()->cow_copies - copies) * PIT_HZ, (uint32_t)ticks);
 }
 
@@ -203,5 +203,5 @@ void bench_run(void)
     }
     bench_tasks();
     e9_blast();
-    tel_send_bench(&(struct rec_bench){ .name = text_of("done") });
+    tel_send_bench(&(struct rec_bench){.name = text_of("done")});
 }

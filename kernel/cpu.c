@@ -4,6 +4,8 @@
  */
 #include "x86.h"
 
+struct cpu_features cpu;
+
 void cpu_probe(struct cpu_features *f)
 {
     uint32_t before = read_eflags(), after, a, b, c, d;

@@ -25,24 +25,27 @@
 #include "telemetry.h"
 #include "trap.h"
 
-#define ENDS_WITH_EXIT_0 (-1)   /* `dies_of` of a demo whose program should exit 0 */
+#define ENDS_WITH_EXIT_0 (-1) /* `dies_of` of a demo whose program should exit 0 */
 
 struct demo {
     char key;
     const char *name;
-    const char *program;    /* NULL: no task at all */
-    int dies_of;            /* the kill code its program should end with, or ENDS_WITH_EXIT_0 */
+    const char *program; /* NULL: no task at all */
+    int dies_of;         /* the kill code its program should end with, or ENDS_WITH_EXIT_0 */
     const char *about;
 };
 
 /* Each line of the list below fits an 80-column screen: `about` stays under 68 characters. */
 static const struct demo demos[] = {
-    { '1', "heap", "heapgrow", ENDS_WITH_EXIT_0, "heap growth: a task touches new pages until a page table fills" },
-    { '2', "stack", "stackgrow", KILLED_STACK_OVERFLOW, "stack growth: recursion until the stack hits its guard page" },
-    { '3', "fork", "forkdemo", ENDS_WITH_EXIT_0, "fork: frames shared copy-on-write, then split as the children write" },
-    { '4', "wild", "wild", T_PAGE_FAULT, "a wild pointer: a task writes to the kernel and dies; Koiz goes on" },
-    { '5', "churn", "churn", ENDS_WITH_EXIT_0, "churn: eight tasks fork, grow, shrink and unmap in loops" },
-    { '6', "idle", 0, ENDS_WITH_EXIT_0, "kernel only: no tasks, the kernel's own address space" },
+    {'1', "heap", "heapgrow", ENDS_WITH_EXIT_0,
+     "heap growth: a task touches new pages until a page table fills"},
+    {'2', "stack", "stackgrow", KILLED_STACK_OVERFLOW,
+     "stack growth: recursion until the stack hits its guard page"},
+    {'3', "fork", "forkdemo", ENDS_WITH_EXIT_0,
+     "fork: frames shared copy-on-write, then split as the children write"},
+    {'4', "wild", "wild", T_PAGE_FAULT, "a wild pointer: a task writes to the kernel and dies; Koiz goes on"},
+    {'5', "churn", "churn", ENDS_WITH_EXIT_0, "churn: eight tasks fork, grow, shrink and unmap in loops"},
+    {'6', "idle", 0, ENDS_WITH_EXIT_0, "kernel only: no tasks, the kernel's own address space"},
 };
 #define NDEMOS (int)(sizeof demos / sizeof demos[0])
 
@@ -66,18 +69,18 @@ static int run_program(const char *label, const struct user_program *p, int dies
     if (!r.loaded) {
         kprintf_color(VGA_YELLOW, "%s: %s\n", label, r.why);
     } else if (r.killed && r.kill_code == dies_of) {
-        kprintf_color(VGA_LIGHT_CYAN, "%s: %s was killed: %s, as the demo intends (%u.%02u s)\n", label, p->name,
-                      kill_code_name(r.kill_code), took / PIT_HZ, took % PIT_HZ);
+        kprintf_color(VGA_LIGHT_CYAN, "%s: %s was killed: %s, as the demo intends (%u.%02u s)\n", label,
+                      p->name, kill_code_name(r.kill_code), took / PIT_HZ, took % PIT_HZ);
     } else if (r.killed) {
-        kprintf_color(VGA_YELLOW, "%s: %s was killed: %s%s\n", label, p->name, kill_code_name(r.kill_code),
-                      r.kill_code == KILLED_OUT_OF_MEMORY
-                          ? " (this machine has too little free memory for it)" : "");
+        kprintf_color(
+            VGA_YELLOW, "%s: %s was killed: %s%s\n", label, p->name, kill_code_name(r.kill_code),
+            r.kill_code == KILLED_OUT_OF_MEMORY ? " (this machine has too little free memory for it)" : "");
     } else if (dies_of != ENDS_WITH_EXIT_0) {
         kprintf_color(VGA_YELLOW, "%s: %s exited with %d, but it should have died of %s\n", label, p->name,
                       r.exit_code, kill_code_name(dies_of));
     } else if (r.exit_code == 0) {
-        kprintf_color(VGA_LIGHT_CYAN, "%s: done (%s exited with 0, %u.%02u s)\n", label, p->name, took / PIT_HZ,
-                      took % PIT_HZ);
+        kprintf_color(VGA_LIGHT_CYAN, "%s: done (%s exited with 0, %u.%02u s)\n", label, p->name,
+                      took / PIT_HZ, took % PIT_HZ);
     } else {
         kprintf_color(VGA_YELLOW, "%s: %s exited with %d: it says above what went wrong\n", label, p->name,
                       r.exit_code);
@@ -123,7 +126,7 @@ int demo_run(const char *name)
                 kprintf_color(VGA_YELLOW, "The tour stops here (k).\n");
                 return 0;
             }
-            pit_wait(PIT_HZ);       /* a second between scenes */
+            pit_wait(PIT_HZ); /* a second between scenes */
         }
         kprintf_color(VGA_LIGHT_CYAN, "The tour is over.\n");
         return 0;
@@ -148,8 +151,10 @@ void demo_unknown(const char *name)
     size_t used = 0;
     for (int i = 0; i < user_program_count && used + 20 < sizeof names; i++)
         used += (size_t)ksnprintf(names + used, sizeof names - used, " %s", user_programs[i].name);
-    kprintf_color(VGA_YELLOW, "koiz: demo=%s: no such demo (tour, heap, stack, fork, wild, churn, idle) "
-                  "or program (%s )\n", name, names);
+    kprintf_color(VGA_YELLOW,
+                  "koiz: demo=%s: no such demo (tour, heap, stack, fork, wild, churn, idle) "
+                  "or program (%s )\n",
+                  name, names);
 }
 
 int demo_key(int key)

@@ -32,23 +32,22 @@
 #include <koiz/klib.h>
 #include "fpu.h"
 #include "kernel.h"
-#include "task.h"
 #include "trap.h"
 #include "x86.h"
 
 /* FXSAVE image: x87/MMX registers at 32 (8 x 16 bytes), XMM registers at 160 (8 x 16). */
-#define FX_REGS   32
-#define FX_XMM    160
-#define FX_END    288
+#define FX_REGS 32
+#define FX_XMM  160
+#define FX_END  288
 /* FNSAVE image: the 8 x87 registers at 28, 10 bytes each. */
-#define FN_REGS   28
-#define FN_END    108
-#define MXCSR_DEFAULT 0x1F80u   /* every SIMD exception masked, round to nearest */
-
+#define FN_REGS       28
+#define FN_END        108
+#define MXCSR_DEFAULT 0x1F80u /* every SIMD exception masked, round to nearest */
 
 static int present, fxsr, sse, mmx;
-static struct fpu_state clean;          /* what a new task starts with */
-static struct fpu_state *owner;         /* whose registers the FPU holds, or NULL */
+static struct fpu_state clean;    /* what a new task starts with */
+static struct fpu_state *owner;   /* whose registers the FPU holds, or NULL */
+static struct fpu_state *running; /* the running task's (fpu_switch_to), or NULL */
 static struct fpu_stats stats;
 
 static inline void stts(void)
@@ -75,20 +74,18 @@ static void restore(const struct fpu_state *s)
 
 static int on_device_not_available(struct trapframe *tf)
 {
-    struct task *t = task_current();
-
-    if ((tf->cs & 3) != 3 || !t)
-        return 0;       /* the kernel used the FPU: report and panic */
+    if ((tf->cs & 3) != 3 || !running)
+        return 0; /* the kernel used the FPU: report and panic */
     if (!present)
-        return 0;       /* no FPU here: trap.c kills the task, saying so */
+        return 0; /* no FPU here: trap.c kills the task, saying so */
     clts();
-    if (owner != &t->fpu) {
+    if (owner != running) {
         if (owner) {
             save(owner);
             stats.saves++;
         }
-        restore(&t->fpu);
-        owner = &t->fpu;
+        restore(running);
+        owner = running;
     }
     stats.traps++;
     return 1;
@@ -169,6 +166,7 @@ void fpu_state_copy(struct fpu_state *dst, struct fpu_state *src)
 
 void fpu_switch_to(struct fpu_state *s)
 {
+    running = s;
     if (!present)
         return;
     if (owner == s)
@@ -181,6 +179,8 @@ void fpu_forget(struct fpu_state *s)
 {
     if (owner == s)
         owner = 0;
+    if (running == s)
+        running = 0;
 }
 
 const struct fpu_stats *fpu_stats(void)

@@ -34,8 +34,8 @@ void fpu_switch_to(struct fpu_state *s);
 void fpu_forget(struct fpu_state *s);
 
 struct fpu_stats {
-    uint32_t traps;         /* #NM taken from ring 3 */
-    uint32_t saves;         /* another task's registers saved on the way */
+    uint32_t traps; /* #NM taken from ring 3 */
+    uint32_t saves; /* another task's registers saved on the way */
 };
 const struct fpu_stats *fpu_stats(void);
 

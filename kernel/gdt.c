@@ -40,15 +40,15 @@ void gdt_init(void)
     struct dtr gdtr;
 
     gdt[0] = 0;
-    gdt[1] = descriptor(0, 0xFFFFF, 0x9A, 0xC);     /* present, ring 0, code, readable */
-    gdt[2] = descriptor(0, 0xFFFFF, 0x92, 0xC);     /* present, ring 0, data, writable */
-    gdt[3] = descriptor(0, 0xFFFFF, 0xFA, 0xC);     /* present, ring 3, code */
-    gdt[4] = descriptor(0, 0xFFFFF, 0xF2, 0xC);     /* present, ring 3, data */
+    gdt[1] = descriptor(0, 0xFFFFF, 0x9A, 0xC); /* present, ring 0, code, readable */
+    gdt[2] = descriptor(0, 0xFFFFF, 0x92, 0xC); /* present, ring 0, data, writable */
+    gdt[3] = descriptor(0, 0xFFFFF, 0xFA, 0xC); /* present, ring 3, code */
+    gdt[4] = descriptor(0, 0xFFFFF, 0xF2, 0xC); /* present, ring 3, data */
 
     kmemset(&tss, 0, sizeof tss);
     tss.ss0 = KERNEL_DS;
-    tss.iomap_base = sizeof tss;                    /* no I/O bitmap: ring 3 gets no ports */
-    gdt[5] = descriptor((uint32_t)&tss, sizeof tss - 1, 0x89, 0x0);  /* present, 32-bit TSS */
+    tss.iomap_base = sizeof tss;                                    /* no I/O bitmap: ring 3 gets no ports */
+    gdt[5] = descriptor((uint32_t)&tss, sizeof tss - 1, 0x89, 0x0); /* present, 32-bit TSS */
 
     gdtr.limit = sizeof gdt - 1;
     gdtr.base = (uint32_t)gdt;

@@ -10,9 +10,9 @@
 #include "trap.h"
 #include <koiz/syscall.h>
 
-#define IDT_VECTORS 256
-#define GATE_INTERRUPT 0x8E     /* present, ring 0, 32-bit interrupt gate */
-#define GATE_USER      0x60     /* DPL 3: may be raised by `int n` from ring 3 */
+#define IDT_VECTORS    256
+#define GATE_INTERRUPT 0x8E /* present, ring 0, 32-bit interrupt gate */
+#define GATE_USER      0x60 /* DPL 3: may be raised by `int n` from ring 3 */
 
 struct gate {
     uint16_t offset_low, selector;

@@ -15,7 +15,7 @@
 #include <koiz/klib.h>
 #include <koiz/paging.h>
 #include <koiz/protocol.h>
-#include "../telemetry/emit.h"
+#include "../telemetry/send.h"
 #include "dev/console.h"
 #include "gdt.h"
 #include "bench.h"
@@ -38,16 +38,6 @@
 #define KOIZ_BUILD_ID "dev"
 #endif
 
-struct koiz_options kernel_options;
-struct cpu_features cpu;
-
-static void warn_option(void *ctx, const char *message)
-{
-    (void)ctx;
-    kprintf_color(VGA_YELLOW, "koiz: %s\n", message);
-    tel_send_warn(&(struct rec_warn){ .text = text_of(message) });
-}
-
 /* Too little memory, or another reason the kernel cannot go on: it says why on every
  * output and as a record, then stops (a self-test run powers off, failed). */
 static void stop_booting(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -59,7 +49,7 @@ static void stop_booting(const char *fmt, ...)
     kvsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     kprintf_color(VGA_LIGHT_RED, "koiz: %s. Koiz cannot run here and stops.\n", why);
-    tel_send_panic(&(struct rec_panic){ .text = text_of(why) });
+    tel_send_panic(&(struct rec_panic){.text = text_of(why)});
     if (kernel_options.selftest)
         power_off(1);
     kputs("Halted: it is safe to switch the machine off.\n");
@@ -72,16 +62,12 @@ static void crash_on_purpose(enum crash_kind kind)
     volatile int zero = 0;
     kprintf_color(VGA_YELLOW, "koiz: crashing on purpose (crash= option)\n");
     switch (kind) {
-    case CRASH_DIVIDE:
-        kprintf("%d\n", 1 / zero);
-        break;
+    case CRASH_DIVIDE: kprintf("%d\n", 1 / zero); break;
     case CRASH_PAGEFAULT:
-        *(volatile uint32_t *)0x00C00000 = 0x4B4F495A;  /* 12 MiB: mapped by nothing */
+        *(volatile uint32_t *)0x00C00000 = 0x4B4F495A; /* 12 MiB: mapped by nothing */
         break;
-    case CRASH_PANIC:
-        panic("crash_on_purpose: asked to panic (crash=panic)");
-    case CRASH_NONE:
-        break;
+    case CRASH_PANIC: panic("crash_on_purpose: asked to panic (crash=panic)");
+    case CRASH_NONE: break;
     }
 }
 
@@ -94,7 +80,7 @@ static void idle(void)
 
     for (;;) {
         int key;
-        keys_poll_serial();     /* the same keys over COM1: a PC without a keyboard, or a terminal far away */
+        keys_poll_serial(); /* the same keys over COM1: a PC without a keyboard, or a terminal far away */
         key = keyboard_getkey();
         if (sched_take_stop_request())
             kprintf("k: no task is running; nothing to stop.\n");
@@ -134,20 +120,23 @@ void kmain(uint32_t magic, uint32_t info_phys)
                       "koiz: boot Koiz through GRUB (build/floppy.img); see README.md. Halted.\n",
                       magic, MULTIBOOT_LOADER_MAGIC);
         ksnprintf(why, sizeof why, "kmain: bad multiboot magic 0x%08x", magic);
-        tel_send_panic(&(struct rec_panic){ .text = text_of(why) });
+        tel_send_panic(&(struct rec_panic){.text = text_of(why)});
         halt_forever();
     }
     if (multiboot_read(info_phys) < 0) {
-        kprintf_color(VGA_LIGHT_RED,
-                      "koiz: the boot loader gave neither a memory map nor mem_lower/mem_upper\n"
-                      "koiz: (multiboot flags 0x%08x); without knowing the RAM there is nothing to do. Halted.\n",
-                      boot_info.flags);
+        kprintf_color(
+            VGA_LIGHT_RED,
+            "koiz: the boot loader gave neither a memory map nor mem_lower/mem_upper\n"
+            "koiz: (multiboot flags 0x%08x); without knowing the RAM there is nothing to do. Halted.\n",
+            boot_info.flags);
         ksnprintf(why, sizeof why, "kmain: no memory information (flags 0x%08x)", boot_info.flags);
-        tel_send_panic(&(struct rec_panic){ .text = text_of(why) });
+        tel_send_panic(&(struct rec_panic){.text = text_of(why)});
         halt_forever();
     }
 
-    options_parse(boot_info.cmdline, &kernel_options, warn_option, 0);
+    kernel_options_parse(boot_info.cmdline);
+    if (kernel_options.selftest)
+        panic_notify(selftest_report_panic);
     if (kernel_options.baud != 115200)
         serial_init(kernel_options.baud);
     kprintf("Command line: %s\n", boot_info.cmdline[0] ? boot_info.cmdline : "(none)");
@@ -155,11 +144,14 @@ void kmain(uint32_t magic, uint32_t info_phys)
     vga_geometry(&columns, &lines, &mono);
     kprintf("Outputs: VGA %dx%d%s%s%s; CPU %s%s%s\n", columns, lines, mono ? " mono" : "",
             serial_present() ? ", COM1" : "", debugcon_present() ? ", port 0xE9" : "",
-            cpu.has_cpuid ? cpu.vendor : "without CPUID",
-            cpu.edx1 & CPUID_PSE ? ", PSE" : "", cpu.edx1 & CPUID_PGE ? ", PGE" : "");
-    tel_send_hello(&(struct rec_hello){ .version = PROTO_VERSION, .build = text_of(KOIZ_BUILD_ID),
-                                        .usable_kib = (uint32_t)(boot_info.usable_bytes / 1024), .page_size = PAGE_SIZE,
-                                        .pse = !!(cpu.edx1 & CPUID_PSE), .pge = !!(cpu.edx1 & CPUID_PGE) });
+            cpu.has_cpuid ? cpu.vendor : "without CPUID", cpu.edx1 & CPUID_PSE ? ", PSE" : "",
+            cpu.edx1 & CPUID_PGE ? ", PGE" : "");
+    tel_send_hello(&(struct rec_hello){.version = PROTO_VERSION,
+                                       .build = text_of(KOIZ_BUILD_ID),
+                                       .usable_kib = (uint32_t)(boot_info.usable_bytes / 1024),
+                                       .page_size = PAGE_SIZE,
+                                       .pse = !!(cpu.edx1 & CPUID_PSE),
+                                       .pge = !!(cpu.edx1 & CPUID_PGE)});
 
     gdt_init();
     idt_init();
@@ -170,18 +162,21 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     kprintf("FPU: %s\n", fpu_describe());
     multiboot_print();
-    tel_send_mem(&(struct rec_mem){ .usable_kib = (uint32_t)(boot_info.usable_bytes / 1024),
-                                    .regions = (uint32_t)boot_info.nregions, .lower_kib = boot_info.mem_lower_kib,
-                                    .upper_kib = boot_info.mem_upper_kib,
-                                    .ignored_kib = (uint32_t)(boot_info.ignored_bytes / 1024) });
+    tel_send_mem(&(struct rec_mem){.usable_kib = (uint32_t)(boot_info.usable_bytes / 1024),
+                                   .regions = (uint32_t)boot_info.nregions,
+                                   .lower_kib = boot_info.mem_lower_kib,
+                                   .upper_kib = boot_info.mem_upper_kib,
+                                   .ignored_kib = (uint32_t)(boot_info.ignored_bytes / 1024)});
     if (boot_info.usable_bytes / 1024 < MIN_RAM_KIB)
         stop_booting("kmain: %llu KiB of usable RAM, below the minimum of %u KiB (a PC with 4 MiB)",
                      boot_info.usable_bytes / 1024, MIN_RAM_KIB);
     if (memory_init(why, sizeof why) < 0)
         stop_booting("memory_init: %s", why);
+    pagefault_init();
     telemetry_init();
     if (!keyboard_init())
         kprintf_color(VGA_YELLOW, "Keyboard: no i8042 controller answered; keys are off\n");
+    sched_set_poll(keys_poll_serial);
 
     if (kernel_options.crash)
         crash_on_purpose(kernel_options.crash);

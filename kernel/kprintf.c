@@ -21,7 +21,7 @@ void kprintf_set_log_sink(log_sink_fn fn)
     log_sink = fn;
 }
 
-#define ESCAPE_PIECE 128    /* bytes escaped at a time */
+#define ESCAPE_PIECE 128 /* bytes escaped at a time */
 
 /* Console text to every output, escaped; all of it, with interrupts off. */
 static void write_all(const char *s, size_t n)
@@ -83,4 +83,3 @@ int kprintf_color(enum vga_color fg, const char *fmt, ...)
     vga_set_color(VGA_LIGHT_GREY, VGA_BLACK);
     return n;
 }
-

@@ -48,14 +48,14 @@ static int heap_back(uintptr_t start, uintptr_t end)
             return -1;
         }
         err = vmm_map(vmm_kernel_space(), (uint32_t)va, pa, PTE_W);
-        pmem_unref(pa);     /* the mapping holds it now */
+        pmem_unref(pa); /* the mapping holds it now */
         if (err != VMM_OK)
             panic("heap_back: mapping heap page 0x%08x failed: %s", (uint32_t)va, vmm_strerror(err));
     }
     return 0;
 }
 
-static const struct heap_backing heap_pages = { heap_back, heap_release };
+static const struct heap_backing heap_pages = {heap_back, heap_release};
 
 int memory_init(char *why, unsigned why_size)
 {
@@ -91,8 +91,10 @@ int memory_init(char *why, unsigned why_size)
             continue;
         for (int j = 0; j < n; j++)
             if (regions[j].base < end && m->base < regions[j].base + regions[j].length)
-                kprintf_color(VGA_YELLOW, "Memory map: %010llx - %010llx is %s but also listed as available; "
-                              "kept back\n", m->base, end - 1, mem_type_name(m->type));
+                kprintf_color(VGA_YELLOW,
+                              "Memory map: %010llx - %010llx is %s but also listed as available; "
+                              "kept back\n",
+                              m->base, end - 1, mem_type_name(m->type));
         reserved[r].start = (uint32_t)m->base;
         reserved[r++].end = (uint32_t)(end < PMM_LIMIT ? end : PMM_LIMIT);
     }
@@ -110,7 +112,7 @@ int memory_init(char *why, unsigned why_size)
         uint64_t start = (cpu.edx1 & CPUID_TSC) ? rdtsc() : 0;
         kas = vmem_init(&cfg);
         vmem_enable_page_dir(kas->pd_phys);
-        vmm_space_switch(kas);      /* vmm's record of the live space; CR3 is already kas */
+        vmm_space_switch(kas); /* vmm's record of the live space; CR3 is already kas */
         if (cpu.edx1 & CPUID_TSC) {
             tsc_at_paging = rdtsc();
             cycles_paging_on = tsc_at_paging - start;
@@ -119,7 +121,6 @@ int memory_init(char *why, unsigned why_size)
 
     heap_init((void *)KHEAP_BASE, KHEAP_SIZE);
     heap_set_backing(&heap_pages);
-    pagefault_init();
 
     ps = pmem_stats();
     kprintf("Paging: directory at 0x%08x; RAM direct-mapped at 0x%08x (%u MiB, %s)%s\n", kas->pd_phys,

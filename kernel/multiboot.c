@@ -23,7 +23,7 @@ struct mb_info {
 } __attribute__((packed));
 
 struct mb_mmap_entry {
-    uint32_t size;              /* of the rest of the entry */
+    uint32_t size; /* of the rest of the entry */
     uint64_t base, length;
     uint32_t type;
 } __attribute__((packed));
@@ -97,7 +97,7 @@ static void read_mmap(const struct mb_info *mi)
         struct mb_mmap_entry e;
         phys_read(mi->mmap_addr + off, &e, sizeof e);
         if (e.size < 20 || e.size > 256)
-            break;          /* a corrupt map: keep what we read so far */
+            break; /* a corrupt map: keep what we read so far */
         add_region(e.base, e.length, e.type);
         off += e.size + 4;
     }
@@ -150,11 +150,12 @@ void multiboot_print(void)
     kprintf("Memory map (%s):\n", b->mmap_from_loader ? "from the BIOS via GRUB" : "synthesized");
     for (int i = 0; i < b->nregions; i++) {
         const struct mem_region *r = &b->regions[i];
-        kprintf("  %010llx - %010llx  %8llu KiB  %s\n", r->base, r->base + r->length - 1,
-                r->length / 1024, mem_type_name(r->type));
+        kprintf("  %010llx - %010llx  %8llu KiB  %s\n", r->base, r->base + r->length - 1, r->length / 1024,
+                mem_type_name(r->type));
     }
     if (b->regions_dropped)
-        kprintf_color(VGA_YELLOW, "  %d region(s) above 4 GiB or past the table were ignored"
+        kprintf_color(VGA_YELLOW,
+                      "  %d region(s) above 4 GiB or past the table were ignored"
                       " (%llu KiB of RAM a 32-bit kernel without PAE cannot use)\n",
                       b->regions_dropped, b->ignored_bytes / 1024);
     kprintf("Usable RAM: %llu KiB (%llu MiB)\n", b->usable_bytes / 1024, b->usable_bytes >> 20);

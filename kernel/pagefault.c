@@ -25,9 +25,9 @@ static void decide(struct vmm_fault *f, int from_user)
     if (f->outcome == FAULT_RESOLVED)
         f->verdict = VERDICT_RESUMES;
     else if (from_user)
-        f->verdict = VERDICT_KILLS;        /* the task's fault: it dies, the kernel goes on */
+        f->verdict = VERDICT_KILLS; /* the task's fault: it dies, the kernel goes on */
     else if (trap_expecting(T_PAGE_FAULT))
-        f->verdict = VERDICT_EXPECTED;     /* a self-test provoked it: it looks at the outcome */
+        f->verdict = VERDICT_EXPECTED; /* a self-test provoked it: it looks at the outcome */
     else
         f->verdict = VERDICT_FATAL;
     vmm_fault_report(f);
@@ -40,19 +40,14 @@ static int on_page_fault(struct trapframe *tf)
     char words[64];
 
     if (!as)
-        return 0;   /* before paging is ours: report and panic */
+        return 0; /* before paging is ours: report and panic */
     vmm_handle_fault(as, read_cr2(), tf->error, tf->eip, &f);
     decide(&f, (tf->cs & 3) == 3);
     switch (f.verdict) {
-    case VERDICT_RESUMES:
-        return 1;
-    case VERDICT_KILLS:
-        task_kill(tf, &f);
-    case VERDICT_EXPECTED:
-        trap_expect_note(f.outcome);
-        return 0;
-    case VERDICT_FATAL:
-        break;
+    case VERDICT_RESUMES: return 1;
+    case VERDICT_KILLS: task_kill(tf, &f);
+    case VERDICT_EXPECTED: trap_expect_note(f.outcome); return 0;
+    case VERDICT_FATAL: break;
     }
     pf_error_words(f.error, words, sizeof words);
     trap_report(tf);
@@ -60,9 +55,9 @@ static int on_page_fault(struct trapframe *tf)
     case FAULT_STACK_OVERFLOW:
         panic("page fault: stack overflow: %s at 0x%08x, eip 0x%08x, hit a guard page", words, f.cr2, f.eip);
     case FAULT_OUT_OF_MEMORY:
-        panic("page fault: out of memory for a demand-zero page: %s at 0x%08x, eip 0x%08x", words, f.cr2, f.eip);
-    default:
-        panic("page fault: %s at 0x%08x, eip 0x%08x (no region allows it)", words, f.cr2, f.eip);
+        panic("page fault: out of memory for a demand-zero page: %s at 0x%08x, eip 0x%08x", words, f.cr2,
+              f.eip);
+    default: panic("page fault: %s at 0x%08x, eip 0x%08x (no region allows it)", words, f.cr2, f.eip);
     }
 }
 
@@ -70,7 +65,7 @@ enum fault_outcome pagefault_touch(struct address_space *as, uint32_t va, int wr
 {
     struct vmm_fault f;
     if (vmm_user_access(as, va, write, &f) != FAULT_BAD) {
-        f.verdict = VERDICT_RESUMES;   /* the task goes on: the call says what went wrong, if anything */
+        f.verdict = VERDICT_RESUMES; /* the task goes on: the call says what went wrong, if anything */
         vmm_fault_report(&f);
     }
     return f.outcome;

@@ -18,8 +18,9 @@
 #include "trap.h"
 #include "x86.h"
 
-#define WRITE_PIECE 64      /* bytes of a write between preemption points; divides a page. Interrupts
-                             * are off while one goes out: at most 256 escaped bytes, 22 ms at 115,200 baud */
+/* Bytes of a write between preemption points; divides a page. Interrupts are
+ * off while one goes out: at most 256 escaped bytes, 22 ms at 115,200 baud. */
+#define WRITE_PIECE 64
 
 /* What a fault taken on the task's behalf means for the call: no frame is E_NOMEM. */
 static int fault_error(enum fault_outcome outcome)
@@ -91,7 +92,7 @@ static int copy_to_user(uint32_t dst, const void *src, uint32_t len)
             if (!present && (!r || r->kind != REGION_DEMAND_ZERO))
                 return E_FAULT;
             if (present && !(t.pte & PTE_COW))
-                return E_FAULT;     /* really read-only */
+                return E_FAULT; /* really read-only */
             o = pagefault_touch(as, dst, 1);
             if (o != FAULT_RESOLVED)
                 return fault_error(o);
@@ -139,7 +140,7 @@ static int sys_write(struct task *t, uint32_t fd, uint32_t buf, uint32_t len)
     if (fd != 1)
         return E_BADF;
     if (len == 0)
-        return 0;           /* whatever buf is: nothing is read */
+        return 0; /* whatever buf is: nothing is read */
     if (buf >= USER_END || len > USER_END - buf)
         return E_FAULT;
     if (len > WRITE_MAX)
@@ -179,46 +180,31 @@ void syscall_dispatch(struct trapframe *tf)
     int ret;
 
     if (!t || (tf->cs & 3) != 3) {
-        tf->eax = (uint32_t)E_NOSYS;    /* only tasks make system calls */
+        tf->eax = (uint32_t)E_NOSYS; /* only tasks make system calls */
         return;
     }
-    sti();      /* a long write must not hold up the timer */
+    sti(); /* a long write must not hold up the timer */
     switch (tf->eax) {
-    case SYS_EXIT:
-        task_exit((int)tf->ebx);
-    case SYS_WRITE:
-        ret = sys_write(t, tf->ebx, tf->ecx, tf->edx);
-        break;
-    case SYS_GETPID:
-        ret = t->pid;
-        break;
+    case SYS_EXIT: task_exit((int)tf->ebx);
+    case SYS_WRITE: ret = sys_write(t, tf->ebx, tf->ecx, tf->edx); break;
+    case SYS_GETPID: ret = t->pid; break;
     case SYS_YIELD:
         task_yield();
         ret = 0;
         break;
-    case SYS_SBRK:
-        ret = task_sbrk((int32_t)tf->ebx);
-        break;
-    case SYS_MUNMAP:
-        ret = sys_munmap(tf->ebx, tf->ecx);
-        break;
-    case SYS_FORK:
-        ret = task_fork(tf);
-        break;
-    case SYS_WAIT:
-        ret = sys_wait(tf->ebx);
-        break;
+    case SYS_SBRK: ret = task_sbrk((int32_t)tf->ebx); break;
+    case SYS_MUNMAP: ret = sys_munmap(tf->ebx, tf->ecx); break;
+    case SYS_FORK: ret = task_fork(tf); break;
+    case SYS_WAIT: ret = sys_wait(tf->ebx); break;
     case SYS_SLEEP:
         if (tf->ebx > 100 * 3600) {
-            ret = E_INVAL;      /* an hour at most: a typo should not hang a task for ages */
+            ret = E_INVAL; /* an hour at most: a typo should not hang a task for ages */
             break;
         }
         task_sleep(tf->ebx);
         ret = 0;
         break;
-    default:
-        ret = E_NOSYS;
-        break;
+    default: ret = E_NOSYS; break;
     }
     tf->eax = (uint32_t)ret;
 }

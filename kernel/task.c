@@ -28,7 +28,6 @@
 #include "fpu.h"
 #include "gdt.h"
 #include "kernel.h"
-#include "dev/keyboard.h"
 #include "dev/pit.h"
 #include "programs.h"
 #include "task.h"
@@ -39,7 +38,7 @@
 
 void enter_user(uint32_t eip, uint32_t esp) __attribute__((noreturn));
 void task_switch(uint32_t *save, uint32_t next);
-extern char trap_return[];     /* asm/isr.asm: pops a trap frame and returns from the trap */
+extern char trap_return[]; /* asm/isr.asm: pops a trap frame and returns from the trap */
 
 static struct task tasks[MAX_TASKS];
 static struct task *current;
@@ -47,7 +46,8 @@ static uint32_t scheduler_esp;
 static uint64_t slice_start;
 static int next_pid = 1, last_picked;
 static struct sched_stats stats;
-static volatile int stop_requested;     /* the k key, from the keyboard's interrupt or COM1 */
+static void (*poll_between_tasks)(void); /* sched_set_poll */
+static volatile int stop_requested;      /* the k key, from the keyboard's interrupt or COM1 */
 int sched_check_invariants;
 static uint32_t ended_since_check;
 
@@ -94,7 +94,7 @@ static int load_segment(struct address_space *as, const unsigned char *elf, cons
         if (from < to)
             kmemcpy(dst + (from - page), elf + seg->offset + (from - seg->vaddr), to - from);
         err = vmm_map(as, page, pa, flags);
-        pmem_unref(pa);     /* the mapping owns it now (or, on error, nobody: freed) */
+        pmem_unref(pa); /* the mapping owns it now (or, on error, nobody: freed) */
         if (err != VMM_OK)
             return err;
     }
@@ -139,10 +139,12 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     /* Every page of every segment gets a frame now: say at once when they cannot all. */
     uint32_t pages = 0;
     for (int i = 0; i < img.nsegments; i++)
-        pages += ((img.segments[i].vaddr + img.segments[i].memsz + 0xFFF) >> 12) - (img.segments[i].vaddr >> 12);
+        pages +=
+            ((img.segments[i].vaddr + img.segments[i].memsz + 0xFFF) >> 12) - (img.segments[i].vaddr >> 12);
     if (pages > pmem_stats()->free) {
-        ksnprintf(why, why_size, "task %s: cannot load: out of memory (its segments need %u KiB, %u KiB are free)",
-                  name, pages * 4, pmem_stats()->free * 4);
+        ksnprintf(why, why_size,
+                  "task %s: cannot load: out of memory (its segments need %u KiB, %u KiB are free)", name,
+                  pages * 4, pmem_stats()->free * 4);
         kprintf_color(VGA_YELLOW, "%s\n", why);
         return -1;
     }
@@ -159,7 +161,7 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     }
     t->heap_end = t->heap_base;
     t->as = vmm_space_create();
-    t->kstack = kzalloc(KSTACK_SIZE);   /* zeroed, so its pages are present before a trap needs them */
+    t->kstack = kzalloc(KSTACK_SIZE); /* zeroed, so its pages are present before a trap needs them */
     if (!t->as || !t->kstack)
         err = VMM_ENOMEM;
     for (int i = 0; err == VMM_OK && i < img.nsegments; i++)
@@ -167,8 +169,8 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     if (err == VMM_OK)
         err = vmm_region_add(t->as, USER_STACK_TOP - USER_STACK_LIMIT, USER_STACK_TOP, REGION_DEMAND_ZERO);
     if (err == VMM_OK)
-        err = vmm_region_add(t->as, USER_STACK_TOP - USER_STACK_LIMIT - 4096, USER_STACK_TOP - USER_STACK_LIMIT,
-                             REGION_GUARD);
+        err = vmm_region_add(t->as, USER_STACK_TOP - USER_STACK_LIMIT - 4096,
+                             USER_STACK_TOP - USER_STACK_LIMIT, REGION_GUARD);
     if (err != VMM_OK) {
         ksnprintf(why, why_size, "task %s: cannot load: %s", name, vmm_strerror(err));
         kprintf_color(VGA_YELLOW, "%s\n", why);
@@ -217,12 +219,12 @@ static void mark_ended(struct task *t)
     for (int i = 0; i < MAX_TASKS; i++) {
         struct task *o = &tasks[i];
         if (o->state != TASK_FREE && o->parent == t->pid) {
-            o->parent = PARENT_NONE;            /* orphans: nobody will wait for them */
+            o->parent = PARENT_NONE; /* orphans: nobody will wait for them */
             if (o->state == TASK_ZOMBIE)
-                o->state = TASK_FREE;           /* already released by the scheduler */
+                o->state = TASK_FREE; /* already released by the scheduler */
         }
         if (o->state == TASK_WAITING && o->pid == t->parent)
-            o->state = TASK_RUNNABLE;           /* its wait can now find this child */
+            o->state = TASK_RUNNABLE; /* its wait can now find this child */
     }
 }
 
@@ -275,17 +277,23 @@ int sched_take_stop_request(void)
     return asked;
 }
 
+void sched_set_poll(void (*poll)(void))
+{
+    poll_between_tasks = poll;
+}
+
 int sched_run_limited(uint32_t limit_ticks)
 {
     uint64_t deadline = limit_ticks ? pit_ticks() + limit_ticks : 0;
     int stopped = 0;
 
     KASSERT(current == 0);
-    stop_requested = 0;     /* a k pressed before these tasks existed was not for them */
+    stop_requested = 0; /* a k pressed before these tasks existed was not for them */
     for (;;) {
         int alive;
         struct task *t;
-        keys_poll_serial();         /* a k over COM1 reaches sched_request_stop too */
+        if (poll_between_tasks)
+            poll_between_tasks(); /* a k over COM1 reaches sched_request_stop too */
         cli();
         if (stop_requested || (deadline && pit_ticks() >= deadline)) {
             int code = stop_requested ? KILLED_BY_KEY : KILLED_TIME_LIMIT;
@@ -297,7 +305,7 @@ int sched_run_limited(uint32_t limit_ticks)
         if (!t) {
             if (!alive)
                 break;
-            sti();          /* only sleepers left: wait for the timer */
+            sti(); /* only sleepers left: wait for the timer */
             hlt();
             continue;
         }
@@ -478,7 +486,7 @@ int task_wait(int *status)
         if (!children)
             return E_CHILD;
         f = irq_save();
-        p->state = TASK_WAITING;    /* end_task of a child makes it runnable again */
+        p->state = TASK_WAITING; /* end_task of a child makes it runnable again */
         to_scheduler(p);
         irq_restore(f);
     }
@@ -558,9 +566,10 @@ const char *kill_code_name(int code)
 void task_kill(const struct trapframe *tf, const struct vmm_fault *f)
 {
     struct task *t = current;
-    int code = !f ? (int)tf->vector
-               : f->outcome == FAULT_OUT_OF_MEMORY ? KILLED_OUT_OF_MEMORY
-               : f->outcome == FAULT_STACK_OVERFLOW ? KILLED_STACK_OVERFLOW : T_PAGE_FAULT;
+    int code = !f                                   ? (int)tf->vector
+               : f->outcome == FAULT_OUT_OF_MEMORY  ? KILLED_OUT_OF_MEMORY
+               : f->outcome == FAULT_STACK_OVERFLOW ? KILLED_STACK_OVERFLOW
+                                                    : T_PAGE_FAULT;
     char words[64];
 
     KASSERT(t != 0);
@@ -575,11 +584,14 @@ void task_kill(const struct trapframe *tf, const struct vmm_fault *f)
         if (code == KILLED_OUT_OF_MEMORY)
             /* Not the task's mistake: the access was allowed, the machine had no frame. */
             kprintf_color(VGA_LIGHT_RED, "out of memory: no free frame for %s at 0x%08x (EIP 0x%08x)",
-                          f->copy_on_write ? "its own copy of the copy-on-write page" : "the demand-zero page",
+                          f->copy_on_write ? "its own copy of the copy-on-write page"
+                                           : "the demand-zero page",
                           f->cr2, f->eip);
         else if (code == KILLED_STACK_OVERFLOW)
-            kprintf_color(VGA_LIGHT_RED, "stack overflow: the guard page below the stack, address 0x%08x "
-                          "(EIP 0x%08x)", f->cr2, f->eip);
+            kprintf_color(VGA_LIGHT_RED,
+                          "stack overflow: the guard page below the stack, address 0x%08x "
+                          "(EIP 0x%08x)",
+                          f->cr2, f->eip);
         else
             kprintf_color(VGA_LIGHT_RED, "bad memory access: page fault at EIP 0x%08x, address 0x%08x, %s",
                           f->eip, f->cr2, pf_error_words(f->error, words, sizeof words));

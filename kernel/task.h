@@ -17,7 +17,7 @@ struct vmm_fault;
 #include "trap.h"
 
 #define MAX_TASKS   32
-#define SLICE_TICKS 2       /* 20 ms at 100 Hz */
+#define SLICE_TICKS 2 /* 20 ms at 100 Hz */
 
 struct address_space;
 
@@ -33,34 +33,34 @@ enum task_state { TASK_FREE, TASK_RUNNABLE, TASK_RUNNING, TASK_SLEEPING, TASK_WA
 #define KILL_NO_VECTOR 0xFFFFFFFFu
 
 struct task {
-    struct fpu_state fpu;       /* its x87/MMX/SSE registers while another task owns them (fpu.c) */
+    struct fpu_state fpu; /* its x87/MMX/SSE registers while another task owns them (fpu.c) */
     int pid;
-    int parent;                 /* a pid, PARENT_KERNEL or PARENT_NONE */
+    int parent; /* a pid, PARENT_KERNEL or PARENT_NONE */
     enum task_state state;
     char name[16];
     struct address_space *as;
-    void *kstack;               /* its ring-0 stack (KSTACK_SIZE bytes) */
-    uint32_t esp;               /* saved kernel stack pointer while not running */
-    uint32_t entry;             /* where it starts in ring 3 */
-    uint64_t wake_tick;         /* TASK_SLEEPING: the tick to wake at */
-    uint32_t heap_base, heap_end;   /* [heap_base, heap_end): the sbrk heap, demand-zero */
-    int exit_code;              /* what it passed to exit */
-    int killed;                 /* 1 when a fault, an exception or the kernel ended it */
-    int kill_code;              /* then why: a vector, or KILLED_* (include/koiz/syscall.h) */
+    void *kstack;                 /* its ring-0 stack (KSTACK_SIZE bytes) */
+    uint32_t esp;                 /* saved kernel stack pointer while not running */
+    uint32_t entry;               /* where it starts in ring 3 */
+    uint64_t wake_tick;           /* TASK_SLEEPING: the tick to wake at */
+    uint32_t heap_base, heap_end; /* [heap_base, heap_end): the sbrk heap, demand-zero */
+    int exit_code;                /* what it passed to exit */
+    int killed;                   /* 1 when a fault, an exception or the kernel ended it */
+    int kill_code;                /* then why: a vector, or KILLED_* (include/koiz/syscall.h) */
     uint32_t kill_vector, kill_error, kill_cr2, kill_eip;
-    char output[256];           /* the first bytes it wrote, for tests */
+    char output[256]; /* the first bytes it wrote, for tests */
     uint32_t output_len;
-    uint32_t output_total;      /* every byte it wrote */
+    uint32_t output_total; /* every byte it wrote */
 };
 
 /* What a task ended with, collected by task_reap. */
 struct task_result {
     int pid;
-    int loaded;                 /* 0: the ELF was refused or memory ran out; see why */
+    int loaded; /* 0: the ELF was refused or memory ran out; see why */
     int exit_code;
     int killed;
-    int kill_code;              /* KILLED_* or the vector (include/koiz/syscall.h) */
-    int status;                 /* what wait() would have stored */
+    int kill_code; /* KILLED_* or the vector (include/koiz/syscall.h) */
+    int status;    /* what wait() would have stored */
     uint32_t kill_vector, kill_error, kill_cr2;
     char why[120];
     char output[256];
@@ -68,15 +68,15 @@ struct task_result {
 };
 
 struct sched_stats {
-    uint32_t switches;          /* task_switch calls into tasks */
+    uint32_t switches; /* task_switch calls into tasks */
     uint32_t forks;
-    uint32_t preemptions;       /* of them, slices the timer ended */
+    uint32_t preemptions; /* of them, slices the timer ended */
     uint32_t spawned, exited, killed;
-    uint32_t checks;            /* vmm_check passes made for sched_check_invariants */
-    uint32_t kernel_preemptions;    /* slices ended inside a long system call (sched_preempt_point) */
-    uint32_t stopped;           /* tasks ended by the k key or a time limit */
-    int last_stop_code;         /* KILLED_BY_KEY or KILLED_TIME_LIMIT: why the last stop */
-    uint32_t longest_run_ticks; /* the longest a task kept the CPU in one go */
+    uint32_t checks;             /* vmm_check passes made for sched_check_invariants */
+    uint32_t kernel_preemptions; /* slices ended inside a long system call (sched_preempt_point) */
+    uint32_t stopped;            /* tasks ended by the k key or a time limit */
+    int last_stop_code;          /* KILLED_BY_KEY or KILLED_TIME_LIMIT: why the last stop */
+    uint32_t longest_run_ticks;  /* the longest a task kept the CPU in one go */
 };
 
 /* Loads the ELF file into a new address space as a runnable task. Returns its
@@ -93,6 +93,10 @@ int sched_run_limited(uint32_t limit_ticks);
 void sched_request_stop(void);
 /* 1 when a stop was asked and nobody took it (the idle loop: no task to stop); clears it. */
 int sched_take_stop_request(void);
+/* A function the scheduler calls between tasks, where keys that arrive
+ * without an interrupt are read (kmain passes keys_poll_serial: a k over
+ * COM1 reaches sched_request_stop). NULL for none. */
+void sched_set_poll(void (*poll)(void));
 /* Inside a long system call, between pieces of work: gives up the CPU when the
  * running task's slice is over, as the timer does to a task in ring 3. */
 void sched_preempt_point(void);

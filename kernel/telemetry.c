@@ -35,28 +35,28 @@
 #include "telemetry.h"
 #include "x86.h"
 
-#define RING_BYTES   32768      /* a few hundred records */
-#define RING_MIN     1024       /* telemetry_queue= may not go below this */
-#define RESERVE      (2 * PROTO_LINE_MAX)   /* kept from events: room for the `loss` note */
-#define TICK_BUDGET  2048       /* bytes drained per tick: about 200 KB/s at 100 Hz */
-#define RESYNC_GAP   10         /* ticks between resync rounds sent between tasks */
+#define RING_BYTES  32768                /* a few hundred records */
+#define RING_MIN    1024                 /* telemetry_queue= may not go below this */
+#define RESERVE     (2 * PROTO_LINE_MAX) /* kept from events: room for the `loss` note */
+#define TICK_BUDGET 2048                 /* bytes drained per tick: about 200 KB/s at 100 Hz */
+#define RESYNC_GAP  10                   /* ticks between resync rounds sent between tasks */
 
 static char ring[RING_BYTES];
 static uint32_t ring_size = RING_BYTES;
-static uint32_t ring_head, ring_tail;     /* free-running: used = ring_head - ring_tail */
+static uint32_t ring_head, ring_tail; /* free-running: used = ring_head - ring_tail */
 static int active, to_e9, to_serial;
-static int in_round;            /* the emitter's records now are a round's: keep them */
+static int in_round; /* the emitter's records now are a round's: keep them */
 static enum telemetry_loss policy;
-static volatile int round_wanted = -1;     /* an enum word_ROUND reason, or -1 */
+static volatile int round_wanted = -1; /* an enum word_ROUND reason, or -1 */
 static struct telemetry_stats stats;
-static uint64_t counters_tick = ~0ull;      /* when `frames` was last considered */
-static uint64_t round_tick;                 /* when the last round was sent */
+static uint64_t counters_tick = ~0ull; /* when `frames` was last considered */
+static uint64_t round_tick;            /* when the last round was sent */
 
 /* The loss under way: from its `loss` record to its `drop`. */
 static struct {
     int open, paused;
     uint32_t count, first, last;
-    uint32_t muted_before;      /* tel_counts()->muted when the pause began */
+    uint32_t muted_before; /* tel_counts()->muted when the pause began */
 } loss;
 
 /*
@@ -106,7 +106,7 @@ static void drain(uint32_t max)
         while (end > ring_tail && ring[(end - 1) % RING_BYTES] != '\n')
             end--;
         while (end == ring_tail || (end < ring_head && ring[(end - 1) % RING_BYTES] != '\n'))
-            end++;      /* no whole line fits in max: the first line goes anyway */
+            end++; /* no whole line fits in max: the first line goes anyway */
     }
     write_to(end);
 }
@@ -154,7 +154,7 @@ static void choose_ports(void)
  * (the `loss` record comes back through telemetry_queue, kept). */
 static void loss_begin(enum word_LOSS why)
 {
-    tel_send_loss(&(struct rec_loss){ .tick = now(), .reason = why });
+    tel_send_loss(&(struct rec_loss){.tick = now(), .reason = why});
     loss.open = 1;
     loss.count = 0;
     loss.first = loss.last = now();
@@ -165,7 +165,7 @@ void telemetry_queue(const char *line, size_t len, int keep)
 {
     uint32_t flags = irq_save();
     if (!active) {
-        choose_ports();     /* before the stream starts: straight out, as the option says so far */
+        choose_ports(); /* before the stream starts: straight out, as the option says so far */
         port_write(line, len);
     } else if (loss.open && !keep) {
         loss.count++;
@@ -227,7 +227,8 @@ static void close_loss(void)
     if (!loss.open || loss.paused)
         return;
     flags = irq_save();
-    tel_send_drop(&(struct rec_drop){ .tick = now(), .count = loss.count, .first = loss.first, .last = loss.last });
+    tel_send_drop(
+        &(struct rec_drop){.tick = now(), .count = loss.count, .first = loss.first, .last = loss.last});
     loss.open = 0;
     irq_restore(flags);
     send_round(ROUND_LOSS);
@@ -261,7 +262,7 @@ void telemetry_flush(void)
     reason = round_wanted;
     round_wanted = -1;
     if (reason >= 0)
-        send_round((enum word_ROUND)reason);     /* counters included */
+        send_round((enum word_ROUND)reason); /* counters included */
     else
         tel_send_counters(0);
     drain_interruptible();
@@ -302,7 +303,7 @@ void telemetry_tick(void)
         drain(tick_budget);
 }
 
-static const struct tel_sink kernel_sink = { sink_write, sink_now, 0 };
+static const struct tel_sink kernel_sink = {sink_write, sink_now, 0};
 
 void telemetry_pause(void)
 {
@@ -326,7 +327,7 @@ void telemetry_resume(void)
     loss.count += tel_counts()->muted - loss.muted_before;
     loss.last = now();
     loss.paused = 0;
-    close_loss();       /* what happened meanwhile was not told: resync now */
+    close_loss(); /* what happened meanwhile was not told: resync now */
 }
 
 void telemetry_request_round(enum word_ROUND reason)
@@ -383,9 +384,9 @@ static void log_lines(const char *s, size_t n)
             continue;
         }
         if (s[i] != '\n')
-            continue;   /* an overlong line is cut; its end is dropped */
+            continue; /* an overlong line is cut; its end is dropped */
         if (used)
-            tel_send_log(&(struct rec_log){ .tick = now(), .text = { line, used } });
+            tel_send_log(&(struct rec_log){.tick = now(), .text = {line, used}});
         used = 0;
     }
 }
@@ -407,6 +408,8 @@ void telemetry_early(void)
 {
     tel_set_sink(&kernel_sink);
     kprintf_set_log_sink(log_text);
+    panic_notify(telemetry_drain);
+    power_before_off(telemetry_drain);
 }
 
 void telemetry_init(void)
@@ -435,7 +438,8 @@ void telemetry_init(void)
     boot_log_used = 0;
     kprintf("Telemetry: records to %s%s%s; when the queue (%u bytes) is full, %s\n", to_e9 ? "port 0xE9" : "",
             to_e9 && to_serial ? " and " : "", to_serial ? "COM1" : "", ring_size,
-            policy == TELEMETRY_LOSS_NEVER ? "the kernel waits for the port" : "events are dropped and announced");
+            policy == TELEMETRY_LOSS_NEVER ? "the kernel waits for the port"
+                                           : "events are dropped and announced");
     round_wanted = ROUND_BOOT;
     telemetry_flush();
 }

@@ -60,9 +60,9 @@ void tel_events_done(void) __attribute__((noinline));
 
 struct telemetry_stats {
     uint32_t queued_bytes, written_bytes, queue_high_water;
-    uint32_t dropped_records;   /* events dropped or muted */
-    uint32_t drops;             /* losses (each a `loss` record) */
-    uint32_t waits, waited_bytes;   /* back-pressure: times the queue was written out to make room */
+    uint32_t dropped_records;     /* events dropped or muted */
+    uint32_t drops;               /* losses (each a `loss` record) */
+    uint32_t waits, waited_bytes; /* back-pressure: times the queue was written out to make room */
 };
 const struct telemetry_stats *telemetry_stats(void);
 

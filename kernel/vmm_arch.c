@@ -34,7 +34,7 @@ void arch_enable_paging_features(int pse, int pge)
 {
     uint32_t cr4;
     if (!pse && !pge)
-        return;     /* and a CPU without CR4 never has it touched */
+        return; /* and a CPU without CR4 never has it touched */
     cr4 = read_cr4();
     if (pse)
         cr4 |= CR4_PSE;

@@ -26,12 +26,12 @@ uint64_t u64_divmod(uint64_t n, uint64_t d, uint64_t *rem)
         return (uint64_t)qhi << 32 | qlo;
     }
 #endif
-    if (d == 0) {           /* only reached on the host: no trap to raise */
+    if (d == 0) { /* only reached on the host: no trap to raise */
         if (rem)
             *rem = n;
         return UINT64_MAX;
     }
-    if (d >> 63) {          /* the quotient is 0 or 1; the loop's r << 1 would overflow */
+    if (d >> 63) { /* the quotient is 0 or 1; the loop's r << 1 would overflow */
         q = n >= d;
         if (rem)
             *rem = n - (q ? d : 0);

@@ -19,11 +19,11 @@ struct phdr {
     uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
 };
 
-#define ET_EXEC  2
-#define EM_386   3
-#define PT_LOAD  1
-#define PF_X     1
-#define PF_W     2
+#define ET_EXEC 2
+#define EM_386  3
+#define PT_LOAD 1
+#define PF_X    1
+#define PF_W    2
 
 static int refuse(char *why, size_t size, const char *what, uint32_t value)
 {

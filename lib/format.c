@@ -8,10 +8,10 @@
 #include <koiz/klib.h>
 
 struct spec {
-    bool left;          /* '-': pad on the right */
-    bool zero;          /* '0': pad numbers with zeros */
+    bool left; /* '-': pad on the right */
+    bool zero; /* '0': pad numbers with zeros */
     int width;
-    int precision;      /* -1: none */
+    int precision; /* -1: none */
 };
 
 static int emit_pad(kemit_fn emit, void *ctx, char c, int n)
@@ -38,11 +38,11 @@ static int emit_str(kemit_fn emit, void *ctx, const char *s, const struct spec *
     return count;
 }
 
-static int emit_num(kemit_fn emit, void *ctx, unsigned long long v, bool negative,
-                    unsigned base, bool upper, const char *prefix, const struct spec *sp)
+static int emit_num(kemit_fn emit, void *ctx, unsigned long long v, bool negative, unsigned base, bool upper,
+                    const char *prefix, const struct spec *sp)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    char buf[24];   /* 2^64 has 20 decimal digits */
+    char buf[24]; /* 2^64 has 20 decimal digits */
     int n = 0, count = 0, i, body, plen = (int)kstrlen(prefix);
 
     /* 64-bit division is a libgcc call on a 32-bit CPU, and telemetry formats
@@ -86,7 +86,7 @@ int kvformat(kemit_fn emit, void *ctx, const char *fmt, va_list ap)
     int count = 0;
 
     for (; *fmt; fmt++) {
-        struct spec sp = { false, false, 0, -1 };
+        struct spec sp = {false, false, 0, -1};
         int longs = 0;
         bool size = false;
 
@@ -144,8 +144,8 @@ int kvformat(kemit_fn emit, void *ctx, const char *fmt, va_list ap)
             else
                 v = va_arg(ap, int);
             /* Negate in unsigned arithmetic: -LLONG_MIN does not fit in long long. */
-            count += emit_num(emit, ctx, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v,
-                              v < 0, 10, false, "", &sp);
+            count += emit_num(emit, ctx, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0,
+                              10, false, "", &sp);
             break;
         }
         case 'u':
@@ -166,11 +166,9 @@ int kvformat(kemit_fn emit, void *ctx, const char *fmt, va_list ap)
         case 'p':
             count += emit_num(emit, ctx, (uintptr_t)va_arg(ap, void *), false, 16, false, "0x", &sp);
             break;
-        case 's':
-            count += emit_str(emit, ctx, va_arg(ap, const char *), &sp);
-            break;
+        case 's': count += emit_str(emit, ctx, va_arg(ap, const char *), &sp); break;
         case 'c': {
-            char c[2] = { (char)va_arg(ap, int), '\0' };
+            char c[2] = {(char)va_arg(ap, int), '\0'};
             struct spec one = sp;
             one.precision = 1;
             /* A NUL character still counts as one printed character. */
@@ -221,7 +219,7 @@ static void emit_buf(void *ctx, char c)
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    struct bufctx b = { buf, size, 0 };
+    struct bufctx b = {buf, size, 0};
     int n = kvformat(emit_buf, &b, fmt, ap);
     if (size)
         buf[b.used < size ? b.used : size - 1] = '\0';

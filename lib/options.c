@@ -11,33 +11,45 @@
 #include <koiz/klib.h>
 #include <koiz/options.h>
 
-enum option_id { OPT_SELFTEST, OPT_TELEMETRY, OPT_TELEMETRY_LOSS, OPT_TELEMETRY_QUEUE, OPT_BAUD, OPT_SNAPSHOT,
-                 OPT_DEMO, OPT_DEMO_LIMIT, OPT_BENCH, OPT_CRASH, OPT_COUNT };
+enum option_id {
+    OPT_SELFTEST,
+    OPT_TELEMETRY,
+    OPT_TELEMETRY_LOSS,
+    OPT_TELEMETRY_QUEUE,
+    OPT_BAUD,
+    OPT_SNAPSHOT,
+    OPT_DEMO,
+    OPT_DEMO_LIMIT,
+    OPT_BENCH,
+    OPT_CRASH,
+    OPT_COUNT
+};
 
 enum value_rule { VALUE_NONE, VALUE_NEEDED, VALUE_OPTIONAL };
 
 static const struct {
     const char *name;
     enum value_rule value;
-    const char *example;        /* for "needs a value" */
+    const char *example; /* for "needs a value" */
 } options[OPT_COUNT] = {
-    [OPT_SELFTEST] = { "selftest", VALUE_OPTIONAL, 0 },
-    [OPT_TELEMETRY] = { "telemetry", VALUE_NEEDED, "telemetry=e9" },
-    [OPT_TELEMETRY_LOSS] = { "telemetry_loss", VALUE_NEEDED, "telemetry_loss=never" },
-    [OPT_TELEMETRY_QUEUE] = { "telemetry_queue", VALUE_NEEDED, "telemetry_queue=4096" },
-    [OPT_BAUD] = { "baud", VALUE_NEEDED, "baud=115200" },
-    [OPT_SNAPSHOT] = { "snapshot", VALUE_NEEDED, "snapshot=10" },
-    [OPT_DEMO] = { "demo", VALUE_NEEDED, "demo=tour" },
-    [OPT_DEMO_LIMIT] = { "demo_limit", VALUE_NEEDED, "demo_limit=30" },
-    [OPT_BENCH] = { "bench", VALUE_NONE, 0 },
-    [OPT_CRASH] = { "crash", VALUE_NEEDED, "crash=panic" },
+    [OPT_SELFTEST] = {"selftest", VALUE_OPTIONAL, 0},
+    [OPT_TELEMETRY] = {"telemetry", VALUE_NEEDED, "telemetry=e9"},
+    [OPT_TELEMETRY_LOSS] = {"telemetry_loss", VALUE_NEEDED, "telemetry_loss=never"},
+    [OPT_TELEMETRY_QUEUE] = {"telemetry_queue", VALUE_NEEDED, "telemetry_queue=4096"},
+    [OPT_BAUD] = {"baud", VALUE_NEEDED, "baud=115200"},
+    [OPT_SNAPSHOT] = {"snapshot", VALUE_NEEDED, "snapshot=10"},
+    [OPT_DEMO] = {"demo", VALUE_NEEDED, "demo=tour"},
+    [OPT_DEMO_LIMIT] = {"demo_limit", VALUE_NEEDED, "demo_limit=30"},
+    [OPT_BENCH] = {"bench", VALUE_NONE, 0},
+    [OPT_CRASH] = {"crash", VALUE_NEEDED, "crash=panic"},
 };
 
-#define KNOWN_OPTIONS "selftest, telemetry, telemetry_loss, telemetry_queue, baud, snapshot, demo, demo_limit, " \
-                      "crash, bench; see README.md"
+#define KNOWN_OPTIONS                                                                          \
+    "selftest, telemetry, telemetry_loss, telemetry_queue, baud, snapshot, demo, demo_limit, " \
+    "crash, bench; see README.md"
 
 /* The rates a PC's UART makes from its 115,200 baud clock that serial software offers. */
-static const uint32_t bauds[] = { 300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200 };
+static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200};
 
 struct word {
     const char *text;
@@ -49,8 +61,8 @@ struct parser {
     options_warn_fn warn;
     void *ctx;
     int problems;
-    struct word first[OPT_COUNT];   /* each option's first word, once seen */
-    bool conflict[OPT_COUNT];       /* given twice with different values: default kept */
+    struct word first[OPT_COUNT]; /* each option's first word, once seen */
+    bool conflict[OPT_COUNT];     /* given twice with different values: default kept */
 };
 
 /* A word as a message shows it: escaped (console-safe) and cut to about 40 characters. */
@@ -78,7 +90,7 @@ static void complain(struct parser *p, const char *fmt, struct word a, struct wo
         p->warn(p->ctx, msg);
 }
 
-static const struct word none = { 0, 0 };
+static const struct word none = {0, 0};
 
 static bool word_is(const char *w, size_t len, const char *name)
 {
@@ -108,7 +120,10 @@ static bool decimal(const char *s, size_t len, uint32_t max, uint32_t *out)
 static void reset(struct koiz_options *o, enum option_id id)
 {
     switch (id) {
-    case OPT_SELFTEST: o->selftest = 0; o->selftest_only[0] = '\0'; break;
+    case OPT_SELFTEST:
+        o->selftest = 0;
+        o->selftest_only[0] = '\0';
+        break;
     case OPT_TELEMETRY: o->telemetry = TELEMETRY_AUTO; break;
     case OPT_TELEMETRY_LOSS: o->telemetry_loss = TELEMETRY_LOSS_AUTO; break;
     case OPT_TELEMETRY_QUEUE: o->telemetry_queue = 0; break;
@@ -123,7 +138,8 @@ static void reset(struct koiz_options *o, enum option_id id)
 }
 
 /* Applies option id with value v (vlen 0 and has_value false: none); complains about a bad value. */
-static void apply(struct parser *p, enum option_id id, struct word w, const char *v, size_t vlen, bool has_value)
+static void apply(struct parser *p, enum option_id id, struct word w, const char *v, size_t vlen,
+                  bool has_value)
 {
     struct koiz_options *o = p->opt;
     uint32_t n;
@@ -141,9 +157,14 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
         o->selftest_only[vlen] = '\0';
         return;
     case OPT_TELEMETRY: {
-        static const struct { const char *name; enum telemetry_target t; } names[] = {
-            { "e9", TELEMETRY_E9 }, { "serial", TELEMETRY_SERIAL },
-            { "both", TELEMETRY_BOTH }, { "off", TELEMETRY_OFF },
+        static const struct {
+            const char *name;
+            enum telemetry_target t;
+        } names[] = {
+            {"e9", TELEMETRY_E9},
+            {"serial", TELEMETRY_SERIAL},
+            {"both", TELEMETRY_BOTH},
+            {"off", TELEMETRY_OFF},
         };
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             if (word_is(v, vlen, names[i].name)) {
@@ -159,13 +180,15 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
         else if (word_is(v, vlen, "announce"))
             o->telemetry_loss = TELEMETRY_LOSS_ANNOUNCE;
         else
-            complain(p, "option '%s': telemetry_loss must be never or announce; keeping the default", w, none);
+            complain(p, "option '%s': telemetry_loss must be never or announce; keeping the default", w,
+                     none);
         return;
     case OPT_TELEMETRY_QUEUE:
         if (decimal(v, vlen, 32768, &n) && n >= 1024)
             o->telemetry_queue = n;
         else
-            complain(p, "option '%s': telemetry_queue=N needs N bytes from 1024 to 32768; keeping 32768", w, none);
+            complain(p, "option '%s': telemetry_queue=N needs N bytes from 1024 to 32768; keeping 32768", w,
+                     none);
         return;
     case OPT_BAUD:
         if (decimal(v, vlen, 115200, &n))
@@ -174,19 +197,25 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
                     o->baud = n;
                     return;
                 }
-        complain(p, "option '%s': baud must be one of 300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, "
-                 "57600, 115200 (in decimal); keeping 115200", w, none);
+        complain(p,
+                 "option '%s': baud must be one of 300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, "
+                 "57600, 115200 (in decimal); keeping 115200",
+                 w, none);
         return;
     case OPT_SNAPSHOT:
         if (decimal(v, vlen, 3600, &n))
             o->snapshot_seconds = n;
         else
-            complain(p, "option '%s': snapshot=N needs N seconds from 0 to 3600; no periodic snapshots", w, none);
+            complain(p, "option '%s': snapshot=N needs N seconds from 0 to 3600; no periodic snapshots", w,
+                     none);
         return;
     case OPT_DEMO:
         if (vlen == 0 || vlen >= sizeof o->demo) {
-            complain(p, "option '%s': demo=NAME needs a demo's name (tour, heap, stack, fork, wild, churn, idle) "
-                     "or a user program's, 1 to 15 characters", w, none);
+            complain(
+                p,
+                "option '%s': demo=NAME needs a demo's name (tour, heap, stack, fork, wild, churn, idle) "
+                "or a user program's, 1 to 15 characters",
+                w, none);
             return;
         }
         kmemcpy(o->demo, v, vlen);
@@ -198,9 +227,7 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
         else
             complain(p, "option '%s': demo_limit=N needs N seconds from 1 to 86400; no time limit", w, none);
         return;
-    case OPT_BENCH:
-        o->bench = 1;
-        return;
+    case OPT_BENCH: o->bench = 1; return;
     case OPT_CRASH:
         if (word_is(v, vlen, "divide"))
             o->crash = CRASH_DIVIDE;
@@ -211,8 +238,7 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
         else
             complain(p, "option '%s': crash must be divide, pagefault or panic; not crashing", w, none);
         return;
-    case OPT_COUNT:
-        return;
+    case OPT_COUNT: return;
     }
 }
 
@@ -247,7 +273,8 @@ static void parse_word(struct parser *p, struct word w)
     }
     if (options[id].value == VALUE_NEEDED && !has_value) {
         char fmt[120];
-        ksnprintf(fmt, sizeof fmt, "option '%%s' needs a value (for example %s); ignored", options[id].example);
+        ksnprintf(fmt, sizeof fmt, "option '%%s' needs a value (for example %s); ignored",
+                  options[id].example);
         complain(p, fmt, w, none);
         return;
     }
@@ -263,7 +290,8 @@ static void parse_word(struct parser *p, struct word w)
         }
         p->conflict[id] = true;
         reset(p->opt, id);
-        complain(p, "option '%s' contradicts '%s' given before: neither is used, the default is kept", w, was);
+        complain(p, "option '%s' contradicts '%s' given before: neither is used, the default is kept", w,
+                 was);
         return;
     }
     p->first[id] = w;
@@ -300,13 +328,17 @@ int options_parse(const char *cmdline, struct koiz_options *opt, options_warn_fn
             size_t start = len;
             while (start > 0 && !blank(cmdline[start - 1]))
                 start--;
-            struct word w = { cmdline + start, len - start };
-            complain(&p, "the command line is longer than 255 characters: '%s' runs into the limit and is "
-                     "ignored, with everything after it", w, none);
+            struct word w = {cmdline + start, len - start};
+            complain(&p,
+                     "the command line is longer than 255 characters: '%s' runs into the limit and is "
+                     "ignored, with everything after it",
+                     w, none);
             len = start;
         } else {
-            complain(&p, "the command line is longer than 255 characters: everything after the 255th is "
-                     "ignored%s", none, none);
+            complain(&p,
+                     "the command line is longer than 255 characters: everything after the 255th is "
+                     "ignored%s",
+                     none, none);
         }
     }
 
@@ -324,12 +356,12 @@ int options_parse(const char *cmdline, struct koiz_options *opt, options_warn_fn
         }
         if (i == start)
             break;
-        struct word w = { cmdline + start, i - start };
+        struct word w = {cmdline + start, i - start};
         if (first) {
             first = false;
             size_t name_len = name_length(w);
             if (!bad && name_len == w.len && lookup(w.text, name_len) == OPT_COUNT)
-                continue;       /* the kernel's own path */
+                continue; /* the kernel's own path */
         }
         if (bad) {
             complain(&p, "malformed command line: a word with unprintable bytes was ignored ('%s')", w, none);

@@ -39,7 +39,8 @@ uint16_t proto_crc16(const char *data, size_t len)
         crc_table_build();
     for (; len >= 4; len -= 4, p += 4) {
         uint16_t x = (uint16_t)(crc ^ (p[0] << 8 | p[1]));
-        crc = (uint16_t)(crc_table[3][x >> 8] ^ crc_table[2][x & 0xFF] ^ crc_table[1][p[2]] ^ crc_table[0][p[3]]);
+        crc = (uint16_t)(crc_table[3][x >> 8] ^ crc_table[2][x & 0xFF] ^ crc_table[1][p[2]] ^
+                         crc_table[0][p[3]]);
     }
     for (; len; len--, p++)
         crc = (uint16_t)((crc << 8) ^ crc_table[0][((crc >> 8) ^ *p) & 0xFF]);
@@ -72,7 +73,8 @@ size_t proto_format(char *buf, size_t size, const char *type, const char *fmt, .
      * record's first byte is the only '@' the kernel ever writes (docs/protocol.md).
      * Such bytes become spaces. */
     for (size_t i = 1; i < n; i++)
-        if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '*' || buf[i] == '@' || (unsigned char)buf[i] < 0x20)
+        if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '*' || buf[i] == '@' ||
+            (unsigned char)buf[i] < 0x20)
             buf[i] = ' ';
     while (n > 0 && buf[n - 1] == ' ')
         n--;
@@ -90,7 +92,7 @@ int proto_validate(const char *line, size_t len)
         len--;
     if (len < mark + 7 || kmemcmp(line, PROTO_MARK, mark) != 0)
         return -1;
-    body = len - 6;   /* " *CCCC" */
+    body = len - 6; /* " *CCCC" */
     if (line[body] != ' ' || line[body + 1] != '*')
         return -1;
     for (size_t i = body + 2; i < len; i++) {
@@ -100,7 +102,7 @@ int proto_validate(const char *line, size_t len)
             return -1;
     }
     {
-        char hex[7] = { '0', 'x' };
+        char hex[7] = {'0', 'x'};
         kmemcpy(hex + 2, line + body + 2, 4);
         if (kparse_u32(hex, 6, &crc) < 0)
             return -1;

@@ -11,15 +11,15 @@
 
 /* ---- words ---- */
 
-#define WORDSET(set, ws) static const char *const words_##set[] = { ws };
-#define W(name, word) word,
+#define WORDSET(set, ws) static const char *const words_##set[] = {ws};
+#define W(name, word)    word,
 #define RECORD(id, member, wire, cls, fields)
 #include <koiz/records.def>
 #undef WORDSET
 #undef W
 #undef RECORD
 
-const char *const *const words[WORD_SETS] = {
+const char *const *const word_names[WORD_SETS] = {
 #define WORDSET(set, ws) words_##set,
 #define RECORD(id, member, wire, cls, fields)
 #include <koiz/records.def>
@@ -37,7 +37,7 @@ const uint8_t word_counts[WORD_SETS] = {
 
 const char *word_name(enum word_set set, unsigned w)
 {
-    return (unsigned)set < WORD_SETS && w < word_counts[set] ? words[set][w] : "?";
+    return (unsigned)set < WORD_SETS && w < word_counts[set] ? word_names[set][w] : "?";
 }
 
 /* ---- the table ---- */
@@ -47,11 +47,11 @@ const char *word_name(enum word_set set, unsigned w)
  * struct, so each field's offset comes from offsetof, not from a second
  * list. A field's kind is one of the FK_* kinds or a word set's name.
  */
-#define FIELD_U(n)    FK_U, 0
-#define FIELD_X(n)    FK_X, 0
-#define FIELD_FLAG(n) FK_FLAG, 0
-#define FIELD_ID(n)   FK_ID, 0
-#define FIELD_TEXT(n) FK_TEXT, 0
+#define FIELD_U(n)       FK_U, 0
+#define FIELD_X(n)       FK_X, 0
+#define FIELD_FLAG(n)    FK_FLAG, 0
+#define FIELD_ID(n)      FK_ID, 0
+#define FIELD_TEXT(n)    FK_TEXT, 0
 #define FIELD_SIZE(n)    FK_WORD, WS_SIZE
 #define FIELD_OUTCOME(n) FK_WORD, WS_OUTCOME
 #define FIELD_LOSS(n)    FK_WORD, WS_LOSS
@@ -74,18 +74,18 @@ static void add(struct record_desc *d, int *i, uint8_t kind, uint8_t set, size_t
 
 #define WORDSET(set, ws)
 #define F(kind, name) add(d, &i, FIELD_##kind(name), offsetof(CUR, name), #name);
-#define L(word) add(d, &i, FK_LIT, 0, 0, #word);
-#define RECORD(id_, member_, wire_, cls_, fields_)                                                         \
-    static void fill_##member_(struct record_desc *d)                                                      \
-    {                                                                                                      \
-        typedef struct rec_##member_ CUR;                                                                  \
-        int i = 0;                                                                                         \
-        _Static_assert(sizeof(CUR) < 65536, "offsets fit 16 bits");                                        \
-        d->wire = #wire_;                                                                                  \
-        d->member = #member_;                                                                              \
-        d->cls = RC_##cls_;                                                                                \
-        d->tick = d->asid = -1;                                                                            \
-        fields_                                                                                            \
+#define L(word)       add(d, &i, FK_LIT, 0, 0, #word);
+#define RECORD(id_, member_, wire_, cls_, fields_)                  \
+    static void fill_##member_(struct record_desc *d)               \
+    {                                                               \
+        typedef struct rec_##member_ CUR;                           \
+        int i = 0;                                                  \
+        _Static_assert(sizeof(CUR) < 65536, "offsets fit 16 bits"); \
+        d->wire = #wire_;                                           \
+        d->member = #member_;                                       \
+        d->cls = RC_##cls_;                                         \
+        d->tick = d->asid = -1;                                     \
+        fields_                                                     \
     }
 #include <koiz/records.def>
 #undef WORDSET
@@ -112,7 +112,7 @@ const struct record_desc *records_table(void)
 
 struct out {
     char *buf;
-    size_t n, end;      /* bytes written; where the fields must stop (room for " *CCCC\n") */
+    size_t n, end; /* bytes written; where the fields must stop (room for " *CCCC\n") */
 };
 
 static void put_char(struct out *o, char c)
@@ -170,7 +170,7 @@ size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields
     }
     o.buf = buf;
     o.n = 0;
-    o.end = size - 8;          /* " *CCCC\n" and the NUL */
+    o.end = size - 8; /* " *CCCC\n" and the NUL */
     put_str(&o, PROTO_MARK " ", sizeof PROTO_MARK, 0);
     put_str(&o, d->wire, kstrlen(d->wire), 0);
     for (const struct field_desc *f = d->fields; f->kind != FK_END; f++) {
@@ -179,26 +179,18 @@ size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields
         put_char(&o, ' ');
         switch (f->kind) {
         case FK_U:
-        case FK_FLAG:
-            put_dec(&o, *(const uint32_t *)at);
-            break;
-        case FK_X:
-            put_hex(&o, *(const uint32_t *)at);
-            break;
+        case FK_FLAG: put_dec(&o, *(const uint32_t *)at); break;
+        case FK_X: put_hex(&o, *(const uint32_t *)at); break;
         case FK_WORD: {
             const char *w = word_name((enum word_set)f->set, *(const unsigned *)at);
             put_str(&o, w, kstrlen(w), 0);
             break;
         }
-        case FK_LIT:
-            put_str(&o, f->name, kstrlen(f->name), 0);
-            break;
-        default:    /* FK_ID, FK_TEXT */
-            put_str(&o, tx->s, tx->len, 1);
-            break;
+        case FK_LIT: put_str(&o, f->name, kstrlen(f->name), 0); break;
+        default: /* FK_ID, FK_TEXT */ put_str(&o, tx->s, tx->len, 1); break;
         }
     }
-    while (o.n > 0 && buf[o.n - 1] == ' ')     /* empty text at the end */
+    while (o.n > 0 && buf[o.n - 1] == ' ') /* empty text at the end */
         o.n--;
     {
         uint16_t crc = proto_crc16(buf + 1, o.n - 1);
@@ -229,7 +221,7 @@ static const char *next_word(struct scan *s, size_t *len)
     *len = (size_t)(q - w);
     s->p = q < s->end ? q + 1 : q;
     if (q < s->end && s->p == s->end)
-        return 0;       /* a trailing space: no field after it */
+        return 0; /* a trailing space: no field after it */
     return *len ? w : 0;
 }
 
@@ -291,7 +283,7 @@ static int scan_fields(const struct record_desc *d, struct scan s, unsigned char
         void *at = base + f->offset;
         size_t len;
         const char *w;
-        if (f->kind == FK_TEXT) {       /* the rest, maybe empty */
+        if (f->kind == FK_TEXT) { /* the rest, maybe empty */
             struct text *t = at;
             t->s = s.p;
             t->len = (size_t)(s.end - s.p);
@@ -321,14 +313,14 @@ static int scan_fields(const struct record_desc *d, struct scan s, unsigned char
             break;
         case FK_WORD: {
             unsigned i = 0;
-            while (i < word_counts[f->set] && !same(w, len, words[f->set][i]))
+            while (i < word_counts[f->set] && !same(w, len, word_names[f->set][i]))
                 i++;
             if (i == word_counts[f->set])
                 return -1;
             *(unsigned *)at = i;
             break;
         }
-        default:    /* FK_LIT */
+        default: /* FK_LIT */
             if (!same(w, len, f->name))
                 return -1;
             break;
@@ -339,15 +331,15 @@ static int scan_fields(const struct record_desc *d, struct scan s, unsigned char
 
 int rec_scan(const char *body, size_t len, struct record *r)
 {
-    const struct record_desc *table = records_table();
-    struct scan s = { body, body + len };
+    const struct record_desc *descs = records_table();
+    struct scan s = {body, body + len};
     size_t wlen;
     const char *wire = next_word(&s, &wlen);
 
     if (!wire)
         return -1;
     for (int t = 0; t < RT_COUNT; t++) {
-        const struct record_desc *d = &table[t];
+        const struct record_desc *d = &descs[t];
         if (!same(wire, wlen, d->wire))
             continue;
         kmemset(r, 0, sizeof *r);

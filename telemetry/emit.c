@@ -1,8 +1,6 @@
 /*
- * emit.c: every record the kernel writes passes here (see emit.h): it
- * formats one from the protocol's table (include/koiz/records.def) and
- * hands the line to the sink; and the memory manager's records are made
- * here, from its hooks and by walking its tables.
+ * emit.c: the memory manager's records (see emit.h), made from its hooks
+ * and by walking its tables, and sent through send.c.
  *
  * Snapshots follow Linux's ptdump: a walker visits present entries in
  * address order, and a sink extends the current run while the next entry
@@ -20,43 +18,14 @@
 #include "../vmm/vmm.h"
 #include "emit.h"
 
-static struct tel_sink sink;
-static int have_sink, muted;
-static struct tel_counts counts;
 static uint32_t snapshot_seq, round_seq;
-
-void tel_send(enum record_type t, const void *fields)
-{
-    char line[PROTO_LINE_MAX + 1];
-    size_t n;
-    if (!have_sink)
-        return;
-    if (muted && records_table()[t].cls == RC_EVENT) {
-        counts.muted++;
-        return;
-    }
-    n = rec_format(line, sizeof line, t, fields);
-    counts.records++;
-    counts.bytes += (uint32_t)n;
-    sink.write(sink.ctx, t, line, n);
-}
-
-const struct tel_counts *tel_counts(void)
-{
-    return &counts;
-}
-
-static uint32_t now(void)
-{
-    return sink.now ? sink.now(sink.ctx) : 0;
-}
 
 /* ---- snapshots ---------------------------------------------------------- */
 
 struct run {
     int active;
-    uint32_t pdi, first, count, entry;  /* entry of the run's first slot */
-    uint32_t step;                      /* frame distance between neighbours */
+    uint32_t pdi, first, count, entry; /* entry of the run's first slot */
+    uint32_t step;                     /* frame distance between neighbours */
 };
 
 struct snapshot {
@@ -70,10 +39,11 @@ static void run_flush(struct snapshot *s, struct run *r, int is_pde)
     if (!r->active)
         return;
     if (is_pde)
-        tel_send_pde(&(struct rec_pde){ .asid = s->asid, .first = r->first, .count = r->count, .entry = r->entry });
+        tel_send_pde(
+            &(struct rec_pde){.asid = s->asid, .first = r->first, .count = r->count, .entry = r->entry});
     else
-        tel_send_pte(&(struct rec_pte){ .asid = s->asid, .pde = r->pdi, .first = r->first, .count = r->count,
-                                        .entry = r->entry });
+        tel_send_pte(&(struct rec_pte){
+            .asid = s->asid, .pde = r->pdi, .first = r->first, .count = r->count, .entry = r->entry});
     s->records++;
     r->active = 0;
 }
@@ -83,7 +53,8 @@ static void run_add(struct snapshot *s, struct run *r, int is_pde, uint32_t pdi,
                     uint32_t entry, uint32_t step)
 {
     if (r->active && r->pdi == pdi && r->first + r->count == index && r->step == step &&
-        (r->entry & PTE_FLAGS) == (entry & PTE_FLAGS) && frame_of(entry) == frame_of(r->entry) + r->count * step) {
+        (r->entry & PTE_FLAGS) == (entry & PTE_FLAGS) &&
+        frame_of(entry) == frame_of(r->entry) + r->count * step) {
         r->count++;
         return;
     }
@@ -123,17 +94,18 @@ void tel_snapshot(const struct address_space *as)
     struct snapshot s;
     uint32_t seq = ++snapshot_seq;
 
-    if (!have_sink || !as)
+    if (!tel_has_sink() || !as)
         return;
     kmemset(&s, 0, sizeof s);
     s.asid = (uint32_t)as->id;
-    tel_send_snap(&(struct rec_snap){ .seq = seq, .asid = s.asid, .cr3 = as->pd_phys, .tick = now() });
+    tel_send_snap(&(struct rec_snap){.seq = seq, .asid = s.asid, .cr3 = as->pd_phys, .tick = tel_now()});
     vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_directory, &s);
     run_flush(&s, &s.pde, 1);
     vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_tables, &s);
     run_flush(&s, &s.pte, 0);
-    tel_send_end(&(struct rec_end){ .seq = seq, .asid = s.asid, .pdes = s.pdes, .ptes = s.ptes, .records = s.records });
-    counts.snapshots++;
+    tel_send_end(
+        &(struct rec_end){.seq = seq, .asid = s.asid, .pdes = s.pdes, .ptes = s.ptes, .records = s.records});
+    tel_count_snapshot();
 }
 
 void tel_round(enum word_ROUND reason)
@@ -141,11 +113,11 @@ void tel_round(enum word_ROUND reason)
     const struct address_space *cur = vmm_current_space();
     uint32_t seq = ++round_seq, spaces = 0;
 
-    if (!have_sink)
+    if (!tel_has_sink())
         return;
     for (int slot = 0; slot < VMM_MAX_SPACES; slot++)
         spaces += vmm_space_at(slot) != 0;
-    tel_send_round(&(struct rec_round){ .tick = now(), .seq = seq, .spaces = spaces, .reason = reason });
+    tel_send_round(&(struct rec_round){.tick = tel_now(), .seq = seq, .spaces = spaces, .reason = reason});
     /* The live one last, so a reader's "current" view is the freshest. */
     for (int slot = 0; slot < VMM_MAX_SPACES; slot++) {
         const struct address_space *as = vmm_space_at(slot);
@@ -154,13 +126,8 @@ void tel_round(enum word_ROUND reason)
     }
     if (cur)
         tel_snapshot(cur);
-    tel_send_sync(&(struct rec_sync){ .tick = now(), .seq = seq, .spaces = spaces });
-    counts.rounds++;
-}
-
-void tel_emit_mute(int on)
-{
-    muted = on;
+    tel_send_sync(&(struct rec_sync){.tick = tel_now(), .seq = seq, .spaces = spaces});
+    tel_count_round();
 }
 
 /* ---- events (the vmm hooks) --------------------------------------------- */
@@ -186,9 +153,12 @@ static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t 
         return;
     /* Accessed/dirty are the CPU's business; a fresh mapping starts without them. */
     entry = frame_of(pa) | (entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D));
-    tel_send_map(&(struct rec_map){ .tick = now(), .asid = (uint32_t)as->id, .va = va,
-                                    .size = large ? SIZE_4M : SIZE_4K,
-                                    .count = bytes / (large ? LARGE_PAGE_SIZE : PAGE_SIZE), .entry = entry });
+    tel_send_map(&(struct rec_map){.tick = tel_now(),
+                                   .asid = (uint32_t)as->id,
+                                   .va = va,
+                                   .size = large ? SIZE_4M : SIZE_4K,
+                                   .count = bytes / (large ? LARGE_PAGE_SIZE : PAGE_SIZE),
+                                   .entry = entry});
 }
 
 static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
@@ -197,15 +167,21 @@ static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
     entry = frame_of(pa) | (entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D));
-    tel_send_remap(&(struct rec_remap){ .tick = now(), .asid = (uint32_t)as->id, .va = va, .size = SIZE_4K,
-                                        .count = bytes / PAGE_SIZE, .entry = entry });
+    tel_send_remap(&(struct rec_remap){.tick = tel_now(),
+                                       .asid = (uint32_t)as->id,
+                                       .va = va,
+                                       .size = SIZE_4K,
+                                       .count = bytes / PAGE_SIZE,
+                                       .entry = entry});
 }
 
 static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
 {
-    tel_send_unmap(&(struct rec_unmap){ .tick = now(), .asid = (uint32_t)as->id, .va = va,
-                                        .size = large ? SIZE_4M : SIZE_4K,
-                                        .count = bytes / (large ? LARGE_PAGE_SIZE : PAGE_SIZE) });
+    tel_send_unmap(&(struct rec_unmap){.tick = tel_now(),
+                                       .asid = (uint32_t)as->id,
+                                       .va = va,
+                                       .size = large ? SIZE_4M : SIZE_4K,
+                                       .count = bytes / (large ? LARGE_PAGE_SIZE : PAGE_SIZE)});
 }
 
 static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
@@ -213,53 +189,60 @@ static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, ui
     int large;
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
-    tel_send_protect(&(struct rec_protect){ .tick = now(), .asid = (uint32_t)as->id, .va = va, .size = SIZE_4K,
-                                            .count = bytes / PAGE_SIZE,
-                                            .flags = entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D) });
+    tel_send_protect(&(struct rec_protect){.tick = tel_now(),
+                                           .asid = (uint32_t)as->id,
+                                           .va = va,
+                                           .size = SIZE_4K,
+                                           .count = bytes / PAGE_SIZE,
+                                           .flags = entry & PTE_FLAGS & ~(uint32_t)(PTE_A | PTE_D)});
 }
 
 static void on_table_alloc(struct address_space *as, uint32_t pdi, uint32_t table_pa)
 {
     (void)table_pa;
-    tel_send_ptab_alloc(&(struct rec_ptab_alloc){ .tick = now(), .asid = (uint32_t)as->id, .pde = pdi,
-                                                  .entry = as->pd[pdi] });
+    tel_send_ptab_alloc(&(struct rec_ptab_alloc){
+        .tick = tel_now(), .asid = (uint32_t)as->id, .pde = pdi, .entry = as->pd[pdi]});
 }
 
 static void on_table_free(struct address_space *as, uint32_t pdi, uint32_t table_pa)
 {
     (void)table_pa;
-    tel_send_ptab_free(&(struct rec_ptab_free){ .tick = now(), .asid = (uint32_t)as->id, .pde = pdi });
+    tel_send_ptab_free(&(struct rec_ptab_free){.tick = tel_now(), .asid = (uint32_t)as->id, .pde = pdi});
 }
 
 static void on_space_create(struct address_space *as)
 {
     /* No snapshot: a new space is its empty user half and the kernel half
      * every space shares, which a reader has already (docs/protocol.md). */
-    tel_send_space_create(&(struct rec_space_create){ .tick = now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys });
+    tel_send_space_create(
+        &(struct rec_space_create){.tick = tel_now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys});
 }
 
 static void on_space_fork(struct address_space *src, struct address_space *dst)
 {
-    tel_send_fork(&(struct rec_fork){ .tick = now(), .parent = (uint32_t)src->id, .asid = (uint32_t)dst->id });
+    tel_send_fork(
+        &(struct rec_fork){.tick = tel_now(), .parent = (uint32_t)src->id, .asid = (uint32_t)dst->id});
 }
 
 static void on_space_destroy(struct address_space *as)
 {
-    tel_send_space_destroy(&(struct rec_space_destroy){ .tick = now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys });
+    tel_send_space_destroy(
+        &(struct rec_space_destroy){.tick = tel_now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys});
 }
 
 static void on_space_switch(struct address_space *from, struct address_space *to)
 {
     (void)from;
-    tel_send_space_switch(&(struct rec_space_switch){ .tick = now(), .asid = (uint32_t)to->id, .cr3 = to->pd_phys });
+    tel_send_space_switch(
+        &(struct rec_space_switch){.tick = tel_now(), .asid = (uint32_t)to->id, .cr3 = to->pd_phys});
 }
 
 static void on_tlb_flush(uint32_t va, int all)
 {
     if (all)
-        tel_send_tlb_all(&(struct rec_tlb_all){ .tick = now() });
+        tel_send_tlb_all(&(struct rec_tlb_all){.tick = tel_now()});
     else
-        tel_send_tlb_page(&(struct rec_tlb_page){ .tick = now(), .va = va });
+        tel_send_tlb_page(&(struct rec_tlb_page){.tick = tel_now(), .va = va});
 }
 
 /* The wire's word for a fault: what vmm made of it, and for one it did not
@@ -271,8 +254,9 @@ static enum word_OUTCOME outcome_word(const struct vmm_fault *f)
     case FAULT_STACK_OVERFLOW: return OUTCOME_STACK_OVERFLOW;
     case FAULT_OUT_OF_MEMORY: return OUTCOME_OUT_OF_MEMORY;
     default:
-        return f->verdict == VERDICT_KILLS ? OUTCOME_KILLED
-               : f->verdict == VERDICT_EXPECTED ? OUTCOME_EXPECTED : OUTCOME_FATAL;
+        return f->verdict == VERDICT_KILLS      ? OUTCOME_KILLED
+               : f->verdict == VERDICT_EXPECTED ? OUTCOME_EXPECTED
+                                                : OUTCOME_FATAL;
     }
 }
 
@@ -281,9 +265,14 @@ static void on_fault(const struct vmm_fault *f)
     /* The space that was live: for a kernel address vmm decides by the kernel's
      * regions (f->space), but it is the live task's access that faulted. */
     const struct address_space *live = vmm_current_space();
-    tel_send_fault(&(struct rec_fault){ .tick = now(),
-                                        .asid = (uint32_t)(live ? live->id : f->space ? f->space->id : 0),
-                                        .cr2 = f->cr2, .eip = f->eip, .error = f->error, .outcome = outcome_word(f) });
+    tel_send_fault(&(struct rec_fault){.tick = tel_now(),
+                                       .asid = (uint32_t)(live       ? live->id
+                                                          : f->space ? f->space->id
+                                                                     : 0),
+                                       .cr2 = f->cr2,
+                                       .eip = f->eip,
+                                       .error = f->error,
+                                       .outcome = outcome_word(f)});
 }
 
 /* Counters change with nearly every operation; they go out at most once per
@@ -298,15 +287,12 @@ void tel_send_counters(int force)
         p->process == sent.process && p->total == sent.total)
         return;
     sent = *p;
-    tel_send_frames(&(struct rec_frames){ .tick = now(), .total = p->total, .free = p->free,
-                                          .tables = p->page_tables, .kernel = p->kernel, .process = p->process });
-}
-
-void tel_set_sink(const struct tel_sink *s)
-{
-    if (s)
-        sink = *s;
-    have_sink = s != 0;
+    tel_send_frames(&(struct rec_frames){.tick = tel_now(),
+                                         .total = p->total,
+                                         .free = p->free,
+                                         .tables = p->page_tables,
+                                         .kernel = p->kernel,
+                                         .process = p->process});
 }
 
 void tel_hooks(int on)

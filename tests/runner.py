@@ -99,7 +99,8 @@ def fuzz_case(name, path, seeds, seconds=30):
 
 
 def main(host_programs, only='', jobs=2, fuzzers=()):
-    """host_programs: [(name, path)]; fuzzers: [(name, path, seeds)]. Returns the number of failures."""
+    """host_programs: [(name, path)]; fuzzers: [(name, path, seeds)]. Returns (passed,
+    failed); the caller prints the summary line (`scons test` does so last of all)."""
     import boot_tests
     import emulators
     import gdb_tests
@@ -140,6 +141,10 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
     if skipped:
         print('(skipped on this machine: %s)' % ', '.join(skipped))
     print('(%.0f s)' % (time.time() - start))
-    print('%d passed, %d failed' % (passed, failed))
     sys.stdout.flush()
-    return failed
+    return passed, failed
+
+
+def summary(passed, failed):
+    """The last line of a run."""
+    return '%d passed, %d failed' % (passed, failed)

@@ -190,4 +190,95 @@ def name_tables_agree():
     return [Result(name, not bad and seen >= 3, '\n'.join(bad) or 'only %d tables found' % seen)]
 
 
-CASES = [name_tables_agree, layout_constants_agree, kernel_is_multiboot, kernel_fits_a_486, floppy_image_shape, usb_image_shape, missing_tools_named]
+def _tarjan(graph):
+    """The strongly connected components of graph ({node: set(nodes)}) with more than one node."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+    for v in list(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def kernel_files_call_no_circle():
+    """No two C files of the kernel depend on each other in a circle: the objects the
+    linker took (build/koiz.map), joined by the symbols one defines and another uses
+    (nm). Layers below call up only through functions registered with them (panic_notify,
+    pit_on_tick, kprintf_set_log_sink, tel_set_sink, irq_register...). The assembly
+    stubs are left out: boot.asm calls kmain and isr.asm calls trap_dispatch by nature."""
+    name = 'build/kernel-files-call-no-circle'
+    with open(os.path.join(ROOT, 'build', 'koiz.map')) as f:
+        loaded = [l.split()[1] for l in f if l.startswith('LOAD ') and not l.split()[1].startswith('build/asm/')]
+    defines, uses = {}, {}
+    symbol = re.compile(r'^(\S+?\.[oa](?::[^:\s]+\.o)?):[0-9a-f]*\s+([A-Za-z])\s+(\S+)$')
+    for path in loaded:
+        out = subprocess.run(['nm', '-A', path], capture_output=True, text=True, cwd=ROOT).stdout
+        for line in out.splitlines():
+            m = symbol.match(line)
+            if not m:
+                continue
+            node, kind, sym = m.groups()
+            if kind in 'TDBRC':
+                defines[sym] = node
+            elif kind == 'U':
+                uses.setdefault(node, set()).add(sym)
+    graph = {}
+    for node, syms in uses.items():
+        graph[node] = {defines[s] for s in syms if defines.get(s) and defines[s] != node}
+    circles = _tarjan(graph)
+    detail = []
+    for comp in circles:
+        members = set(comp)
+        detail.append('a circle of %d files:' % len(comp))
+        for a in comp:
+            for b in sorted(graph[a] & members):
+                detail.append('  %s -> %s (%s)' % (a, b, ', '.join(sorted(s for s in uses[a] if defines.get(s) == b))))
+    if not detail:
+        detail = ['%d files read, no circle' % len(uses) if len(uses) >= 30 else 'only %d files read' % len(uses)]
+    return [Result(name, not circles and len(uses) >= 30, '\n'.join(detail))]
+
+
+def c_files_follow_clang_format():
+    """Every .c and .h file git knows follows .clang-format (clang-format from Debian):
+    `clang-format -i FILE` fixes one."""
+    name = 'build/c-files-follow-clang-format'
+    tool = shutil.which('clang-format')
+    if not tool:
+        return [Result(name, False, "clang-format not found: install the Debian package 'clang-format'")]
+    files = subprocess.run(['git', 'ls-files', '*.c', '*.h'], capture_output=True, text=True,
+                           cwd=ROOT).stdout.split()
+    if not files:     # not a git checkout: every C file under the tree's folders
+        files = [os.path.relpath(os.path.join(d, f), ROOT) for top in ('include', 'kernel', 'lib', 'vmm', 'telemetry',
+                                                                         'visualizer', 'user', 'tests')
+                 for d, _, fs in os.walk(os.path.join(ROOT, top)) for f in fs if f.endswith(('.c', '.h'))]
+    p = subprocess.run([tool, '--dry-run', '--Werror', '--ferror-limit=3'] + files, capture_output=True, text=True,
+                       cwd=ROOT)
+    bad = sorted({l.split(':')[0] for l in p.stderr.splitlines() if 'clang-format-violations' in l})
+    detail = ('%d of %d files differ from .clang-format (clang-format -i FILE):\n  ' % (len(bad), len(files)) +
+              '\n  '.join(bad)) if bad else '%d files' % len(files)
+    return [Result(name, p.returncode == 0 and not bad and len(files) > 50, detail)]
+
+
+CASES = [c_files_follow_clang_format, kernel_files_call_no_circle, name_tables_agree, layout_constants_agree, kernel_is_multiboot, kernel_fits_a_486, floppy_image_shape, usb_image_shape, missing_tools_named]

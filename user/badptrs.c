@@ -21,12 +21,12 @@ int main(void)
     uint32_t guard = USER_STACK_TOP - USER_STACK_LIMIT - 4096;
     /* Places a pointer must not point to, each with 16 bytes to read or 4 to write. */
     const uint32_t bad[] = {
-        0, 0x10, 0xFFC,                     /* null and page 0 */
-        0x40000000u,                        /* user, but nothing there */
-        guard, guard + 4092,                /* the stack's guard page */
-        0xBFFFFFFEu,                        /* straddling into the kernel */
-        0xC0000000u, 0xC0100000u, 0xF0000000u, 0xFFC00000u,   /* kernel: map, code, heap, window */
-        0xFFFFFFFCu,                        /* wrapping around */
+        0,           0x10,         0xFFC,                    /* null and page 0 */
+        0x40000000u,                                         /* user, but nothing there */
+        guard,       guard + 4092,                           /* the stack's guard page */
+        0xBFFFFFFEu,                                         /* straddling into the kernel */
+        0xC0000000u, 0xC0100000u,  0xF0000000u, 0xFFC00000u, /* kernel: map, code, heap, window */
+        0xFFFFFFFCu,                                         /* wrapping around */
     };
     int n = (int)(sizeof bad / sizeof bad[0]), child, r;
 
@@ -38,7 +38,7 @@ int main(void)
         exit(9);
     for (int i = 0; i < n; i++) {
         expect("write from", bad[i], write(1, (const void *)(uintptr_t)bad[i], 16), E_FAULT);
-        if (bad[i])         /* wait(NULL) is allowed: it only stores nothing */
+        if (bad[i]) /* wait(NULL) is allowed: it only stores nothing */
             expect("wait into", bad[i], wait((int *)(uintptr_t)bad[i]), E_FAULT);
     }
     /* Straddling the heap's end: write() writes the bytes before it (and says how

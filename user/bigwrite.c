@@ -9,8 +9,8 @@
 #include "ulib.h"
 
 /* The two patterns; tests/boot_tests.py makes the same bytes. */
-#define ANY_BYTE(i) ((unsigned char)((i) * 7 + (i) / 256))
-#define TEXT(i) ((i) % 1024 == 1023 ? '\n' : (unsigned char)(0x20 + ((i) * 7 + (i) / 1024) % 95))
+#define ANY_BYTE(i) ((unsigned char)((i)*7 + (i) / 256))
+#define TEXT(i)     ((i) % 1024 == 1023 ? '\n' : (unsigned char)(0x20 + ((i)*7 + (i) / 1024) % 95))
 
 static unsigned char buf[65536];
 

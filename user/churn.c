@@ -25,28 +25,28 @@ static int work(void)
     rng = (uint32_t)getpid() * 2654435761u;
     for (int op = 0; op < OPS; op++) {
         switch (rnd(5)) {
-        case 0:     /* grow and touch */
+        case 0: /* grow and touch */
             if (pages < 256 && (int)(uintptr_t)sbrk(4096 * 4) >= 0) {
                 for (int i = 0; i < 4; i++)
                     base[(pages + (uint32_t)i) * 4096] = (unsigned char)op;
                 pages += 4;
             }
             break;
-        case 1:     /* shrink */
+        case 1: /* shrink */
             if (pages >= 4) {
                 sbrk(-4096 * 4);
                 pages -= 4;
             }
             break;
-        case 2:     /* unmap a page in the middle: it comes back zeroed when touched */
+        case 2: /* unmap a page in the middle: it comes back zeroed when touched */
             if (pages > 0)
                 munmap(base + rnd(pages) * 4096, 4096);
             break;
-        case 3:     /* touch */
+        case 3: /* touch */
             if (pages > 0)
                 base[rnd(pages) * 4096 + rnd(4096)] ^= 1;
             break;
-        case 4: {   /* fork a child that writes a little and exits; reap it */
+        case 4: { /* fork a child that writes a little and exits; reap it */
             int pid = fork();
             if (pid == 0) {
                 if (pages > 0)

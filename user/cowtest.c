@@ -20,16 +20,16 @@ int main(void)
     if (child == 0) {
         for (int i = 0; i < PAGES * 4096; i += 512)
             if (heap[i] != (unsigned char)(i / 4096 + 1))
-                exit(3);                    /* the child must start with the parent's bytes */
+                exit(3); /* the child must start with the parent's bytes */
         for (int i = 0; i < 2 * 4096; i++)
-            heap[i] = 0xC5;                 /* first write to each page: a private copy */
+            heap[i] = 0xC5; /* first write to each page: a private copy */
         exit(42);
     }
     if (wait(&status) != child || status != 42)
         return 4;
     for (int i = 0; i < PAGES * 4096; i += 256)
         if (heap[i] != (unsigned char)(i / 4096 + 1))
-            return 5;                       /* the child's writes must not show here */
+            return 5; /* the child's writes must not show here */
     if (wait(&status) != E_CHILD)
         return 6;
     uprintf("cowtest: parent %d and child %d kept their own pages\n", getpid(), child);

@@ -15,7 +15,7 @@ static int run(int how)
         case 1: exit(-1);
         case 2: exit(256 + 5);
         case 3: *(volatile int *)0xC0100000u = 1; break;
-        case 4: __asm__ volatile(".byte 0xf0, 0x90"); break;     /* lock nop: invalid opcode */
+        case 4: __asm__ volatile(".byte 0xf0, 0x90"); break; /* lock nop: invalid opcode */
         case 5: __asm__ volatile("int3"); break;
         case 6: exit(10 / zero);
         }
@@ -29,11 +29,13 @@ static int run(int how)
 int main(void)
 {
     static const int want[] = {
-        0, 255, 5,
-        WAIT_KILLED | 14,       /* page fault: a bad access */
-        WAIT_KILLED | 6,        /* invalid opcode */
-        WAIT_KILLED | 3,        /* breakpoint */
-        WAIT_KILLED | 0,        /* divide error */
+        0,
+        255,
+        5,
+        WAIT_KILLED | 14, /* page fault: a bad access */
+        WAIT_KILLED | 6,  /* invalid opcode */
+        WAIT_KILLED | 3,  /* breakpoint */
+        WAIT_KILLED | 0,  /* divide error */
     };
     for (int i = 0; i < (int)(sizeof want / sizeof want[0]); i++) {
         int got = run(i);

@@ -10,7 +10,7 @@ int main(void)
     int made = 0, depth = 0, bad = 0, r;
     for (;;) {
         r = fork();
-        if (r == 0) {               /* a child forks on, a level deeper */
+        if (r == 0) { /* a child forks on, a level deeper */
             made = 0;
             if (++depth == 6)
                 exit(0);

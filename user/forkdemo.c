@@ -17,7 +17,7 @@ int main(void)
         if (pid == 0) {
             sleep_ticks(50);
             for (int i = c; i < PAGES; i += 2) {
-                heap[i * 4096] = (unsigned char)(10 + c);   /* copy-on-write: this page splits */
+                heap[i * 4096] = (unsigned char)(10 + c); /* copy-on-write: this page splits */
                 sleep_ticks(4);
             }
             sleep_ticks(100);

@@ -22,7 +22,7 @@ static uint32_t cpuid_edx1(void)
     __asm__ volatile("pushfl; popl %0" : "=r"(after));
     __asm__ volatile("pushl %0; popfl" : : "r"(before) : "cc");
     if (!((before ^ after) & EFLAGS_ID))
-        return 1;                   /* a 486 without CPUID: an FPU (a 486DX), nothing more */
+        return 1; /* a 486 without CPUID: an FPU (a 486DX), nothing more */
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0));
     if (a < 1)
         return 1;
@@ -37,7 +37,10 @@ static uint16_t fcw(void)
     return v;
 }
 
-static void push_int(int32_t v) { __asm__ volatile("fildl %0" : : "m"(v)); }
+static void push_int(int32_t v)
+{
+    __asm__ volatile("fildl %0" : : "m"(v));
+}
 static int32_t pop_int(void)
 {
     int32_t v;
@@ -45,16 +48,40 @@ static int32_t pop_int(void)
     return v;
 }
 
-static const uint32_t child_pattern[4] = { 0x11223344, 0x55667788, 0x99AABBCC, 0xDDEEFF00 };
+static const uint32_t child_pattern[4] = {0x11223344, 0x55667788, 0x99AABBCC, 0xDDEEFF00};
 
-static void mm1_set(const uint32_t *p) { __asm__ volatile("movq (%0), %%mm1" : : "r"(p) : "memory"); }
-static void mm1_get(uint32_t *p) { __asm__ volatile("movq %%mm1, (%0)" : : "r"(p) : "memory"); }
-static void mm2_set(const uint32_t *p) { __asm__ volatile("movq (%0), %%mm2" : : "r"(p) : "memory"); }
-static void mm2_get(uint32_t *p) { __asm__ volatile("movq %%mm2, (%0)" : : "r"(p) : "memory"); }
-static void xmm1_set(const uint32_t *p) { __asm__ volatile("movups (%0), %%xmm1" : : "r"(p) : "memory"); }
-static void xmm1_get(uint32_t *p) { __asm__ volatile("movups %%xmm1, (%0)" : : "r"(p) : "memory"); }
-static void xmm2_set(const uint32_t *p) { __asm__ volatile("movups (%0), %%xmm2" : : "r"(p) : "memory"); }
-static void xmm2_get(uint32_t *p) { __asm__ volatile("movups %%xmm2, (%0)" : : "r"(p) : "memory"); }
+static void mm1_set(const uint32_t *p)
+{
+    __asm__ volatile("movq (%0), %%mm1" : : "r"(p) : "memory");
+}
+static void mm1_get(uint32_t *p)
+{
+    __asm__ volatile("movq %%mm1, (%0)" : : "r"(p) : "memory");
+}
+static void mm2_set(const uint32_t *p)
+{
+    __asm__ volatile("movq (%0), %%mm2" : : "r"(p) : "memory");
+}
+static void mm2_get(uint32_t *p)
+{
+    __asm__ volatile("movq %%mm2, (%0)" : : "r"(p) : "memory");
+}
+static void xmm1_set(const uint32_t *p)
+{
+    __asm__ volatile("movups (%0), %%xmm1" : : "r"(p) : "memory");
+}
+static void xmm1_get(uint32_t *p)
+{
+    __asm__ volatile("movups %%xmm1, (%0)" : : "r"(p) : "memory");
+}
+static void xmm2_set(const uint32_t *p)
+{
+    __asm__ volatile("movups (%0), %%xmm2" : : "r"(p) : "memory");
+}
+static void xmm2_get(uint32_t *p)
+{
+    __asm__ volatile("movups %%xmm2, (%0)" : : "r"(p) : "memory");
+}
 static uint32_t mxcsr(void)
 {
     uint32_t v;
@@ -77,7 +104,7 @@ enum kind { X87, MMX, SSE };
 
 static int child_clobbers(enum kind k)
 {
-    uint32_t got[4] = { 1, 1, 1, 1 }, zero[4] = { 0, 0, 0, 0 };
+    uint32_t got[4] = {1, 1, 1, 1}, zero[4] = {0, 0, 0, 0};
     int status, child;
 
     if (k == X87) {
@@ -91,7 +118,7 @@ static int child_clobbers(enum kind k)
     child = fork();
     if (child == 0) {
         if (k == X87) {
-            if (pop_int() != 1234)      /* the parent's st(0), copied at fork */
+            if (pop_int() != 1234) /* the parent's st(0), copied at fork */
                 exit(1);
             push_int(9999);
             push_int(8888);
@@ -111,13 +138,13 @@ static int child_clobbers(enum kind k)
     if (child < 0 || wait(&status) != child)
         return 20 + k;
     if (status != 0)
-        return 23 + k;              /* the child did not start with the parent's registers */
+        return 23 + k; /* the child did not start with the parent's registers */
     if (k == X87)
-        return pop_int() == 1234 ? 0 : 26;      /* the child's x87 stack showed through */
+        return pop_int() == 1234 ? 0 : 26; /* the child's x87 stack showed through */
     if (k == MMX) {
         mm1_get(got);
         __asm__ volatile("emms");
-        return same(got, zero, 2) ? 0 : 27;     /* the child's mm1 showed through */
+        return same(got, zero, 2) ? 0 : 27; /* the child's mm1 showed through */
     }
     xmm1_get(got);
     return same(got, zero, 4) ? 0 : 28;
@@ -127,7 +154,7 @@ static int child_clobbers(enum kind k)
 static int take_turns(int sse, int mmx, uint32_t seed)
 {
     int status, child = fork(), bad = 0;
-    uint32_t mine[4] = { seed, ~seed, seed * 3, seed ^ 0x5A5A5A5A }, got[4];
+    uint32_t mine[4] = {seed, ~seed, seed * 3, seed ^ 0x5A5A5A5A}, got[4];
     if (child == 0) {
         mine[0] = mine[1] = 0xC0FFEE00u;
     }
@@ -159,7 +186,7 @@ static int x87_error_kills(void)
 {
     int status, child = fork();
     if (child == 0) {
-        uint16_t cw = 0x037B;                   /* FNINIT's, with ZM (bit 2) cleared */
+        uint16_t cw = 0x037B; /* FNINIT's, with ZM (bit 2) cleared */
         __asm__ volatile("fninit; fldcw %0; fld1; fldz; fdivrp; fwait" : : "m"(cw));
         exit(0);
     }
@@ -173,13 +200,13 @@ static int x87_error_kills(void)
     push_int(7);
     push_int(6);
     __asm__ volatile("faddp");
-    return pop_int() == 13 ? 0 : 52;           /* the parent's x87 works on */
+    return pop_int() == 13 ? 0 : 52; /* the parent's x87 works on */
 }
 
 /* Without SSE offered, an SSE instruction is an invalid opcode: the child dies. */
 static int sse_refused(void)
 {
-    uint32_t zero[4] = { 0, 0, 0, 0 };
+    uint32_t zero[4] = {0, 0, 0, 0};
     int status, child = fork();
     if (child == 0) {
         xmm1_set(zero);
@@ -194,7 +221,7 @@ static int sse_refused(void)
 
 int main(void)
 {
-    uint32_t edx = cpuid_edx1(), got[4] = { 1, 1, 1, 1 }, zero[4] = { 0, 0, 0, 0 };
+    uint32_t edx = cpuid_edx1(), got[4] = {1, 1, 1, 1}, zero[4] = {0, 0, 0, 0};
     int mmx = !!(edx & (1u << 23)), sse = !!(edx & (1u << 25)) && !!(edx & (1u << 24)), r;
 
     if (!(edx & 1u)) {
@@ -202,13 +229,13 @@ int main(void)
         return 0;
     }
     if (fcw() != 0x037F)
-        return 1;                   /* a fresh task's FPU is as FNINIT leaves it */
+        return 1; /* a fresh task's FPU is as FNINIT leaves it */
     if (sse && mxcsr() != 0x1F80)
         return 2;
     if (mmx) {
         mm1_get(got);
         if (!same(got, zero, 2))
-            return 3;               /* nothing left over from the kernel or another task */
+            return 3; /* nothing left over from the kernel or another task */
     }
     if (sse) {
         xmm1_get(got);

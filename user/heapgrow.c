@@ -6,7 +6,7 @@
 
 int main(void)
 {
-    const int pages = 1100;     /* past one table's 1,024 entries */
+    const int pages = 1100; /* past one table's 1,024 entries */
     unsigned char *start = sbrk(0), *end;
     int grown = 0;
 
@@ -25,7 +25,7 @@ int main(void)
                     (unsigned)(uintptr_t)(start + grown * 4096));
             return 1;
         }
-        p[0] = (unsigned char)grown;    /* first touch: a demand-zero fault maps it */
+        p[0] = (unsigned char)grown; /* first touch: a demand-zero fault maps it */
         if (grown % 128 == 0)
             uprintf("heapgrow: %d pages\n", grown);
         if (grown % 8 == 0)

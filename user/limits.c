@@ -17,7 +17,7 @@ int main(void)
         return 2;
     if (sbrk(0) != base + USER_HEAP_LIMIT)
         return 3;
-    base[USER_HEAP_LIMIT - 1] = 0x5A;           /* the heap's last byte */
+    base[USER_HEAP_LIMIT - 1] = 0x5A; /* the heap's last byte */
     if (base[USER_HEAP_LIMIT - 1] != 0x5A)
         return 4;
     if ((int)(uintptr_t)sbrk(-(int32_t)USER_HEAP_LIMIT - 1) != E_INVAL)
@@ -33,7 +33,7 @@ int main(void)
     if (lowest[0] != 1)
         return 8;
     if ((child = fork()) == 0) {
-        lowest[-1] = 1;                         /* the guard page */
+        lowest[-1] = 1; /* the guard page */
         exit(0);
     }
     if (child < 0 || wait(&status) != child)

@@ -33,7 +33,7 @@ int main(void)
     if ((child = fork()) == 0) {
         if (fill(heap) != E_NOMEM)
             exit(3);
-        shared[0] = 2;              /* needs its own copy: there is no frame for it */
+        shared[0] = 2; /* needs its own copy: there is no frame for it */
         exit(4);
     }
     if (child < 0)

@@ -36,7 +36,7 @@ int main(void)
     uprintf("oomfork: fork said %d\n", r);
     if (r != E_NOMEM)
         return 3;
-    if ((r = wait((int *)(p + 8))) != E_NOMEM)      /* its status page would need a frame */
+    if ((r = wait((int *)(p + 8))) != E_NOMEM) /* its status page would need a frame */
         return 4;
     if ((r = write(1, p + 4096, 16)) != E_NOMEM)
         return 5;
@@ -53,7 +53,7 @@ int main(void)
     if (child == 0)
         exit(7);
     if (child < 0)
-        return 8;                   /* another error than E_NOMEM, or never enough */
+        return 8; /* another error than E_NOMEM, or never enough */
     r = wait(&status);
     uprintf("oomfork: fork worked with %d pages given back; child %d ended with status 0x%x\n", back - 1, r,
             status);

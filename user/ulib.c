@@ -5,12 +5,30 @@
 #include <koiz/klib.h>
 #include "ulib.h"
 
-void *memset(void *dst, int c, size_t n) { return kmemset(dst, c, n); }
-void *memcpy(void *dst, const void *src, size_t n) { return kmemcpy(dst, src, n); }
-void *memmove(void *dst, const void *src, size_t n) { return kmemmove(dst, src, n); }
-int memcmp(const void *a, const void *b, size_t n) { return kmemcmp(a, b, n); }
-size_t strlen(const char *s) { return kstrlen(s); }
-int strcmp(const char *a, const char *b) { return kstrcmp(a, b); }
+void *memset(void *dst, int c, size_t n)
+{
+    return kmemset(dst, c, n);
+}
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    return kmemcpy(dst, src, n);
+}
+void *memmove(void *dst, const void *src, size_t n)
+{
+    return kmemmove(dst, src, n);
+}
+int memcmp(const void *a, const void *b, size_t n)
+{
+    return kmemcmp(a, b, n);
+}
+size_t strlen(const char *s)
+{
+    return kstrlen(s);
+}
+int strcmp(const char *a, const char *b)
+{
+    return kstrcmp(a, b);
+}
 
 int puts_console(const char *s)
 {

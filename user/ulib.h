@@ -26,14 +26,35 @@ static inline int write(int fd, const void *buf, size_t len)
 {
     return syscall3(SYS_WRITE, (uint32_t)fd, (uint32_t)(uintptr_t)buf, (uint32_t)len);
 }
-static inline int getpid(void) { return syscall3(SYS_GETPID, 0, 0, 0); }
-static inline int yield(void) { return syscall3(SYS_YIELD, 0, 0, 0); }
-static inline int sleep_ticks(uint32_t ticks) { return syscall3(SYS_SLEEP, ticks, 0, 0); }
+static inline int getpid(void)
+{
+    return syscall3(SYS_GETPID, 0, 0, 0);
+}
+static inline int yield(void)
+{
+    return syscall3(SYS_YIELD, 0, 0, 0);
+}
+static inline int sleep_ticks(uint32_t ticks)
+{
+    return syscall3(SYS_SLEEP, ticks, 0, 0);
+}
 /* The old end of the heap, or a negative error (check with (int)). */
-static inline void *sbrk(int32_t delta) { return (void *)(uintptr_t)syscall3(SYS_SBRK, (uint32_t)delta, 0, 0); }
-static inline int munmap(void *addr, size_t len) { return syscall3(SYS_MUNMAP, (uint32_t)(uintptr_t)addr, len, 0); }
-static inline int fork(void) { return syscall3(SYS_FORK, 0, 0, 0); }
-static inline int wait(int *status) { return syscall3(SYS_WAIT, (uint32_t)(uintptr_t)status, 0, 0); }
+static inline void *sbrk(int32_t delta)
+{
+    return (void *)(uintptr_t)syscall3(SYS_SBRK, (uint32_t)delta, 0, 0);
+}
+static inline int munmap(void *addr, size_t len)
+{
+    return syscall3(SYS_MUNMAP, (uint32_t)(uintptr_t)addr, len, 0);
+}
+static inline int fork(void)
+{
+    return syscall3(SYS_FORK, 0, 0, 0);
+}
+static inline int wait(int *status)
+{
+    return syscall3(SYS_WAIT, (uint32_t)(uintptr_t)status, 0, 0);
+}
 
 /* The C library's names for the freestanding helpers (lib/string.c), for programs
  * written against them and for the calls the compiler itself may emit. */

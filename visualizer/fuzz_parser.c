@@ -19,12 +19,12 @@
 #include "model.h"
 #include "parser.h"
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_parser: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-            abort();                                                                    \
-        }                                                                               \
+#define CHECK(cond)                                                                 \
+    do {                                                                            \
+        if (!(cond)) {                                                              \
+            fprintf(stderr, "fuzz_parser: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                \
+        }                                                                           \
     } while (0)
 
 /* Rewrites data line by line into out (mode bits 0, 1); returns the length. */
@@ -79,6 +79,7 @@ static void check(const struct parser *p, const struct model *m, size_t bytes)
     CHECK(typed == st->records);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); /* libFuzzer's entry point */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)

@@ -10,8 +10,8 @@
 #include "gdb_paging.h"
 #include "ptdump.h"
 
-#define FRAMES_HASH 2048          /* slots for the distinct table frames of one poll (at most 1024) */
-#define WIDE_BITS   0x003FE000u   /* bits 13-21 of a 4 MiB entry: PSE-36 address bits 32-39, or reserved */
+#define FRAMES_HASH 2048        /* slots for the distinct table frames of one poll (at most 1024) */
+#define WIDE_BITS   0x003FE000u /* bits 13-21 of a 4 MiB entry: PSE-36 address bits 32-39, or reserved */
 
 struct gdb_paging *gdb_paging_new(uint32_t max_tables)
 {
@@ -45,8 +45,9 @@ const char *gdb_paging_mode_name(enum gdb_paging_mode mode)
     case GDB_PAGING_32_PSE: return "32-bit paging with 4 MiB pages (CR4.PSE)";
     case GDB_PAGING_PAE: return "PAE paging (CR4.PAE): not drawn yet";
     case GDB_PAGING_LONG: return "long mode (EFER.LMA): not drawn yet";
-    case GDB_PAGING_PAE_OR_LONG: return "PAE paging or long mode (CR4.PAE; the stub has no EFER to tell): "
-                                        "not drawn yet";
+    case GDB_PAGING_PAE_OR_LONG:
+        return "PAE paging or long mode (CR4.PAE; the stub has no EFER to tell): "
+               "not drawn yet";
     }
     return "?";
 }
@@ -71,8 +72,8 @@ static enum gdb_paging_mode decide(const struct gdb_paging *p)
 
 static int read_registers(struct gdb *g, struct gdb_paging *p)
 {
-    static const char *const names[] = { "cr0", "cr3", "cr4" };
-    uint64_t *const into[] = { &p->cr0, &p->cr3, &p->cr4 };
+    static const char *const names[] = {"cr0", "cr3", "cr4"};
+    uint64_t *const into[] = {&p->cr0, &p->cr3, &p->cr4};
     for (int i = 0; i < 3; i++) {
         int r = gdb_find_register(g, names[i]);
         if (r < 0 || gdb_read_register(g, r, into[i])) {
@@ -91,7 +92,7 @@ static int read_registers(struct gdb *g, struct gdb_paging *p)
 static int read_tables(struct gdb *g, struct gdb_paging *p)
 {
     uint32_t key[FRAMES_HASH];
-    int16_t slot_of[FRAMES_HASH];     /* the directory index that first named the frame, -1 for none */
+    int16_t slot_of[FRAMES_HASH]; /* the directory index that first named the frame, -1 for none */
     bool pse = p->mode == GDB_PAGING_32_PSE;
     memset(slot_of, 0xFF, sizeof slot_of);
     for (uint32_t i = 0; i < ENTRIES; i++) {
@@ -104,7 +105,7 @@ static int read_tables(struct gdb *g, struct gdb_paging *p)
             continue;
         }
         uint32_t frame = frame_of(pde);
-        if (frame == p->dir_phys) {     /* a recursive entry: the directory is its own table */
+        if (frame == p->dir_phys) { /* a recursive entry: the directory is its own table */
             p->table[i] = p->dir;
             p->table_state[i] = GDB_TABLE_READ;
             p->tables_shared++;
@@ -233,9 +234,11 @@ void gdb_paging_describe(const struct gdb_paging *p, FILE *f)
         fprintf(f, " efer 0x%08llx", (unsigned long long)p->efer);
     fprintf(f, "\n");
     if (p->drawable)
-        fprintf(f, "directory 0x%08x: %u entries present, %u tables read, %u shared, %u over the limit, "
-                   "%u refused\n", p->dir_phys, p->pdes, p->tables_read, p->tables_shared,
-                p->tables_over_limit, p->tables_failed);
+        fprintf(f,
+                "directory 0x%08x: %u entries present, %u tables read, %u shared, %u over the limit, "
+                "%u refused\n",
+                p->dir_phys, p->pdes, p->tables_read, p->tables_shared, p->tables_over_limit,
+                p->tables_failed);
     if (p->table_error[0])
         fprintf(f, "first refusal: %s\n", p->table_error);
     if (p->wide_pages)
@@ -252,12 +255,13 @@ void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
     memcpy(dir, p->dir, sizeof dir);
     for (uint32_t i = 0; pse && p->wide_pages && i < ENTRIES; i++)
         if ((dir[i] & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (dir[i] & WIDE_BITS))
-            dir[i] = 0;     /* its frame is not the 32-bit address the dump would print */
+            dir[i] = 0; /* its frame is not the 32-bit address the dump would print */
     ptdump_runs(f, dir, p->table, pse);
     for (uint32_t i = 0; i < ENTRIES; i++) {
         if (pse && (p->dir[i] & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (p->dir[i] & WIDE_BITS))
-            fprintf(f, "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: "
-                       "frame above 4 GiB (PSE-36) or reserved bits\n",
+            fprintf(f,
+                    "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: "
+                    "frame above 4 GiB (PSE-36) or reserved bits\n",
                     i << 22, ((unsigned long long)i + 1) << 22, p->dir[i]);
         uint8_t s = p->table_state[i];
         if (s != GDB_TABLE_OVER_LIMIT && s != GDB_TABLE_FAILED)

@@ -26,36 +26,36 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "gdb_remote.h"
-#include "record.h"   /* ENTRIES, ENT_* */
+#include "record.h" /* ENTRIES, ENT_* */
 
-#define GDB_PAGING_PEEKS   4      /* physical words a poll can read besides the tables */
+#define GDB_PAGING_PEEKS 4 /* physical words a poll can read besides the tables */
 
 enum gdb_paging_mode {
-    GDB_PAGING_UNREAD,          /* no poll yet, or it failed before the registers were read */
-    GDB_PAGING_OFF,             /* CR0.PG clear: addresses are physical */
-    GDB_PAGING_32,              /* 32-bit two-level, 4 KiB pages only (CR4.PSE clear) */
-    GDB_PAGING_32_PSE,          /* 32-bit two-level, 4 MiB pages too (CR4.PSE) */
-    GDB_PAGING_PAE,             /* CR4.PAE, EFER.LMA clear: three levels, 64-bit entries */
-    GDB_PAGING_LONG,            /* EFER.LMA: four (or five) levels */
-    GDB_PAGING_PAE_OR_LONG,     /* CR4.PAE and no EFER register to tell which */
+    GDB_PAGING_UNREAD,      /* no poll yet, or it failed before the registers were read */
+    GDB_PAGING_OFF,         /* CR0.PG clear: addresses are physical */
+    GDB_PAGING_32,          /* 32-bit two-level, 4 KiB pages only (CR4.PSE clear) */
+    GDB_PAGING_32_PSE,      /* 32-bit two-level, 4 MiB pages too (CR4.PSE) */
+    GDB_PAGING_PAE,         /* CR4.PAE, EFER.LMA clear: three levels, 64-bit entries */
+    GDB_PAGING_LONG,        /* EFER.LMA: four (or five) levels */
+    GDB_PAGING_PAE_OR_LONG, /* CR4.PAE and no EFER register to tell which */
 };
 
 /* What became of the table under directory entry i in the last poll. */
 enum gdb_table_state {
-    GDB_TABLE_NONE,             /* no table there: entry not present, or a 4 MiB page */
-    GDB_TABLE_READ,             /* table[i] holds it (shared tables point to one copy) */
-    GDB_TABLE_OVER_LIMIT,       /* not read: max_tables distinct tables were read already */
-    GDB_TABLE_FAILED,           /* not read: the stub refused (table_error says why) */
+    GDB_TABLE_NONE,       /* no table there: entry not present, or a 4 MiB page */
+    GDB_TABLE_READ,       /* table[i] holds it (shared tables point to one copy) */
+    GDB_TABLE_OVER_LIMIT, /* not read: max_tables distinct tables were read already */
+    GDB_TABLE_FAILED,     /* not read: the stub refused (table_error says why) */
 };
 
 /* Where a poll's time went, in microseconds of the poller's clock. */
 struct gdb_paging_times {
-    uint32_t stop_us;           /* from 0x03 to the stop reply; 0 when the guest was stopped already */
-    uint32_t reads_us;          /* registers, directory, tables, peeks */
-    uint32_t resume_us;         /* sending vCont;c (or c) and its acknowledgement */
+    uint32_t stop_us;   /* from 0x03 to the stop reply; 0 when the guest was stopped already */
+    uint32_t reads_us;  /* registers, directory, tables, peeks */
+    uint32_t resume_us; /* sending vCont;c (or c) and its acknowledgement */
     uint32_t total_us;
-    uint32_t requests;          /* packets sent during the poll */
-    uint32_t bytes;             /* bytes of guest memory read */
+    uint32_t requests; /* packets sent during the poll */
+    uint32_t bytes;    /* bytes of guest memory read */
 };
 
 /*
@@ -65,33 +65,33 @@ struct gdb_paging_times {
  */
 struct gdb_paging {
     uint64_t cr0, cr3, cr4, efer;
-    bool have_efer;             /* the stub's description has efer, and efer was read */
+    bool have_efer; /* the stub's description has efer, and efer was read */
     enum gdb_paging_mode mode;
-    char says[200];             /* the mode in words, or what went wrong: for the user */
+    char says[200]; /* the mode in words, or what went wrong: for the user */
 
-    bool drawable;              /* 32-bit paging and the directory was read */
-    uint32_t dir_phys;          /* physical address of the directory (CR3 & 0xFFFFF000) */
+    bool drawable;     /* 32-bit paging and the directory was read */
+    uint32_t dir_phys; /* physical address of the directory (CR3 & 0xFFFFF000) */
     uint32_t dir[ENTRIES];
-    uint32_t *table[ENTRIES];   /* NULL unless table_state[i] is GDB_TABLE_READ */
-    uint8_t table_state[ENTRIES];   /* enum gdb_table_state */
-    char table_error[120];      /* the first refusal of a table read, if any */
-    uint32_t pdes;              /* present directory entries */
-    uint32_t tables_read;       /* distinct tables read from memory */
-    uint32_t tables_shared;     /* entries whose table was read already (or is the directory) */
-    uint32_t tables_over_limit; /* distinct tables left unread for max_tables */
-    uint32_t tables_failed;     /* distinct tables the stub would not read */
-    uint32_t wide_pages;        /* 4 MiB entries with bits 13-21 set: PSE-36 frames above 4 GiB, or
-                                   reserved bits; not drawn (gdb_paging_dump names them) */
+    uint32_t *table[ENTRIES];     /* NULL unless table_state[i] is GDB_TABLE_READ */
+    uint8_t table_state[ENTRIES]; /* enum gdb_table_state */
+    char table_error[120];        /* the first refusal of a table read, if any */
+    uint32_t pdes;                /* present directory entries */
+    uint32_t tables_read;         /* distinct tables read from memory */
+    uint32_t tables_shared;       /* entries whose table was read already (or is the directory) */
+    uint32_t tables_over_limit;   /* distinct tables left unread for max_tables */
+    uint32_t tables_failed;       /* distinct tables the stub would not read */
+    uint32_t wide_pages;          /* 4 MiB entries with bits 13-21 set: PSE-36 frames above 4 GiB, or
+                                     reserved bits; not drawn (gdb_paging_dump names them) */
 
-    uint32_t peeks;                             /* words to read (set by the caller) */
-    uint64_t peek_addr[GDB_PAGING_PEEKS];       /* their physical addresses (set by the caller) */
-    uint32_t peek_value[GDB_PAGING_PEEKS];      /* little-endian, valid when peek_ok */
+    uint32_t peeks;                        /* words to read (set by the caller) */
+    uint64_t peek_addr[GDB_PAGING_PEEKS];  /* their physical addresses (set by the caller) */
+    uint32_t peek_value[GDB_PAGING_PEEKS]; /* little-endian, valid when peek_ok */
     bool peek_ok[GDB_PAGING_PEEKS];
 
     struct gdb_paging_times times;
-    uint64_t polls;             /* polls made into this struct */
-    uint32_t max_tables;        /* set by gdb_paging_new */
-    uint32_t *store;            /* max_tables tables of ENTRIES entries */
+    uint64_t polls;      /* polls made into this struct */
+    uint32_t max_tables; /* set by gdb_paging_new */
+    uint32_t *store;     /* max_tables tables of ENTRIES entries */
 };
 
 /*

@@ -9,8 +9,8 @@
 #include <string.h>
 #include "gdb_link.h"
 
-#define XML_INCLUDES 16    /* target-description files read at most */
-#define XML_DEPTH    4     /* nesting of xi:include at most */
+#define XML_INCLUDES 16 /* target-description files read at most */
+#define XML_DEPTH    4  /* nesting of xi:include at most */
 
 /* Finds attribute name="value" (or '') inside one tag; copies the value. */
 static bool xml_attr(const char *tag, size_t tag_len, const char *name, char *out, size_t outsz)

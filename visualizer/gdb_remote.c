@@ -91,7 +91,7 @@ static int get_byte(struct gdb *g, int64_t deadline)
         int64_t left = deadline - now_ms();
         if (left <= 0)
             return lose(g, "no answer within %d ms (waiting for %s)", g->timeout_ms, g->what);
-        struct pollfd p = { .fd = g->fd, .events = POLLIN };
+        struct pollfd p = {.fd = g->fd, .events = POLLIN};
         int r = poll(&p, 1, (int)left);
         if (r < 0 && errno != EINTR)
             return lose(g, "poll: %s (waiting for %s)", strerror(errno), g->what);
@@ -121,7 +121,7 @@ static int put_bytes(struct gdb *g, const void *buf, size_t len, int64_t deadlin
         int64_t left = deadline - now_ms();
         if (left <= 0)
             return lose(g, "the stub takes no bytes within %d ms (sending %s)", g->timeout_ms, g->what);
-        struct pollfd pf = { .fd = g->fd, .events = POLLOUT };
+        struct pollfd pf = {.fd = g->fd, .events = POLLOUT};
         int r = poll(&pf, 1, (int)left);
         if (r < 0 && errno != EINTR)
             return lose(g, "poll: %s (sending %s)", strerror(errno), g->what);
@@ -266,7 +266,7 @@ static int read_packet(struct gdb *g, int64_t deadline)
         while ((c = get_byte(g, deadline)) != '$') {
             if (c < 0)
                 return -1;
-            if (c != '+')     /* a repeated acknowledgement is harmless; anything else is not the protocol */
+            if (c != '+') /* a repeated acknowledgement is harmless; anything else is not the protocol */
                 return lose(g, "the stub sent byte 0x%02x where a packet should start (%s)", c, g->what);
         }
         size_t n = 0;
@@ -385,8 +385,8 @@ static int greet(struct gdb *g)
         return lose(g, "the stub answered '%.40s' to '?' (expected a stop reply)", g->reply);
     if (gdb_link_request(g, "vCont?", false))
         return -1;
-    g->vcont = !strncmp(g->reply, "vCont", 5) && (strstr(g->reply, ";c;") || !strcmp(
-                   g->reply + g->reply_len - 2, ";c"));
+    g->vcont = !strncmp(g->reply, "vCont", 5) &&
+               (strstr(g->reply, ";c;") || !strcmp(g->reply + g->reply_len - 2, ";c"));
     return 0;
 }
 
@@ -435,7 +435,7 @@ static int connect_by(int fd, const struct sockaddr *addr, socklen_t len, int64_
             errno = ETIMEDOUT;
             return -1;
         }
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
         int r = poll(&p, 1, (int)left);
         if (r < 0 && errno != EINTR)
             return -1;
@@ -454,7 +454,7 @@ struct gdb *gdb_connect(const char *where, int timeout_ms, char *err, size_t err
     int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : GDB_TIMEOUT_MS);
     int fd = -1;
     if (!strncmp(where, "unix:", 5)) {
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
         if (strlen(where + 5) >= sizeof a.sun_path) {
             snprintf(err, errsz, "%s: path too long for a Unix socket", where);
             return NULL;
@@ -476,7 +476,7 @@ struct gdb *gdb_connect(const char *where, int timeout_ms, char *err, size_t err
             return NULL;
         }
         snprintf(host, sizeof host, "%.*s", (int)(colon - where), where);
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai, *a;
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai, *a;
         int r = getaddrinfo(host[0] ? host : "localhost", colon + 1, &hints, &ai);
         if (r) {
             snprintf(err, errsz, "%s: %s", where, gai_strerror(r));
@@ -519,12 +519,30 @@ void gdb_close(struct gdb *g)
     free(g);
 }
 
-const char *gdb_error(const struct gdb *g) { return g->error; }
-bool gdb_broken(const struct gdb *g) { return g->broken; }
-bool gdb_gone(const struct gdb *g) { return g->gone; }
-bool gdb_running(const struct gdb *g) { return g->running; }
-uint32_t gdb_packet_size(const struct gdb *g) { return g->packet_size; }
-const struct gdb_stats *gdb_stats(const struct gdb *g) { return &g->stats; }
+const char *gdb_error(const struct gdb *g)
+{
+    return g->error;
+}
+bool gdb_broken(const struct gdb *g)
+{
+    return g->broken;
+}
+bool gdb_gone(const struct gdb *g)
+{
+    return g->gone;
+}
+bool gdb_running(const struct gdb *g)
+{
+    return g->running;
+}
+uint32_t gdb_packet_size(const struct gdb *g)
+{
+    return g->packet_size;
+}
+const struct gdb_stats *gdb_stats(const struct gdb *g)
+{
+    return &g->stats;
+}
 
 uint32_t gdb_memory_chunk(const struct gdb *g)
 {
@@ -548,7 +566,7 @@ int gdb_stop(struct gdb *g)
         if (read_packet(g, deadline))
             return -1;
         char k = g->reply[0];
-        if (k == 'O' && g->reply_len > 1)   /* the target's console output: not ours to show */
+        if (k == 'O' && g->reply_len > 1) /* the target's console output: not ours to show */
             continue;
         if (k == 'W' || k == 'X')
             return gone(g, "the target has exited (%.40s)", g->reply);
@@ -600,7 +618,7 @@ int gdb_read_memory(struct gdb *g, uint64_t addr, void *buf, size_t len)
         size_t got = g->reply_len / 2;
         if (g->reply_len % 2 || got > n)
             return gdb_link_refuse(g, "reading 0x%zx bytes at 0x%llx: a reply of %zu hex digits", n,
-                          (unsigned long long)addr, g->reply_len);
+                                   (unsigned long long)addr, g->reply_len);
         for (size_t i = 0; i < got; i++) {
             int hi = gdb_link_hex(g->reply[2 * i]), lo = gdb_link_hex(g->reply[2 * i + 1]);
             if (hi < 0 || lo < 0)
@@ -623,8 +641,10 @@ int gdb_physical_memory(struct gdb *g, bool on)
     if (gdb_link_request(g, on ? "Qqemu.PhyMemMode:1" : "Qqemu.PhyMemMode:0", false))
         return -1;
     if (strcmp(g->reply, "OK"))
-        return gdb_link_refuse(g, "the stub answered '%.40s' to Qqemu.PhyMemMode: it reads no physical "
-                                  "memory (QEMU's stub does)", g->reply);
+        return gdb_link_refuse(g,
+                               "the stub answered '%.40s' to Qqemu.PhyMemMode: it reads no physical "
+                               "memory (QEMU's stub does)",
+                               g->reply);
     g->phys = on;
     return 0;
 }

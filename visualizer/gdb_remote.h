@@ -31,27 +31,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GDB_TIMEOUT_MS     2000          /* a sensible deadline per request */
-#define GDB_PACKET_MAX     (64u << 10)   /* longest reply accepted, before and after decoding */
-#define GDB_REGISTERS_MAX  512           /* registers kept from the target description */
-#define GDB_XML_MAX        (256u << 10)  /* longest target-description file accepted */
-#define GDB_ERROR_MAX      256           /* bytes of an error message, with its NUL */
+#define GDB_TIMEOUT_MS    2000         /* a sensible deadline per request */
+#define GDB_PACKET_MAX    (64u << 10)  /* longest reply accepted, before and after decoding */
+#define GDB_REGISTERS_MAX 512          /* registers kept from the target description */
+#define GDB_XML_MAX       (256u << 10) /* longest target-description file accepted */
+#define GDB_ERROR_MAX     256          /* bytes of an error message, with its NUL */
 
 struct gdb;
 
 /* One register of the target description, numbered as GDB numbers them. */
 struct gdb_register {
     char name[32];
-    int regnum;                 /* the number `p` takes */
+    int regnum; /* the number `p` takes */
     int bitsize;
 };
 
 /* What went over the link, for figures. */
 struct gdb_stats {
-    uint64_t requests;          /* packets sent that expect a reply */
+    uint64_t requests; /* packets sent that expect a reply */
     uint64_t bytes_sent, bytes_received;
-    uint64_t retransmits;       /* our packets sent again after the stub's '-' */
-    uint64_t naks;              /* replies we refused for a bad checksum */
+    uint64_t retransmits; /* our packets sent again after the stub's '-' */
+    uint64_t naks;        /* replies we refused for a bad checksum */
 };
 
 /*

@@ -10,7 +10,7 @@
 #include "model_internal.h"
 
 static const char *const untrusted_names[UNTRUSTED_COUNT] = {
-    "whole", "no snapshot yet", "records lost", "stream paused", "snapshot cut short",
+    "whole",           "no snapshot yet",      "records lost", "stream paused", "snapshot cut short",
     "records missing", "no room in koiz-view",
 };
 _Static_assert(sizeof untrusted_names / sizeof untrusted_names[0] == UNTRUSTED_COUNT, "a name per reason");
@@ -216,7 +216,7 @@ static struct space *stage_for(struct model *m, uint32_t asid)
         m->stats.orphan_runs++;
         return NULL;
     }
-    if (st->sp.asid != asid) {   /* its `snap` line was lost, and so was ours's `end` */
+    if (st->sp.asid != asid) { /* its `snap` line was lost, and so was ours's `end` */
         st->broken = true;
         m->stats.orphan_runs++;
         return NULL;
@@ -235,7 +235,7 @@ static void snap_pde(struct model *m, const struct record *r)
     m->stage.pdes += f->count;
     for (uint32_t i = 0; i < f->count; i++, e += step) {
         uint32_t pdi = f->first + i;
-        if (sp->dir[pdi] & PTE_P) {         /* listed twice: not what the kernel sends */
+        if (sp->dir[pdi] & PTE_P) { /* listed twice: not what the kernel sends */
             m->stage.broken = true;
             continue;
         }
@@ -254,7 +254,7 @@ static void snap_pte(struct model *m, const struct record *r)
     const struct rec_pte *f = &r->u.pte;
     uint32_t pdi = f->pde, e = f->entry;
     m->stage.ptes += f->count;
-    if (!sp->table[pdi]) {                  /* its pde record was lost */
+    if (!sp->table[pdi]) { /* its pde record was lost */
         m->stage.broken = true;
         return;
     }
@@ -309,14 +309,14 @@ static void snap_end(struct model *m, const struct record *r)
     struct snap_stage *st = &m->stage;
     struct space *sp = find_space(m, r->asid);
     bool good = st->active && !st->broken && st->sp.asid == r->asid && st->seq == r->u.end.seq &&
-                st->pdes == r->u.end.pdes && st->ptes == r->u.end.ptes &&
-                st->records == r->u.end.records && sp;
+                st->pdes == r->u.end.pdes && st->ptes == r->u.end.ptes && st->records == r->u.end.records &&
+                sp;
     if (!good) {
         if (sp)
             distrust(sp, UNTRUSTED_SNAPSHOT, m->tick);
         m->round.broken = true;
         if (st->active && st->sp.asid != r->asid)
-            stage_abandon(m);    /* counts as lost */
+            stage_abandon(m); /* counts as lost */
         else {
             m->stats.snaps_lost++;
             stage_discard(m);
@@ -335,7 +335,7 @@ static void snap_end(struct model *m, const struct record *r)
         m->round.last_asid = sp->asid;
     }
     m->stats.snaps_ok++;
-    stage_discard(m);    /* frees the old contents, now in the stage */
+    stage_discard(m); /* frees the old contents, now in the stage */
     /* The kernel boots in its own space (asid 0): live until a switch says otherwise. */
     if ((m->live_cr3 && sp->cr3 == m->live_cr3) || (!m->live_cr3 && sp->asid == 0))
         m->current_asid = sp->asid;
@@ -366,7 +366,7 @@ static void pages_4k(struct model *m, struct space *sp, const struct pages_op *r
             continue;
         }
         switch (r->type) {
-        case RT_MAP:        /* onto an empty entry: a `remap` says when one was present */
+        case RT_MAP: /* onto an empty entry: a `remap` says when one was present */
             bad |= (t->e[pti] & PTE_P) != 0;
             set_pte(t, pti, e + i * PAGE_SIZE);
             break;
@@ -374,9 +374,7 @@ static void pages_4k(struct model *m, struct space *sp, const struct pages_op *r
             bad |= !(t->e[pti] & PTE_P);
             set_pte(t, pti, e + i * PAGE_SIZE);
             break;
-        case RT_UNMAP:
-            set_pte(t, pti, 0);
-            break;
+        case RT_UNMAP: set_pte(t, pti, 0); break;
         default: /* RT_PROTECT */
             if (t->e[pti] & PTE_P)
                 set_pte(t, pti, frame_of(t->e[pti]) | e);
@@ -399,16 +397,16 @@ static void pages_4m(struct model *m, struct space *sp, const struct pages_op *r
         bool large = (old & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS);
         switch (r->type) {
         case RT_MAP:
-            if ((old & PTE_P) && !(old & PDE_PS)) {   /* a table still there */
+            if ((old & PTE_P) && !(old & PDE_PS)) { /* a table still there */
                 bad = true;
                 drop_table(m, sp, pdi);
             }
-            bad |= large;                              /* a 4 MiB page already there */
+            bad |= large; /* a 4 MiB page already there */
             set_pde(sp, pdi, e + i * LARGE_PAGE_SIZE);
             break;
         case RT_UNMAP:
             if ((old & PTE_P) && !large)
-                bad = true;                            /* a table, not a 4 MiB page */
+                bad = true; /* a table, not a 4 MiB page */
             else
                 set_pde(sp, pdi, 0);
             break;
@@ -473,7 +471,7 @@ static void space_fork(struct model *m, struct space *child, struct space *paren
             set_pde(child, pdi, pe & ~(PTE_A | PTE_D));
             continue;
         }
-        if (!pt || !ct || ct == pt || ct->present) {   /* the child's table must be its own, empty */
+        if (!pt || !ct || ct == pt || ct->present) { /* the child's table must be its own, empty */
             bad = true;
             continue;
         }
@@ -577,8 +575,9 @@ static void round_begin(struct model *m, const struct record *r)
  * a space it did not name no longer exists in the kernel. */
 static void round_end(struct model *m, const struct record *r)
 {
-    bool complete = m->round.active && !m->round.broken && !m->stage.active && m->round.seq == r->u.round.seq &&
-                    m->round.spaces == r->u.round.spaces && m->round.whole == r->u.round.spaces;
+    bool complete = m->round.active && !m->round.broken && !m->stage.active &&
+                    m->round.seq == r->u.round.seq && m->round.spaces == r->u.round.spaces &&
+                    m->round.whole == r->u.round.spaces;
     m->round.active = false;
     if (!complete) {
         m->stats.rounds_lost++;
@@ -653,7 +652,6 @@ const struct log_line *model_log(const struct model *m, uint32_t i)
 {
     return i < m->log_count ? &m->log[(m->log_head + i) % MODEL_LOG_LINES] : NULL;
 }
-
 
 /* ---- the model ---- */
 
@@ -780,7 +778,7 @@ static void test_push(struct model *m, bool pass, struct text name, struct text 
 
 static enum applied apply_test_pass(struct model *m, const struct record *r)
 {
-    test_push(m, true, r->u.test_pass.name, (struct text){ "", 0 });
+    test_push(m, true, r->u.test_pass.name, (struct text){"", 0});
     return CHANGED;
 }
 
@@ -865,25 +863,26 @@ static enum applied pages_event(struct model *m, uint32_t asid, const struct pag
 static enum applied apply_map(struct model *m, const struct record *r)
 {
     const struct rec_map *f = &r->u.map;
-    return pages_event(m, f->asid, &(struct pages_op){ RT_MAP, f->va, f->count, f->entry, f->size == SIZE_4M });
+    return pages_event(m, f->asid, &(struct pages_op){RT_MAP, f->va, f->count, f->entry, f->size == SIZE_4M});
 }
 
 static enum applied apply_remap(struct model *m, const struct record *r)
 {
     const struct rec_remap *f = &r->u.remap;
-    return pages_event(m, f->asid, &(struct pages_op){ RT_REMAP, f->va, f->count, f->entry, false });
+    return pages_event(m, f->asid, &(struct pages_op){RT_REMAP, f->va, f->count, f->entry, false});
 }
 
 static enum applied apply_unmap(struct model *m, const struct record *r)
 {
     const struct rec_unmap *f = &r->u.unmap;
-    return pages_event(m, f->asid, &(struct pages_op){ RT_UNMAP, f->va, f->count, 0, f->size == SIZE_4M });
+    return pages_event(m, f->asid, &(struct pages_op){RT_UNMAP, f->va, f->count, 0, f->size == SIZE_4M});
 }
 
 static enum applied apply_protect(struct model *m, const struct record *r)
 {
     const struct rec_protect *f = &r->u.protect;
-    return pages_event(m, f->asid, &(struct pages_op){ RT_PROTECT, f->va, f->count, f->flags, f->size == SIZE_4M });
+    return pages_event(m, f->asid,
+                       &(struct pages_op){RT_PROTECT, f->va, f->count, f->flags, f->size == SIZE_4M});
 }
 
 /* ptab records: in the user half for the space alone; in the kernel half for every space. */
@@ -899,7 +898,7 @@ static enum applied apply_ptab_alloc(struct model *m, const struct record *r)
         m->stats.inconsistent++;
     for (uint32_t i = 0; i < (kernel ? m->nspaces : 1); i++)
         ptab_alloc(m, kernel ? m->spaces[i] : sp, f, t);
-    table_unref(m, t);      /* the holders have theirs */
+    table_unref(m, t); /* the holders have theirs */
     return MAPPING;
 }
 
@@ -919,7 +918,7 @@ static enum applied apply_space_create(struct model *m, const struct record *r)
 {
     struct space *sp = find_space(m, r->asid);
     if (sp)
-        lose(m, sp);    /* ids are not reused before a destroy: we missed one */
+        lose(m, sp); /* ids are not reused before a destroy: we missed one */
     else if (!(sp = get_space(m, r->asid)))
         return IGNORED;
     space_begin(m, sp, r->tick);

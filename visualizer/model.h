@@ -31,15 +31,15 @@
 #include <stdio.h>
 #include "record.h"
 
-#define MODEL_SPACES_MAX 1024     /* address spaces alive at once; more are refused, counted */
-#define MODEL_TABLES_MAX 16384    /* page tables held in all (64 MiB); beyond: not whole */
-#define MODEL_TABLE_SLOTS 32768   /* the table registry's size: twice the tables it may hold */
-#define MODEL_FAULTS     256      /* recent faults kept */
-#define MODEL_LOG_LINES  1000     /* recent log/warn/panic lines kept */
-#define MODEL_TESTS      256      /* self-test results kept per boot */
-#define MODEL_BENCH      64       /* benchmark figures kept per boot */
-#define MODEL_TEXT_MAX   240      /* bytes of one kept text (PROTO_LINE_MAX) */
-#define MODEL_NO_ASID    UINT32_MAX
+#define MODEL_SPACES_MAX  1024  /* address spaces alive at once; more are refused, counted */
+#define MODEL_TABLES_MAX  16384 /* page tables held in all (64 MiB); beyond: not whole */
+#define MODEL_TABLE_SLOTS 32768 /* the table registry's size: twice the tables it may hold */
+#define MODEL_FAULTS      256   /* recent faults kept */
+#define MODEL_LOG_LINES   1000  /* recent log/warn/panic lines kept */
+#define MODEL_TESTS       256   /* self-test results kept per boot */
+#define MODEL_BENCH       64    /* benchmark figures kept per boot */
+#define MODEL_TEXT_MAX    240   /* bytes of one kept text (PROTO_LINE_MAX) */
+#define MODEL_NO_ASID     UINT32_MAX
 
 /*
  * A page table as the model holds it. Like the hardware's, one table is
@@ -51,41 +51,41 @@
  */
 #define TABLE_WORDS (ENTRIES / 64)
 struct ptab {
-    uint32_t e[ENTRIES];        /* raw table entries */
+    uint32_t e[ENTRIES]; /* raw table entries */
     uint64_t bits[TABLE_WORDS];
-    uint32_t present;           /* present entries */
-    uint32_t frame;             /* its physical address (the directory entry's frame) */
-    uint32_t refs;              /* directory entries holding it, the staging copy's included */
-    uint32_t seen;              /* model_check's scratch: 0 outside it */
+    uint32_t present; /* present entries */
+    uint32_t frame;   /* its physical address (the directory entry's frame) */
+    uint32_t refs;    /* directory entries holding it, the staging copy's included */
+    uint32_t seen;    /* model_check's scratch: 0 outside it */
 };
 
 /* Why a space is not whole. */
 enum untrusted {
-    UNTRUSTED_NONE,             /* whole */
-    UNTRUSTED_NEW,              /* no good snapshot of it yet */
-    UNTRUSTED_LOST,             /* the kernel dropped events (`loss full`) */
-    UNTRUSTED_PAUSED,           /* the kernel paused its events (`loss pause`) */
-    UNTRUSTED_SNAPSHOT,         /* its snapshot arrived cut short or miscounted */
-    UNTRUSTED_CONTRADICTION,    /* an event did not fit what the model held: records went missing */
-    UNTRUSTED_ROOM,             /* the model had no room for one of its tables */
+    UNTRUSTED_NONE,          /* whole */
+    UNTRUSTED_NEW,           /* no good snapshot of it yet */
+    UNTRUSTED_LOST,          /* the kernel dropped events (`loss full`) */
+    UNTRUSTED_PAUSED,        /* the kernel paused its events (`loss pause`) */
+    UNTRUSTED_SNAPSHOT,      /* its snapshot arrived cut short or miscounted */
+    UNTRUSTED_CONTRADICTION, /* an event did not fit what the model held: records went missing */
+    UNTRUSTED_ROOM,          /* the model had no room for one of its tables */
     UNTRUSTED_COUNT
 };
 
 struct space {
-    bool whole;                 /* contents equal the kernel's (see above) */
-    enum untrusted why;         /* UNTRUSTED_NONE when whole */
-    uint32_t since;             /* the tick since when it is not whole */
+    bool whole;         /* contents equal the kernel's (see above) */
+    enum untrusted why; /* UNTRUSTED_NONE when whole */
+    uint32_t since;     /* the tick since when it is not whole */
     uint32_t asid;
-    uint32_t cr3;               /* from snap / space records; 0 when unknown */
-    uint32_t snap_seq;          /* seq of the snapshot that made it whole */
-    uint32_t round_seq;         /* the last round whose snapshot of it arrived whole */
-    uint32_t dir[ENTRIES];      /* raw directory entries */
+    uint32_t cr3;          /* from snap / space records; 0 when unknown */
+    uint32_t snap_seq;     /* seq of the snapshot that made it whole */
+    uint32_t round_seq;    /* the last round whose snapshot of it arrived whole */
+    uint32_t dir[ENTRIES]; /* raw directory entries */
     /* The table of each directory entry: NULL unless dir[i] is present and
      * not PS; a present non-PS entry may still lack one when the model ran
      * out of room (the space is then not whole). */
     struct ptab *table[ENTRIES];
-    uint32_t pdes;              /* present directory entries */
-    uint32_t faults;            /* faults seen in this space */
+    uint32_t pdes;   /* present directory entries */
+    uint32_t faults; /* faults seen in this space */
 };
 
 /* The raw entries of the table of directory entry pdi, or NULL. */
@@ -106,16 +106,16 @@ uint32_t space_ptes(const struct space *sp);
 struct fault_event {
     uint32_t tick, asid, cr2, eip, error;
     enum word_OUTCOME outcome;
-    char words[64];             /* the error code in words (pf_error_words): "not-present write user" */
+    char words[64]; /* the error code in words (pf_error_words): "not-present write user" */
 };
 
 enum log_kind { LOG_LINE, LOG_WARN, LOG_PANIC };
 
 struct log_line {
-    uint32_t tick;              /* for warn and panic: the last tick seen before them */
+    uint32_t tick; /* for warn and panic: the last tick seen before them */
     enum log_kind kind;
     uint16_t len;
-    char text[MODEL_TEXT_MAX];  /* NUL-terminated */
+    char text[MODEL_TEXT_MAX]; /* NUL-terminated */
 };
 
 struct test_result {
@@ -130,70 +130,81 @@ struct bench_result {
 };
 
 struct model_stats {
-    uint64_t applied;           /* records that changed the model */
-    uint64_t unknown_asid;      /* records for an asid the model does not hold */
-    uint64_t spaces_full;       /* spaces refused: MODEL_SPACES_MAX alive */
-    uint64_t spaces_removed;    /* spaces gone by a complete round that did not name them */
-    uint64_t inconsistent;      /* events contradicting the model (space lost `whole`) */
-    uint64_t table_limit;       /* tables not kept: MODEL_TABLES_MAX reached */
-    uint64_t snaps_ok;          /* snapshots installed */
-    uint64_t snaps_lost;        /* snapshots abandoned: counts mismatched, cut short, orphan */
-    uint64_t orphan_runs;       /* pde/pte records outside their snapshot */
-    uint64_t dropped_events;    /* sum of `drop` counts */
-    uint64_t losses;            /* `loss` records */
-    uint64_t rounds_ok;         /* rounds complete at their `sync` */
-    uint64_t rounds_lost;       /* rounds that ended without every snapshot whole */
+    uint64_t applied;        /* records that changed the model */
+    uint64_t unknown_asid;   /* records for an asid the model does not hold */
+    uint64_t spaces_full;    /* spaces refused: MODEL_SPACES_MAX alive */
+    uint64_t spaces_removed; /* spaces gone by a complete round that did not name them */
+    uint64_t inconsistent;   /* events contradicting the model (space lost `whole`) */
+    uint64_t table_limit;    /* tables not kept: MODEL_TABLES_MAX reached */
+    uint64_t snaps_ok;       /* snapshots installed */
+    uint64_t snaps_lost;     /* snapshots abandoned: counts mismatched, cut short, orphan */
+    uint64_t orphan_runs;    /* pde/pte records outside their snapshot */
+    uint64_t dropped_events; /* sum of `drop` counts */
+    uint64_t losses;         /* `loss` records */
+    uint64_t rounds_ok;      /* rounds complete at their `sync` */
+    uint64_t rounds_lost;    /* rounds that ended without every snapshot whole */
 };
 
 /* The staging copy a snapshot is built in. */
 struct snap_stage {
     bool active, broken;
     uint32_t seq, tick;
-    uint32_t pdes, ptes, records;   /* as counted while receiving */
+    uint32_t pdes, ptes, records; /* as counted while receiving */
     struct space sp;
 };
 
 struct model {
-    uint64_t version;           /* moves on every change: redraw when it differs */
-    uint64_t map_version;       /* moves when entries or spaces change: re-derive maps */
-    uint32_t tick;              /* latest tick seen */
-    uint32_t current_asid;      /* the live space, MODEL_NO_ASID when unknown */
-    uint32_t live_cr3;          /* CR3 of the last `space switch`, 0 when none seen */
-    uint32_t tables;            /* tables allocated, staging included */
-    struct ptab **registry;     /* open addressing by frame: the table each frame holds now */
+    uint64_t version;       /* moves on every change: redraw when it differs */
+    uint64_t map_version;   /* moves when entries or spaces change: re-derive maps */
+    uint32_t tick;          /* latest tick seen */
+    uint32_t current_asid;  /* the live space, MODEL_NO_ASID when unknown */
+    uint32_t live_cr3;      /* CR3 of the last `space switch`, 0 when none seen */
+    uint32_t tables;        /* tables allocated, staging included */
+    struct ptab **registry; /* open addressing by frame: the table each frame holds now */
 
-    struct space **spaces;      /* the live ones, in asid order: model_space_at() */
+    struct space **spaces; /* the live ones, in asid order: model_space_at() */
     uint32_t nspaces, spaces_cap;
     struct snap_stage stage;
-    struct {                    /* the round under way, from `round` to `sync` */
+    struct { /* the round under way, from `round` to `sync` */
         bool active, broken;
-        uint32_t seq, spaces, whole;    /* whole: its snapshots that arrived whole */
-        uint32_t last_asid;             /* its last snapshot's space: the live one */
+        uint32_t seq, spaces, whole; /* whole: its snapshots that arrived whole */
+        uint32_t last_asid;          /* its last snapshot's space: the live one */
     } round;
-    struct {                    /* the last loss: open from `loss` to `drop` */
+    struct { /* the last loss: open from `loss` to `drop` */
         bool open, paused;
-        uint32_t since;         /* tick of the `loss` record */
-        uint32_t count, first, last;    /* of the last `drop` */
+        uint32_t since;              /* tick of the `loss` record */
+        uint32_t count, first, last; /* of the last `drop` */
     } loss;
-    uint32_t synced_tick;       /* the tick of the last complete round */
+    uint32_t synced_tick; /* the tick of the last complete round */
 
     bool have_hello, have_mem, have_frames, panicked;
-    struct { uint32_t version; char build[24]; uint32_t usable_kib, page_size, pse, pge; } hello;
-    struct { uint32_t usable_kib, regions, lower_kib, upper_kib, ignored_kib; } mem;
-    struct { uint32_t tick, total, free, tables, kernel, process; } frames;
-    struct { uint64_t invlpg, flushes; uint32_t last_va, tick; } tlb;
+    struct {
+        uint32_t version;
+        char build[24];
+        uint32_t usable_kib, page_size, pse, pge;
+    } hello;
+    struct {
+        uint32_t usable_kib, regions, lower_kib, upper_kib, ignored_kib;
+    } mem;
+    struct {
+        uint32_t tick, total, free, tables, kernel, process;
+    } frames;
+    struct {
+        uint64_t invlpg, flushes;
+        uint32_t last_va, tick;
+    } tlb;
 
-    struct fault_event faults[MODEL_FAULTS];   /* ring; see model_fault() */
+    struct fault_event faults[MODEL_FAULTS]; /* ring; see model_fault() */
     uint32_t fault_head, fault_count;
     uint64_t faults_total;
-    struct log_line log[MODEL_LOG_LINES];      /* ring; see model_log() */
+    struct log_line log[MODEL_LOG_LINES]; /* ring; see model_log() */
     uint32_t log_head, log_count;
     uint64_t log_total;
 
     struct test_result tests[MODEL_TESTS];
     uint32_t test_count;
     bool tests_done;
-    uint32_t tests_passed, tests_failed;       /* from the `tests` record */
+    uint32_t tests_passed, tests_failed; /* from the `tests` record */
     struct bench_result bench[MODEL_BENCH];
     uint32_t bench_count;
 
@@ -236,7 +247,6 @@ uint32_t model_entry(const struct model *m, uint32_t asid, uint32_t va);
 const struct fault_event *model_fault(const struct model *m, uint32_t i);
 /* The i-th kept log line, oldest first (0 = oldest), or NULL past model->log_count. */
 const struct log_line *model_log(const struct model *m, uint32_t i);
-
 
 /*
  * Physical memory by owner, one byte per 4 KiB frame: PHYS_NONE, PHYS_KERNEL

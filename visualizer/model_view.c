@@ -83,10 +83,11 @@ static void phys_tables(const struct space *sp, uint8_t *owner, uint32_t nframes
 
 void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, struct phys_counts *counts)
 {
-    uint32_t kernel_ps[ENTRIES] = { 0 };
+    uint32_t kernel_ps[ENTRIES] = {0};
     memset(owner, PHYS_NONE, nframes);
     for (uint32_t i = 0; i < m->nspaces; i++)
-        phys_mapped(m->spaces[i], (uint8_t)(i < PHYS_SPACE_LAST - PHYS_SPACE ? PHYS_SPACE + i : PHYS_SPACE_LAST), owner,
+        phys_mapped(m->spaces[i],
+                    (uint8_t)(i < PHYS_SPACE_LAST - PHYS_SPACE ? PHYS_SPACE + i : PHYS_SPACE_LAST), owner,
                     nframes, kernel_ps);
     for (uint32_t i = 0; i < m->nspaces; i++)
         phys_tables(m->spaces[i], owner, nframes);
@@ -94,7 +95,7 @@ void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, str
         return;
     memset(counts, 0, sizeof *counts);
     /* Four histograms, so neighbouring frames (mostly of one owner) do not wait on one counter. */
-    uint32_t by[4][256] = { { 0 } };
+    uint32_t by[4][256] = {{0}};
     uint32_t f = 0;
     for (; f + 4 <= nframes; f += 4) {
         by[0][owner[f]]++;
@@ -129,7 +130,7 @@ static void dump_space(const struct model *m, const struct space *sp, FILE *f)
     fprintf(f, "space %u cr3 0x%08x %s%s: %u directory entries, %u table entries\n", sp->asid, sp->cr3, trust,
             m->current_asid == sp->asid ? " current" : "", sp->pdes, space_ptes(sp));
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++)
-        tables[pdi] = (uint32_t *)space_table(sp, pdi);     /* ptdump only reads them */
+        tables[pdi] = (uint32_t *)space_table(sp, pdi); /* ptdump only reads them */
     /* The kernel sends PS entries as 4 MiB pages only when it turned CR4.PSE on. */
     ptdump_runs(f, sp->dir, tables, true);
 }

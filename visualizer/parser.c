@@ -8,7 +8,7 @@
 #include <string.h>
 #include "parser.h"
 
-#define RECORD_MAX (PROTO_LINE_MAX - 1)   /* bytes of a record without its '\n' */
+#define RECORD_MAX (PROTO_LINE_MAX - 1) /* bytes of a record without its '\n' */
 
 /* ---- fields ---- */
 
@@ -29,7 +29,8 @@ static int run_ok(uint32_t first, uint32_t count, uint32_t entry, int shift)
 static int pages_ok(uint32_t va, enum word_SIZE size, uint32_t count)
 {
     int shift = size == SIZE_4M ? LARGE_PAGE_SHIFT : PAGE_SHIFT;
-    return (va & ((1u << shift) - 1)) == 0 && count >= 1 && (uint64_t)(va >> shift) + count <= (1ull << (32 - shift));
+    return (va & ((1u << shift) - 1)) == 0 && count >= 1 &&
+           (uint64_t)(va >> shift) + count <= (1ull << (32 - shift));
 }
 
 /* A map's entry: present, a 4 MiB one with PS, frames that stay inside the 4 GiB. */
@@ -167,7 +168,8 @@ enum parse_result parse_line(const char *line, size_t len, struct record *out, u
             int body = left <= RECORD_MAX ? proto_validate(at, left) : -1;
             if (body > 0) {
                 /* body is "KZ1 type fields...": the record starts after "KZ1 ". */
-                return parse_fields(at + 1 + mark, (size_t)body - mark, out) ? PARSE_RECORD : PARSE_BAD_FIELDS;
+                return parse_fields(at + 1 + mark, (size_t)body - mark, out) ? PARSE_RECORD
+                                                                             : PARSE_BAD_FIELDS;
             }
             if (seen == PARSE_NOISE)
                 seen = PARSE_BAD_CHECKSUM;
@@ -205,15 +207,9 @@ static void line_done(struct parser *p)
         if (p->model)
             model_apply(p->model, &r);
         break;
-    case PARSE_NOISE:
-        st->noise++;
-        break;
-    case PARSE_BAD_CHECKSUM:
-        st->bad_checksum++;
-        break;
-    case PARSE_BAD_FIELDS:
-        st->bad_fields++;
-        break;
+    case PARSE_NOISE: st->noise++; break;
+    case PARSE_BAD_CHECKSUM: st->bad_checksum++; break;
+    case PARSE_BAD_FIELDS: st->bad_fields++; break;
     case PARSE_OTHER_VERSION:
         st->other_version++;
         if (!p->other_version) {

@@ -18,28 +18,28 @@
 #include "record.h"
 
 enum parse_result {
-    PARSE_RECORD,          /* a valid record, fields checked: *out filled */
-    PARSE_NOISE,           /* no record marker: Bochs output, plain console text, garbage */
-    PARSE_BAD_CHECKSUM,    /* "@KZ1" present but no line from it validates (cut, corrupted) */
-    PARSE_BAD_FIELDS,      /* checksum right, fields wrong: unknown type, count, range, syntax */
-    PARSE_OTHER_VERSION,   /* a well-formed record of another protocol version */
+    PARSE_RECORD,        /* a valid record, fields checked: *out filled */
+    PARSE_NOISE,         /* no record marker: Bochs output, plain console text, garbage */
+    PARSE_BAD_CHECKSUM,  /* "@KZ1" present but no line from it validates (cut, corrupted) */
+    PARSE_BAD_FIELDS,    /* checksum right, fields wrong: unknown type, count, range, syntax */
+    PARSE_OTHER_VERSION, /* a well-formed record of another protocol version */
 };
 
 struct parser_stats {
     uint64_t bytes, lines;
     uint64_t records, noise, bad_checksum, bad_fields, other_version;
-    uint64_t long_lines;              /* lines over PROTO_LINE_MAX (also in one of the above) */
-    uint64_t by_type[RT_COUNT];       /* records of each type */
+    uint64_t long_lines;        /* lines over PROTO_LINE_MAX (also in one of the above) */
+    uint64_t by_type[RT_COUNT]; /* records of each type */
 };
 
 struct parser {
-    struct model *model;                 /* where records go; may be NULL (stats only) */
-    char buf[2 * PROTO_LINE_MAX];        /* the current line, or its last bytes */
-    size_t len;                          /* bytes in buf */
-    uint64_t line_bytes;                 /* bytes of the current line so far */
+    struct model *model;          /* where records go; may be NULL (stats only) */
+    char buf[2 * PROTO_LINE_MAX]; /* the current line, or its last bytes */
+    size_t len;                   /* bytes in buf */
+    uint64_t line_bytes;          /* bytes of the current line so far */
     struct parser_stats stats;
-    uint32_t other_version;              /* first unknown version seen, 0 when none */
-    char status[160];                    /* a message for people, "" when all is well */
+    uint32_t other_version; /* first unknown version seen, 0 when none */
+    char status[160];       /* a message for people, "" when all is well */
 };
 
 /* Starts a parser that applies records to m. */

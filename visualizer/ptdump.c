@@ -70,7 +70,7 @@ static void run_page(struct run *r, uint64_t va, uint32_t size, uint32_t entry)
 
 void ptdump_runs(FILE *f, const uint32_t *dir, uint32_t *const *table, bool pse)
 {
-    struct run r = { .f = f };
+    struct run r = {.f = f};
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         uint32_t pde = dir[pdi];
         uint64_t base = (uint64_t)pdi << 22;

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <koiz/paging.h>     /* entry bits, PDX/PTX, page sizes, page-fault error bits */
-#include <koiz/records.h>    /* enum record_type, struct record, the word sets */
+#include <koiz/paging.h>  /* entry bits, PDX/PTX, page sizes, page-fault error bits */
+#include <koiz/records.h> /* enum record_type, struct record, the word sets */
 
 /* "map", "ptab-alloc", "tlb-all", ...: a kind's own name (its row in
  * records.def, '_' spelt '-'), for stats, messages and --until. */

@@ -16,35 +16,45 @@
 #include "arch.h"
 #include "heap.h"
 
-#define MAGIC_USED 0x4B4D414Cu  /* "KMAL" */
-#define MAGIC_FREE 0x46524545u  /* "FREE" */
+#define MAGIC_USED 0x4B4D414Cu /* "KMAL" */
+#define MAGIC_FREE 0x46524545u /* "FREE" */
 
 struct block {
     uint32_t magic;
-    uint32_t size;              /* whole block, header included */
-    uint32_t prev_size;         /* of the block just below; 0 for the first */
+    uint32_t size;      /* whole block, header included */
+    uint32_t prev_size; /* of the block just below; 0 for the first */
     uint32_t unused;
 };
 
-struct free_links {             /* the payload of a free block */
+struct free_links { /* the payload of a free block */
     struct block *next, *prev;
 };
 
 _Static_assert(sizeof(struct block) == HEAP_ALIGN, "header keeps payloads aligned");
-#define MIN_BLOCK (sizeof(struct block) + HEAP_ALIGN * ((sizeof(struct free_links) + HEAP_ALIGN - 1) / HEAP_ALIGN))
+#define MIN_BLOCK \
+    (sizeof(struct block) + HEAP_ALIGN * ((sizeof(struct free_links) + HEAP_ALIGN - 1) / HEAP_ALIGN))
 
 static struct {
     char *base, *top, *limit;
-    char *backed;               /* with a backing: end of the backed pages */
+    char *backed; /* with a backing: end of the backed pages */
     struct heap_backing backing;
-    uint32_t last_size;         /* of the block ending at top; 0 when empty */
+    uint32_t last_size; /* of the block ending at top; 0 when empty */
     struct block *free;
     struct heap_stats st;
 } heap;
 
-static struct free_links *links(struct block *b) { return (struct free_links *)(b + 1); }
-static struct block *next_block(struct block *b) { return (struct block *)((char *)b + b->size); }
-static struct block *prev_block(struct block *b) { return (struct block *)((char *)b - b->prev_size); }
+static struct free_links *links(struct block *b)
+{
+    return (struct free_links *)(b + 1);
+}
+static struct block *next_block(struct block *b)
+{
+    return (struct block *)((char *)b + b->size);
+}
+static struct block *prev_block(struct block *b)
+{
+    return (struct block *)((char *)b - b->prev_size);
+}
 
 static void list_add(struct block *b)
 {
@@ -243,12 +253,12 @@ void heap_check(struct heap_stats *st)
         if (b->size < MIN_BLOCK || (b->size & (HEAP_ALIGN - 1)) || (char *)b + b->size > heap.top)
             arch_panic("heap_check: block %p has bad size %u", (void *)b, b->size);
         if (b->prev_size != prev)
-            arch_panic("heap_check: block %p says the one below has %u bytes, not %u",
-                       (void *)b, b->prev_size, prev);
+            arch_panic("heap_check: block %p says the one below has %u bytes, not %u", (void *)b,
+                       b->prev_size, prev);
         if (b->magic == MAGIC_FREE) {
             if (prev && prev_block(b)->magic == MAGIC_FREE)
-                arch_panic("heap_check: free blocks %p and %p were not merged",
-                           (void *)prev_block(b), (void *)b);
+                arch_panic("heap_check: free blocks %p and %p were not merged", (void *)prev_block(b),
+                           (void *)b);
             s.free_bytes += b->size;
             s.free_blocks++;
         } else {

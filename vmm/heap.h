@@ -11,13 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HEAP_ALIGN 16           /* every pointer kmalloc returns is aligned so */
+#define HEAP_ALIGN 16 /* every pointer kmalloc returns is aligned so */
 
 struct heap_stats {
-    size_t used_bytes;          /* in allocated blocks, headers included */
-    size_t free_bytes;          /* in free blocks below the top */
-    size_t extent;              /* bytes of the area carved now: base .. top */
-    size_t backed;              /* bytes backed by pages (with a backing): base .. top, page-rounded */
+    size_t used_bytes; /* in allocated blocks, headers included */
+    size_t free_bytes; /* in free blocks below the top */
+    size_t extent;     /* bytes of the area carved now: base .. top */
+    size_t backed;     /* bytes backed by pages (with a backing): base .. top, page-rounded */
     size_t used_blocks, free_blocks;
     size_t allocs, frees, failures;
 };

@@ -52,7 +52,8 @@ void vmm_set_hooks(const struct vmm_hooks *hooks);
 
 extern struct vmm_hooks vmm_hooks_installed;
 
-static inline void hook_map_range(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
+static inline void hook_map_range(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes,
+                                  uint32_t flags)
 {
     if (vmm_hooks_installed.map_range)
         vmm_hooks_installed.map_range(as, va, pa, bytes, flags);

@@ -8,12 +8,13 @@
 #include "pmm.h"
 #include "vmm.h"
 
+/* state.c: shared by every vmm file. */
 struct vmm_state {
-    struct address_space *kernel;       /* built by vmem_init */
-    struct address_space *live;         /* in CR3, once vmm_space_switch ran */
-    int pse, pge;                       /* CPU features vmem_init was told to use */
-    int fixed;                          /* kernel PDEs are final (vmem_init done) */
-    uint32_t kernel_pdes[KERNEL_PDES];  /* what they were when vmem_init ended */
+    struct address_space *kernel;      /* built by vmem_init */
+    struct address_space *live;        /* in CR3, once vmm_space_switch ran */
+    int pse, pge;                      /* CPU features vmem_init was told to use */
+    int fixed;                         /* kernel PDEs are final (vmem_init done) */
+    uint32_t kernel_pdes[KERNEL_PDES]; /* what they were when vmem_init ended */
 };
 extern struct vmm_state vmm_state;
 extern struct vmm_stats vmm_counters;
@@ -46,7 +47,7 @@ int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out);
  * the shared kernel half. */
 void vmm_tlb_page(const struct address_space *as, uint32_t va);
 
-/* Copy-on-write (cow.c). The PTE of the present PTE_COW page holding
+/* Copy-on-write (cow.c; fork.c makes the shared pages). The PTE of the present PTE_COW page holding
  * user address va in as, or NULL. */
 uint32_t *vmm_cow_pte(const struct address_space *as, uint32_t va);
 /* Gives the PTE_COW page at va (its entry *pte) a frame of its own, made

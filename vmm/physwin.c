@@ -32,7 +32,7 @@ void vmm_physwin_read(uint32_t pa, void *buf, size_t n)
     while (n > 0) {
         uint32_t offset = pa & (PAGE_SIZE - 1);
         size_t chunk = PAGE_SIZE - offset < n ? PAGE_SIZE - offset : n;
-        window[PTX(PHYSWIN_VA)] = frame_of(pa) | PTE_P;     /* present, read-only */
+        window[PTX(PHYSWIN_VA)] = frame_of(pa) | PTE_P; /* present, read-only */
         arch_invlpg(PHYSWIN_VA);
         kmemcpy(out, (const void *)(uintptr_t)(PHYSWIN_VA + offset), chunk);
         out += chunk;

@@ -18,7 +18,7 @@ struct pmm_frame *pmm_frames;
 static uint32_t *stack;
 uint32_t pmm_nframes;
 static uint32_t sp;
-static uint32_t held;           /* free frames pmem_alloc_for must not hand out */
+static uint32_t held; /* free frames pmem_alloc_for must not hand out */
 static struct pmm_stats stats;
 static int junk_fill = 1;
 
@@ -36,8 +36,14 @@ static uint32_t *counter_for(unsigned use)
     }
 }
 
-static uint64_t round_up64(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1); }
-static uint64_t round_down64(uint64_t a) { return a & ~(uint64_t)(PAGE_SIZE - 1); }
+static uint64_t round_up64(uint64_t a)
+{
+    return (a + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+}
+static uint64_t round_down64(uint64_t a)
+{
+    return a & ~(uint64_t)(PAGE_SIZE - 1);
+}
 
 /* Frames [*s, *e) of a region that could hold data: page-aligned, below PMM_LIMIT. */
 static int clip(const struct pmm_region *r, uint64_t *s, uint64_t *e)
@@ -50,8 +56,7 @@ static int clip(const struct pmm_region *r, uint64_t *s, uint64_t *e)
 }
 
 /* The first reserved range overlapping [start, end), or 0. */
-static const struct pmm_range *overlap(uint64_t start, uint64_t end,
-                                       const struct pmm_range *res, int nres)
+static const struct pmm_range *overlap(uint64_t start, uint64_t end, const struct pmm_range *res, int nres)
 {
     int i;
     for (i = 0; i < nres; i++)
@@ -91,8 +96,7 @@ static void mark(uint64_t start, uint64_t end, unsigned from, unsigned to)
             pmm_frames[f].use = (uint8_t)to;
 }
 
-void pmem_init(const struct pmm_region *regions, int n,
-               const struct pmm_range *reserved, int nreserved)
+void pmem_init(const struct pmm_region *regions, int n, const struct pmm_range *reserved, int nreserved)
 {
     uint64_t top = 0, s, e, meta_bytes;
     uint32_t meta, f;
@@ -121,7 +125,7 @@ void pmem_init(const struct pmm_region *regions, int n,
         arch_panic("pmem_init: no room for %u bytes of frame records", (uint32_t)meta_bytes);
     pmm_frames = arch_phys_to_virt(meta);
     stack = (uint32_t *)(pmm_frames + pmm_nframes);
-    kmemset(pmm_frames, 0, pmm_nframes * sizeof(struct pmm_frame));      /* all FRAME_ABSENT */
+    kmemset(pmm_frames, 0, pmm_nframes * sizeof(struct pmm_frame)); /* all FRAME_ABSENT */
 
     for (i = 0; i < n; i++)
         if (clip(&regions[i], &s, &e))
@@ -154,10 +158,10 @@ uint32_t pmem_alloc_for(enum frame_use use)
     }
     f = stack[--sp];
     if (pmm_frames[f].use != FRAME_FREE)
-        arch_panic("pmem_alloc_for: frame 0x%08x on the free stack is %s",
-                   f << PAGE_SHIFT, pmem_use_name(pmm_frames[f].use));
+        arch_panic("pmem_alloc_for: frame 0x%08x on the free stack is %s", f << PAGE_SHIFT,
+                   pmem_use_name(pmm_frames[f].use));
     pmm_frames[f].use = (uint8_t)use;
-    pmm_frames[f].refs = use == FRAME_PAGE_TABLE ? 0 : 1;   /* tables count entries */
+    pmm_frames[f].refs = use == FRAME_PAGE_TABLE ? 0 : 1; /* tables count entries */
     stats.free--;
     stats.allocs++;
     (*counter_for(use))++;

@@ -16,8 +16,8 @@
 
 #include <stdint.h>
 
-#define PMM_LIMIT 0x30000000u   /* RAM from 768 MiB up is not used (see memlayout.h) */
-#define PMM_LOW   0x00100000u   /* nor is the first MiB (BIOS, VGA, real-mode data) */
+#define PMM_LIMIT 0x30000000u /* RAM from 768 MiB up is not used (see memlayout.h) */
+#define PMM_LOW   0x00100000u /* nor is the first MiB (BIOS, VGA, real-mode data) */
 
 /* Available RAM, as the memory map gives it (64-bit, may run past 4 GiB). */
 struct pmm_region {
@@ -32,37 +32,37 @@ struct pmm_range {
 };
 
 enum frame_use {
-    FRAME_ABSENT,       /* not managed: a hole, or beyond the top */
-    FRAME_RESERVED,     /* RAM kept back: first MiB, reserved ranges, metadata */
+    FRAME_ABSENT,   /* not managed: a hole, or beyond the top */
+    FRAME_RESERVED, /* RAM kept back: first MiB, reserved ranges, metadata */
     FRAME_FREE,
-    FRAME_KERNEL,       /* in use: kernel data (heap pages, buffers) */
-    FRAME_PAGE_TABLE,   /* in use: a page table or page directory */
-    FRAME_PROCESS,      /* in use: user pages */
+    FRAME_KERNEL,     /* in use: kernel data (heap pages, buffers) */
+    FRAME_PAGE_TABLE, /* in use: a page table or page directory */
+    FRAME_PROCESS,    /* in use: user pages */
     FRAME_USES
 };
 
 /* One per frame, 4 bytes. vmm keeps a page table's present-entry count here. */
 struct pmm_frame {
-    uint8_t use;                /* enum frame_use */
-    uint8_t mark;               /* vmm_check's scratch: mappings seen, 0 outside it */
+    uint8_t use;  /* enum frame_use */
+    uint8_t mark; /* vmm_check's scratch: mappings seen, 0 outside it */
     union {
-        uint16_t refs;          /* data frames: references (mappings + owner) */
-        uint16_t entries;       /* FRAME_PAGE_TABLE: present entries, kept by vmm */
+        uint16_t refs;    /* data frames: references (mappings + owner) */
+        uint16_t entries; /* FRAME_PAGE_TABLE: present entries, kept by vmm */
     };
 };
 
 struct pmm_stats {
-    uint32_t total;             /* frames pmm can hand out: free + in use */
+    uint32_t total; /* frames pmm can hand out: free + in use */
     uint32_t free;
-    uint32_t kernel;            /* in use, by enum frame_use */
+    uint32_t kernel; /* in use, by enum frame_use */
     uint32_t page_tables;
     uint32_t process;
-    uint32_t reserved;          /* available RAM below the top kept back */
-    uint32_t metadata;          /* frames holding pmm's own records (part of reserved) */
-    uint32_t ignored_high;      /* available frames at or above PMM_LIMIT, never used */
-    uint32_t top;               /* physical end of the highest managed frame */
-    uint32_t held;              /* free frames held back (pmem_hold_back) */
-    uint32_t allocs, frees, failures;  /* events since pmem_init */
+    uint32_t reserved;                /* available RAM below the top kept back */
+    uint32_t metadata;                /* frames holding pmm's own records (part of reserved) */
+    uint32_t ignored_high;            /* available frames at or above PMM_LIMIT, never used */
+    uint32_t top;                     /* physical end of the highest managed frame */
+    uint32_t held;                    /* free frames held back (pmem_hold_back) */
+    uint32_t allocs, frees, failures; /* events since pmem_init */
 };
 
 /*
@@ -72,8 +72,7 @@ struct pmm_stats {
  * Panics when there is no usable frame or no room for the records.
  * May be called again to start over (host tests do).
  */
-void pmem_init(const struct pmm_region *regions, int n,
-               const struct pmm_range *reserved, int nreserved);
+void pmem_init(const struct pmm_region *regions, int n, const struct pmm_range *reserved, int nreserved);
 
 /* A free frame for use (FRAME_KERNEL, FRAME_PAGE_TABLE or FRAME_PROCESS),
  * with one reference; its contents are junk. Returns 0 when none is left. */

@@ -16,7 +16,6 @@
 #include "hooks.h"
 #include "internal.h"
 
-struct vmm_state vmm_state;
 static struct address_space spaces[VMM_MAX_SPACES];
 static int next_id;
 
@@ -61,8 +60,7 @@ struct address_space *vmem_init(const struct vmem_config *cfg)
     uint32_t top = pmem_stats()->top, pa, va, pd;
 
     if (cfg->physwin_pde & (PTE_U | PDE_PS))
-        arch_panic("vmem_init: physical window PDE 0x%08x must be a kernel page table",
-                   cfg->physwin_pde);
+        arch_panic("vmem_init: physical window PDE 0x%08x must be a kernel page table", cfg->physwin_pde);
     kmemset(&vmm_state, 0, sizeof vmm_state);
     kmemset(spaces, 0, sizeof spaces);
     kmemset(&vmm_counters, 0, sizeof vmm_counters);
@@ -112,8 +110,8 @@ static void check_kernel_pdes(const char *who, const uint32_t *pd)
     uint32_t i;
     for (i = 0; i < KERNEL_PDES; i++)
         if ((pd[KERNEL_PDE_FIRST + i] ^ vmm_state.kernel_pdes[i]) & ~(uint32_t)(PTE_A | PTE_D))
-            arch_panic("%s: kernel PDE %u is 0x%08x, vmem_init left 0x%08x", who,
-                       KERNEL_PDE_FIRST + i, pd[KERNEL_PDE_FIRST + i], vmm_state.kernel_pdes[i]);
+            arch_panic("%s: kernel PDE %u is 0x%08x, vmem_init left 0x%08x", who, KERNEL_PDE_FIRST + i,
+                       pd[KERNEL_PDE_FIRST + i], vmm_state.kernel_pdes[i]);
 }
 
 struct address_space *vmm_space_create(void)
@@ -170,11 +168,11 @@ int vmm_space_destroy(struct address_space *as)
             if (pmem_use(pa) == FRAME_KERNEL || pmem_use(pa) == FRAME_PROCESS)
                 pmem_unref(pa);
         }
-        vmm_table_drop(as, pdi);     /* silently: the destroy reports it all */
+        vmm_table_drop(as, pdi); /* silently: the destroy reports it all */
     }
     if (as->pages || as->large || as->tables)
-        arch_panic("vmm_space_destroy: space %d still counts %u pages, %u large, %u tables",
-                   as->id, as->pages, as->large, as->tables);
+        arch_panic("vmm_space_destroy: space %d still counts %u pages, %u large, %u tables", as->id,
+                   as->pages, as->large, as->tables);
     check_kernel_pdes("vmm_space_destroy", as->pd);
     pmem_free(as->pd_phys);
     hook_space_destroy(as);
@@ -202,7 +200,7 @@ static int clone_page(struct address_space *dst, uint32_t va, uint32_t pte)
 {
     uint32_t pa = frame_of(pte), copy = pa, flags = pte & VMM_MAP_FLAGS;
     if (pte & PTE_COW)
-        flags |= PTE_W;         /* shared only until written: the copy is private */
+        flags |= PTE_W; /* shared only until written: the copy is private */
     enum frame_use use = pmem_use(pa);
     int err;
 
@@ -213,7 +211,7 @@ static int clone_page(struct address_space *dst, uint32_t va, uint32_t pte)
     }
     err = vmm_map_page(dst, va, copy, flags);
     if (copy != pa)
-        pmem_unref(copy);       /* the mapping holds it now, or it is freed */
+        pmem_unref(copy); /* the mapping holds it now, or it is freed */
     if (err == VMM_OK)
         hook_map_range(dst, va, copy, PAGE_SIZE, flags);
     return err;
@@ -243,8 +241,7 @@ struct address_space *vmm_space_clone(const struct address_space *src)
         }
         table = table_of(pde);
         for (pti = 0; pti < ENTRIES; pti++) {
-            if (pte_present(table[pti]) &&
-                clone_page(dst, page_va(pdi, pti), table[pti]) != VMM_OK) {
+            if (pte_present(table[pti]) && clone_page(dst, page_va(pdi, pti), table[pti]) != VMM_OK) {
                 vmm_space_destroy(dst);
                 return 0;
             }
@@ -276,9 +273,4 @@ struct address_space *vmm_space_at(int i)
 struct address_space *vmm_current_space(void)
 {
     return vmm_state.live;
-}
-
-const struct vmm_stats *vmm_stats(void)
-{
-    return &vmm_counters;
 }

@@ -14,21 +14,6 @@
 
 _Static_assert(PAGE_SIZE >= sizeof(uint32_t[ENTRIES]), "a table must fit in a frame");
 
-struct vmm_stats vmm_counters;
-
-const char *vmm_strerror(int err)
-{
-    switch (err) {
-    case VMM_OK: return "success";
-    case VMM_EUNALIGNED: return "unaligned address";
-    case VMM_EEXIST: return "already mapped";
-    case VMM_ENOENT: return "not mapped";
-    case VMM_ENOMEM: return "out of memory";
-    case VMM_EINVAL: return "invalid argument";
-    default: return "unknown error";
-    }
-}
-
 uint32_t vmm_table_new(void)
 {
     uint32_t pa = pmem_alloc_for(FRAME_PAGE_TABLE);
@@ -59,8 +44,8 @@ uint32_t vmm_table_drop(struct address_space *as, uint32_t pdi)
 {
     uint32_t table = frame_of(as->pd[pdi]);
     if (*table_count(table) != 0)
-        arch_panic("vmm_table_release: table 0x%08x at PDE %u still has %u entries",
-                   table, pdi, *table_count(table));
+        arch_panic("vmm_table_release: table 0x%08x at PDE %u still has %u entries", table, pdi,
+                   *table_count(table));
     as->pd[pdi] = 0;
     as->tables--;
     vmm_counters.tables_freed++;
@@ -72,15 +57,6 @@ void vmm_table_release(struct address_space *as, uint32_t pdi)
 {
     uint32_t table = vmm_table_drop(as, pdi);
     hook_table_free(as, pdi, table);
-}
-
-void vmm_tlb_page(const struct address_space *as, uint32_t va)
-{
-    if (vmm_state.live && (as == vmm_state.live || va >= USER_END)) {
-        arch_invlpg(va);
-        vmm_counters.invlpgs++;
-        hook_tlb_flush(va, 0);
-    }
 }
 
 static int kernel_changeable(uint32_t va)
@@ -155,7 +131,7 @@ int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t fl
     if (owned(use)) {
         if (rec->refs == UINT16_MAX)
             arch_panic("vmm_map_page: frame 0x%08x has too many references", pa);
-        rec->refs++;    /* the mapping's reference (pmem_ref, inlined: this is the hot path) */
+        rec->refs++; /* the mapping's reference (pmem_ref, inlined: this is the hot path) */
     }
     /* A not-present entry is never cached, so no TLB flush is needed. */
     *pte = pa | flags | PTE_P | (va >= USER_END && vmm_state.pge ? PTE_G : 0);

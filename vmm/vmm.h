@@ -29,11 +29,11 @@
 
 enum {
     VMM_OK = 0,
-    VMM_EUNALIGNED = -1,    /* an address is not page (or 4 MiB) aligned */
-    VMM_EEXIST = -2,        /* already mapped */
-    VMM_ENOENT = -3,        /* not mapped */
-    VMM_ENOMEM = -4,        /* no frame for a page table (or a region slot) */
-    VMM_EINVAL = -5,        /* bad flags, wrong half, fixed area, bad frame, bad size */
+    VMM_EUNALIGNED = -1, /* an address is not page (or 4 MiB) aligned */
+    VMM_EEXIST = -2,     /* already mapped */
+    VMM_ENOENT = -3,     /* not mapped */
+    VMM_ENOMEM = -4,     /* no frame for a page table (or a region slot) */
+    VMM_EINVAL = -5,     /* bad flags, wrong half, fixed area, bad frame, bad size */
 };
 /* "unaligned address" and so on; never NULL. */
 const char *vmm_strerror(int err);
@@ -47,56 +47,56 @@ const char *vmm_strerror(int err);
 
 enum region_kind {
     REGION_NONE,
-    REGION_DEMAND_ZERO,     /* a fault maps a fresh zeroed frame */
-    REGION_GUARD,           /* a fault here is a stack overflow */
+    REGION_DEMAND_ZERO, /* a fault maps a fresh zeroed frame */
+    REGION_GUARD,       /* a fault here is a stack overflow */
 };
 
 struct vmm_region {
-    uint32_t start, end;    /* [start, end), page aligned */
+    uint32_t start, end; /* [start, end), page aligned */
     enum region_kind kind;
 };
 
 struct address_space {
-    uint32_t pd_phys;       /* the page directory, for CR3 */
-    uint32_t *pd;           /* the same, where the kernel reaches it */
-    int id;                 /* 0 is the kernel's */
+    uint32_t pd_phys; /* the page directory, for CR3 */
+    uint32_t *pd;     /* the same, where the kernel reaches it */
+    int id;           /* 0 is the kernel's */
     int in_use;
     /* What this space maps in its own half: the user half, or for the
      * kernel's space the kernel half (direct map, heap). */
-    uint32_t pages;         /* 4 KiB pages */
-    uint32_t large;         /* 4 MiB pages */
-    uint32_t tables;        /* page tables */
+    uint32_t pages;  /* 4 KiB pages */
+    uint32_t large;  /* 4 MiB pages */
+    uint32_t tables; /* page tables */
     struct vmm_region regions[VMM_MAX_REGIONS];
     int nregions;
 };
 
 enum fault_outcome {
-    FAULT_RESOLVED,         /* page mapped; the instruction can retry */
-    FAULT_STACK_OVERFLOW,   /* hit a guard page */
-    FAULT_BAD,              /* no region allows it: a bug, or a user to kill */
-    FAULT_OUT_OF_MEMORY,    /* the region allows it but no frame is left */
+    FAULT_RESOLVED,       /* page mapped; the instruction can retry */
+    FAULT_STACK_OVERFLOW, /* hit a guard page */
+    FAULT_BAD,            /* no region allows it: a bug, or a user to kill */
+    FAULT_OUT_OF_MEMORY,  /* the region allows it but no frame is left */
     FAULT_OUTCOMES
 };
 
 struct vmm_stats {
-    uint32_t spaces;                    /* alive, the kernel's included */
-    uint32_t maps, unmaps, protects;    /* 4 KiB pages */
+    uint32_t spaces;                 /* alive, the kernel's included */
+    uint32_t maps, unmaps, protects; /* 4 KiB pages */
     uint32_t large_maps, large_unmaps;
     uint32_t tables_allocated, tables_freed;
     uint32_t switches, invlpgs, tlb_flushes;
     uint32_t faults[FAULT_OUTCOMES];
-    uint32_t direct_map_bytes;          /* physical RAM the direct map covers */
-    uint32_t direct_map_large;          /* of which in 4 MiB pages */
-    uint32_t direct_map_tables;         /* tables used for the rest */
-    uint32_t forks;                     /* vmm_space_fork calls that succeeded */
-    uint32_t cow_copies;                /* write faults on shared pages that copied the frame */
-    uint32_t cow_reuses;                /* ... that found the last reference and kept it */
+    uint32_t direct_map_bytes;  /* physical RAM the direct map covers */
+    uint32_t direct_map_large;  /* of which in 4 MiB pages */
+    uint32_t direct_map_tables; /* tables used for the rest */
+    uint32_t forks;             /* vmm_space_fork calls that succeeded */
+    uint32_t cow_copies;        /* write faults on shared pages that copied the frame */
+    uint32_t cow_reuses;        /* ... that found the last reference and kept it */
 };
 
 struct vmem_config {
-    int pse;                /* CPUID says 4 MiB pages work: use them for the direct map */
-    int pge;                /* CPUID says global pages work: mark kernel pages global */
-    uint32_t physwin_pde;   /* PDE 1023, the physical window: vmm_physwin_pde() */
+    int pse;              /* CPUID says 4 MiB pages work: use them for the direct map */
+    int pge;              /* CPUID says global pages work: mark kernel pages global */
+    uint32_t physwin_pde; /* PDE 1023, the physical window: vmm_physwin_pde() */
 };
 
 /*
@@ -135,11 +135,11 @@ uint32_t vmem_get_phys_addr(const uint32_t *page_directory, uint32_t va);
 
 enum { VMM_MISSING_NONE, VMM_MISSING_PDE, VMM_MISSING_PTE };
 struct vmm_translation {
-    uint32_t pa;            /* valid when VMM_OK */
-    uint32_t pde, pte;      /* the entries seen (pte is 0 for 4 MiB pages) */
-    uint32_t flags;         /* of the leaf entry */
-    int large;              /* mapped by a 4 MiB page */
-    int missing;            /* which level was not present, VMM_MISSING_* */
+    uint32_t pa;       /* valid when VMM_OK */
+    uint32_t pde, pte; /* the entries seen (pte is 0 for 4 MiB pages) */
+    uint32_t flags;    /* of the leaf entry */
+    int large;         /* mapped by a 4 MiB page */
+    int missing;       /* which level was not present, VMM_MISSING_* */
 };
 /* Fills *t and returns VMM_OK, or VMM_ENOENT saying in t->missing which
  * level was not present. */
@@ -210,11 +210,11 @@ enum { VMM_WALK_TABLE, VMM_WALK_LARGE, VMM_WALK_PAGE };
 #define VMM_WALK_USER   1u
 #define VMM_WALK_KERNEL 2u
 struct vmm_entry {
-    uint32_t va;            /* first address the entry covers */
-    uint32_t size;          /* bytes it covers */
-    uint32_t entry;         /* the PDE or PTE */
-    uint32_t pdi, pti;      /* where it sits (pti is 0 for PDE levels) */
-    int level;              /* VMM_WALK_TABLE (a PDE pointing to a table), _LARGE, _PAGE */
+    uint32_t va;       /* first address the entry covers */
+    uint32_t size;     /* bytes it covers */
+    uint32_t entry;    /* the PDE or PTE */
+    uint32_t pdi, pti; /* where it sits (pti is 0 for PDE levels) */
+    int level;         /* VMM_WALK_TABLE (a PDE pointing to a table), _LARGE, _PAGE */
 };
 typedef int (*vmm_walk_fn)(void *ctx, const struct vmm_entry *e);
 /* Calls fn for each present PDE and each present PTE of the halves asked
@@ -245,20 +245,20 @@ const struct vmm_region *vmm_region_find(const struct address_space *as, uint32_
 /* What the kernel does about a fault vmm did not resolve (it decides; vmm
  * only carries the decision to the fault hook). */
 enum fault_verdict {
-    VERDICT_RESUMES,        /* resolved: the instruction runs again */
-    VERDICT_KILLS,          /* a user task's fault: the task dies */
-    VERDICT_EXPECTED,       /* a self-test provoked it */
-    VERDICT_FATAL,          /* in the kernel, unexpected: a bug, the kernel panics */
+    VERDICT_RESUMES,  /* resolved: the instruction runs again */
+    VERDICT_KILLS,    /* a user task's fault: the task dies */
+    VERDICT_EXPECTED, /* a self-test provoked it */
+    VERDICT_FATAL,    /* in the kernel, unexpected: a bug, the kernel panics */
 };
 
 /* One page fault: what happened, what vmm made of it, what the kernel does. */
 struct vmm_fault {
     uint32_t cr2, error, eip;
-    struct address_space *space;    /* whose regions decided */
-    enum region_kind region;        /* the region holding cr2, REGION_NONE when none */
-    int copy_on_write;              /* a write to a present copy-on-write page */
-    enum fault_outcome outcome;     /* vmm's decision */
-    enum fault_verdict verdict;     /* the kernel's, set before vmm_fault_report */
+    struct address_space *space; /* whose regions decided */
+    enum region_kind region;     /* the region holding cr2, REGION_NONE when none */
+    int copy_on_write;           /* a write to a present copy-on-write page */
+    enum fault_outcome outcome;  /* vmm's decision */
+    enum fault_verdict verdict;  /* the kernel's, set before vmm_fault_report */
 };
 
 /* Decides a page fault at cr2 with the CPU's error code, taken while as was

@@ -91,7 +91,7 @@ static void mark_references(const struct address_space *as, struct shortfall *sh
 /* Every frame mapped in any space has at least a reference per mapping. */
 static void check_references(void)
 {
-    struct shortfall s = { 0, 0, 0 };
+    struct shortfall s = {0, 0, 0};
     int i, pass;
     for (pass = 0; pass < 2; pass++)
         for (i = 0; i < VMM_MAX_SPACES; i++)
@@ -104,17 +104,17 @@ static void check_references(void)
 
 struct check {
     const struct address_space *as;
-    int kernel;                 /* as is the kernel's: count its kernel half */
+    int kernel; /* as is the kernel's: count its kernel half */
     uint32_t seen, pages, large, tables;
-    uint32_t table, in_table;   /* the table being walked (0: not ours) and its entries */
+    uint32_t table, in_table; /* the table being walked (0: not ours) and its entries */
 };
 
 /* Ends the table being walked: its stored count must match what was seen. */
 static void close_table(struct check *c)
 {
     if (c->table && *table_count(c->table) != c->in_table)
-        arch_panic("vmm_check: table 0x%08x counts %u entries but has %u",
-                   c->table, *table_count(c->table), c->in_table);
+        arch_panic("vmm_check: table 0x%08x counts %u entries but has %u", c->table, *table_count(c->table),
+                   c->in_table);
     c->table = 0;
 }
 
@@ -125,28 +125,27 @@ static int check_entry(void *ctx, const struct vmm_entry *e)
 
     c->seen++;
     if (kernel_half && (e->entry & PTE_U))
-        arch_panic("vmm_check: kernel address 0x%08x is user-accessible (entry 0x%08x)",
-                   e->va, e->entry);
+        arch_panic("vmm_check: kernel address 0x%08x is user-accessible (entry 0x%08x)", e->va, e->entry);
     if (e->level != VMM_WALK_PAGE)
         close_table(c);
     if (e->level == VMM_WALK_LARGE) {
         c->large += ours;
     } else if (e->level == VMM_WALK_TABLE) {
         if (e->pdi == PHYSWIN_PDE)
-            return 0;                   /* the physical window, not counted */
+            return 0; /* the physical window, not counted */
         if (pmem_use(frame_of(e->entry)) != FRAME_PAGE_TABLE)
-            arch_panic("vmm_check: PDE %u points to frame 0x%08x, which is %s, not a page table",
-                       e->pdi, frame_of(e->entry), pmem_use_name(pmem_use(frame_of(e->entry))));
+            arch_panic("vmm_check: PDE %u points to frame 0x%08x, which is %s, not a page table", e->pdi,
+                       frame_of(e->entry), pmem_use_name(pmem_use(frame_of(e->entry))));
         c->table = frame_of(e->entry);
         c->in_table = 0;
         c->tables += ours;
     } else if (c->table) {
         if (!kernel_half && !(e->entry & PTE_U))
-            arch_panic("vmm_check: user address 0x%08x is not user-accessible (PTE 0x%08x)",
-                       e->va, e->entry);
+            arch_panic("vmm_check: user address 0x%08x is not user-accessible (PTE 0x%08x)", e->va, e->entry);
         if ((e->entry & PTE_COW) && (kernel_half || (e->entry & PTE_W) || !owned(frame_of(e->entry))))
             arch_panic("vmm_check: copy-on-write page 0x%08x is writable, in the kernel or not RAM "
-                       "(PTE 0x%08x)", e->va, e->entry);
+                       "(PTE 0x%08x)",
+                       e->va, e->entry);
         c->in_table++;
         c->pages += ours;
     }
@@ -163,16 +162,15 @@ uint32_t vmm_check(const struct address_space *as)
     for (i = 0; i < KERNEL_PDES; i++)
         if ((as->pd[KERNEL_PDE_FIRST + i] ^ vmm_state.kernel_pdes[i]) & ~(uint32_t)(PTE_A | PTE_D))
             arch_panic("vmm_check: kernel PDE %u of space %d is 0x%08x, vmem_init left 0x%08x",
-                       KERNEL_PDE_FIRST + i, as->id, as->pd[KERNEL_PDE_FIRST + i],
-                       vmm_state.kernel_pdes[i]);
+                       KERNEL_PDE_FIRST + i, as->id, as->pd[KERNEL_PDE_FIRST + i], vmm_state.kernel_pdes[i]);
     kmemset(&c, 0, sizeof c);
     c.as = as;
     c.kernel = as == vmm_state.kernel;
     vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, check_entry, &c);
     close_table(&c);
     if (c.pages != as->pages || c.large != as->large || c.tables != as->tables)
-        arch_panic("vmm_check: space %d counts %u pages, %u large, %u tables; has %u, %u, %u",
-                   as->id, as->pages, as->large, as->tables, c.pages, c.large, c.tables);
+        arch_panic("vmm_check: space %d counts %u pages, %u large, %u tables; has %u, %u, %u", as->id,
+                   as->pages, as->large, as->tables, c.pages, c.large, c.tables);
     check_references();
     return c.seen;
 }

@@ -36,8 +36,7 @@ int kparse_u32(const char *s, size_t len, uint32_t *out);
  */
 typedef void (*kemit_fn)(void *ctx, char c);
 int kvformat(kemit_fn emit, void *ctx, const char *fmt, va_list ap);
-int ksnprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 /*

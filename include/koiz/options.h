@@ -40,7 +40,7 @@
 #define CMDLINE_MAX 256
 
 enum telemetry_target {
-    TELEMETRY_AUTO = 0,     /* e9 when the port exists, else serial */
+    TELEMETRY_AUTO = 0, /* e9 when the port exists, else serial */
     TELEMETRY_E9,
     TELEMETRY_SERIAL,
     TELEMETRY_BOTH,
@@ -48,9 +48,9 @@ enum telemetry_target {
 };
 
 enum telemetry_loss {
-    TELEMETRY_LOSS_AUTO = 0,    /* never for port 0xE9 alone, announce when COM1 carries it */
-    TELEMETRY_LOSS_NEVER,       /* a full queue makes the kernel wait for the port */
-    TELEMETRY_LOSS_ANNOUNCE,    /* a full queue drops events, announced at once */
+    TELEMETRY_LOSS_AUTO = 0, /* never for port 0xE9 alone, announce when COM1 carries it */
+    TELEMETRY_LOSS_NEVER,    /* a full queue makes the kernel wait for the port */
+    TELEMETRY_LOSS_ANNOUNCE, /* a full queue drops events, announced at once */
 };
 
 enum crash_kind {
@@ -66,12 +66,12 @@ struct koiz_options {
     char selftest_only[32];
     enum telemetry_target telemetry;
     enum telemetry_loss telemetry_loss;
-    uint32_t telemetry_queue;   /* bytes; 0: the default */
+    uint32_t telemetry_queue; /* bytes; 0: the default */
     uint32_t baud;
     enum crash_kind crash;
     uint32_t snapshot_seconds;
     char demo[16];
-    uint32_t demo_limit_seconds;    /* 0: no limit */
+    uint32_t demo_limit_seconds; /* 0: no limit */
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);

@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_MARK      "@KZ1"
-#define PROTO_VERSION   1
-#define PROTO_LINE_MAX  240     /* bytes in one record, newline included */
+#define PROTO_MARK     "@KZ1"
+#define PROTO_VERSION  1
+#define PROTO_LINE_MAX 240 /* bytes in one record, newline included */
 
 /* The record kinds, their fields and their words: include/koiz/records.def. */
 

@@ -27,7 +27,10 @@ struct text {
 
 /* ---- word sets ---- */
 
+/* (clang-format would take the macro's body for a declaration) */
+/* clang-format off */
 #define WORDSET(set, words) enum word_##set { words set##_WORDS };
+/* clang-format on */
 #define W(name, word) name,
 #define RECORD(id, member, wire, cls, fields)
 #include "records.def"
@@ -44,10 +47,10 @@ enum word_set {
     WORD_SETS
 };
 
-/* The words of each set, in enum order: words[WS_OUTCOME][OUTCOME_COPIED] is "copied". */
-extern const char *const *const words[WORD_SETS];
+/* The words of each set, in enum order: word_names[WS_OUTCOME][OUTCOME_COPIED] is "copied". */
+extern const char *const *const word_names[WORD_SETS];
 extern const uint8_t word_counts[WORD_SETS];
-/* words[set][w], or "?" out of range. */
+/* word_names[set][w], or "?" out of range. */
 const char *word_name(enum word_set set, unsigned w);
 
 /* ---- kinds ---- */
@@ -66,11 +69,11 @@ enum record_type {
 
 /* ---- fields ---- */
 
-#define FIELD_TYPE_U    uint32_t
-#define FIELD_TYPE_X    uint32_t
-#define FIELD_TYPE_FLAG uint32_t
-#define FIELD_TYPE_ID   struct text
-#define FIELD_TYPE_TEXT struct text
+#define FIELD_TYPE_U       uint32_t
+#define FIELD_TYPE_X       uint32_t
+#define FIELD_TYPE_FLAG    uint32_t
+#define FIELD_TYPE_ID      struct text
+#define FIELD_TYPE_TEXT    struct text
 #define FIELD_TYPE_SIZE    enum word_SIZE
 #define FIELD_TYPE_OUTCOME enum word_OUTCOME
 #define FIELD_TYPE_LOSS    enum word_LOSS
@@ -79,7 +82,10 @@ enum record_type {
 #define WORDSET(set, words)
 #define F(kind, name) FIELD_TYPE_##kind name;
 #define L(word)
-#define RECORD(id, member, wire, cls, fields) struct rec_##member { fields };
+#define RECORD(id, member, wire, cls, fields) \
+    struct rec_##member {                     \
+        fields                                \
+    };
 #include "records.def"
 #undef WORDSET
 #undef F
@@ -108,19 +114,19 @@ struct record {
 enum field_kind { FK_END, FK_U, FK_X, FK_FLAG, FK_ID, FK_TEXT, FK_WORD, FK_LIT };
 
 struct field_desc {
-    uint8_t kind;           /* enum field_kind */
-    uint8_t set;            /* enum word_set, for FK_WORD */
-    uint16_t offset;        /* in the kind's struct rec_<member> */
-    const char *name;       /* the field's name, or the word of an FK_LIT */
+    uint8_t kind;     /* enum field_kind */
+    uint8_t set;      /* enum word_set, for FK_WORD */
+    uint16_t offset;  /* in the kind's struct rec_<member> */
+    const char *name; /* the field's name, or the word of an FK_LIT */
 };
 
 #define RECORD_FIELDS_MAX 8
 struct record_desc {
-    const char *wire;       /* "map", "ptab", ... */
-    const char *member;     /* "map", "ptab_alloc", ...: the row's own name */
+    const char *wire;   /* "map", "ptab", ... */
+    const char *member; /* "map", "ptab_alloc", ...: the row's own name */
     enum record_class cls;
-    int tick, asid;         /* offsets of the fields of those names, -1 when none */
-    struct field_desc fields[RECORD_FIELDS_MAX];    /* FK_END after the last */
+    int tick, asid;                              /* offsets of the fields of those names, -1 when none */
+    struct field_desc fields[RECORD_FIELDS_MAX]; /* FK_END after the last */
 };
 /* The table, filled from records.def on first use (records_table()). */
 const struct record_desc *records_table(void);
@@ -138,10 +144,10 @@ size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields
 
 /* The typed form of rec_format, one per kind: rec_format_map(buf, size, &(struct rec_map){ ... }). */
 #define WORDSET(set, words)
-#define RECORD(id, member, wire, cls, fields)                                                                   \
-    static inline size_t rec_format_##member(char *buf, size_t size, const struct rec_##member *f)               \
-    {                                                                                                      \
-        return rec_format(buf, size, RT_##id, f);                                                          \
+#define RECORD(id, member, wire, cls, fields)                                                      \
+    static inline size_t rec_format_##member(char *buf, size_t size, const struct rec_##member *f) \
+    {                                                                                              \
+        return rec_format(buf, size, RT_##id, f);                                                  \
     }
 #include "records.def"
 #undef WORDSET
@@ -162,7 +168,7 @@ static inline struct text text_of(const char *s)
     size_t n = 0;
     while (s[n])
         n++;
-    return (struct text){ s, n };
+    return (struct text){s, n};
 }
 
 #endif

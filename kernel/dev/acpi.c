@@ -24,7 +24,7 @@ static uint32_t find_rsdp(void)
 {
     /* The RSDP sits on a 16-byte boundary in the first KiB of the EBDA or in 0xE0000-0xFFFFF. */
     uint32_t ebda = (uint32_t)(*(volatile uint16_t *)P2V(0x40E)) << 4;
-    uint32_t ranges[2][2] = { { ebda, ebda + 1024 }, { 0xE0000, 0x100000 } };
+    uint32_t ranges[2][2] = {{ebda, ebda + 1024}, {0xE0000, 0x100000}};
 
     for (int r = 0; r < 2; r++) {
         if (r == 0 && (ebda == 0 || ebda >= 0x100000))

@@ -121,12 +121,8 @@ static void wrap(void)
 static void put(char c)
 {
     switch (c) {
-    case '\n':
-        new_line();
-        break;
-    case '\r':
-        col = 0;
-        break;
+    case '\n': new_line(); break;
+    case '\r': col = 0; break;
     case '\t':
         col = (col + 8) & ~7;
         if (col >= cols)
@@ -137,7 +133,7 @@ static void put(char c)
             col--;
         break;
     case ' ':
-        if (col >= cols) {     /* the row is full: the space is the break */
+        if (col >= cols) { /* the row is full: the space is the break */
             new_line();
             break;
         }

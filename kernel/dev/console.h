@@ -13,9 +13,22 @@
 #include <stdint.h>
 
 enum vga_color {
-    VGA_BLACK = 0, VGA_BLUE, VGA_GREEN, VGA_CYAN, VGA_RED, VGA_MAGENTA, VGA_BROWN, VGA_LIGHT_GREY,
-    VGA_DARK_GREY, VGA_LIGHT_BLUE, VGA_LIGHT_GREEN, VGA_LIGHT_CYAN, VGA_LIGHT_RED,
-    VGA_LIGHT_MAGENTA, VGA_YELLOW, VGA_WHITE,
+    VGA_BLACK = 0,
+    VGA_BLUE,
+    VGA_GREEN,
+    VGA_CYAN,
+    VGA_RED,
+    VGA_MAGENTA,
+    VGA_BROWN,
+    VGA_LIGHT_GREY,
+    VGA_DARK_GREY,
+    VGA_LIGHT_BLUE,
+    VGA_LIGHT_GREEN,
+    VGA_LIGHT_CYAN,
+    VGA_LIGHT_RED,
+    VGA_LIGHT_MAGENTA,
+    VGA_YELLOW,
+    VGA_WHITE,
 };
 
 void vga_init(void);
@@ -31,12 +44,12 @@ void vga_geometry(int *columns, int *lines, int *monochrome);
 /* The same, read from the CRT controller's registers. */
 void vga_crtc_geometry(int *columns, int *lines);
 
-int serial_init(uint32_t baud);      /* 1 when a UART answered the loopback probe */
+int serial_init(uint32_t baud); /* 1 when a UART answered the loopback probe */
 int serial_present(void);
 void serial_putc(char c);
-int serial_getc_nonblock(void);      /* -1 when nothing waits */
+int serial_getc_nonblock(void); /* -1 when nothing waits */
 
-int debugcon_init(void);             /* 1 when port 0xE9 reads back 0xE9 */
+int debugcon_init(void); /* 1 when port 0xE9 reads back 0xE9 */
 int debugcon_present(void);
 void debugcon_putc(char c);
 /* n bytes to port 0xE9 at once (a no-op when the port is absent). */

@@ -14,16 +14,19 @@
 #include "../trap.h"
 #include "../x86.h"
 
-#define KBD_DATA   0x60
-#define KBD_STATUS 0x64
+#define KBD_DATA           0x60
+#define KBD_STATUS         0x64
 #define STATUS_OUTPUT_FULL 0x01
 
+/* Scan code set 1, 16 codes a row. */
+/* clang-format off */
 static const char set1[0x3A] = {
     0, 27, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-', '=', '\b', '\t',
     'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', '[', ']', '\n', 0, 'a', 's',
     'd', 'f', 'g', 'h', 'j', 'k', 'l', ';', '\'', '`', 0, '\\', 'z', 'x', 'c', 'v',
     'b', 'n', 'm', ',', '.', '/', 0, '*', 0, ' ',
 };
+/* clang-format on */
 
 static volatile char queue[16];
 static volatile unsigned qhead, qtail;
@@ -47,7 +50,7 @@ static void on_key(struct trapframe *tf)
         return;
     code = inb(KBD_DATA);
     if (code & 0x80 || code >= sizeof set1 || !set1[code])
-        return;     /* key releases, extended keys and keys we do not map */
+        return; /* key releases, extended keys and keys we do not map */
     put(set1[code]);
 }
 

@@ -7,24 +7,32 @@
 #include "../trap.h"
 #include "../x86.h"
 
-#define PIC1_CMD  0x20
-#define PIC1_DATA 0x21
-#define PIC2_CMD  0xA0
-#define PIC2_DATA 0xA1
-#define PIC_EOI   0x20
+#define PIC1_CMD     0x20
+#define PIC1_DATA    0x21
+#define PIC2_CMD     0xA0
+#define PIC2_DATA    0xA1
+#define PIC_EOI      0x20
 #define PIC_READ_ISR 0x0B
 
 void pic_init(void)
 {
-    outb(PIC1_CMD, 0x11); io_wait();        /* ICW1: init, ICW4 follows */
-    outb(PIC2_CMD, 0x11); io_wait();
-    outb(PIC1_DATA, IRQ_BASE); io_wait();   /* ICW2: vector offsets */
-    outb(PIC2_DATA, IRQ_BASE + 8); io_wait();
-    outb(PIC1_DATA, 0x04); io_wait();       /* ICW3: slave on IRQ 2 */
-    outb(PIC2_DATA, 0x02); io_wait();
-    outb(PIC1_DATA, 0x01); io_wait();       /* ICW4: 8086 mode */
-    outb(PIC2_DATA, 0x01); io_wait();
-    outb(PIC1_DATA, 0xFB);                  /* all masked but the cascade (IRQ 2) */
+    outb(PIC1_CMD, 0x11);
+    io_wait(); /* ICW1: init, ICW4 follows */
+    outb(PIC2_CMD, 0x11);
+    io_wait();
+    outb(PIC1_DATA, IRQ_BASE);
+    io_wait(); /* ICW2: vector offsets */
+    outb(PIC2_DATA, IRQ_BASE + 8);
+    io_wait();
+    outb(PIC1_DATA, 0x04);
+    io_wait(); /* ICW3: slave on IRQ 2 */
+    outb(PIC2_DATA, 0x02);
+    io_wait();
+    outb(PIC1_DATA, 0x01);
+    io_wait(); /* ICW4: 8086 mode */
+    outb(PIC2_DATA, 0x01);
+    io_wait();
+    outb(PIC1_DATA, 0xFB); /* all masked but the cascade (IRQ 2) */
     outb(PIC2_DATA, 0xFF);
 }
 

@@ -31,7 +31,7 @@ void pit_on_tick(pit_tick_fn fn)
 void pit_init(void)
 {
     uint32_t divisor = PIT_CLOCK / PIT_HZ;
-    outb(PIT_CMD, 0x34);                    /* channel 0, lobyte/hibyte, mode 2 */
+    outb(PIT_CMD, 0x34); /* channel 0, lobyte/hibyte, mode 2 */
     outb(PIT_CH0, (uint8_t)(divisor & 0xFF));
     outb(PIT_CH0, (uint8_t)(divisor >> 8));
     irq_register(IRQ_TIMER, on_tick);

@@ -5,24 +5,33 @@
  * machines, and emulators started without those devices). When all fail the
  * machine halts with a message saying it is safe to switch off.
  *
+ * Before anything, the functions registered with power_before_off run
+ * (telemetry's drain: every record out before the machine goes).
+ *
  * The exit code tells the harness nothing it relies on: boot tests judge a
  * run by the records the kernel printed, never by how the emulator ended.
  */
 #include "acpi.h"
 #include "console.h"
 #include "../kernel.h"
-#include "../telemetry.h"
 #include "../x86.h"
 
-#define BOCHS_SHUTDOWN_PORT 0x8900
+#define BOCHS_SHUTDOWN_PORT  0x8900
 #define QEMU_DEBUG_EXIT_PORT 0xF4
+
+static struct kernel_hooks before_off;
+
+void power_before_off(void (*fn)(void))
+{
+    kernel_hooks_add(&before_off, fn, "power_before_off");
+}
 
 void power_off(int failed)
 {
     static const char bochs[] = "Shutdown";
 
     cli();
-    telemetry_drain();
+    kernel_hooks_run(&before_off);
     /* Every record is out now: how many, for a reader to hold against what it got
      * (this line's own `log` record stays in the queue, never sent). */
     kprintf("Records sent: %u to port 0xE9, %u to COM1.\n", debugcon_records(), serial_records());

@@ -8,8 +8,8 @@
 
 #define COM1 0x3F8
 enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCRATCH = 7 };
-#define LSR_DATA_READY  0x01
-#define LSR_THR_EMPTY   0x20
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY  0x20
 
 static int present;
 static uint32_t records;
@@ -24,19 +24,19 @@ int serial_init(uint32_t baud)
     if (inb(COM1 + SCRATCH) != 0x5A)
         return 0;
 
-    outb(COM1 + IER, 0x00);             /* no UART interrupts: we poll */
-    outb(COM1 + LCR, 0x80);             /* DLAB on: next two bytes are the divisor */
+    outb(COM1 + IER, 0x00); /* no UART interrupts: we poll */
+    outb(COM1 + LCR, 0x80); /* DLAB on: next two bytes are the divisor */
     outb(COM1 + DATA, (uint8_t)(divisor & 0xFF));
     outb(COM1 + IER, (uint8_t)(divisor >> 8));
-    outb(COM1 + LCR, 0x03);             /* 8N1, DLAB off */
-    outb(COM1 + FCR, 0xC7);             /* FIFOs on and cleared */
-    outb(COM1 + MCR, 0x1E);             /* loopback, to test the chip */
+    outb(COM1 + LCR, 0x03); /* 8N1, DLAB off */
+    outb(COM1 + FCR, 0xC7); /* FIFOs on and cleared */
+    outb(COM1 + MCR, 0x1E); /* loopback, to test the chip */
     outb(COM1 + DATA, 0xAE);
     for (int i = 0; i < 1000 && !(inb(COM1 + LSR) & LSR_DATA_READY); i++)
         io_wait();
     if (inb(COM1 + DATA) != 0xAE)
         return 0;
-    outb(COM1 + MCR, 0x0F);             /* normal operation: DTR, RTS, OUT1, OUT2 */
+    outb(COM1 + MCR, 0x0F); /* normal operation: DTR, RTS, OUT1, OUT2 */
     present = 1;
     return 1;
 }

@@ -17,11 +17,11 @@
 #include "../trap.h"
 #include "../x86.h"
 
-#define FMT_CHECK(want, ...)                        \
-    do {                                            \
-        char got_[96];                              \
-        ksnprintf(got_, sizeof got_, __VA_ARGS__);  \
-        CHECK_STR(got_, want);                      \
+#define FMT_CHECK(want, ...)                       \
+    do {                                           \
+        char got_[96];                             \
+        ksnprintf(got_, sizeof got_, __VA_ARGS__); \
+        CHECK_STR(got_, want);                     \
     } while (0)
 
 SELFTEST(kprintf_format)
@@ -31,8 +31,8 @@ SELFTEST(kprintf_format)
     FMT_CHECK("[   42][42   ][00042]", "[%5d][%-5d][%05d]", 42, 42, 42);
     FMT_CHECK("[-0042][  -42]", "[%05d][%5d]", -42, -42);
     FMT_CHECK("-2147483648", "%d", (int)0x80000000);
-    FMT_CHECK("18446744073709551615 -9223372036854775808", "%llu %lld",
-              0xFFFFFFFFFFFFFFFFull, (long long)0x8000000000000000ull);
+    FMT_CHECK("18446744073709551615 -9223372036854775808", "%llu %lld", 0xFFFFFFFFFFFFFFFFull,
+              (long long)0x8000000000000000ull);
     FMT_CHECK("00000001fffff000", "%016llx", 0x1FFFFF000ull);
     FMT_CHECK("[koiz][  abc][ab]", "[%s][%5s][%.2s]", "koiz", "abc", "abc");
     FMT_CHECK("x=A 100%", "x=%c 100%%", 'A');
@@ -142,7 +142,7 @@ SELFTEST(segments)
     /* Access bytes: ring-3 code and data segments, and a 32-bit TSS. */
     CHECK_EQ((gdt_entry(3) >> 40) & 0xFF, 0xFA);
     CHECK_EQ((gdt_entry(4) >> 40) & 0xFF, 0xF2);
-    CHECK_EQ((gdt_entry(5) >> 40) & 0x0F, 0x9 | 0x2);   /* type 0xB: busy after ltr */
+    CHECK_EQ((gdt_entry(5) >> 40) & 0x0F, 0x9 | 0x2); /* type 0xB: busy after ltr */
 }
 
 SELFTEST(divide_error_caught)

@@ -28,7 +28,7 @@
 #include "../task.h"
 #include "../trap.h"
 
-#define TIME_LIMIT (30 * PIT_HZ)    /* no hostile program may hang the run */
+#define TIME_LIMIT (30 * PIT_HZ) /* no hostile program may hang the run */
 
 struct baseline {
     struct pmm_stats pmm;
@@ -52,10 +52,12 @@ static void baseline_check(const struct baseline *b, const char *after)
     struct heap_stats hs;
     heap_check(&hs);
     selftest_check(now->free == b->pmm.free && now->process == b->pmm.process &&
-                   now->page_tables == b->pmm.page_tables && now->kernel == b->pmm.kernel,
-                   __FILE__, __LINE__, "after %s: frames free %u (was %u), process %u (%u), tables %u (%u), "
-                   "kernel %u (%u)", after, now->free, b->pmm.free, now->process, b->pmm.process,
-                   now->page_tables, b->pmm.page_tables, now->kernel, b->pmm.kernel);
+                       now->page_tables == b->pmm.page_tables && now->kernel == b->pmm.kernel,
+                   __FILE__, __LINE__,
+                   "after %s: frames free %u (was %u), process %u (%u), tables %u (%u), "
+                   "kernel %u (%u)",
+                   after, now->free, b->pmm.free, now->process, b->pmm.process, now->page_tables,
+                   b->pmm.page_tables, now->kernel, b->pmm.kernel);
     selftest_check(vmm_stats()->spaces == b->spaces && hs.extent == b->heap_extent, __FILE__, __LINE__,
                    "after %s: %u spaces (was %u), heap %u bytes (was %u)", after, vmm_stats()->spaces,
                    b->spaces, (unsigned)hs.extent, (unsigned)b->heap_extent);
@@ -115,7 +117,7 @@ SELFTEST_EXPLICIT(hostile_oom_kills_say_out_of_memory)
     struct baseline b;
     struct task_result r;
     baseline_take(&b);
-    run_expect_0("oomcow", 300);        /* its child's copy-on-write copy: killed, out of memory */
+    run_expect_0("oomcow", 300); /* its child's copy-on-write copy: killed, out of memory */
     if (run("oomstack", 300, &r)) {
         CHECK(r.killed);
         CHECK_EQ(r.kill_code, KILLED_OUT_OF_MEMORY);
@@ -197,7 +199,7 @@ SELFTEST_EXPLICIT(hostile_forged_records)
     if (!run("forge", 0, &r))
         return;
     CHECK(!r.killed && r.exit_code == 0);
-    CHECK(kstrstr(r.output, "@KZ1 tests 99 0") != 0);  /* it did write them */
+    CHECK(kstrstr(r.output, "@KZ1 tests 99 0") != 0); /* it did write them */
 }
 
 SELFTEST_EXPLICIT(hostile_write_exact_and_preemptible)

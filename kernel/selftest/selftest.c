@@ -4,7 +4,7 @@
  */
 #include <stdarg.h>
 #include <koiz/klib.h>
-#include "../../telemetry/emit.h"
+#include "../../telemetry/send.h"
 #include "../dev/console.h"
 #include "../kernel.h"
 #include "selftest.h"
@@ -42,13 +42,13 @@ static void finish(const struct selftest *t)
     if (current_failed) {
         failed++;
         kprintf_color(VGA_LIGHT_RED, "  [FAIL] %s: %s\n", t->name, failure);
-        tel_send_test_fail(&(struct rec_test_fail){ .name = text_of(t->name), .detail = text_of(failure) });
+        tel_send_test_fail(&(struct rec_test_fail){.name = text_of(t->name), .detail = text_of(failure)});
     } else {
         passed++;
         kprintf_color(VGA_LIGHT_GREEN, "  [ ok ] %s\n", t->name);
-        tel_send_test_pass(&(struct rec_test_pass){ .name = text_of(t->name) });
+        tel_send_test_pass(&(struct rec_test_pass){.name = text_of(t->name)});
     }
-    telemetry_flush();      /* results out now; a snapshot too if events were lost */
+    telemetry_flush(); /* results out now; a snapshot too if events were lost */
 }
 
 int selftest_run(const char *only)
@@ -64,7 +64,7 @@ int selftest_run(const char *only)
         if (only && *only && only[0] != '-' && !kstrstr(t->name, only))
             continue;
         if (t->explicit && (!only || !*only || only[0] == '-'))
-            continue;       /* only when named */
+            continue; /* only when named */
         current = t;
         current_failed = 0;
         t->run();
@@ -77,13 +77,14 @@ int selftest_run(const char *only)
         kprintf_color(VGA_YELLOW, "No self-test matches \"%s\".\n", only ? only : "");
         failed++;
         ksnprintf(failure, sizeof failure, "no self-test name matches \"%s\"", only ? only : "");
-        tel_send_test_fail(&(struct rec_test_fail){ .name = text_of("selftest_filter"), .detail = text_of(failure) });
+        tel_send_test_fail(
+            &(struct rec_test_fail){.name = text_of("selftest_filter"), .detail = text_of(failure)});
     }
     kprintf("Self-tests: %d passed, %d failed\n", passed, failed);
     /* A last full picture for readers, then the verdict. */
     telemetry_request_round(ROUND_REQUEST);
     telemetry_flush();
-    tel_send_tests(&(struct rec_tests){ .passed = (uint32_t)passed, .failed = (uint32_t)failed });
+    tel_send_tests(&(struct rec_tests){.passed = (uint32_t)passed, .failed = (uint32_t)failed});
     telemetry_flush();
     return failed;
 }
@@ -96,7 +97,8 @@ void selftest_report_panic(void)
         finish(current);
         current = 0;
     } else {
-        failed++;   /* a panic outside any test still fails the run */
+        failed++; /* a panic outside any test still fails the run */
     }
-    tel_send_tests(&(struct rec_tests){ .passed = (uint32_t)passed, .failed = (uint32_t)failed });
+    tel_send_tests(&(struct rec_tests){.passed = (uint32_t)passed, .failed = (uint32_t)failed});
+    power_off(1);
 }

@@ -83,7 +83,7 @@ SELFTEST(task_bad_system_calls_get_errors)
     if (!run("badcalls", &r))
         return;
     CHECK(!r.killed);
-    CHECK_EQ(r.exit_code, 0);       /* the program counts the answers it did not expect */
+    CHECK_EQ(r.exit_code, 0); /* the program counts the answers it did not expect */
     CHECK(kstrstr(r.output, "badcalls: a good write") != 0);
 }
 
@@ -98,12 +98,12 @@ SELFTEST(task_malformed_elf_refused)
     if (!CHECK(copy != 0))
         return;
     kmemcpy(copy, p->elf, p->size);
-    copy[18] = 62;      /* e_machine: x86-64 */
+    copy[18] = 62; /* e_machine: x86-64 */
     task_run("hello-x86-64", copy, (uint32_t)p->size, &r);
     CHECK(!r.loaded);
     CHECK(kstrstr(r.why, "i386") != 0);
     kmemcpy(copy, p->elf, p->size);
-    task_run("hello-cut", copy, 100, &r);       /* cut short: headers past the end */
+    task_run("hello-cut", copy, 100, &r); /* cut short: headers past the end */
     CHECK(!r.loaded);
     CHECK(kstrstr(r.why, "past the end") != 0);
     kfree(copy);
@@ -136,7 +136,7 @@ static int run_pair(const char *name, struct task_result *r1, struct task_result
     sched_run();
     CHECK_EQ(task_reap(a, r1), 0);
     CHECK_EQ(task_reap(b, r2), 0);
-    CHECK_EQ(task_reap(a, r1), -1);    /* reaped once only */
+    CHECK_EQ(task_reap(a, r1), -1); /* reaped once only */
     return 1;
 }
 
@@ -170,8 +170,8 @@ SELFTEST(task_sleeps_and_wakes)
 
 SELFTEST(tasks_many_at_once_leave_nothing_behind)
 {
-    static const char *const names[] = { "counter", "sleeper", "hello", "wild", "peek", "badcalls",
-                                         "counter", "hello", "sleeper", "wild" };
+    static const char *const names[] = {"counter",  "sleeper", "hello", "wild",    "peek",
+                                        "badcalls", "counter", "hello", "sleeper", "wild"};
     struct pmm_stats before = *pmem_stats(), after;
     int pids[10];
     char why[120];
@@ -210,7 +210,7 @@ SELFTEST(task_fork_copy_on_write)
 {
     uint32_t copies = vmm_stats()->cow_copies;
     run_expect_exit("cowtest", 0);
-    CHECK(vmm_stats()->cow_copies >= copies + 2);   /* the child's two pages */
+    CHECK(vmm_stats()->cow_copies >= copies + 2); /* the child's two pages */
 }
 
 SELFTEST(tasks_isolated_at_the_same_address)

@@ -24,7 +24,7 @@ SELFTEST(telemetry_event_burst)
     uint32_t pa, n;
 
     if (!telemetry_active())
-        return;     /* telemetry=off: nothing to prove */
+        return; /* telemetry=off: nothing to prove */
     as = vmm_space_create();
     CHECK(as != 0);
     if (!as)

@@ -32,7 +32,7 @@ static struct address_space *space_with_pages(int n, uint32_t flags)
         CHECK(pa != 0);
         kmemset(P2V(pa), 0, 4096);
         CHECK_EQ(vmm_map(as, TEST_VA + (uint32_t)i * 4096, pa, flags), VMM_OK);
-        pmem_unref(pa);     /* the mapping owns the frame now */
+        pmem_unref(pa); /* the mapping owns the frame now */
     }
     vmm_space_switch(as);
     return as;
@@ -70,7 +70,7 @@ SELFTEST(vmm_boot_identity_map_gone)
     }
     CHECK(ex.caught);
     CHECK_EQ(ex.cr2, 0x00100000);
-    CHECK_EQ(ex.error, 0);      /* not-present read supervisor */
+    CHECK_EQ(ex.error, 0); /* not-present read supervisor */
 }
 
 SELFTEST(vmm_two_mappings_one_frame)
@@ -82,12 +82,12 @@ SELFTEST(vmm_two_mappings_one_frame)
     if (!as)
         return;
     pa = vmem_get_phys_addr(as->pd, TEST_VA);
-    pmem_ref(pa);                               /* the second mapping's own reference */
+    pmem_ref(pa); /* the second mapping's own reference */
     CHECK_EQ(vmm_map(as, TEST_VA + 0x10000, pa, USER_RW), VMM_OK);
     pmem_unref(pa);
-    a[5] = 0x4B4F495A;                          /* written through one mapping... */
-    CHECK_EQ(b[5], 0x4B4F495A);                 /* ...read back through the other */
-    CHECK_EQ(*(volatile uint32_t *)((char *)P2V(pa) + 20), 0x4B4F495A);   /* and in the direct map */
+    a[5] = 0x4B4F495A;                                                  /* written through one mapping... */
+    CHECK_EQ(b[5], 0x4B4F495A);                                         /* ...read back through the other */
+    CHECK_EQ(*(volatile uint32_t *)((char *)P2V(pa) + 20), 0x4B4F495A); /* and in the direct map */
     CHECK_EQ(vmem_get_phys_addr(as->pd, TEST_VA + 0x10000 + 20), pa + 20);
     back_to_kernel(as);
 }
@@ -100,16 +100,16 @@ SELFTEST(vmm_unmap_then_fault)
 
     if (!as)
         return;
-    *(volatile uint32_t *)TEST_VA = 1;          /* the TLB now holds the translation */
+    *(volatile uint32_t *)TEST_VA = 1; /* the TLB now holds the translation */
     CHECK_EQ(vmm_unmap(as, TEST_VA, &pa), VMM_OK);
     CHECK(pa != 0);
     if (trap_expect_begin(&ex, T_PAGE_FAULT) == 0) {
-        (void)*(volatile uint32_t *)(TEST_VA + 8);   /* a stale TLB entry would let this through */
+        (void)*(volatile uint32_t *)(TEST_VA + 8); /* a stale TLB entry would let this through */
         trap_expect_end();
     }
     CHECK(ex.caught);
     CHECK_EQ(ex.cr2, TEST_VA + 8);
-    CHECK_EQ(ex.error, 0);                      /* not-present, read, supervisor */
+    CHECK_EQ(ex.error, 0); /* not-present, read, supervisor */
     CHECK_EQ(vmm_unmap(as, TEST_VA, 0), VMM_ENOENT);
     *(volatile uint32_t *)(TEST_VA + 4096) = 2; /* the other page is still there */
     back_to_kernel(as);
@@ -123,16 +123,16 @@ SELFTEST(vmm_readonly_write_faults)
 
     if (!as)
         return;
-    CHECK_EQ(*p, 0);                            /* reading is allowed */
+    CHECK_EQ(*p, 0); /* reading is allowed */
     if (trap_expect_begin(&ex, T_PAGE_FAULT) == 0) {
-        *p = 7;                                 /* CR0.WP: read-only binds the kernel too */
+        *p = 7; /* CR0.WP: read-only binds the kernel too */
         trap_expect_end();
     }
     CHECK(ex.caught);
     CHECK_EQ(ex.cr2, TEST_VA);
     CHECK_EQ(ex.error, PFERR_P | PFERR_W);
     CHECK_EQ(vmm_protect(as, TEST_VA, USER_RW), VMM_OK);
-    *p = 7;                                     /* writable now: protect flushed the TLB entry */
+    *p = 7; /* writable now: protect flushed the TLB entry */
     CHECK_EQ(*p, 7);
     back_to_kernel(as);
 }
@@ -198,8 +198,8 @@ SELFTEST(vmm_guard_page_is_stack_overflow)
     CHECK_EQ(vmm_region_add(as, TEST_VA, TEST_VA + 16 * 4096, REGION_DEMAND_ZERO), VMM_OK);
     CHECK_EQ(vmm_region_add(as, guard, TEST_VA, REGION_GUARD), VMM_OK);
     if (trap_expect_begin(&ex, T_PAGE_FAULT) == 0) {
-        *(volatile uint32_t *)(TEST_VA + 15 * 4096) = 1;     /* grows the stack: resolved, no catch */
-        *(volatile uint32_t *)(guard + 8) = 1;               /* runs into the guard */
+        *(volatile uint32_t *)(TEST_VA + 15 * 4096) = 1; /* grows the stack: resolved, no catch */
+        *(volatile uint32_t *)(guard + 8) = 1;           /* runs into the guard */
         trap_expect_end();
     }
     CHECK(ex.caught);
@@ -218,12 +218,12 @@ SELFTEST(vmm_spaces_isolated_across_cr3)
     if (!a)
         return;
     *p = 0xAAAA;
-    b = space_with_pages(1, USER_RW);           /* switches to b */
+    b = space_with_pages(1, USER_RW); /* switches to b */
     if (!b) {
         back_to_kernel(a);
         return;
     }
-    CHECK_EQ(*p, 0);                            /* same address, b's own zeroed frame */
+    CHECK_EQ(*p, 0); /* same address, b's own zeroed frame */
     *p = 0xBBBB;
     vmm_space_switch(a);
     CHECK_EQ(read_cr3(), a->pd_phys);
@@ -250,7 +250,7 @@ SELFTEST(vmm_counters_back_to_baseline)
         CHECK_EQ(vmm_map(as, va, pa, USER_RW), VMM_OK);
         pmem_unref(pa);
     }
-    CHECK(pmem_stats()->page_tables >= before.page_tables + 3);    /* directory + 2 tables */
+    CHECK(pmem_stats()->page_tables >= before.page_tables + 3); /* directory + 2 tables */
     copy = vmm_space_clone(as);
     CHECK(copy != 0);
     CHECK(pmem_stats()->process >= before.process + 64);

@@ -20,8 +20,20 @@ static void test_edges(void **state)
 {
     (void)state;
     static const uint64_t values[] = {
-        0, 1, 2, 3, 9, 10, 0xffffffffu, 0x100000000ull, 0x100000001ull, 0x7fffffffffffffffull,
-        0x8000000000000000ull, 0x8000000000000001ull, UINT64_MAX - 1, UINT64_MAX,
+        0,
+        1,
+        2,
+        3,
+        9,
+        10,
+        0xffffffffu,
+        0x100000000ull,
+        0x100000001ull,
+        0x7fffffffffffffffull,
+        0x8000000000000000ull,
+        0x8000000000000001ull,
+        UINT64_MAX - 1,
+        UINT64_MAX,
     };
     size_t count = sizeof values / sizeof values[0];
     for (size_t i = 0; i < count; i++)

@@ -17,40 +17,49 @@
 #include <string.h>
 #include <koiz/elf.h>
 
-#define USER_END 0xC0000000u
+#define USER_END  0xC0000000u
 #define FILE_SIZE 0x2010
 
 static unsigned char file[FILE_SIZE];
 
-static void put16(size_t at, uint16_t v) { memcpy(file + at, &v, 2); }
-static void put32(size_t at, uint32_t v) { memcpy(file + at, &v, 4); }
+static void put16(size_t at, uint16_t v)
+{
+    memcpy(file + at, &v, 2);
+}
+static void put32(size_t at, uint32_t v)
+{
+    memcpy(file + at, &v, 4);
+}
 /* Field offsets in a program header i (32 bytes each, from 52). */
-static size_t ph(int i, size_t field) { return 52 + (size_t)i * 32 + field; }
+static size_t ph(int i, size_t field)
+{
+    return 52 + (size_t)i * 32 + field;
+}
 
 static void make_file(void)
 {
     memset(file, 0, sizeof file);
     memcpy(file, "\177ELF\1\1\1", 7);
-    put16(16, 2);               /* ET_EXEC */
-    put16(18, 3);               /* EM_386 */
+    put16(16, 2); /* ET_EXEC */
+    put16(18, 3); /* EM_386 */
     put32(20, 1);
-    put32(24, 0x08048010);      /* entry */
-    put32(28, 52);              /* phoff */
+    put32(24, 0x08048010); /* entry */
+    put32(28, 52);         /* phoff */
     put16(40, 52);
-    put16(42, 32);              /* phentsize */
-    put16(44, 2);               /* phnum */
-    put32(ph(0, 0), 1);         /* PT_LOAD, code */
+    put16(42, 32);      /* phentsize */
+    put16(44, 2);       /* phnum */
+    put32(ph(0, 0), 1); /* PT_LOAD, code */
     put32(ph(0, 4), 0x1000);
     put32(ph(0, 8), 0x08048000);
     put32(ph(0, 16), 0x100);
     put32(ph(0, 20), 0x100);
-    put32(ph(0, 24), 5);        /* R X */
-    put32(ph(1, 0), 1);         /* PT_LOAD, data */
+    put32(ph(0, 24), 5); /* R X */
+    put32(ph(1, 0), 1);  /* PT_LOAD, data */
     put32(ph(1, 4), 0x2000);
     put32(ph(1, 8), 0x08049000);
     put32(ph(1, 16), 0x10);
     put32(ph(1, 20), 0x3000);
-    put32(ph(1, 24), 6);        /* R W */
+    put32(ph(1, 24), 6); /* R W */
 }
 
 static void refused(const char *because)
@@ -80,24 +89,62 @@ static void test_good_file(void **state)
 static void test_each_defect_refused(void **state)
 {
     (void)state;
-    make_file(); file[0] = 0;                    refused("bad magic");
-    make_file(); file[4] = 2;                    refused("32-bit");
-    make_file(); file[5] = 2;                    refused("little-endian");
-    make_file(); put16(16, 3);                   refused("not an executable");
-    make_file(); put16(18, 62);                  refused("i386");
-    make_file(); put16(42, 56);                  refused("program header size");
-    make_file(); put16(44, 0);                   refused("program headers");
-    make_file(); put32(28, FILE_SIZE - 8);       refused("past the end");
-    make_file(); put32(ph(1, 16), 0x4000);       refused("exceeds its memory size");
-    make_file(); put32(ph(1, 4), 0x1ff8);        refused("disagree within a page");
-    make_file(); put32(ph(1, 4), 0x3000);        refused("past the end of the file");
-    make_file(); put32(ph(0, 8), 0x00000000);    refused("first page");
-    make_file(); put32(ph(1, 8), 0xBFFFF000); put32(ph(1, 4), 0x2000); refused("kernel space");
-    make_file(); put32(ph(1, 8), 0xFFFFF000);    refused("kernel space");
-    make_file(); put32(ph(1, 8), 0x08048000);    refused("share a page");
-    make_file(); put32(24, 0x08049000);          refused("entry point");   /* in data, not code */
-    make_file(); put32(24, 0x00001234);          refused("entry point");
-    make_file(); put32(ph(0, 0), 4); put32(ph(1, 0), 4); refused("nothing to load");
+    make_file();
+    file[0] = 0;
+    refused("bad magic");
+    make_file();
+    file[4] = 2;
+    refused("32-bit");
+    make_file();
+    file[5] = 2;
+    refused("little-endian");
+    make_file();
+    put16(16, 3);
+    refused("not an executable");
+    make_file();
+    put16(18, 62);
+    refused("i386");
+    make_file();
+    put16(42, 56);
+    refused("program header size");
+    make_file();
+    put16(44, 0);
+    refused("program headers");
+    make_file();
+    put32(28, FILE_SIZE - 8);
+    refused("past the end");
+    make_file();
+    put32(ph(1, 16), 0x4000);
+    refused("exceeds its memory size");
+    make_file();
+    put32(ph(1, 4), 0x1ff8);
+    refused("disagree within a page");
+    make_file();
+    put32(ph(1, 4), 0x3000);
+    refused("past the end of the file");
+    make_file();
+    put32(ph(0, 8), 0x00000000);
+    refused("first page");
+    make_file();
+    put32(ph(1, 8), 0xBFFFF000);
+    put32(ph(1, 4), 0x2000);
+    refused("kernel space");
+    make_file();
+    put32(ph(1, 8), 0xFFFFF000);
+    refused("kernel space");
+    make_file();
+    put32(ph(1, 8), 0x08048000);
+    refused("share a page");
+    make_file();
+    put32(24, 0x08049000);
+    refused("entry point"); /* in data, not code */
+    make_file();
+    put32(24, 0x00001234);
+    refused("entry point");
+    make_file();
+    put32(ph(0, 0), 4);
+    put32(ph(1, 0), 4);
+    refused("nothing to load");
 }
 
 static void test_short_files(void **state)

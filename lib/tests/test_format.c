@@ -12,13 +12,13 @@
 #include <string.h>
 #include <koiz/klib.h>
 
-#define SAME(...)                                               \
-    do {                                                        \
-        char want[256], got[256];                               \
-        int wn = snprintf(want, sizeof want, __VA_ARGS__);      \
-        int gn = ksnprintf(got, sizeof got, __VA_ARGS__);       \
-        assert_string_equal(got, want);                         \
-        assert_int_equal(gn, wn);                               \
+#define SAME(...)                                          \
+    do {                                                   \
+        char want[256], got[256];                          \
+        int wn = snprintf(want, sizeof want, __VA_ARGS__); \
+        int gn = ksnprintf(got, sizeof got, __VA_ARGS__);  \
+        assert_string_equal(got, want);                    \
+        assert_int_equal(gn, wn);                          \
     } while (0)
 
 static void test_integers(void **state)
@@ -80,9 +80,9 @@ static void test_null_and_oddities(void **state)
     char got[64];
     unchecked(got, sizeof got, "%s", (char *)NULL);
     assert_string_equal(got, "(null)");
-    unchecked(got, sizeof got, "50%");          /* lone '%' at the end */
+    unchecked(got, sizeof got, "50%"); /* lone '%' at the end */
     assert_string_equal(got, "50%");
-    unchecked(got, sizeof got, "%q%d", 7);      /* unknown conversion shown as written */
+    unchecked(got, sizeof got, "%q%d", 7); /* unknown conversion shown as written */
     assert_string_equal(got, "%q7");
 }
 
@@ -91,20 +91,26 @@ static void test_truncation(void **state)
     (void)state;
     char buf[8];
     memset(buf, 'Z', sizeof buf);
-    assert_int_equal(ksnprintf(buf, 5, "%s", "koiz os"), 7);   /* returns the full length */
+    assert_int_equal(ksnprintf(buf, 5, "%s", "koiz os"), 7); /* returns the full length */
     assert_string_equal(buf, "koiz");
-    assert_int_equal(buf[5], 'Z');                             /* nothing past size */
+    assert_int_equal(buf[5], 'Z'); /* nothing past size */
     assert_int_equal(ksnprintf(buf, 0, "abc"), 3);
     assert_int_equal(buf[0], 'k');
     assert_int_equal(ksnprintf(buf, 1, "abc"), 3);
     assert_string_equal(buf, "");
 }
 
-struct counter { int n; };
-static void count(void *ctx, char c) { (void)c; ((struct counter *)ctx)->n++; }
+struct counter {
+    int n;
+};
+static void count(void *ctx, char c)
+{
+    (void)c;
+    ((struct counter *)ctx)->n++;
+}
 static int vcount(const char *fmt, ...)
 {
-    struct counter c = { 0 };
+    struct counter c = {0};
     va_list ap;
     va_start(ap, fmt);
     int r = kvformat(count, &c, fmt, ap);
@@ -123,12 +129,9 @@ static void test_callback_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),
-        cmocka_unit_test(test_widths_and_flags),
-        cmocka_unit_test(test_strings_and_chars),
-        cmocka_unit_test(test_pointers),
-        cmocka_unit_test(test_null_and_oddities),
-        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_integers),          cmocka_unit_test(test_widths_and_flags),
+        cmocka_unit_test(test_strings_and_chars), cmocka_unit_test(test_pointers),
+        cmocka_unit_test(test_null_and_oddities), cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_callback_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,8 +50,8 @@ static void test_every_option(void **state)
     assert_string_equal(o.selftest_only, "vmm");
     assert_int_equal(o.telemetry, TELEMETRY_SERIAL);
     assert_int_equal(o.baud, 9600);
-    const char *names[] = { "e9", "serial", "both", "off" };
-    enum telemetry_target t[] = { TELEMETRY_E9, TELEMETRY_SERIAL, TELEMETRY_BOTH, TELEMETRY_OFF };
+    const char *names[] = {"e9", "serial", "both", "off"};
+    enum telemetry_target t[] = {TELEMETRY_E9, TELEMETRY_SERIAL, TELEMETRY_BOTH, TELEMETRY_OFF};
     for (int i = 0; i < 4; i++) {
         char line[64];
         snprintf(line, sizeof line, "/k telemetry=%s", names[i]);
@@ -95,19 +95,19 @@ static void test_unknown_and_malformed(void **state)
     assert_int_equal(parse("/k baud=12ab", &o, &w), 1);
     assert_non_null(strstr(w.last, "'baud=12ab'"));
     assert_int_equal(o.baud, 115200);
-    assert_int_equal(parse("/k baud=7", &o, &w), 1);            /* not a divisor of 115200 */
+    assert_int_equal(parse("/k baud=7", &o, &w), 1); /* not a divisor of 115200 */
     assert_int_equal(parse("/k baud=0 baud=230400", &o, &w), 2);
     assert_int_equal(parse("/k telemetry=loud", &o, &w), 1);
     assert_int_equal(o.telemetry, TELEMETRY_AUTO);
     assert_int_equal(parse("/k telemetry= baud", &o, &w), 2);
     assert_int_equal(parse("/k selftest=", &o, &w), 1);
-    assert_int_equal(o.selftest, 1);                            /* still on: runs every test */
+    assert_int_equal(o.selftest, 1); /* still on: runs every test */
     assert_string_equal(o.selftest_only, "");
     assert_int_equal(parse("/k selftest=0123456789012345678901234567890123", &o, &w), 1);
-    assert_int_equal(parse("/k caf\xe9 selftest", &o, &w), 1);  /* non-ASCII word skipped */
+    assert_int_equal(parse("/k caf\xe9 selftest", &o, &w), 1); /* non-ASCII word skipped */
     assert_non_null(strstr(w.last, "unprintable"));
-    assert_non_null(strstr(w.last, "'caf\\xe9'"));             /* named, escaped for the console */
-    assert_int_equal(o.selftest, 1);                            /* the rest still parsed */
+    assert_non_null(strstr(w.last, "'caf\\xe9'")); /* named, escaped for the console */
+    assert_int_equal(o.selftest, 1);               /* the rest still parsed */
 }
 
 static void test_long_words_are_cut_in_messages(void **state)
@@ -132,7 +132,7 @@ static void test_overlong_line(void **state)
     char line[CMDLINE_MAX + 40];
     memset(line, ' ', sizeof line);
     memcpy(line, "/k selftest", 11);
-    memcpy(line + CMDLINE_MAX + 10, "bogus", 5);   /* past the limit: never read */
+    memcpy(line + CMDLINE_MAX + 10, "bogus", 5); /* past the limit: never read */
     line[sizeof line - 1] = '\0';
     assert_int_equal(parse(line, &o, &w), 1);
     assert_non_null(strstr(w.last, "longer than"));
@@ -145,9 +145,10 @@ static void test_values_checked(void **state)
     (void)state;
     struct koiz_options o;
     struct warnings w;
-    static const char *const bad[] = { "baud=1", "baud=0x2580", "baud=+9600", "baud=9601", "baud=230400",
-                                       "baud=", "snapshot=3601", "snapshot=0x10", "snapshot=-1",
-                                       "demo_limit=0", "demo_limit=86401", "demo_limit=ten", "demo_limit" };
+    static const char *const bad[] = {"baud=1",      "baud=0x2580",  "baud=+9600",       "baud=9601",
+                                      "baud=230400", "baud=",        "snapshot=3601",    "snapshot=0x10",
+                                      "snapshot=-1", "demo_limit=0", "demo_limit=86401", "demo_limit=ten",
+                                      "demo_limit"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "/k %s", bad[i]);
@@ -157,7 +158,7 @@ static void test_values_checked(void **state)
         assert_int_equal(o.snapshot_seconds, 0);
         assert_int_equal(o.demo_limit_seconds, 0);
     }
-    static const uint32_t good[] = { 300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200 };
+    static const uint32_t good[] = {300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "/k baud=%u", good[i]);
@@ -201,19 +202,24 @@ static void test_kernel_path_first(void **state)
     (void)state;
     struct koiz_options o;
     struct warnings w;
-    static const char *const paths[] = { "/boot/koiz.elf", "(fd0)/boot/koiz.elf", "(hd0,0)/boot/koiz.elf",
-                                         "build/koiz.elf", "koiz.elf", "./koiz", "/tmp/k" };
+    static const char *const paths[] = {"/boot/koiz.elf",
+                                        "(fd0)/boot/koiz.elf",
+                                        "(hd0,0)/boot/koiz.elf",
+                                        "build/koiz.elf",
+                                        "koiz.elf",
+                                        "./koiz",
+                                        "/tmp/k"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "%s demo=heap", paths[i]);
         assert_int_equal(parse(line, &o, &w), 0);
         assert_string_equal(o.demo, "heap");
     }
-    assert_int_equal(parse("bench", &o, &w), 0);               /* an option, not a path */
+    assert_int_equal(parse("bench", &o, &w), 0); /* an option, not a path */
     assert_int_equal(o.bench, 1);
     assert_int_equal(parse("demo=fork selftest", &o, &w), 0);
     assert_string_equal(o.demo, "fork");
-    assert_int_equal(parse("/boot/koiz.elf build/koiz.elf", &o, &w), 1);   /* only the first word */
+    assert_int_equal(parse("/boot/koiz.elf build/koiz.elf", &o, &w), 1); /* only the first word */
 }
 
 /* A line cut at the limit: the cut word is not taken for what it became. */

@@ -19,7 +19,7 @@ static void test_error_words(void **state)
                         "protection-violation instruction-fetch user reserved-bit");
     assert_string_equal(pf_error_words(PFERR_P | PFERR_W | PFERR_U, buf, sizeof buf),
                         "protection-violation write user");
-    pf_error_words(PFERR_P | PFERR_U | PFERR_I | PFERR_RSVD, buf, 12);   /* cut, terminated */
+    pf_error_words(PFERR_P | PFERR_U | PFERR_I | PFERR_RSVD, buf, 12); /* cut, terminated */
     assert_int_equal(buf[11], '\0');
 }
 

@@ -40,12 +40,18 @@ static void test_rejects_noise(void **state)
     char line[PROTO_LINE_MAX + 1];
     size_t n = proto_format(line, sizeof line, "mem", "%d %d", 32255, 6);
     const char *bad[] = {
-        "", "@", "@KZ1", "hello", "00000000000i[      ] reading configuration",
-        "@KZ2 mem 32255 6 *0000", "@KZ1 mem 32255 6 *zzzz", "@KZ1 mem 32255 6 *12",
+        "",
+        "@",
+        "@KZ1",
+        "hello",
+        "00000000000i[      ] reading configuration",
+        "@KZ2 mem 32255 6 *0000",
+        "@KZ1 mem 32255 6 *zzzz",
+        "@KZ1 mem 32255 6 *12",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(proto_validate(bad[i], strlen(bad[i])), -1);
-    for (size_t i = 1; i < n - 1; i++) {             /* every single-byte corruption is caught */
+    for (size_t i = 1; i < n - 1; i++) { /* every single-byte corruption is caught */
         char copy[sizeof line];
         memcpy(copy, line, n);
         copy[i] ^= 0x01;
@@ -78,7 +84,7 @@ static void test_fields_cannot_break_lines(void **state)
     n = proto_format(line, sizeof line, "warn", "%s", big);
     assert_true(n <= PROTO_LINE_MAX);
     assert_true(proto_validate(line, n) > 0);
-    assert_int_equal(proto_format(line, 10, "x", "y"), 0);   /* too small: empty, no overflow */
+    assert_int_equal(proto_format(line, 10, "x", "y"), 0); /* too small: empty, no overflow */
     assert_string_equal(line, "");
 }
 

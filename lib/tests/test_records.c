@@ -20,32 +20,19 @@
  * made from seed: numbers, names, text, and word w of every word set. */
 static void fill(enum record_type t, unsigned char *rec, uint32_t seed, unsigned w)
 {
-    static const char *const texts[] = { "a text with  two spaces", "", "x" };
-    static const char *const names[] = { "vmm_map", "9f9b8f50", "a-b.c_d" };
+    static const char *const texts[] = {"a text with  two spaces", "", "x"};
+    static const char *const names[] = {"vmm_map", "9f9b8f50", "a-b.c_d"};
     const struct record_desc *d = &records_table()[t];
     for (const struct field_desc *f = d->fields; f->kind != FK_END; f++) {
         void *at = rec + f->offset;
         switch (f->kind) {
-        case FK_U:
-            *(uint32_t *)at = seed * 2654435761u >> (seed % 32);
-            break;
-        case FK_X:
-            *(uint32_t *)at = seed * 0x9E3779B9u;
-            break;
-        case FK_FLAG:
-            *(uint32_t *)at = seed & 1;
-            break;
-        case FK_ID:
-            *(struct text *)at = text_of(names[seed % 3]);
-            break;
-        case FK_TEXT:
-            *(struct text *)at = text_of(texts[seed % 3]);
-            break;
-        case FK_WORD:
-            *(unsigned *)at = w % word_counts[f->set];
-            break;
-        default:
-            break;
+        case FK_U: *(uint32_t *)at = seed * 2654435761u >> (seed % 32); break;
+        case FK_X: *(uint32_t *)at = seed * 0x9E3779B9u; break;
+        case FK_FLAG: *(uint32_t *)at = seed & 1; break;
+        case FK_ID: *(struct text *)at = text_of(names[seed % 3]); break;
+        case FK_TEXT: *(struct text *)at = text_of(texts[seed % 3]); break;
+        case FK_WORD: *(unsigned *)at = w % word_counts[f->set]; break;
+        default: break;
         }
         seed = seed * 1103515245u + 12345u;
     }
@@ -80,7 +67,10 @@ static void test_every_kind_every_word(void **state)
                 words = word_counts[f->set];
         for (unsigned w = 0; w < words; w++) {
             for (uint32_t seed = 1; seed < 40; seed++) {
-                union { struct record r; unsigned char bytes[sizeof(struct record)]; } in, out;
+                union {
+                    struct record r;
+                    unsigned char bytes[sizeof(struct record)];
+                } in, out;
                 char line[PROTO_LINE_MAX + 1];
                 size_t n;
                 int body;
@@ -105,19 +95,21 @@ static void test_tick_and_asid(void **state)
     (void)state;
     struct record r;
     char line[PROTO_LINE_MAX + 1];
-    size_t n = rec_format_map(line, sizeof line, &(struct rec_map){ .tick = 77, .asid = 5, .va = 0x8000000,
-                                                                    .size = SIZE_4K, .count = 1, .entry = 0x141007 });
+    size_t n = rec_format_map(
+        line, sizeof line,
+        &(struct rec_map){
+            .tick = 77, .asid = 5, .va = 0x8000000, .size = SIZE_4K, .count = 1, .entry = 0x141007});
     assert_memory_equal(line, "@KZ1 map 77 5 8000000 4k 1 141007 *", 35);
     assert_int_equal(rec_scan(line + 5, n - 12, &r), 0);
     assert_int_equal(r.type, RT_MAP);
     assert_int_equal(r.tick, 77);
     assert_int_equal(r.asid, 5);
-    n = rec_format_fork(line, sizeof line, &(struct rec_fork){ .tick = 3, .parent = 1, .asid = 2 });
+    n = rec_format_fork(line, sizeof line, &(struct rec_fork){.tick = 3, .parent = 1, .asid = 2});
     assert_int_equal(rec_scan(line + 5, n - 12, &r), 0);
-    assert_int_equal(r.asid, 2);        /* the child */
-    n = rec_format_hello(line, sizeof line, &(struct rec_hello){ .version = 1, .build = text_of("abc") });
+    assert_int_equal(r.asid, 2); /* the child */
+    n = rec_format_hello(line, sizeof line, &(struct rec_hello){.version = 1, .build = text_of("abc")});
     assert_int_equal(rec_scan(line + 5, n - 12, &r), 0);
-    assert_int_equal(r.tick, 0);        /* hello has none */
+    assert_int_equal(r.tick, 0); /* hello has none */
 }
 
 static void test_text_cannot_break_a_record(void **state)
@@ -126,21 +118,21 @@ static void test_text_cannot_break_a_record(void **state)
     struct record r;
     char line[PROTO_LINE_MAX + 1];
     size_t n = rec_format_log(line, sizeof line,
-                              &(struct rec_log){ .tick = 5, .text = text_of("@KZ1 tests 99 0 *1234\nnext") });
+                              &(struct rec_log){.tick = 5, .text = text_of("@KZ1 tests 99 0 *1234\nnext")});
     assert_non_null(memchr(line, '\n', n));
-    assert_int_equal(memchr(line, '\n', n), line + n - 1);         /* one line */
-    assert_int_equal(strchr(line + 1, '@'), NULL);                  /* one record start */
-    assert_int_equal(strchr(line, '*'), strrchr(line, '*'));        /* one checksum */
+    assert_int_equal(memchr(line, '\n', n), line + n - 1);   /* one line */
+    assert_int_equal(strchr(line + 1, '@'), NULL);           /* one record start */
+    assert_int_equal(strchr(line, '*'), strrchr(line, '*')); /* one checksum */
     assert_int_equal(rec_scan(line + 5, n - 12, &r), 0);
     assert_int_equal(r.type, RT_LOG);
     /* Too long: cut, still a record. */
     char big[400];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    n = rec_format_warn(line, sizeof line, &(struct rec_warn){ .text = text_of(big) });
+    n = rec_format_warn(line, sizeof line, &(struct rec_warn){.text = text_of(big)});
     assert_int_equal(n, PROTO_LINE_MAX);
     assert_true(proto_validate(line, n - 1) > 0);
-    assert_int_equal(rec_format_warn(line, 10, &(struct rec_warn){ .text = text_of("x") }), 0);
+    assert_int_equal(rec_format_warn(line, 10, &(struct rec_warn){.text = text_of("x")}), 0);
 }
 
 static void test_bad_lines(void **state)
@@ -148,18 +140,18 @@ static void test_bad_lines(void **state)
     (void)state;
     struct record r;
     static const char *const bad[] = {
-        "map 5 1 8000000 4k 1",             /* a field short */
-        "map 5 1 8000000 4k 1 141007 9",    /* one too many */
-        "map 5 1 8000000 2m 1 141007",      /* not a size */
-        "map 05 1 8000000 4k 1 141007",     /* leading zero */
-        "map 5 1 8000000G 4k 1 141007",     /* not hex */
-        "map 5 1 8000000 4k 1 141007 ",     /* trailing space */
-        "map 5  1 8000000 4k 1 141007",     /* two spaces */
+        "map 5 1 8000000 4k 1",          /* a field short */
+        "map 5 1 8000000 4k 1 141007 9", /* one too many */
+        "map 5 1 8000000 2m 1 141007",   /* not a size */
+        "map 05 1 8000000 4k 1 141007",  /* leading zero */
+        "map 5 1 8000000G 4k 1 141007",  /* not hex */
+        "map 5 1 8000000 4k 1 141007 ",  /* trailing space */
+        "map 5  1 8000000 4k 1 141007",  /* two spaces */
         "map 4294967296 1 8000000 4k 1 141007",
         "ptab 1 2 3 maybe",
         "tlb 5 aLL",
         "hello 1 bad/build 1 4096 1 1",
-        "hello 1 abc 1 4096 2 1",           /* a flag is 0 or 1 */
+        "hello 1 abc 1 4096 2 1", /* a flag is 0 or 1 */
         "nosuchkind 1 2",
         "",
     };
@@ -174,10 +166,10 @@ static void test_tables_agree(void **state)
     for (int s = 0; s < WORD_SETS; s++) {
         assert_true(word_counts[s] > 0);
         for (unsigned w = 0; w < word_counts[s]; w++) {
-            assert_non_null(words[s][w]);
-            assert_non_null(strchr(word_name((enum word_set)s, w), words[s][w][0]));
+            assert_non_null(word_names[s][w]);
+            assert_non_null(strchr(word_name((enum word_set)s, w), word_names[s][w][0]));
             for (unsigned v = 0; v < w; v++)
-                assert_string_not_equal(words[s][w], words[s][v]);
+                assert_string_not_equal(word_names[s][w], word_names[s][v]);
         }
         assert_string_equal(word_name((enum word_set)s, word_counts[s]), "?");
     }
@@ -188,7 +180,7 @@ static void test_tables_agree(void **state)
         assert_non_null(d->member);
         for (const struct field_desc *f = d->fields; f->kind != FK_END; f++) {
             fields++;
-            assert_true(f->kind != FK_TEXT || f[1].kind == FK_END);     /* text only last */
+            assert_true(f->kind != FK_TEXT || f[1].kind == FK_END); /* text only last */
         }
         assert_true(fields < RECORD_FIELDS_MAX);
         for (int u = 0; u < t; u++)

@@ -23,10 +23,10 @@ static void test_memmove_overlap(void **state)
 {
     (void)state;
     char s[] = "abcdefgh";
-    kmemmove(s + 2, s, 5);          /* forward overlap */
+    kmemmove(s + 2, s, 5); /* forward overlap */
     assert_string_equal(s, "ababcdeh");
     char t[] = "abcdefgh";
-    kmemmove(t, t + 3, 5);          /* backward overlap */
+    kmemmove(t, t + 3, 5); /* backward overlap */
     assert_string_equal(t, "defghfgh");
 }
 
@@ -35,7 +35,7 @@ static void test_compare(void **state)
     (void)state;
     assert_int_equal(kmemcmp("abc", "abc", 3), 0);
     assert_true(kmemcmp("abc", "abd", 3) < 0);
-    assert_true(kmemcmp("\xff", "\x01", 1) > 0);    /* bytes compare unsigned */
+    assert_true(kmemcmp("\xff", "\x01", 1) > 0); /* bytes compare unsigned */
     assert_int_equal(kstrcmp("koiz", "koiz"), 0);
     assert_true(kstrcmp("koi", "koiz") < 0);
     assert_int_equal(kstrncmp("koiz-a", "koiz-b", 5), 0);
@@ -65,7 +65,7 @@ static void test_strlcpy(void **state)
     assert_int_equal(kstrlcpy(buf, "ab", sizeof buf), 2);
     assert_string_equal(buf, "ab");
     buf[0] = 'q';
-    assert_int_equal(kstrlcpy(buf, "zz", 0), 2);     /* size 0 writes nothing */
+    assert_int_equal(kstrlcpy(buf, "zz", 0), 2); /* size 0 writes nothing */
     assert_int_equal(buf[0], 'q');
 }
 
@@ -80,26 +80,23 @@ static void test_parse_u32(void **state)
     assert_int_equal(kparse_u32("4294967295", 10, &v), 0);
     assert_int_equal(v, 4294967295u);
     v = 7;
-    assert_int_equal(kparse_u32("4294967296", 10, &v), -1);   /* overflow */
+    assert_int_equal(kparse_u32("4294967296", 10, &v), -1); /* overflow */
     assert_int_equal(kparse_u32("0x100000000", 11, &v), -1);
     assert_int_equal(kparse_u32("", 0, &v), -1);
     assert_int_equal(kparse_u32("0x", 2, &v), -1);
     assert_int_equal(kparse_u32("12a", 3, &v), -1);
     assert_int_equal(kparse_u32("-1", 2, &v), -1);
-    assert_int_equal(v, 7);                                    /* untouched on error */
-    assert_int_equal(kparse_u32("1234", 2, &v), 0);            /* only len bytes */
+    assert_int_equal(v, 7);                         /* untouched on error */
+    assert_int_equal(kparse_u32("1234", 2, &v), 0); /* only len bytes */
     assert_int_equal(v, 12);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memset_memcpy),
-        cmocka_unit_test(test_memmove_overlap),
-        cmocka_unit_test(test_compare),
-        cmocka_unit_test(test_lengths_and_search),
-        cmocka_unit_test(test_strlcpy),
-        cmocka_unit_test(test_parse_u32),
+        cmocka_unit_test(test_memset_memcpy), cmocka_unit_test(test_memmove_overlap),
+        cmocka_unit_test(test_compare),       cmocka_unit_test(test_lengths_and_search),
+        cmocka_unit_test(test_strlcpy),       cmocka_unit_test(test_parse_u32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,12 +47,14 @@ static int naive_visit(void *ctx, const struct vmm_entry *e)
     char line[PROTO_LINE_MAX + 1];
     const struct address_space *as = ctx;
     if (e->level == VMM_WALK_PAGE)
-        naive_bytes += rec_format_pte(line, sizeof line, &(struct rec_pte){ .asid = (uint32_t)as->id, .pde = e->pdi,
-                                                                          .first = e->pti, .count = 1,
-                                                                          .entry = e->entry });
+        naive_bytes += rec_format_pte(
+            line, sizeof line,
+            &(struct rec_pte){
+                .asid = (uint32_t)as->id, .pde = e->pdi, .first = e->pti, .count = 1, .entry = e->entry});
     else
-        naive_bytes += rec_format_pde(line, sizeof line, &(struct rec_pde){ .asid = (uint32_t)as->id, .first = e->pdi,
-                                                                          .count = 1, .entry = e->entry });
+        naive_bytes += rec_format_pde(
+            line, sizeof line,
+            &(struct rec_pde){.asid = (uint32_t)as->id, .first = e->pdi, .count = 1, .entry = e->entry});
     return 0;
 }
 
@@ -68,7 +70,7 @@ static void snapshot_figures(const char *name, const struct address_space *as)
 /* The seed's vmem_init: a directory and 1,024 tables identity-mapping 4 GiB. */
 static struct address_space seed_identity_map(void)
 {
-    struct address_space as = { 0 };
+    struct address_space as = {0};
     as.pd = vmem_ptable_new();
     as.pd_phys = (uint32_t)((unsigned char *)as.pd - host_ram);
     as.id = 99;
@@ -95,7 +97,7 @@ static double seconds(void)
 
 int main(int argc, char **argv)
 {
-    static const struct tel_sink sink = { count_write, zero_now, 0 };
+    static const struct tel_sink sink = {count_write, zero_now, 0};
     struct address_space *kernel, seed;
     char *big;
     size_t len = 0, cap = 96u << 20, n;

@@ -23,11 +23,11 @@
 #include "model.h"
 #include "parser.h"
 
-#define STEPS 6000
-#define USER_BASE 0x00400000u
+#define STEPS      6000
+#define USER_BASE  0x00400000u
 #define USER_PAGES (3 * 1024)
 #define LARGE_BASE 0x40000000u
-#define MAX_LIVE 6
+#define MAX_LIVE   6
 
 static uint32_t seed, rng, step;
 static struct model *model;
@@ -44,7 +44,7 @@ static uint32_t rnd(uint32_t n)
 }
 
 /* Feeds what is pending to the parser in random pieces: chunking must not matter. */
-static FILE *copy;     /* KOIZ_STREAM=FILE keeps the stream, to look at a failure */
+static FILE *copy; /* KOIZ_STREAM=FILE keeps the stream, to look at a failure */
 
 static void feed_pending(void)
 {
@@ -89,9 +89,11 @@ static void compare_all(void)
         if (!(sp = model_space(model, (uint32_t)as->id)))
             fail_msg("seed %u step %u: space %d missing from the model", seed, step, as->id);
         if (!sp->whole)
-            fail_msg("seed %u step %u: space %d not whole (inconsistent %llu, snapshots lost %llu, unknown asid %llu)",
+            fail_msg("seed %u step %u: space %d not whole (inconsistent %llu, snapshots lost %llu, unknown "
+                     "asid %llu)",
                      seed, step, as->id, (unsigned long long)model->stats.inconsistent,
-                     (unsigned long long)model->stats.snaps_lost, (unsigned long long)model->stats.unknown_asid);
+                     (unsigned long long)model->stats.snaps_lost,
+                     (unsigned long long)model->stats.unknown_asid);
         for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
             uint32_t pde = as->pd[pdi];
             const uint32_t *mine = space_table(sp, pdi);
@@ -104,8 +106,8 @@ static void compare_all(void)
             for (uint32_t pti = 0; pti < ENTRIES; pti++) {
                 int64_t got = mine ? (int64_t)mine[pti] : -1;
                 if (got != (int64_t)table[pti])
-                    fail_msg("seed %u step %u: space %d va 0x%08x is 0x%08llx in the model, 0x%08x in vmm", seed,
-                             step, as->id, page_va(pdi, pti), (long long)got, table[pti]);
+                    fail_msg("seed %u step %u: space %d va 0x%08x is 0x%08llx in the model, 0x%08x in vmm",
+                             seed, step, as->id, page_va(pdi, pti), (long long)got, table[pti]);
             }
         }
     }
@@ -131,7 +133,9 @@ static void one_step(void)
     uint32_t flags = PTE_U | (rnd(2) ? PTE_W : 0);
 
     switch (rnd(14)) {
-    case 0: case 1: case 2:
+    case 0:
+    case 1:
+    case 2:
         if (as == vmm_kernel_space())
             break;
         if ((pa = pmem_alloc_for(FRAME_PROCESS)) == 0)
@@ -139,7 +143,8 @@ static void one_step(void)
         vmm_map(as, va, pa, flags);
         pmem_unref(pa);
         break;
-    case 3: case 4:
+    case 3:
+    case 4:
         if (as != vmm_kernel_space())
             vmm_unmap(as, va, 0);
         break;
@@ -147,7 +152,7 @@ static void one_step(void)
         if (as != vmm_kernel_space())
             vmm_protect(as, va, flags);
         break;
-    case 6:     /* a range of device memory: consecutive frames, one event */
+    case 6: /* a range of device memory: consecutive frames, one event */
         n = 1 + rnd(40);
         if (as != vmm_kernel_space() && va + n * 4096 <= USER_BASE + USER_PAGES * 4096)
             vmm_map_range(as, va, 0x80000000u + rnd(1000) * 4096, n, flags);
@@ -171,7 +176,7 @@ static void one_step(void)
         if (nlive < MAX_LIVE) {
             /* A copy, a copy-on-write fork (device pages stay writable), or an empty space. */
             uint32_t how = nlive ? rnd(3) : 2;
-            struct address_space *s = how == 0 ? vmm_space_clone(any_space())
+            struct address_space *s = how == 0   ? vmm_space_clone(any_space())
                                       : how == 1 ? vmm_space_fork(live[rnd((uint32_t)nlive)])
                                                  : vmm_space_create();
             if (s)
@@ -187,10 +192,8 @@ static void one_step(void)
             live[i] = live[--nlive];
         }
         break;
-    case 12:
-        vmm_space_switch(any_space());
-        break;
-    case 13:    /* a demand-zero fault in the kernel heap: shared by every space */
+    case 12: vmm_space_switch(any_space()); break;
+    case 13: /* a demand-zero fault in the kernel heap: shared by every space */
         fault_at(vmm_current_space(), KHEAP_BASE + rnd(2048) * 4096, PTE_W, 0xC0100000u);
         break;
     }
@@ -198,7 +201,7 @@ static void one_step(void)
 
 static void test_roundtrip(void **state)
 {
-    static const struct tel_sink sink = { sink_write, sink_now, 0 };
+    static const struct tel_sink sink = {sink_write, sink_now, 0};
     const char *env = getenv("KOIZ_SEED");
     (void)state;
 

@@ -22,11 +22,11 @@ void write_cr4(uint32_t v);
 void outb(uint16_t port, uint8_t value);
 uint8_t inb(uint16_t port);
 void halt_forever(void) __attribute__((noreturn));
-uint64_t read_tsc(void);            /* bench only: QEMU's TSC stands still while the guest is stopped */
+uint64_t read_tsc(void); /* bench only: QEMU's TSC stands still while the guest is stopped */
 
 /* Text out of port 0xE9 (QEMU's -debugcon). */
 void put(const char *s);
-void put_hex(uint32_t v);           /* 0x0010b000: always 8 digits */
+void put_hex(uint32_t v); /* 0x0010b000: always 8 digits */
 void put_dec(uint32_t v);
 
 /* Waits ms milliseconds of the guest's clock, counted by PIT channel 2 (no interrupts). */

@@ -7,7 +7,7 @@
 #define DEBUGCON   0xE9
 #define PIT_CH2    0x42
 #define PIT_MODE   0x43
-#define PC_SPEAKER 0x61      /* bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output */
+#define PC_SPEAKER 0x61 /* bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output */
 #define PIT_HZ     1193182u
 #define EXIT_PORT  0xF4
 
@@ -52,7 +52,7 @@ void wait_ms(uint32_t ms)
     for (uint32_t left = ms; left > 0;) {
         uint32_t step = left < 10 ? left : 10;
         uint32_t c = count * step / 10;
-        outb(PIT_MODE, 0xB0);                 /* channel 2, low then high byte, mode 0, binary */
+        outb(PIT_MODE, 0xB0); /* channel 2, low then high byte, mode 0, binary */
         outb(PIT_CH2, (uint8_t)c);
         outb(PIT_CH2, (uint8_t)(c >> 8));
         while (!(inb(PC_SPEAKER) & 0x20))

@@ -125,7 +125,7 @@ static void step_first_layout(void)
     t_sparse = table_new();
     map_table(dir_a, 0x40000000, t_sparse, PG_W | PG_U);
     for (uint32_t i = 0; i < 64; i += 3) {
-        static const uint32_t flavours[] = { PG_W | PG_U, PG_U | PG_PCD, PG_W | PG_PWT, 0 };
+        static const uint32_t flavours[] = {PG_W | PG_U, PG_U | PG_PCD, PG_W | PG_PWT, 0};
         map_4k(dir_a, 0x40000000 + i * 0x1000, 0x00300000 + i * 0x1000, flavours[i % 4]);
     }
     map_4m(dir_a, 0x80000000, 0x00800000, PG_U);
@@ -211,7 +211,7 @@ static uint64_t pae_dir[512] __attribute__((aligned(4096)));
 static void step_pae(void)
 {
     begin(8, "PAE paging: a PDPT and one directory of 2 MiB pages");
-    write_cr0(read_cr0() & ~CR0_PG);           /* running identity-mapped: nothing moves */
+    write_cr0(read_cr0() & ~CR0_PG); /* running identity-mapped: nothing moves */
     for (int i = 0; i < 512; i++)
         pae_dir[i] = 0;
     pae_dir[0] = 0x00000000 | PG_P | PG_W | PG_PS;
@@ -258,6 +258,7 @@ static void bench(void)
     }
 }
 
+void kmain(uint32_t magic, const struct multiboot_info *info); /* boot.asm calls it */
 void kmain(uint32_t magic, const struct multiboot_info *info)
 {
     const char *cmdline = "";

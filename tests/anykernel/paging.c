@@ -8,7 +8,7 @@
 
 #define POOL_DIRS   3
 #define POOL_TABLES 24
-#define WINDOW      0xFFC00000u   /* table i at WINDOW + i * 4096, the directory at 0xFFFFF000 */
+#define WINDOW      0xFFC00000u /* table i at WINDOW + i * 4096, the directory at 0xFFFFF000 */
 
 static uint32_t dirs[POOL_DIRS][1024] __attribute__((aligned(4096)));
 static uint32_t tables[POOL_TABLES][1024] __attribute__((aligned(4096)));
@@ -70,8 +70,14 @@ void map_4m(uint32_t *dir, uint32_t va, uint32_t pa, uint32_t flags)
     dir[PDX(va)] = pa | flags | PG_PS | PG_P;
 }
 
-void unmap_4k(uint32_t *dir, uint32_t va) { table_of(dir, va)[PTX(va)] = 0; }
-void unmap_pde(uint32_t *dir, uint32_t va) { dir[PDX(va)] = 0; }
+void unmap_4k(uint32_t *dir, uint32_t va)
+{
+    table_of(dir, va)[PTX(va)] = 0;
+}
+void unmap_pde(uint32_t *dir, uint32_t va)
+{
+    dir[PDX(va)] = 0;
+}
 
 void protect_4k(uint32_t *dir, uint32_t va, uint32_t clear, uint32_t set)
 {
@@ -79,7 +85,10 @@ void protect_4k(uint32_t *dir, uint32_t va, uint32_t clear, uint32_t set)
     *e = (*e & ~clear) | set;
 }
 
-void switch_to(uint32_t *dir) { write_cr3((uint32_t)dir); }
+void switch_to(uint32_t *dir)
+{
+    write_cr3((uint32_t)dir);
+}
 
 /* ---- the printout ---- */
 
@@ -114,8 +123,13 @@ static void page(struct run *r, uint32_t va, uint32_t size, uint32_t pa, uint32_
         return;
     }
     flush(r);
-    *r = (struct run){ .open = 1, .start = va, .end = va + size, .phys_next = pa + size, .size = size,
-                       .flags = flags, .count = r->count };
+    *r = (struct run){.open = 1,
+                      .start = va,
+                      .end = va + size,
+                      .phys_next = pa + size,
+                      .size = size,
+                      .flags = flags,
+                      .count = r->count};
 }
 
 void print_layout(uint32_t step)
@@ -133,7 +147,7 @@ void print_layout(uint32_t step)
     put(" ");
     put(mode);
     put("\n");
-    struct run r = { 0 };
+    struct run r = {0};
     if ((cr0 & CR0_PG) && !(cr4 & CR4_PAE)) {
         int pse = (cr4 & CR4_PSE) != 0;
         const volatile uint32_t *dir = (const volatile uint32_t *)(WINDOW + RECURSIVE_PDE * 4096u);

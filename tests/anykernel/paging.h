@@ -9,19 +9,19 @@
 
 #include <stdint.h>
 
-#define PG_P    0x001u   /* present */
-#define PG_W    0x002u   /* writable */
-#define PG_U    0x004u   /* user */
-#define PG_PWT  0x008u   /* write-through */
-#define PG_PCD  0x010u   /* uncached */
-#define PG_PS   0x080u   /* 4 MiB page (directory entry, with CR4.PSE) */
-#define PG_G    0x100u   /* global */
-#define PG_AVL1 0x200u   /* left to software */
+#define PG_P    0x001u /* present */
+#define PG_W    0x002u /* writable */
+#define PG_U    0x004u /* user */
+#define PG_PWT  0x008u /* write-through */
+#define PG_PCD  0x010u /* uncached */
+#define PG_PS   0x080u /* 4 MiB page (directory entry, with CR4.PSE) */
+#define PG_G    0x100u /* global */
+#define PG_AVL1 0x200u /* left to software */
 #define PG_AVL3 0x800u
 
 #define RECURSIVE_PDE 1023u
-#define PDX(va) ((uint32_t)(va) >> 22)
-#define PTX(va) (((uint32_t)(va) >> 12) & 0x3FFu)
+#define PDX(va)       ((uint32_t)(va) >> 22)
+#define PTX(va)       (((uint32_t)(va) >> 12) & 0x3FFu)
 
 /* A zeroed directory from the pool whose PDE 1023 points to itself. */
 uint32_t *dir_new(void);

@@ -68,7 +68,7 @@ static const char *value(int argc, char **argv, int *i)
 /* A line per present directory entry: what it points to, and how many pages its table maps. */
 static void print_entries(const struct gdb_paging *p)
 {
-    static const char *const state[] = { "", "", ": not read (over the limit)", ": not read (refused)" };
+    static const char *const state[] = {"", "", ": not read (over the limit)", ": not read (refused)"};
     for (uint32_t i = 0; p->drawable && i < ENTRIES; i++) {
         uint32_t pde = p->dir[i];
         if (!(pde & PTE_P))
@@ -102,7 +102,7 @@ static void sleep_until(double when)
     double left = when - now_s();
     if (left <= 0)
         return;
-    struct timespec t = { .tv_sec = (time_t)left, .tv_nsec = (long)((left - (double)(time_t)left) * 1e9) };
+    struct timespec t = {.tv_sec = (time_t)left, .tv_nsec = (long)((left - (double)(time_t)left) * 1e9)};
     nanosleep(&t, NULL);
 }
 
@@ -207,9 +207,9 @@ int main(int argc, char **argv)
         printf("polls 1; ");
     if (done) {
         printf("mean stop %llu us, reads %llu us, resume %llu us, total %llu us; max total %llu us\n",
-               (unsigned long long)(sum_stop / done),
-               (unsigned long long)(sum_reads / done), (unsigned long long)(sum_resume / done),
-               (unsigned long long)(sum_total / done), (unsigned long long)max_total);
+               (unsigned long long)(sum_stop / done), (unsigned long long)(sum_reads / done),
+               (unsigned long long)(sum_resume / done), (unsigned long long)(sum_total / done),
+               (unsigned long long)max_total);
     }
     gdb_paging_free(p);
     gdb_close(g);

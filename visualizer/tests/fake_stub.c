@@ -135,7 +135,7 @@ static int reply_n(struct fake_stub *s, const char *payload, size_t len)
             return -1;
         }
         s->naks_received++;
-        if (corrupt) {          /* the second time, right */
+        if (corrupt) { /* the second time, right */
             corrupt = false;
             sprintf(frame + n - 2, "%02x", sum);
         }
@@ -144,7 +144,10 @@ static int reply_n(struct fake_stub *s, const char *payload, size_t len)
     return 0;
 }
 
-static int reply(struct fake_stub *s, const char *payload) { return reply_n(s, payload, strlen(payload)); }
+static int reply(struct fake_stub *s, const char *payload)
+{
+    return reply_n(s, payload, strlen(payload));
+}
 
 /* ---- packets ---- */
 
@@ -160,9 +163,9 @@ static int xfer(struct fake_stub *s, const char *args)
     unsigned long off, len;
     if (sscanf(args, "%63[^:]:%lx,%lx", annex, &off, &len) != 3)
         return reply(s, "E01");
-    const char *text = !strcmp(annex, "target.xml") ? (s->xml_target ? s->xml_target : default_target)
+    const char *text = !strcmp(annex, "target.xml")       ? (s->xml_target ? s->xml_target : default_target)
                        : !strcmp(annex, "i386-32bit.xml") ? (s->xml_i386 ? s->xml_i386 : fake_i386_xml)
-                                                         : NULL;
+                                                          : NULL;
     if (!text)
         return reply(s, "E00");
     size_t total = strlen(text);
@@ -258,7 +261,7 @@ static int handle(struct fake_stub *s, const char *p)
     if (!strcmp(p, "vCont;c") || !strcmp(p, "c")) {
         s->resumes++;
         s->running = true;
-        return 0;                 /* no reply until the guest stops */
+        return 0; /* no reply until the guest stops */
     }
     if (!strcmp(p, "D")) {
         s->detached = true;
@@ -308,7 +311,7 @@ static void serve(struct fake_stub *s)
             packet[n++] = (char)c;
             sum += (uint8_t)c;
         }
-        char cs[3] = { 0 };
+        char cs[3] = {0};
         if (c != '#' || (c = get(s)) < 0 || (cs[0] = (char)c, (c = get(s)) < 0))
             return;
         cs[1] = (char)c;
@@ -321,7 +324,7 @@ static void serve(struct fake_stub *s)
         s->frames++;
         if (!s->no_ack) {
             if (s->nak_every && s->frames % s->nak_every == 0) {
-                put(s, "-", 1);     /* the same packet comes again, as the next frame */
+                put(s, "-", 1); /* the same packet comes again, as the next frame */
                 continue;
             }
             put(s, "+", 1);
@@ -342,14 +345,14 @@ static void serve(struct fake_stub *s)
             static char big[8192];
             memset(big, '0', sizeof big);
             put(s, "$", 1);
-            for (int i = 0; i < 20; i++)   /* 160 KiB, never a '#' */
+            for (int i = 0; i < 20; i++) /* 160 KiB, never a '#' */
                 put(s, big, sizeof big);
             while (get(s) >= 0)
                 ;
             return;
         }
         if (s->bad_rle_after && s->packets >= s->bad_rle_after) {
-            put(s, "$*!#4b", 6);       /* a repeat with nothing before it */
+            put(s, "$*!#4b", 6); /* a repeat with nothing before it */
             while (get(s) >= 0)
                 ;
             return;
@@ -389,11 +392,11 @@ int fake_start(struct fake_stub *s)
 
 int fake_listen(struct fake_stub *s)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
     s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) ||
-        listen(s->listen_fd, 1) || getsockname(s->listen_fd, (struct sockaddr *)&a, &len))
+    if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) || listen(s->listen_fd, 1) ||
+        getsockname(s->listen_fd, (struct sockaddr *)&a, &len))
         return -1;
     s->fd = -1;
     pthread_create(&s->thread, NULL, run, s);

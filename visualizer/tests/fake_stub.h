@@ -44,27 +44,27 @@ struct fake_stub {
     const char *xml_i386;       /* i386-32bit.xml (default fake_i386_xml) */
 
     /* ---- the pretend guest ---- */
-    uint64_t regs[FAKE_REGS];   /* by number */
-    uint8_t *mem;               /* physical memory, mem_size bytes (set by the test) */
+    uint64_t regs[FAKE_REGS]; /* by number */
+    uint8_t *mem;             /* physical memory, mem_size bytes (set by the test) */
     size_t mem_size;
 
     /* ---- what happened (read after fake_stop) ---- */
-    int packets;                /* packets handled */
-    int m_packets;              /* `m` packets among them */
-    uint32_t m_largest;         /* largest length asked by an `m` */
-    int interrupts;             /* 0x03 bytes received while running */
-    int resumes;                /* c / vCont;c */
-    int naks_received;          /* '-' the client sent us */
-    int acks_after_no_ack;      /* '+' received once no-ack mode was on (should stay 0) */
-    bool no_ack;                /* QStartNoAckMode done */
-    bool phys;                  /* Qqemu.PhyMemMode:1 in force */
-    bool running;               /* the guest runs */
+    int packets;           /* packets handled */
+    int m_packets;         /* `m` packets among them */
+    uint32_t m_largest;    /* largest length asked by an `m` */
+    int interrupts;        /* 0x03 bytes received while running */
+    int resumes;           /* c / vCont;c */
+    int naks_received;     /* '-' the client sent us */
+    int acks_after_no_ack; /* '+' received once no-ack mode was on (should stay 0) */
+    bool no_ack;           /* QStartNoAckMode done */
+    bool phys;             /* Qqemu.PhyMemMode:1 in force */
+    bool running;          /* the guest runs */
     bool detached;
     char last_packet[128];
 
     /* ---- private ---- */
     int fd, listen_fd;
-    int frames;                 /* well-formed frames received, retransmissions too */
+    int frames; /* well-formed frames received, retransmissions too */
     pthread_t thread;
 };
 

@@ -28,20 +28,23 @@
 
 static uint8_t *mem;
 
-static uint32_t *word(uint32_t phys) { return (uint32_t *)(mem + phys); }
+static uint32_t *word(uint32_t phys)
+{
+    return (uint32_t *)(mem + phys);
+}
 
 static void build_guest(struct fake_stub *s)
 {
     memset(s, 0, sizeof *s);
     s->packet_size = 0x1000;
-    s->virtual_refused = true;          /* only physical reads are right here */
+    s->virtual_refused = true; /* only physical reads are right here */
     if (!mem)
         mem = malloc(MEM_SIZE);
     memset(mem, 0, MEM_SIZE);
     s->mem = mem;
     s->mem_size = MEM_SIZE;
     s->regs[FAKE_CR0] = CR0_PG | CR0_PE;
-    s->regs[FAKE_CR3] = DIR | 0x18;     /* PWT and PCD in CR3: not part of the address */
+    s->regs[FAKE_CR3] = DIR | 0x18; /* PWT and PCD in CR3: not part of the address */
     s->regs[FAKE_CR4] = CR4_PSE;
 
     uint32_t *dir = word(DIR);
@@ -56,7 +59,7 @@ static void build_guest(struct fake_stub *s)
     word(0x00106000)[0x101] = 0x00301013;
     for (uint32_t i = 0; i < 4; i++)
         word(0x00108000)[i] = (0x00200000 + (i << 12)) | 0x007;
-    word(0x00400000)[0] = 0x00500003;   /* only a table when CR4.PSE is clear */
+    word(0x00400000)[0] = 0x00500003; /* only a table when CR4.PSE is clear */
     word(0x00400000)[5] = 0x00501001;
 }
 
@@ -100,12 +103,12 @@ static void test_32bit_paging_with_pse(void **state)
     assert_true(p->have_efer);
     assert_int_equal(p->dir_phys, DIR);
     assert_int_equal(p->pdes, 5);
-    assert_int_equal(p->tables_read, 2);          /* 0x106000 and 0x108000, each once */
-    assert_int_equal(p->tables_shared, 2);        /* PDE 0x301 and the recursive PDE 0x3ff */
+    assert_int_equal(p->tables_read, 2);   /* 0x106000 and 0x108000, each once */
+    assert_int_equal(p->tables_shared, 2); /* PDE 0x301 and the recursive PDE 0x3ff */
     assert_int_equal(p->table_state[1], GDB_TABLE_NONE);
     assert_ptr_equal(p->table[0x300], p->table[0x301]);
     assert_ptr_equal(p->table[0x3ff], p->dir);
-    assert_int_equal(s.m_packets, 2 + 2 * 2);     /* directory and two tables, 2 KiB a packet */
+    assert_int_equal(s.m_packets, 2 + 2 * 2); /* directory and two tables, 2 KiB a packet */
     assert_int_equal(p->times.bytes, 3 * 4096);
     expect_dump(p, "0x00001000-0x00010000   60K -> 0x00001000 4K RW\n"
                    "0x00100000-0x00102000    8K -> 0x00300000 4K RW         PCD\n"
@@ -175,16 +178,16 @@ static void test_pae_and_long_mode_are_not_drawn(void **state)
         enum gdb_paging_mode mode;
         const char *says;
     } cases[] = {
-        { CR4_PAE | CR4_PSE, 0, true, GDB_PAGING_PAE, "PAE paging (CR4.PAE): not drawn yet" },
-        { CR4_PAE, EFER_LME | EFER_LMA, true, GDB_PAGING_LONG, "long mode (EFER.LMA): not drawn yet" },
-        { CR4_PAE, 0, false, GDB_PAGING_PAE_OR_LONG, "PAE paging or long mode" },
+        {CR4_PAE | CR4_PSE, 0, true, GDB_PAGING_PAE, "PAE paging (CR4.PAE): not drawn yet"},
+        {CR4_PAE, EFER_LME | EFER_LMA, true, GDB_PAGING_LONG, "long mode (EFER.LMA): not drawn yet"},
+        {CR4_PAE, 0, false, GDB_PAGING_PAE_OR_LONG, "PAE paging or long mode"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct fake_stub s;
         build_guest(&s);
         s.regs[FAKE_CR4] = cases[i].cr4;
         s.regs[FAKE_EFER] = cases[i].efer;
-        if (!cases[i].efer_known)   /* QEMU's description without its efer line */
+        if (!cases[i].efer_known) /* QEMU's description without its efer line */
             s.xml_i386 = "<feature name='x'><reg name='cr0' bitsize='32' regnum='19'/>"
                          "<reg name='cr2' bitsize='32'/><reg name='cr3' bitsize='32'/>"
                          "<reg name='cr4' bitsize='32'/></feature>";
@@ -233,7 +236,7 @@ static void test_wide_4m_entries_are_not_drawn(void **state)
     (void)state;
     struct fake_stub s;
     build_guest(&s);
-    word(DIR)[0x200] = 0x00802083;       /* bit 13: physical address bit 32 under PSE-36 */
+    word(DIR)[0x200] = 0x00802083; /* bit 13: physical address bit 32 under PSE-36 */
     struct gdb *g = attach(&s);
     struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
     assert_int_equal(gdb_paging_poll(g, p), 0);
@@ -253,7 +256,7 @@ static void test_unreadable_table_is_named(void **state)
     (void)state;
     struct fake_stub s;
     build_guest(&s);
-    word(DIR)[0x200] = 0x7FFF0003;       /* far past the fake's memory: the stub answers E14 */
+    word(DIR)[0x200] = 0x7FFF0003; /* far past the fake's memory: the stub answers E14 */
     struct gdb *g = attach(&s);
     struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
     assert_int_equal(gdb_paging_poll(g, p), 0);
@@ -281,7 +284,7 @@ static void test_stub_without_control_registers(void **state)
     assert_non_null(strstr(p->says, "cannot read cr0"));
     assert_int_equal(p->mode, GDB_PAGING_UNREAD);
     assert_false(gdb_broken(g));
-    assert_true(gdb_running(g));         /* resumed all the same */
+    assert_true(gdb_running(g)); /* resumed all the same */
     gdb_paging_free(p);
     gdb_close(g);
     fake_stop(&s);
@@ -300,7 +303,7 @@ static void test_polls_stop_and_resume(void **state)
     p->peek_addr[1] = MEM_SIZE + 0x1000;
     for (int i = 0; i < 3; i++) {
         if (i == 2) {
-            s.regs[FAKE_CR0] = CR0_PE;      /* the stub's thread reads this only when asked */
+            s.regs[FAKE_CR0] = CR0_PE; /* the stub's thread reads this only when asked */
             s.regs[FAKE_CR4] = 0;
         }
         assert_int_equal(gdb_paging_poll(g, p), 0);

@@ -42,7 +42,7 @@ static void stub_defaults(struct fake_stub *s)
     s->mem_size = sizeof memory;
     for (size_t i = 0; i < sizeof memory; i++)
         memory[i] = (uint8_t)(i * 7 + (i >> 8));
-    memset(memory + 0x3000, 0, 0x1000);          /* a page of zeros: long runs for RLE */
+    memset(memory + 0x3000, 0, 0x1000); /* a page of zeros: long runs for RLE */
     s->regs[FAKE_CR0] = 0x80010011;
     s->regs[FAKE_CR3] = 0x00105000;
     s->regs[FAKE_CR4] = 0x00000090;
@@ -100,7 +100,7 @@ static void test_default_packet_size_without_qsupported(void **state)
     (void)state;
     struct fake_stub s;
     stub_defaults(&s);
-    s.packet_size = 0;               /* qSupported answered with nothing */
+    s.packet_size = 0; /* qSupported answered with nothing */
     struct gdb *g = attach(&s, 1000);
     assert_int_equal(gdb_packet_size(g), 400);
     assert_int_equal(gdb_memory_chunk(g), 200);
@@ -126,12 +126,12 @@ static void test_target_description_in_chunks(void **state)
     (void)state;
     struct fake_stub s;
     stub_defaults(&s);
-    s.xfer_chunk = 37;               /* many `m` chunks, escapes split across them */
+    s.xfer_chunk = 37; /* many `m` chunks, escapes split across them */
     struct gdb *g = attach(&s, 1000);
     assert_int_equal(gdb_load_registers(g), 50);
     assert_int_equal(gdb_find_register(g, "eax"), 0);
-    assert_int_equal(gdb_find_register(g, "eflags"), 9);        /* single quotes */
-    assert_int_equal(gdb_find_register(g, "fs_base"), 16);      /* the commented-out ones do not count */
+    assert_int_equal(gdb_find_register(g, "eflags"), 9);   /* single quotes */
+    assert_int_equal(gdb_find_register(g, "fs_base"), 16); /* the commented-out ones do not count */
     assert_int_equal(gdb_find_register(g, "cr0"), FAKE_CR0);
     assert_int_equal(gdb_find_register(g, "cr3"), FAKE_CR3);
     assert_int_equal(gdb_find_register(g, "cr4"), FAKE_CR4);
@@ -171,7 +171,7 @@ static void test_description_errors_are_refusals(void **state)
     assert_non_null(strstr(gdb_error(g), "missing.xml"));
     assert_false(gdb_broken(g));
     uint64_t v;
-    assert_int_equal(gdb_read_register(g, FAKE_CR0, &v), 0);   /* the link still works */
+    assert_int_equal(gdb_read_register(g, FAKE_CR0, &v), 0); /* the link still works */
     finish(&s, g);
 }
 
@@ -195,9 +195,9 @@ static void test_registers_by_p_and_by_g(void **state)
     assert_int_equal(v, 0x90);
     assert_int_equal(gdb_read_register(g, FAKE_EFER, &v), 0);
     assert_int_equal(v, 0x500);
-    assert_int_equal(gdb_read_register(g, 49, &v), 0);           /* mxcsr, after the st and xmm registers */
+    assert_int_equal(gdb_read_register(g, 49, &v), 0); /* mxcsr, after the st and xmm registers */
     assert_int_equal(v, 0);
-    assert_int_equal(gdb_read_register(g, 25, &v), -1);          /* st0: 80 bits */
+    assert_int_equal(gdb_read_register(g, 25, &v), -1); /* st0: 80 bits */
     assert_non_null(strstr(gdb_error(g), "80 bits"));
     finish(&s, g);
     assert_string_equal(s.last_packet, "D");
@@ -247,7 +247,7 @@ static void test_physical_mode(void **state)
     assert_int_equal(gdb_physical_memory(g, true), 0);
     assert_true(s.phys);
     int before = s.packets;
-    assert_int_equal(gdb_physical_memory(g, true), 0);          /* no change: nothing sent */
+    assert_int_equal(gdb_physical_memory(g, true), 0); /* no change: nothing sent */
     assert_int_equal(s.packets, before);
     assert_int_equal(gdb_read_memory(g, 0, buf, 4), 0);
     finish(&s, g);
@@ -286,18 +286,18 @@ static void test_stop_and_resume(void **state)
     struct fake_stub s;
     stub_defaults(&s);
     struct gdb *g = attach(&s, 1000);
-    assert_int_equal(gdb_stop(g), 0);             /* stopped already: nothing sent */
+    assert_int_equal(gdb_stop(g), 0); /* stopped already: nothing sent */
     assert_int_equal(gdb_resume(g), 0);
     assert_true(gdb_running(g));
     uint64_t v;
-    assert_int_equal(gdb_read_register(g, FAKE_CR3, &v), -1);   /* not while it runs */
+    assert_int_equal(gdb_read_register(g, FAKE_CR3, &v), -1); /* not while it runs */
     assert_non_null(strstr(gdb_error(g), "stopped"));
     assert_false(gdb_broken(g));
     assert_int_equal(gdb_stop(g), 0);
     assert_false(gdb_running(g));
     assert_int_equal(gdb_read_register(g, FAKE_CR3, &v), 0);
     assert_int_equal(gdb_resume(g), 0);
-    finish(&s, g);                                /* stops, then detaches */
+    finish(&s, g); /* stops, then detaches */
     assert_int_equal(s.interrupts, 2);
     assert_int_equal(s.resumes, 2);
     assert_true(s.detached);
@@ -321,7 +321,7 @@ static void expect_lost(struct fake_stub *s, int timeout_ms, const char *words, 
         assert_int_equal(gdb_gone(g), gone);
         why = gdb_error(g);
         double t1 = now();
-        assert_int_equal(gdb_read_memory(g, 0, buf, 4), -1);     /* at once */
+        assert_int_equal(gdb_read_memory(g, 0, buf, 4), -1); /* at once */
         assert_true(now() - t1 < 0.05);
     }
     if (!strstr(why, words))
@@ -336,10 +336,10 @@ static void test_stub_that_closes(void **state)
     (void)state;
     struct fake_stub s;
     stub_defaults(&s);
-    s.close_after = 1;               /* right after qSupported */
+    s.close_after = 1; /* right after qSupported */
     expect_lost(&s, 1000, "closed the connection", true);
     stub_defaults(&s);
-    s.close_after = 5;               /* in the middle of reading memory */
+    s.close_after = 5; /* in the middle of reading memory */
     expect_lost(&s, 1000, "closed the connection", true);
 }
 
@@ -436,7 +436,7 @@ static void test_random_peers(void **state)
         }
         assert_int_equal(send(sv[0], noise, n, 0), (ssize_t)n);
         if (round % 2)
-            shutdown(sv[0], SHUT_WR);        /* half the peers close after their noise */
+            shutdown(sv[0], SHUT_WR); /* half the peers close after their noise */
         char err[GDB_ERROR_MAX];
         double t0 = now();
         struct gdb *g = gdb_attach_fd(sv[1], 30, err, sizeof err);

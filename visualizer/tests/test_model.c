@@ -61,12 +61,12 @@ static void test_snapshot_builds_space(void **state)
     assert_int_equal(sp->pdes, 9);
     assert_int_equal(space_ptes(sp), 4);
     assert_int_equal(space_present(sp, 0), 4);
-    assert_int_equal(model_pde(f->m, 0, 0xc1000000), 0x01000183);      /* 5th 4 MiB page */
+    assert_int_equal(model_pde(f->m, 0, 0xc1000000), 0x01000183); /* 5th 4 MiB page */
     assert_int_equal(model_entry(f->m, 0, 0xc1000123), 0x01000183);
     assert_int_equal(model_pte(f->m, 0, 0x3000), 0x00202007);
     assert_int_equal(model_entry(f->m, 0, 0x0000), 0);
     assert_int_equal(model_entry(f->m, 0, 0x5000), 0);
-    assert_int_equal(f->m->current_asid, 0);   /* no switch seen: the kernel's own space is live */
+    assert_int_equal(f->m->current_asid, 0); /* no switch seen: the kernel's own space is live */
     assert_int_equal(f->m->stats.snaps_ok, 1);
 }
 
@@ -214,7 +214,7 @@ static void test_drop_loses_whole(void **state)
     feed(&f->p, "drop", "10 1");
     feed(&f->p, "end", "2 0 0 0 0");
     assert_false(model_space(f->m, 0)->whole);
-    assert_non_null(model_space(f->m, 0)->table[0]);   /* old contents kept */
+    assert_non_null(model_space(f->m, 0)->table[0]); /* old contents kept */
 }
 
 static void test_map_unmap_protect_4k(void **state)
@@ -260,7 +260,7 @@ static void test_map_unmap_protect_4m(void **state)
     assert_int_equal(model_pde(f->m, 0, 0xc2000000), 0x02000183);
     assert_int_equal(model_pde(f->m, 0, 0xc2800000), 0x02800183);
     assert_int_equal(model_space(f->m, 0)->pdes, 12);
-    feed(&f->p, "protect", "11 0 c2400000 4m 1 001");   /* PS is kept for a 4 MiB page */
+    feed(&f->p, "protect", "11 0 c2400000 4m 1 001"); /* PS is kept for a 4 MiB page */
     assert_int_equal(model_pde(f->m, 0, 0xc2400000), 0x02400081);
     feed(&f->p, "unmap", "12 0 c2000000 4m 2");
     assert_int_equal(model_pde(f->m, 0, 0xc2000000), 0);
@@ -306,7 +306,7 @@ static void test_unknown_asid(void **state)
     assert_null(model_space(f->m, 7));
     assert_int_equal(f->m->stats.unknown_asid, 3);
     assert_int_equal(f->m->version, version);
-    assert_int_equal(f->p.stats.records, 8);   /* parsed fine: ignored by the model */
+    assert_int_equal(f->p.stats.records, 8); /* parsed fine: ignored by the model */
 }
 
 static void test_spaces(void **state)
@@ -473,7 +473,7 @@ static void test_phys_map(void **state)
     uint8_t owner[0x300];
     struct phys_counts c;
     model_phys_map(f->m, owner, n, &c);
-    int slot0 = 0, slot1 = 1;   /* the spaces in asid order */
+    int slot0 = 0, slot1 = 1; /* the spaces in asid order */
     assert_ptr_equal(model_space_at(f->m, 0), model_space(f->m, 0));
     assert_ptr_equal(model_space_at(f->m, 1), model_space(f->m, 1));
     assert_int_equal(owner[0x000], PHYS_KERNEL);

@@ -53,7 +53,7 @@ static void test_every_type(void **state)
     assert_int_equal(r.tick, 900);
     assert_int_equal(parse(&r, "pde", "2 768 256 00000183"), PARSE_RECORD);
     assert_int_equal(r.u.pde.count, 256);
-    assert_int_equal(parse(&r, "pte", "2 1023 0 1024 fffff007"), PARSE_BAD_FIELDS);  /* past 4 GiB */
+    assert_int_equal(parse(&r, "pte", "2 1023 0 1024 fffff007"), PARSE_BAD_FIELDS); /* past 4 GiB */
     assert_int_equal(parse(&r, "pte", "2 1023 0 1024 ffc00007"), PARSE_RECORD);
     assert_int_equal(r.u.pte.pde, 1023);
     assert_int_equal(parse(&r, "end", "7 2 257 1024 3"), PARSE_RECORD);
@@ -109,47 +109,47 @@ static void test_rejects_bad_fields(void **state)
     (void)state;
     struct record r;
     const char *bad[][2] = {
-        { "frob", "1 2" },                       /* unknown type */
-        { "tests", "10" },                       /* a field short */
-        { "tests", "10 0 1" },                   /* a field over */
-        { "tests", "10  0" },                    /* an empty field */
-        { "tests", "010 0" },                    /* leading zero */
-        { "tests", "+10 0" },
-        { "tests", "4294967296 0" },             /* over 32 bits */
-        { "snap", "1 0 0012301A 5" },            /* upper-case hex */
-        { "snap", "1 0 0x123000 5" },
-        { "snap", "1 0 100000000 5" },           /* nine hex digits */
-        { "hello", "1 9f9b8f50 32255 4096 2 1" },  /* pse is 0 or 1 */
-        { "hello", "1 abc/def 32255 4096 1 1" },
-        { "pde", "0 1024 1 00000183" },          /* index out of range */
-        { "pde", "0 1020 5 00000183" },          /* run crosses the table */
-        { "pde", "0 0 0 00000183" },             /* empty run */
-        { "pde", "0 0 1 00000182" },             /* not present */
-        { "pde", "0 1023 2 ffc00083" },          /* frames past 4 GiB */
-        { "pte", "0 1024 0 1 00001007" },
-        { "pte", "0 0 1000 25 00001007" },
-        { "pte", "0 0 0 2 fffff007" },
-        { "map", "1 0 1001 4k 1 00001007" },     /* unaligned */
-        { "map", "1 0 400000 4m 1 00000003" },   /* 4m without PS */
-        { "map", "1 0 400000 4m 1024 00000083" },  /* past 4 GiB */
-        { "map", "1 0 fffff000 4k 2 00001007" },
-        { "map", "1 0 1000 8k 1 00001007" },
-        { "map", "1 0 1000 4k 0 00001007" },
-        { "map", "1 0 1000 4k 1 00001006" },     /* not present */
-        { "protect", "1 0 1000 4k 1 1007" },     /* flags over 12 bits */
-        { "unmap", "1 0 1000 4k" },
-        { "ptab", "1 0 1024 00001007 alloc" },
-        { "ptab", "1 0 1 00001087 alloc" },      /* a table entry with PS */
-        { "ptab", "1 0 1 00001007" },
-        { "ptab", "1 0 1 00001007 free" },
-        { "ptab", "1 0 1 fre" },
-        { "space", "1 0 delete 00100000" },
-        { "tlb", "1 everything" },
-        { "fault", "1 0 0 0 0 exploded" },
-        { "test", "x maybe" },
-        { "test", "x pass extra" },
-        { "drop", "1" },
-        { "bench", "x 12" },
+        {"frob", "1 2"},     /* unknown type */
+        {"tests", "10"},     /* a field short */
+        {"tests", "10 0 1"}, /* a field over */
+        {"tests", "10  0"},  /* an empty field */
+        {"tests", "010 0"},  /* leading zero */
+        {"tests", "+10 0"},
+        {"tests", "4294967296 0"},  /* over 32 bits */
+        {"snap", "1 0 0012301A 5"}, /* upper-case hex */
+        {"snap", "1 0 0x123000 5"},
+        {"snap", "1 0 100000000 5"},            /* nine hex digits */
+        {"hello", "1 9f9b8f50 32255 4096 2 1"}, /* pse is 0 or 1 */
+        {"hello", "1 abc/def 32255 4096 1 1"},
+        {"pde", "0 1024 1 00000183"}, /* index out of range */
+        {"pde", "0 1020 5 00000183"}, /* run crosses the table */
+        {"pde", "0 0 0 00000183"},    /* empty run */
+        {"pde", "0 0 1 00000182"},    /* not present */
+        {"pde", "0 1023 2 ffc00083"}, /* frames past 4 GiB */
+        {"pte", "0 1024 0 1 00001007"},
+        {"pte", "0 0 1000 25 00001007"},
+        {"pte", "0 0 0 2 fffff007"},
+        {"map", "1 0 1001 4k 1 00001007"},      /* unaligned */
+        {"map", "1 0 400000 4m 1 00000003"},    /* 4m without PS */
+        {"map", "1 0 400000 4m 1024 00000083"}, /* past 4 GiB */
+        {"map", "1 0 fffff000 4k 2 00001007"},
+        {"map", "1 0 1000 8k 1 00001007"},
+        {"map", "1 0 1000 4k 0 00001007"},
+        {"map", "1 0 1000 4k 1 00001006"}, /* not present */
+        {"protect", "1 0 1000 4k 1 1007"}, /* flags over 12 bits */
+        {"unmap", "1 0 1000 4k"},
+        {"ptab", "1 0 1024 00001007 alloc"},
+        {"ptab", "1 0 1 00001087 alloc"}, /* a table entry with PS */
+        {"ptab", "1 0 1 00001007"},
+        {"ptab", "1 0 1 00001007 free"},
+        {"ptab", "1 0 1 fre"},
+        {"space", "1 0 delete 00100000"},
+        {"tlb", "1 everything"},
+        {"fault", "1 0 0 0 0 exploded"},
+        {"test", "x maybe"},
+        {"test", "x pass extra"},
+        {"drop", "1"},
+        {"bench", "x 12"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (parse(&r, bad[i][0], bad[i][1]) != PARSE_BAD_FIELDS)
@@ -168,7 +168,10 @@ static void test_noise_and_damage(void **state)
         "00000000000i[      ] Bochs x86 Emulator 2.7",
         "========================================================================",
         "koiz: paging on, 32 MiB direct map",
-        "@", "@K", "@KZ", "user@KZ.example",
+        "@",
+        "@K",
+        "@KZ",
+        "user@KZ.example",
     };
     for (size_t i = 0; i < sizeof noise / sizeof noise[0]; i++)
         assert_int_equal(parse_line(noise[i], strlen(noise[i]), &r, NULL), PARSE_NOISE);
@@ -185,7 +188,7 @@ static void test_noise_and_damage(void **state)
     snprintf(mid, sizeof mid, "%s", line);
     mid[10] ^= 1;
     assert_int_equal(parse_line(mid, strlen(mid), &r, NULL), PARSE_BAD_CHECKSUM);
-    assert_int_equal(parse_line(line, n - 3, &r, NULL), PARSE_BAD_CHECKSUM);   /* cut short */
+    assert_int_equal(parse_line(line, n - 3, &r, NULL), PARSE_BAD_CHECKSUM); /* cut short */
     /* A record followed by text on its line is not a record. */
     snprintf(mid, sizeof mid, "%s trailing", line);
     assert_int_equal(parse_line(mid, strlen(mid), &r, NULL), PARSE_BAD_CHECKSUM);
@@ -250,10 +253,8 @@ static void test_record_length_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_type),
-        cmocka_unit_test(test_rejects_bad_fields),
-        cmocka_unit_test(test_noise_and_damage),
-        cmocka_unit_test(test_other_version),
+        cmocka_unit_test(test_every_type),          cmocka_unit_test(test_rejects_bad_fields),
+        cmocka_unit_test(test_noise_and_damage),    cmocka_unit_test(test_other_version),
         cmocka_unit_test(test_record_length_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,7 +59,7 @@ static void test_whole_recording(void **state)
     (void)state;
     m = replay(recording.data, recording.len, &p);
     assert_true(p.stats.records > 2000);
-    assert_true(p.stats.noise > 50);                 /* Bochs's lines and the plain console copy */
+    assert_true(p.stats.noise > 50); /* Bochs's lines and the plain console copy */
     assert_int_equal(p.stats.bad_checksum, 0);
     assert_int_equal(p.stats.bad_fields, 0);
     assert_null(model_check(m));
@@ -110,7 +110,7 @@ static void test_bytes_flipped(void **state)
 static void test_garbage_inserted(void **state)
 {
     (void)state;
-    struct stream s = { 0 };
+    struct stream s = {0};
     size_t at = 0;
     while (at < recording.len) {
         size_t n = 1 + rnd(5000);
@@ -126,7 +126,7 @@ static void test_garbage_inserted(void **state)
     struct parser p;
     struct model *m = replay(s.data, s.len, &p);
     assert_null(model_check(m));
-    assert_true(p.stats.records > 1000);        /* most records survive the garbage around them */
+    assert_true(p.stats.records > 1000); /* most records survive the garbage around them */
     model_free(m);
     free(s.data);
 }
@@ -158,7 +158,7 @@ static void test_loss_healed_by_next_snapshot(void **state)
     (void)state;
     size_t first = 0, second = 0;
     const char *victim = NULL;
-    struct stream s = { 0 };
+    struct stream s = {0};
     struct parser p;
     struct model *m;
 
@@ -167,8 +167,9 @@ static void test_loss_healed_by_next_snapshot(void **state)
         if ((second = after_kernel_snapshot_end(n + 1)) > 0)
             victim = kernel_map_between(first, second);
     if (!victim)
-        skip();     /* this recording has no such event to lose */
-    size_t start = (size_t)(victim - recording.data), end = (size_t)(strchr(victim, '\n') - recording.data) + 1;
+        skip(); /* this recording has no such event to lose */
+    size_t start = (size_t)(victim - recording.data),
+           end = (size_t)(strchr(victim, '\n') - recording.data) + 1;
     stream_add(&s, recording.data, start);
     stream_add(&s, recording.data + end, recording.len - end);
     /* The snapshot after the loss makes the space trustworthy again, and equal to the undamaged replay. */

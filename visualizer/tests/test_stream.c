@@ -17,7 +17,7 @@
 
 static struct stream boot_stream(void)
 {
-    struct stream s = { 0 };
+    struct stream s = {0};
     raw(&s, "========================================================================\n"
             "                       Bochs x86 Emulator 2.7\n"
             "00000000000i[      ] reading configuration from bochsrc\r\n");
@@ -36,7 +36,7 @@ static struct stream boot_stream(void)
     rec(&s, "pde", "1 768 8 00000183");
     rec(&s, "end", "2 1 8 0 1");
     rec(&s, "ptab", "11 1 0 00401007 alloc");
-    rec(&s, "map", "12 1 3fe000 4k 4 00800007");   /* crosses into table 1: no table there */
+    rec(&s, "map", "12 1 3fe000 4k 4 00800007"); /* crosses into table 1: no table there */
     rec(&s, "map", "12 1 1000 4k 300 00900007");
     rec(&s, "protect", "13 1 2000 4k 10 005");
     rec(&s, "space", "14 1 switch 00400000");
@@ -111,13 +111,14 @@ static void test_whole_stream(void **state)
     assert_int_equal(st->records, 35);
     assert_int_equal(st->noise, 4);
     assert_int_equal(st->bad_checksum, 1);
-    assert_int_equal(st->lines, st->records + st->noise + st->bad_checksum + st->bad_fields + st->other_version);
+    assert_int_equal(st->lines,
+                     st->records + st->noise + st->bad_checksum + st->bad_fields + st->other_version);
     assert_int_equal(st->by_type[RT_PDE], 5);
     assert_int_equal(st->by_type[RT_FAULT], 2);
     assert_int_equal(st->by_type[RT_SPACE_CREATE], 2);
     const struct space *k = model_space(r.m, 0), *p = model_space(r.m, 1);
-    assert_false(k->whole);                     /* the drop; its fresh snapshot is not in the stream */
-    assert_true(p->whole);                      /* its fresh snapshot came */
+    assert_false(k->whole); /* the drop; its fresh snapshot is not in the stream */
+    assert_true(p->whole);  /* its fresh snapshot came */
     assert_int_equal(r.m->stats.inconsistent, 1);
     assert_int_equal(model_entry(r.m, 1, 0x65000), 0x965007);
     assert_int_equal(model_entry(r.m, 1, 0x65000 + 199 * 4096), 0x965007 + 199 * 4096);
@@ -199,7 +200,8 @@ static void test_binary_garbage(void **state)
     const struct parser_stats *st = &dirty.p.stats;
     assert_int_equal(st->records, clean.p.stats.records);
     assert_true(st->noise > clean.p.stats.noise);
-    assert_int_equal(st->lines, st->records + st->noise + st->bad_checksum + st->bad_fields + st->other_version);
+    assert_int_equal(st->lines,
+                     st->records + st->noise + st->bad_checksum + st->bad_fields + st->other_version);
     run_free(&clean);
     run_free(&dirty);
     free(s.data);
@@ -237,7 +239,7 @@ static void test_huge_line(void **state)
     assert_int_equal(st->records, 2);
     assert_true(r.m->tests_done);
     assert_int_equal(r.m->tests_passed, 3);
-    assert_int_equal(sizeof r.p, sizeof(struct parser));   /* no other memory to grow */
+    assert_int_equal(sizeof r.p, sizeof(struct parser)); /* no other memory to grow */
     run_free(&r);
     free(big);
 }
@@ -251,9 +253,9 @@ static void test_unterminated_last_line(void **state)
     run_start(&r);
     parser_feed(&r.p, line, n - 1);
     assert_false(r.m->tests_done);
-    run_end(&r);    /* parser_finish */
+    run_end(&r); /* parser_finish */
     assert_true(r.m->tests_done);
-    parser_finish(&r.p);    /* nothing left: no extra line */
+    parser_finish(&r.p); /* nothing left: no extra line */
     assert_int_equal(r.p.stats.lines, 1);
     run_free(&r);
 }
@@ -273,12 +275,9 @@ static void test_stats_without_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_whole_stream),
-        cmocka_unit_test(test_chunkings_agree),
-        cmocka_unit_test(test_binary_garbage),
-        cmocka_unit_test(test_huge_line),
-        cmocka_unit_test(test_unterminated_last_line),
-        cmocka_unit_test(test_stats_without_model),
+        cmocka_unit_test(test_whole_stream),           cmocka_unit_test(test_chunkings_agree),
+        cmocka_unit_test(test_binary_garbage),         cmocka_unit_test(test_huge_line),
+        cmocka_unit_test(test_unterminated_last_line), cmocka_unit_test(test_stats_without_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,13 +81,13 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
-#define NEEDS_VALUE()                                                          \
-    do {                                                                       \
-        if (!val) {                                                            \
-            snprintf(err, errsz, "option '%s' needs a value", a);              \
-            return -1;                                                         \
-        }                                                                      \
-        i++;                                                                   \
+#define NEEDS_VALUE()                                             \
+    do {                                                          \
+        if (!val) {                                               \
+            snprintf(err, errsz, "option '%s' needs a value", a); \
+            return -1;                                            \
+        }                                                         \
+        i++;                                                      \
     } while (0)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             o->help = true;
@@ -101,8 +101,10 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         } else if (!strcmp(a, "--baud")) {
             NEEDS_VALUE();
             if (!number(val, 1, 10000000, &n) || !source_baud_code((int)n)) {
-                snprintf(err, errsz, "bad baud rate '%s' (one of 9600 19200 38400 57600 115200 230400 "
-                                     "460800 921600)", val);
+                snprintf(err, errsz,
+                         "bad baud rate '%s' (one of 9600 19200 38400 57600 115200 230400 "
+                         "460800 921600)",
+                         val);
                 return -1;
             }
             o->baud = (int)n;
@@ -129,10 +131,12 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
             /* A kind's own name (ptab-alloc) or a wire name, which means all its kinds (tlb). */
             o->until_kinds = 0;
             for (int t = 0; t < RT_COUNT; t++)
-                if (!strcmp(record_type_name((enum record_type)t), val) || !strcmp(records_table()[t].wire, val))
+                if (!strcmp(record_type_name((enum record_type)t), val) ||
+                    !strcmp(records_table()[t].wire, val))
                     o->until_kinds |= 1ull << t;
             if (!o->until_kinds) {
-                snprintf(err, errsz, "unknown record kind '%s' for --until (e.g. tests, panic, end, fault)", val);
+                snprintf(err, errsz, "unknown record kind '%s' for --until (e.g. tests, panic, end, fault)",
+                         val);
                 return -1;
             }
             o->until = true;

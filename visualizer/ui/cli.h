@@ -13,31 +13,31 @@
 #define KOIZ_VIEW_VERSION "1.0"
 
 enum input_mode {
-    IN_BOCHS,       /* default: start Bochs with the project's bochsrc */
-    IN_QEMU,        /* --qemu */
-    IN_STDIN,       /* - */
-    IN_FILE,        /* FILE: replay (a FIFO or character device is read live) */
-    IN_SERIAL,      /* --serial DEV --baud N */
+    IN_BOCHS,  /* default: start Bochs with the project's bochsrc */
+    IN_QEMU,   /* --qemu */
+    IN_STDIN,  /* - */
+    IN_FILE,   /* FILE: replay (a FIFO or character device is read live) */
+    IN_SERIAL, /* --serial DEV --baud N */
 };
 
 struct options {
     enum input_mode mode;
-    const char *path;           /* FILE */
-    const char *device;         /* --serial */
-    int baud;                   /* --baud, default 115200 */
-    const char *record;         /* --record FILE */
-    bool dump;                  /* --dump: print the model at the end */
-    bool headless;              /* --headless: no window */
-    const char *screenshot;     /* --screenshot FILE.png */
-    uint64_t after;             /* --after N: stop after N records (0: at the end of the stream) */
-    bool until;                 /* --until KIND: stop at the first record of that kind */
-    uint64_t until_kinds;       /* its kinds (enum record_type, record.h), a bit each */
-    const char *until_name;     /* as it was given */
-    int width, height;          /* --size WxH */
-    double speed;               /* --speed N: replay records per second */
-    bool paused;                /* --paused: a replay starts paused */
-    bool bench;                 /* --bench: measure a replay of FILE (bench.h) */
-    int megs;                   /* --megs N: the emulator's RAM */
+    const char *path;       /* FILE */
+    const char *device;     /* --serial */
+    int baud;               /* --baud, default 115200 */
+    const char *record;     /* --record FILE */
+    bool dump;              /* --dump: print the model at the end */
+    bool headless;          /* --headless: no window */
+    const char *screenshot; /* --screenshot FILE.png */
+    uint64_t after;         /* --after N: stop after N records (0: at the end of the stream) */
+    bool until;             /* --until KIND: stop at the first record of that kind */
+    uint64_t until_kinds;   /* its kinds (enum record_type, record.h), a bit each */
+    const char *until_name; /* as it was given */
+    int width, height;      /* --size WxH */
+    double speed;           /* --speed N: replay records per second */
+    bool paused;            /* --paused: a replay starts paused */
+    bool bench;             /* --bench: measure a replay of FILE (bench.h) */
+    int megs;               /* --megs N: the emulator's RAM */
     bool help, version;
 };
 

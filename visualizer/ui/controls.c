@@ -73,30 +73,23 @@ bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod
     switch (v->focus) {
     case P_DIR: {
         int i = view_pde(v, m);
-        int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1), row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
+        int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1),
+            row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
         v->sel_pde = row * GRID_SIDE + col;
         break;
     }
     case P_TABLE: {
         int i = v->sel_pte >= 0 ? v->sel_pte : 0;
-        int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1), row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
+        int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1),
+            row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
         v->sel_pte = row * GRID_SIDE + col;
         break;
     }
-    case P_WHOLE:
-        step_page(v, m, dx + dy * ENTRIES);
-        break;
-    case P_SPACES:
-        step_space(v, m, dy ? dy : dx);
-        break;
-    case P_FAULTS:
-        choose_fault(v, m, v->fault_sel + (dy ? dy : dx));
-        break;
-    case P_LOG:
-        v->log_scroll = v->log_scroll - dy > 0 ? v->log_scroll - dy : 0;
-        break;
-    default:
-        return false;
+    case P_WHOLE: step_page(v, m, dx + dy * ENTRIES); break;
+    case P_SPACES: step_space(v, m, dy ? dy : dx); break;
+    case P_FAULTS: choose_fault(v, m, v->fault_sel + (dy ? dy : dx)); break;
+    case P_LOG: v->log_scroll = v->log_scroll - dy > 0 ? v->log_scroll - dy : 0; break;
+    default: return false;
     }
     return true;
 }

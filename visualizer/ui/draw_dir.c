@@ -13,7 +13,8 @@ void draw_dir(struct view *v, const struct model *m, double now)
     const struct rect *g = &v->lay.grid[P_DIR];
     char note[64];
     if (sp)
-        snprintf(note, sizeof note, "asid %u · cr3 %08x%s", sp->asid, sp->cr3, sp->whole ? "" : " · untrusted");
+        snprintf(note, sizeof note, "asid %u · cr3 %08x%s", sp->asid, sp->cr3,
+                 sp->whole ? "" : " · untrusted");
     else
         snprintf(note, sizeof note, "waiting for a snapshot");
     panel_begin(v, P_DIR, "Page directory", note);
@@ -58,4 +59,3 @@ void draw_dir(struct view *v, const struct model *m, double now)
     legend_cell(v, &b->legend, &x, &y, &kl, "4 MiB page");
     legend_cell(v, &b->legend, &x, &y, &ro, "read-only");
 }
-

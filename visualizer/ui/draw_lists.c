@@ -53,9 +53,10 @@ void draw_spaces(struct view *v, const struct model *m)
         char trust[48] = "";
         if (!sp->whole)
             snprintf(trust, sizeof trust, "untrusted since tick %u", sp->since);
-        const char *row = fmt("%s %4u  %08x  %6u %6u  %6u  %s%s", live ? "▶" : " ", sp->asid, sp->cr3, sp->pdes,
-                              space_ptes(sp), sp->faults, live ? "live " : "", trust);
-        text_draw(&v->font, v->r, b->x, y, row, sp->whole ? (sp == shown ? COL_TITLE : COL_TEXT) : COL_DIM, b->w);
+        const char *row = fmt("%s %4u  %08x  %6u %6u  %6u  %s%s", live ? "▶" : " ", sp->asid, sp->cr3,
+                              sp->pdes, space_ptes(sp), sp->faults, live ? "live " : "", trust);
+        text_draw(&v->font, v->r, b->x, y, row, sp->whole ? (sp == shown ? COL_TITLE : COL_TEXT) : COL_DIM,
+                  b->w);
     }
 }
 
@@ -78,7 +79,8 @@ void draw_faults(struct view *v, const struct model *m)
     y += lh;
     if (!m->fault_count)
         text_draw(&v->font, v->r, b->x, y, "none yet", COL_DIM, b->w);
-    for (uint32_t i = (uint32_t)list_first_fault(v, m); i < m->fault_count && y + lh <= b->y + b->h; i++, y += lh) {
+    for (uint32_t i = (uint32_t)list_first_fault(v, m); i < m->fault_count && y + lh <= b->y + b->h;
+         i++, y += lh) {
         const struct fault_event *f = model_fault(m, i);
         if ((int)i == v->fault_sel)
             fill(v->r, b->x, y, b->w, lh, ROW_HILITE);

@@ -34,7 +34,8 @@ static int page_lines(const struct space *sp, uint32_t page, char lines[][120])
     }
     uint32_t phys = pde & PDE_PS ? (frame_of(pde) & 0xffc00000u) + (va & 0x3ff000u) : frame_of(leaf);
     snprintf(lines[n++], 120, "-> frame %08x%s", phys, pde & PDE_PS ? "  (in a 4 MiB page)" : "");
-    snprintf(lines[n++], 120, "%s", flag_letters(pde & PDE_PS ? leaf : leaf & (pde | ~(PTE_U | PTE_W)), true));
+    snprintf(lines[n++], 120, "%s",
+             flag_letters(pde & PDE_PS ? leaf : leaf & (pde | ~(PTE_U | PTE_W)), true));
     return n;
 }
 
@@ -53,7 +54,8 @@ void draw_tooltip(struct view *v, const struct model *m)
             snprintf(lines[n++], 120, "4 MiB page -> frames %08x-%08x", frame_of(pde) & 0xffc00000u,
                      (frame_of(pde) & 0xffc00000u) + (LARGE_PAGE_SIZE - 1));
         else
-            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", frame_of(pde), space_present(sp, (uint32_t)cell));
+            snprintf(lines[n++], 120, "page table at %08x, %u of 1024 present", frame_of(pde),
+                     space_present(sp, (uint32_t)cell));
         if (pde & PTE_P)
             snprintf(lines[n++], 120, "%s", flag_letters(pde, true));
     } else if ((cell = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0 && sp) {
@@ -120,6 +122,7 @@ void draw_help(struct view *v)
     struct rect rc = {x, y, w, h};
     clip(v->r, &rc);
     for (int i = 0; i < n; i++)
-        text_draw(i ? &v->font : &v->bold, v->r, x + 14, y + 12 + i * lh, lines[i], i ? COL_TEXT : COL_TITLE, w - 28);
+        text_draw(i ? &v->font : &v->bold, v->r, x + 14, y + 12 + i * lh, lines[i], i ? COL_TEXT : COL_TITLE,
+                  w - 28);
     SDL_RenderSetClipRect(v->r, NULL);
 }

@@ -28,11 +28,12 @@ void draw_status(struct view *v, const struct model *m)
         const struct parser *p = v->parser;
         n = snprintf(facts, sizeof facts, "tick %u", m->tick);
         if (p)
-            n += snprintf(facts + n, sizeof facts - n, " · %llu records", (unsigned long long)p->stats.records);
+            n += snprintf(facts + n, sizeof facts - n, " · %llu records",
+                          (unsigned long long)p->stats.records);
         if (p && p->stats.bad_checksum + p->stats.bad_fields)
             n += snprintf(facts + n, sizeof facts - n, " (%llu bad)",
                           (unsigned long long)(p->stats.bad_checksum + p->stats.bad_fields));
-        if (m->stats.dropped_events)   /* the kernel's queue overflowed: it said how many */
+        if (m->stats.dropped_events) /* the kernel's queue overflowed: it said how many */
             n += snprintf(facts + n, sizeof facts - n, " (%llu dropped)",
                           (unsigned long long)m->stats.dropped_events);
         uint32_t since;
@@ -41,7 +42,8 @@ void draw_status(struct view *v, const struct model *m)
             n += snprintf(facts + n, sizeof facts - n, " · picture not whole since tick %u (%s)", since,
                           untrusted_name(why));
         if (m->have_frames)
-            n += snprintf(facts + n, sizeof facts - n, " · %u of %u frames free", m->frames.free, m->frames.total);
+            n += snprintf(facts + n, sizeof facts - n, " · %u of %u frames free", m->frames.free,
+                          m->frames.total);
         if (m->test_count || m->tests_done) {
             uint32_t passed = 0, failed = 0;
             for (uint32_t i = 0; i < m->test_count; i++)
@@ -50,8 +52,8 @@ void draw_status(struct view *v, const struct model *m)
                 passed = m->tests_passed;
                 failed = m->tests_failed;
             }
-            n += snprintf(facts + n, sizeof facts - n, " · self-tests: %u passed, %u failed%s", passed, failed,
-                          m->tests_done ? "" : " so far");
+            n += snprintf(facts + n, sizeof facts - n, " · self-tests: %u passed, %u failed%s", passed,
+                          failed, m->tests_done ? "" : " so far");
         }
         if (m->panicked)
             n += snprintf(facts + n, sizeof facts - n, " · kernel panicked");
@@ -59,6 +61,9 @@ void draw_status(struct view *v, const struct model *m)
             snprintf(facts + n, sizeof facts - n, " · %s", parser_status(p));
     }
     bool whole = model_whole(m, NULL, NULL);
-    text_draw(&v->font, v->r, x, y, facts, m->panicked ? COL_BAD : whole ? COL_TEXT : COL_WARN,
+    text_draw(&v->font, v->r, x, y, facts,
+              m->panicked ? COL_BAD
+              : whole     ? COL_TEXT
+                          : COL_WARN,
               right - x - v->font.char_w);
 }

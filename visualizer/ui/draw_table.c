@@ -51,16 +51,19 @@ void draw_table(struct view *v, const struct model *m, double now)
     else if (pde & PDE_PS)
         info = "no table: a 4 MiB page, drawn as its 4 KiB parts";
     else if (v->sel_pte >= 0 && t && (t[v->sel_pte] & PTE_P))
-        info = fmt("PTE %d: %08x -> %08x", v->sel_pte, va + ((uint32_t)v->sel_pte << 12), frame_of(t[v->sel_pte]));
+        info = fmt("PTE %d: %08x -> %08x", v->sel_pte, va + ((uint32_t)v->sel_pte << 12),
+                   frame_of(t[v->sel_pte]));
     else if (v->sel_pte >= 0)
         info = fmt("PTE %d: %08x not mapped", v->sel_pte, va + ((uint32_t)v->sel_pte << 12));
     else
         info = fmt("table at %08x, %u of 1024 present", frame_of(pde), space_present(sp, pdi));
     text_draw(&v->font, v->r, x, y, info, COL_TEXT, b->legend.w);
     y += v->font.line_h;
-    struct cell_look k = look_pte(PTE_P | PTE_W, PTE_P | PTE_W), u = look_pte(PTE_U | PTE_W, PTE_P | PTE_W | PTE_U);
+    struct cell_look k = look_pte(PTE_P | PTE_W, PTE_P | PTE_W),
+                     u = look_pte(PTE_U | PTE_W, PTE_P | PTE_W | PTE_U);
     struct cell_look ro = look_pte(PTE_U, PTE_P | PTE_U), gl = look_pte(PTE_W, PTE_P | PTE_W | PTE_G);
-    struct cell_look a = look_pte(PTE_W, PTE_P | PTE_W | PTE_A), d = look_pte(PTE_W, PTE_P | PTE_W | PTE_D | PTE_A);
+    struct cell_look a = look_pte(PTE_W, PTE_P | PTE_W | PTE_A),
+                     d = look_pte(PTE_W, PTE_P | PTE_W | PTE_D | PTE_A);
     legend_cell(v, &b->legend, &x, &y, &k, "kernel");
     legend_cell(v, &b->legend, &x, &y, &u, "user");
     legend_cell(v, &b->legend, &x, &y, &ro, "read-only");

@@ -44,7 +44,7 @@ void panel_begin(struct view *v, enum panel_id id, const char *title, const char
     if (note && *note) {
         int nw = text_width(&v->font, note);
         int x = b->title.x + b->title.w - nw;
-        if (x < b->title.x + tw + v->font.char_w * 2)   /* no room at the right: after the title */
+        if (x < b->title.x + tw + v->font.char_w * 2) /* no room at the right: after the title */
             x = b->title.x + tw + v->font.char_w * 2;
         text_draw(&v->font, v->r, x, b->title.y, note, COL_DIM, b->title.x + b->title.w - x);
     }
@@ -110,7 +110,10 @@ const char *flag_letters(uint32_t e, bool dir)
     snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s", e & PTE_P ? "present" : "not present",
              e & PTE_W ? " writable" : " read-only", e & PTE_U ? " user" : " kernel",
              e & PTE_A ? " accessed" : "", e & PTE_D ? " dirty" : "", dir && (e & PDE_PS) ? " 4MiB" : "",
-             e & PTE_G ? " global" : "", e & PTE_PCD ? " uncached" : e & PTE_PWT ? " write-through" : "");
+             e & PTE_G ? " global" : "",
+             e & PTE_PCD   ? " uncached"
+             : e & PTE_PWT ? " write-through"
+                           : "");
     return buf;
 }
 
@@ -127,7 +130,7 @@ void draw_untrusted(struct view *v, const struct rect *area, const struct space 
     SDL_SetRenderDrawBlendMode(v->r, SDL_BLENDMODE_NONE);
     char label[96];
     snprintf(label, sizeof label, "untrusted since tick %u: %s", sp->since, untrusted_name(sp->why));
-    if (text_width(&v->font, label) + v->font.char_w > area->w)     /* the why is in the status line too */
+    if (text_width(&v->font, label) + v->font.char_w > area->w) /* the why is in the status line too */
         snprintf(label, sizeof label, "untrusted since tick %u", sp->since);
     int w = text_width(&v->font, label) + v->font.char_w, h = v->font.line_h + 4;
     int x = area->x + (area->w - w) / 2, y = area->y + area->h - h - 4;

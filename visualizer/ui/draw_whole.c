@@ -53,7 +53,7 @@ static void rebuild(struct view *v, const struct space *sp, int ts)
         if (!tab || !tab->present)
             continue;
         const uint32_t *t = tab->e;
-        const uint64_t *bits = tab->bits;   /* absent pages rank 0: only the present ones */
+        const uint64_t *bits = tab->bits; /* absent pages rank 0: only the present ones */
         for (int w = 0; w < TABLE_WORDS; w++) {
             for (uint64_t b = bits[w]; b; b &= b - 1) {
                 int pti = w * 64 + __builtin_ctzll(b);

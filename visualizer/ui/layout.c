@@ -6,12 +6,18 @@
  */
 #include "layout.h"
 
-#define PAD 6   /* around the window's edge */
-#define GAP 6   /* between panels */
-#define GRID_LEGEND 3   /* legend lines under a 32x32 grid: a line about the selection, two of keys */
+#define PAD         6 /* around the window's edge */
+#define GAP         6 /* between panels */
+#define GRID_LEGEND 3 /* legend lines under a 32x32 grid: a line about the selection, two of keys */
 
-static int max_i(int a, int b) { return a > b ? a : b; }
-static int min_i(int a, int b) { return a < b ? a : b; }
+static int max_i(int a, int b)
+{
+    return a > b ? a : b;
+}
+static int min_i(int a, int b)
+{
+    return a < b ? a : b;
+}
 
 bool rect_has(const struct rect *r, int x, int y)
 {
@@ -42,7 +48,7 @@ static void grid_in(struct layout *l, enum panel_id id)
 static void whole_in(struct layout *l)
 {
     struct rect *body = &l->p[P_WHOLE].body;
-    int side = max_i(min_i(body->w - 9 * l->char_w, body->h), 1);   /* address labels to its right */
+    int side = max_i(min_i(body->w - 9 * l->char_w, body->h), 1); /* address labels to its right */
     l->grid[P_WHOLE] = (struct rect){body->x, body->y, side, side};
 }
 
@@ -77,7 +83,7 @@ static void wide(struct layout *l, int ax, int ay, int aw, int ah)
 {
     int half = (ah - GAP) / 2;
     int colw = max_i(l->cell * GRID_SIDE + 10, 40 * l->char_w);
-    int bw = aw - colw - lists_w(l, aw) - 2 * GAP;   /* the pictures' column takes what is left */
+    int bw = aw - colw - lists_w(l, aw) - 2 * GAP; /* the pictures' column takes what is left */
     box(l, P_DIR, ax, ay, colw, half, GRID_LEGEND);
     box(l, P_TABLE, ax, ay + half + GAP, colw, ah - half - GAP, GRID_LEGEND);
     box(l, P_WHOLE, ax + colw + GAP, ay, bw, half, 2);
@@ -183,7 +189,7 @@ void phys_geometry(struct phys_geom *g, const struct rect *body, uint32_t nframe
     }
     g->rows = (g->nframes + g->cols - 1) / g->cols;
     int pw = (int)(best * g->cols), ph = (int)(best * g->rows);
-    if (best >= 4) {   /* whole pixels per frame keep big cells even */
+    if (best >= 4) { /* whole pixels per frame keep big cells even */
         int s = (int)best;
         pw = s * (int)g->cols;
         ph = s * (int)g->rows;

@@ -32,16 +32,16 @@ struct panel_box {
 };
 
 struct layout {
-    int w, h;                       /* window size */
-    int line_h, char_w;             /* of the text font */
-    struct rect status;             /* the status line at the bottom */
+    int w, h;           /* window size */
+    int line_h, char_w; /* of the text font */
+    struct rect status; /* the status line at the bottom */
     struct panel_box p[P_COUNT];
-    struct rect grid[P_COUNT];      /* P_DIR, P_TABLE: 32x32 cells; P_WHOLE: the square picture */
-    int cell;                       /* side of one directory/table cell in pixels */
+    struct rect grid[P_COUNT]; /* P_DIR, P_TABLE: 32x32 cells; P_WHOLE: the square picture */
+    int cell;                  /* side of one directory/table cell in pixels */
 };
 
-#define GRID_SIDE  32               /* cells per side of the directory and table grids */
-#define WHOLE_SIDE 1024             /* pages per side of the 4 GiB picture */
+#define GRID_SIDE  32   /* cells per side of the directory and table grids */
+#define WHOLE_SIDE 1024 /* pages per side of the 4 GiB picture */
 
 /* Computes every rectangle for a w x h window and a font of line_h and char_w pixels. */
 void layout_compute(struct layout *l, int w, int h, int line_h, int char_w);

@@ -35,9 +35,9 @@
 #include "source.h"
 #include "view.h"
 
-#define TAKE_MAX   (1u << 20)     /* bytes taken from the reader per go */
-#define PENDING_MAX (TAKE_MAX + PROTO_LINE_MAX)  /* --after/--until: unparsed bytes held at most */
-#define FRAME_MAX  (8u << 20)     /* bytes parsed per frame, so a flood keeps the window alive */
+#define TAKE_MAX    (1u << 20)                  /* bytes taken from the reader per go */
+#define PENDING_MAX (TAKE_MAX + PROTO_LINE_MAX) /* --after/--until: unparsed bytes held at most */
+#define FRAME_MAX   (8u << 20) /* bytes parsed per frame, so a flood keeps the window alive */
 
 struct app {
     struct options o;
@@ -47,13 +47,13 @@ struct app {
     struct source src;
     struct replay rp;
     char *chunk;
-    char *pending;                /* --after on a live source: bytes not yet fed as whole lines */
+    char *pending; /* --after on a live source: bytes not yet fed as whole lines */
     size_t pending_len;
     int exit_status;
     Uint32 wake_event;
 };
 
-static volatile sig_atomic_t interrupted;     /* the signal that asked us to stop, or 0 */
+static volatile sig_atomic_t interrupted; /* the signal that asked us to stop, or 0 */
 
 static void on_signal(int sig)
 {
@@ -84,7 +84,8 @@ static int fail(int code, const char *msg)
     return code;
 }
 
-/* The Koiz source tree: $KOIZ_ROOT, else the parent of the directory holding this program, else cwd and up. */
+/* The Koiz source tree: $KOIZ_ROOT, else the parent of the directory holding this program, else cwd and up.
+ */
 static void find_root(char *out, size_t size)
 {
     const char *env = getenv("KOIZ_ROOT");
@@ -96,7 +97,7 @@ static void find_root(char *out, size_t size)
     ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
     if (n > 0) {
         path[n] = '\0';
-        char *dir = dirname(dirname(path));   /* build/koiz-view -> the tree */
+        char *dir = dirname(dirname(path)); /* build/koiz-view -> the tree */
         snprintf(probe, sizeof probe, "%s/bochsrc", dir);
         if (access(probe, R_OK) == 0) {
             snprintf(out, size, "%s", dir);
@@ -140,9 +141,7 @@ static int open_input(struct app *a, bool headless)
                          sizeof err) != 0)
             return fail(1, err);
         break;
-    case IN_STDIN:
-        source_fd(&a->src, 0, "stdin");
-        break;
+    case IN_STDIN: source_fd(&a->src, 0, "stdin"); break;
     case IN_SERIAL:
         if (source_serial(&a->src, o->device, o->baud, err, sizeof err) != 0)
             return fail(1, err);
@@ -195,8 +194,7 @@ static bool until_seen(const struct app *a)
 /* Has the stream given what --after or --until waits for? */
 static bool stop_reached(const struct app *a)
 {
-    return (a->o.after && a->p.stats.records >= a->o.after) ||
-           (a->o.until && until_seen(a));
+    return (a->o.after && a->p.stats.records >= a->o.after) || (a->o.until && until_seen(a));
 }
 
 /* Feeds whole lines from data[*pos..len) one record at a time, up to the stop. */
@@ -204,7 +202,7 @@ static void feed_to_stop(struct app *a, const char *data, size_t len, size_t *po
 {
     while (*pos < len && !stop_reached(a))
         if (!feed_lines(&a->p, data, len, pos, a->p.stats.records + 1, last))
-            break;   /* what is left is noise or part of a line */
+            break; /* what is left is noise or part of a line */
 }
 
 /*
@@ -232,7 +230,7 @@ static void feed_live(struct app *a, const char *data, size_t n)
         feed_to_stop(a, a->pending, a->pending_len, &pos, false);
         if (!stop_reached(a) && a->pending_len - pos > PROTO_LINE_MAX) {
             size_t noise = a->pending_len - pos - PROTO_LINE_MAX;
-            parser_feed(&a->p, a->pending + pos, noise);    /* no newline in it: it ends no line */
+            parser_feed(&a->p, a->pending + pos, noise); /* no newline in it: it ends no line */
             pos += noise;
         }
         memmove(a->pending, a->pending + pos, a->pending_len - pos);
@@ -275,10 +273,10 @@ static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
 {
     const char *input = a->o.mode == IN_FILE ? a->o.path : a->src.what;
     if (error && *error)
-        return fail(1, fmt("%s (after %llu bytes): the stream is cut short", error, (unsigned long long)bytes));
+        return fail(1,
+                    fmt("%s (after %llu bytes): the stream is cut short", error, (unsigned long long)bytes));
     if (bytes == 0)
-        return fail(1, fmt("%s is empty: no Koiz record to %s", input,
-                           a->o.dump ? "dump" : "draw"));
+        return fail(1, fmt("%s is empty: no Koiz record to %s", input, a->o.dump ? "dump" : "draw"));
     if (a->p.stats.records == 0)
         return fail(1, fmt("no Koiz record in %s (%llu bytes, %llu lines): is it a Koiz stream?", input,
                            (unsigned long long)bytes, (unsigned long long)a->p.stats.lines));
@@ -286,8 +284,8 @@ static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
         return fail(1, fmt("the stream ended after %llu records, before the %llu that --after waits for",
                            (unsigned long long)a->p.stats.records, (unsigned long long)a->o.after));
     if (a->o.until && !until_seen(a))
-        return fail(1, fmt("the stream ended without a '%s' record, which --until waits for",
-                           a->o.until_name));
+        return fail(1,
+                    fmt("the stream ended without a '%s' record, which --until waits for", a->o.until_name));
     return 0;
 }
 
@@ -307,9 +305,9 @@ static int run_batch(struct app *a)
         if (source_start(&a->src, NULL, NULL) != 0)
             return fail(1, "cannot start the reader thread");
         while (!a->ended && !interrupted) {
-            ingest_live(a, FRAME_MAX);      /* a bounded go: a signal is seen between two */
+            ingest_live(a, FRAME_MAX); /* a bounded go: a signal is seen between two */
             source_note(&a->src, note, sizeof note);
-            if (note[0] && strcmp(note, said)) {   /* what a window's status line would say, once */
+            if (note[0] && strcmp(note, said)) { /* what a window's status line would say, once */
                 fprintf(stderr, "koiz-view: %s\n", note);
                 memcpy(said, note, sizeof said);
             }
@@ -324,17 +322,19 @@ static int run_batch(struct app *a)
         fprintf(stderr, "koiz-view: stopped by %s after %llu bytes and %llu records%s\n",
                 interrupted == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)bytes,
                 (unsigned long long)a->p.stats.records,
-                a->o.until && !stop_reached(a) ? fmt(", before any '%s' record",
-                                                     a->o.until_name) : "");
+                a->o.until && !stop_reached(a) ? fmt(", before any '%s' record", a->o.until_name) : "");
         return signal_status();
     }
     if (full_times)
-        fprintf(stderr, "koiz-view: the input came faster than it was parsed: reading waited %u time%s with "
-                "%u MiB held\n", full_times, full_times == 1 ? "" : "s", SOURCE_BUFFER_LIMIT >> 20);
+        fprintf(stderr,
+                "koiz-view: the input came faster than it was parsed: reading waited %u time%s with "
+                "%u MiB held\n",
+                full_times, full_times == 1 ? "" : "s", SOURCE_BUFFER_LIMIT >> 20);
     rc = batch_verdict(a, error, bytes);
     if (a->o.screenshot) {
         char err[512];
-        SDL_Surface *s = shot_offscreen(a->m, &a->p, a->o.width, a->o.height, describe_batch, a, err, sizeof err);
+        SDL_Surface *s =
+            shot_offscreen(a->m, &a->p, a->o.width, a->o.height, describe_batch, a, err, sizeof err);
         if (!s || shot_save(s, a->o.screenshot, err, sizeof err) != 0)
             rc = fail(1, err);
         SDL_FreeSurface(s);
@@ -360,8 +360,7 @@ static void describe_stop(const struct app *a, struct view *v)
     if (a->o.after && a->p.stats.records >= a->o.after)
         snprintf(v->state, sizeof v->state, "· stopped after %llu records", (unsigned long long)a->o.after);
     else
-        snprintf(v->state, sizeof v->state, "· stopped at the first '%s' record",
-                 a->o.until_name);
+        snprintf(v->state, sizeof v->state, "· stopped at the first '%s' record", a->o.until_name);
 }
 
 static void describe(struct app *a, struct view *v, bool paused)
@@ -386,7 +385,8 @@ static void describe(struct app *a, struct view *v, bool paused)
     if (a->ended && stop_reached(a))
         describe_stop(a, v);
     else if (a->ended && a->exit_status >= 0)
-        snprintf(v->state, sizeof v->state, "· exited with status %d · the last picture stays", a->exit_status);
+        snprintf(v->state, sizeof v->state, "· exited with status %d · the last picture stays",
+                 a->exit_status);
     else if (a->ended)
         snprintf(v->state, sizeof v->state, "· the stream ended · the last picture stays");
     else if (note[0])
@@ -395,8 +395,10 @@ static void describe(struct app *a, struct view *v, bool paused)
         snprintf(v->state, sizeof v->state, "· paused: the picture waits, bytes are kept");
     else if (o->mode == IN_SERIAL && !a->src.socket && a->p.stats.bytes > 2048 && !a->p.stats.records)
         /* Bytes but never a record: at the wrong speed, a UART reads garbage. */
-        snprintf(v->state, sizeof v->state, "· %d baud · bytes arrive but no record: is the kernel's baud= "
-                 "the same?", o->baud);
+        snprintf(v->state, sizeof v->state,
+                 "· %d baud · bytes arrive but no record: is the kernel's baud= "
+                 "the same?",
+                 o->baud);
     else if (o->mode == IN_SERIAL)
         snprintf(v->state, sizeof v->state, "· %s%s", a->src.socket ? "a Unix socket" : fmt_baud(o->baud),
                  o->record ? " · recording" : "");
@@ -438,8 +440,10 @@ static void send_key(struct app *a, struct view *v, char key, double now, double
 {
     if (source_send(&a->src, key) == 0)
         snprintf(v->message, sizeof v->message, "sent %c to the kernel%s", key,
-                 key == 's' ? ": a fresh snapshot of every space" : key == 't' ? ": the tour"
-                 : key == 'k' ? ": stop the running tasks" : "");
+                 key == 's'   ? ": a fresh snapshot of every space"
+                 : key == 't' ? ": the tour"
+                 : key == 'k' ? ": stop the running tasks"
+                              : "");
     else
         snprintf(v->message, sizeof v->message, "%s is away: %c not sent", a->o.device, key);
     *message_until = now + 4;
@@ -452,7 +456,7 @@ static void send_key(struct app *a, struct view *v, char key, double now, double
  * the top-left corner (with xdotool, when installed: SDL cannot move
  * another program's window) and takes the rest of the screen's width.
  */
-#define EMULATOR_WINDOW_W 730   /* Bochs's 720 pixels and a gap */
+#define EMULATOR_WINDOW_W 730 /* Bochs's 720 pixels and a gap */
 
 static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
 {
@@ -469,7 +473,7 @@ static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
     if ((a->o.mode != IN_BOCHS && a->o.mode != IN_QEMU) || SDL_GetDisplayUsableBounds(0, &b) != 0)
         return;
     if (b.w - EMULATOR_WINDOW_W < 640)
-        return;     /* too narrow for both: leave the placing to the window manager */
+        return; /* too narrow for both: leave the placing to the window manager */
     SDL_SetWindowSize(win, a->o.width < b.w - EMULATOR_WINDOW_W ? a->o.width : b.w - EMULATOR_WINDOW_W,
                       a->o.height < b.h ? a->o.height : b.h);
     SDL_SetWindowPosition(win, b.x + EMULATOR_WINDOW_W, b.y);
@@ -492,12 +496,12 @@ static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
 
 static int run_window(struct app *a)
 {
-    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");     /* ours are installed: catch_signals */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1"); /* ours are installed: catch_signals */
     if (SDL_Init(SDL_INIT_VIDEO) != 0)
         return fail(1, fmt("cannot open a window: %s (no display? try --headless --screenshot FILE.png)",
                            SDL_GetError()));
-    SDL_Window *win = SDL_CreateWindow("koiz-view", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, a->o.width,
-                                       a->o.height, SDL_WINDOW_RESIZABLE);
+    SDL_Window *win = SDL_CreateWindow("koiz-view", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
+                                       a->o.width, a->o.height, SDL_WINDOW_RESIZABLE);
     SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED) : NULL;
     if (win && !r)
         r = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
@@ -525,16 +529,15 @@ static int run_window(struct app *a)
     double last = now_s(), message_until = 0;
     while (!quit && !interrupted) {
         double now = now_s();
-        bool busy = dirty || view_animating(&v, now) || (a->replaying && !a->rp.paused && !replay_done(&a->rp)) ||
+        bool busy = dirty || view_animating(&v, now) ||
+                    (a->replaying && !a->rp.paused && !replay_done(&a->rp)) ||
                     (a->live && !paused && !a->ended);
         SDL_Event e;
         if (SDL_WaitEventTimeout(&e, busy ? 15 : 250)) {
             do {
                 dirty = true;
                 switch (e.type) {
-                case SDL_QUIT:
-                    quit = true;
-                    break;
+                case SDL_QUIT: quit = true; break;
                 case SDL_WINDOWEVENT:
                     if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
                         SDL_GetRendererOutputSize(r, &w, &h);
@@ -584,8 +587,7 @@ static int run_window(struct app *a)
                         view_key(&v, a->m, k, e.key.keysym.mod);
                     break;
                 }
-                default:
-                    break;
+                default: break;
                 }
             } while (SDL_PollEvent(&e));
         }

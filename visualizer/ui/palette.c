@@ -65,7 +65,7 @@ uint32_t look_page(uint32_t pde, uint32_t leaf)
 
 uint32_t look_frame(uint8_t owner)
 {
-        /* orange for user frames; each space its own lightness, so neighbours stay apart */
+    /* orange for user frames; each space its own lightness, so neighbours stay apart */
     static const uint32_t spaces[] = {COL_USER, 0xf6c25au, 0xa86f00u, 0xfbd98fu, 0xc98a00u};
     switch (owner) {
     case PHYS_NONE: return COL_EMPTY;

@@ -16,26 +16,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define COL_WINDOW      0x141519u   /* window background */
-#define COL_PANEL       0x1d1f24u   /* panel background */
-#define COL_BORDER      0x30333bu   /* panel outline */
-#define COL_FOCUS       0xc8ccd4u   /* outline of the panel that has the keyboard */
-#define COL_EMPTY       0x2a2d34u   /* a cell with nothing present */
-#define COL_TEXT        0xdcdfe4u
-#define COL_DIM         0x8b909au
-#define COL_TITLE       0xf2f3f5u
-#define COL_SELECT      0xffffffu   /* outline of the selected cell */
+#define COL_WINDOW 0x141519u /* window background */
+#define COL_PANEL  0x1d1f24u /* panel background */
+#define COL_BORDER 0x30333bu /* panel outline */
+#define COL_FOCUS  0xc8ccd4u /* outline of the panel that has the keyboard */
+#define COL_EMPTY  0x2a2d34u /* a cell with nothing present */
+#define COL_TEXT   0xdcdfe4u
+#define COL_DIM    0x8b909au
+#define COL_TITLE  0xf2f3f5u
+#define COL_SELECT 0xffffffu /* outline of the selected cell */
 
-#define COL_KERNEL      0x0072b2u   /* Okabe-Ito blue */
-#define COL_KERNEL_LT   0x56b4e9u   /* sky blue: kernel, read-only (4 GiB picture); global bar */
-#define COL_USER        0xe69f00u   /* orange */
-#define COL_USER_LT     0xf0e442u   /* yellow: user, read-only (4 GiB picture) */
-#define COL_TABLE       0xcc79a7u   /* reddish purple: directories and page tables */
-#define COL_SHARED      0x009e73u   /* bluish green: a frame user-mapped by several spaces */
-#define COL_WARN        0xe69f00u
-#define COL_BAD         0xd55e00u   /* vermillion: panics, fatal faults (always with words) */
-#define COL_GOOD        0x56b4e9u
-#define COL_FLASH       0xffffffu   /* a fault's cell, flashing */
+#define COL_KERNEL    0x0072b2u /* Okabe-Ito blue */
+#define COL_KERNEL_LT 0x56b4e9u /* sky blue: kernel, read-only (4 GiB picture); global bar */
+#define COL_USER      0xe69f00u /* orange */
+#define COL_USER_LT   0xf0e442u /* yellow: user, read-only (4 GiB picture) */
+#define COL_TABLE     0xcc79a7u /* reddish purple: directories and page tables */
+#define COL_SHARED    0x009e73u /* bluish green: a frame user-mapped by several spaces */
+#define COL_WARN      0xe69f00u
+#define COL_BAD       0xd55e00u /* vermillion: panics, fatal faults (always with words) */
+#define COL_GOOD      0x56b4e9u
+#define COL_FLASH     0xffffffu /* a fault's cell, flashing */
 
 /* a..b by t in [0, 1]. */
 uint32_t col_mix(uint32_t a, uint32_t b, double t);
@@ -43,11 +43,11 @@ uint32_t col_mix(uint32_t a, uint32_t b, double t);
 /* How one cell of the directory or table grid is drawn. */
 struct cell_look {
     bool present;
-    uint32_t fill;          /* the cell's colour */
-    bool hollow;            /* read-only: centre left in the panel colour */
-    bool framed;            /* a 4 MiB page: a dark inner frame */
-    bool global_bar;        /* global page: a light bar along the top */
-    bool accessed, dirty;   /* small corner marks */
+    uint32_t fill;        /* the cell's colour */
+    bool hollow;          /* read-only: centre left in the panel colour */
+    bool framed;          /* a 4 MiB page: a dark inner frame */
+    bool global_bar;      /* global page: a light bar along the top */
+    bool accessed, dirty; /* small corner marks */
 };
 
 /* A directory entry; `present` is how many entries of its table are present. */

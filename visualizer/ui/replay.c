@@ -26,9 +26,10 @@ int replay_open(struct replay *r, const char *path, char *err, size_t errsz)
         return -1;
     }
     if ((uint64_t)st.st_size > REPLAY_MAX) {
-        snprintf(err, errsz, "%s is %llu MiB: a replay in the window holds the whole recording, %u MiB at most "
-                 "(koiz-view --dump or --headless reads any size)", path,
-                 (unsigned long long)(st.st_size >> 20), REPLAY_MAX >> 20);
+        snprintf(err, errsz,
+                 "%s is %llu MiB: a replay in the window holds the whole recording, %u MiB at most "
+                 "(koiz-view --dump or --headless reads any size)",
+                 path, (unsigned long long)(st.st_size >> 20), REPLAY_MAX >> 20);
         fclose(f);
         return -1;
     }
@@ -38,7 +39,7 @@ int replay_open(struct replay *r, const char *path, char *err, size_t errsz)
     bool too_big = false;
     while (r->data && (n = fread(r->data + r->len, 1, cap - r->len, f)) > 0) {
         r->len += n;
-        if (r->len == cap) {        /* it grew since stat */
+        if (r->len == cap) { /* it grew since stat */
             char *grown = cap * 2 <= REPLAY_MAX ? realloc(r->data, cap * 2) : NULL;
             if (!grown) {
                 too_big = true;

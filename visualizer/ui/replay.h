@@ -17,9 +17,9 @@
 
 struct replay {
     char *data;
-    size_t len, pos;        /* bytes, and how many were fed */
-    double rate;            /* records per second */
-    double credit;          /* records owed to the pace, not yet fed */
+    size_t len, pos; /* bytes, and how many were fed */
+    double rate;     /* records per second */
+    double credit;   /* records owed to the pace, not yet fed */
     bool paused;
 };
 

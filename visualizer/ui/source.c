@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include "source.h"
 
-#define CHUNK        65536
+#define CHUNK 65536
 
 static void init(struct source *s, enum source_kind kind, const char *what)
 {
@@ -52,8 +52,8 @@ static bool file_exists(const char *root, const char *name, char *path, size_t s
     return access(path, R_OK) == 0;
 }
 
-int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless,
-                 char *err, size_t errsz)
+int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
+                 size_t errsz)
 {
     bool bochs = emu == SRC_BOCHS;
     init(s, emu, bochs ? "Bochs" : "QEMU");
@@ -64,7 +64,8 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
         return -1;
     }
     char path[4096];
-    const char *needed[] = {"build/floppy.img", bochs ? "bochsrc" : NULL, bochs ? "tools/bochs-continue.rc" : NULL};
+    const char *needed[] = {"build/floppy.img", bochs ? "bochsrc" : NULL,
+                            bochs ? "tools/bochs-continue.rc" : NULL};
     for (size_t i = 0; i < 3; i++) {
         if (needed[i] && !file_exists(root, needed[i], path, sizeof path)) {
             snprintf(err, errsz, "cannot read %s%s", path,
@@ -79,9 +80,22 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
     else
         snprintf(mem, sizeof mem, "%d", megs);
     const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc", mem, NULL};
-    const char *qemu_argv[] = {"qemu-system-i386", "-drive", drive, "-boot", "a", "-m", mem,
-                               "-debugcon", "stdio", "-no-reboot", "-monitor", "none", "-snapshot",
-                               headless ? "-display" : NULL, "none", NULL};
+    const char *qemu_argv[] = {"qemu-system-i386",
+                               "-drive",
+                               drive,
+                               "-boot",
+                               "a",
+                               "-m",
+                               mem,
+                               "-debugcon",
+                               "stdio",
+                               "-no-reboot",
+                               "-monitor",
+                               "none",
+                               "-snapshot",
+                               headless ? "-display" : NULL,
+                               "none",
+                               NULL};
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(err, errsz, "cannot make a pipe: %s", strerror(errno));
@@ -96,7 +110,7 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
         setpgid(0, 0);
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0)
-            dup2(null, 0);   /* Bochs's debugger must not read our terminal */
+            dup2(null, 0); /* Bochs's debugger must not read our terminal */
         dup2(pipefd[1], 1);
         if (headless && bochs)
             setenv("SDL_VIDEODRIVER", "dummy", 1);
@@ -164,7 +178,7 @@ static const char *not_a_port(const char *path, int fd)
 {
     struct stat st;
     if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) != 0)
-        return NULL;        /* not there (yet): opening says why */
+        return NULL; /* not there (yet): opening says why */
     if (S_ISSOCK(st.st_mode))
         return NULL;
     if (!S_ISCHR(st.st_mode) || (fd >= 0 && !isatty(fd)))
@@ -244,17 +258,20 @@ int source_serial(struct source *s, const char *device, int baud, char *err, siz
     s->socket = is_socket(device);
     const char *what = not_a_port(device, -1);
     if (what) {
-        snprintf(err, errsz, "--serial %s: that is %s, not a serial port: --serial reads a COM port "
+        snprintf(err, errsz,
+                 "--serial %s: that is %s, not a serial port: --serial reads a COM port "
                  "(/dev/ttyS0, /dev/ttyUSB0, a pty) or an emulator's Unix socket; a recording is replayed "
-                 "with koiz-view FILE", device, what);
+                 "with koiz-view FILE",
+                 device, what);
         return -1;
     }
     s->fd = open_serial(device, baud);
     if (s->fd < 0 && errno == ENOTTY) {
         struct stat st;
-        snprintf(err, errsz, "--serial %s: that is %s, not a serial port: --serial reads a COM port "
-                 "(/dev/ttyS0, /dev/ttyUSB0, a pty) or an emulator's Unix socket", device,
-                 stat(device, &st) == 0 ? kind_of(&st) : "not a terminal");
+        snprintf(err, errsz,
+                 "--serial %s: that is %s, not a serial port: --serial reads a COM port "
+                 "(/dev/ttyS0, /dev/ttyUSB0, a pty) or an emulator's Unix socket",
+                 device, stat(device, &st) == 0 ? kind_of(&st) : "not a terminal");
         return -1;
     }
     if (s->fd < 0) {
@@ -350,8 +367,10 @@ static bool wait_for_room(struct source *s)
         }
         if (!said) {
             char note[320];
-            snprintf(note, sizeof note, "holding %u MiB of input, the most koiz-view keeps: reading waits until "
-                     "the picture catches up", SOURCE_BUFFER_LIMIT >> 20);
+            snprintf(note, sizeof note,
+                     "holding %u MiB of input, the most koiz-view keeps: reading waits until "
+                     "the picture catches up",
+                     SOURCE_BUFFER_LIMIT >> 20);
             set_note(s, note);
             said = true;
         }
@@ -392,7 +411,7 @@ static void *reader(void *arg)
     struct source *s = arg;
     char *chunk = malloc(CHUNK);
     while (chunk && wait_for_room(s)) {
-        if (s->fd < 0) {   /* a serial port that went away */
+        if (s->fd < 0) { /* a serial port that went away */
             int fd = open_serial(s->device, s->baud);
             if (fd < 0) {
                 if (errno == ENOTTY) {
@@ -433,7 +452,7 @@ static void *reader(void *arg)
             set_error(s, "reading %s failed: %s", s->what, errno);
             break;
         }
-        if (s->kind == SRC_SERIAL) {   /* unplugged: wait for the device to come back */
+        if (s->kind == SRC_SERIAL) { /* unplugged: wait for the device to come back */
             pthread_mutex_lock(&s->lock);
             close(s->fd);
             s->fd = -1;
@@ -443,7 +462,7 @@ static void *reader(void *arg)
             set_note(s, note);
             continue;
         }
-        break;   /* end of stream */
+        break; /* end of stream */
     }
     free(chunk);
     int status = s->pid ? reap(s) : -1;
@@ -470,7 +489,7 @@ size_t source_take(struct source *s, char *out, size_t max)
 {
     pthread_mutex_lock(&s->lock);
     size_t n = s->len < max ? s->len : max;
-    if (n) {    /* before the first byte there is no buffer at all */
+    if (n) { /* before the first byte there is no buffer at all */
         memcpy(out, s->buf, n);
         memmove(s->buf, s->buf + n, s->len - n);
         s->len -= n;

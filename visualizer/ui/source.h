@@ -30,28 +30,29 @@ enum source_kind { SRC_BOCHS, SRC_QEMU, SRC_FD, SRC_SERIAL };
 
 struct source {
     enum source_kind kind;
-    int fd;                     /* what the thread reads; -1 while a serial port is away.
-                                 * Once the thread runs it changes fd under lock only. */
-    pid_t pid;                  /* the emulator, or 0 */
-    char device[256];           /* serial port path */
+    int fd;           /* what the thread reads; -1 while a serial port is away.
+                       * Once the thread runs it changes fd under lock only. */
+    pid_t pid;        /* the emulator, or 0 */
+    char device[256]; /* serial port path */
     int baud;
-    bool socket;                /* the "port" is an emulator's Unix socket: no baud rate */
-    FILE *record;               /* tee, or NULL */
-    char what[64];              /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
+    bool socket;   /* the "port" is an emulator's Unix socket: no baud rate */
+    FILE *record;  /* tee, or NULL */
+    char what[64]; /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
 
     pthread_t thread;
     bool started;
-    pthread_mutex_t lock;       /* guards everything below */
-    char *buf;                  /* bytes read, not yet taken */
+    pthread_mutex_t lock; /* guards everything below */
+    char *buf;            /* bytes read, not yet taken */
     size_t len, cap;
-    bool ended;                 /* no more bytes will come */
-    uint64_t total;             /* bytes read in all */
-    unsigned full_times;        /* how often the buffer reached SOURCE_BUFFER_LIMIT */
-    char error[320];            /* why the stream was cut short (a read failed), or "" */
-    int exit_status;            /* the emulator's, -1 when not known (or killed by a signal: 128+n) */
-    char note[320];             /* what the thread wants people to know: "waiting for ..." */
+    bool ended;          /* no more bytes will come */
+    uint64_t total;      /* bytes read in all */
+    unsigned full_times; /* how often the buffer reached SOURCE_BUFFER_LIMIT */
+    char error[320];     /* why the stream was cut short (a read failed), or "" */
+    int exit_status;     /* the emulator's, -1 when not known (or killed by a signal: 128+n) */
+    char note[320];      /* what the thread wants people to know: "waiting for ..." */
     bool stop;
-    void (*notify)(void *arg);  /* called (from the thread) when bytes arrive after a take emptied the buffer */
+    void (*notify)(
+        void *arg); /* called (from the thread) when bytes arrive after a take emptied the buffer */
     void *notify_arg;
 };
 
@@ -61,8 +62,8 @@ struct source {
  * pipe. headless hides QEMU's window (Bochs follows SDL_VIDEODRIVER). megs is
  * the guest RAM. Returns 0, or -1 with a sentence in err.
  */
-int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless,
-                 char *err, size_t errsz);
+int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
+                 size_t errsz);
 /* Reads an already open descriptor (0 for stdin, or a FIFO). */
 void source_fd(struct source *s, int fd, const char *what);
 /* Opens a serial port raw at baud (9600..921600), or connects to a Unix socket standing

@@ -71,7 +71,7 @@ int font_open(struct font *f, SDL_Renderer *r, const char *path, int px)
         f->src[i] = (SDL_Rect){total_w, 0, w, h};
         total_w += w + 1;
     }
-    for (int i = 0; i < GLYPHS; i++)   /* a glyph may reach below the font's height ('_') */
+    for (int i = 0; i < GLYPHS; i++) /* a glyph may reach below the font's height ('_') */
         if (glyph[i] && glyph[i]->h > h)
             h = glyph[i]->h;
     for (int i = 0; i < GLYPHS; i++)
@@ -144,7 +144,7 @@ static SDL_Texture *tinted(struct font *f, uint32_t rgb)
 
 int text_width(const struct font *f, const char *s)
 {
-    int w = 0;   /* the font is monospaced: every glyph advances char_w */
+    int w = 0; /* the font is monospaced: every glyph advances char_w */
     while (*s) {
         next_cp(&s);
         w += f->char_w;
@@ -167,9 +167,9 @@ int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint
             break;
         }
         if (max_w > 0 && *s && x + 2 * f->char_w > x0 + max_w)
-            g = ellipsis;   /* the text goes on past the room: end it with "…" */
+            g = ellipsis; /* the text goes on past the room: end it with "…" */
         SDL_Rect dst = {x, y, f->src[g].w, f->src[g].h};
-        if (g != ' ' - 32)  /* a space has nothing to draw */
+        if (g != ' ' - 32) /* a space has nothing to draw */
             SDL_RenderCopy(r, atlas, &f->src[g], &dst);
         x += f->char_w;
         if (g == ellipsis && *s)

@@ -15,19 +15,19 @@
 #include <SDL.h>
 #include <stdint.h>
 
-#define FONT_MONO "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+#define FONT_MONO      "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 #define FONT_MONO_BOLD "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
 
 #define GLYPHS_EXTRA 12
-#define GLYPHS (95 + GLYPHS_EXTRA)
+#define GLYPHS       (95 + GLYPHS_EXTRA)
 
 #define FONT_TINTS 16
 
 struct font {
     SDL_Renderer *r;
-    SDL_Surface *sheet;             /* the glyphs, white on transparent */
-    SDL_Texture *atlas;             /* the sheet, white: tinted by colour mod */
-    SDL_Texture *tint[FONT_TINTS];  /* the sheet in one colour each */
+    SDL_Surface *sheet;            /* the glyphs, white on transparent */
+    SDL_Texture *atlas;            /* the sheet, white: tinted by colour mod */
+    SDL_Texture *tint[FONT_TINTS]; /* the sheet in one colour each */
     uint32_t tint_rgb[FONT_TINTS];
     int tints;
     SDL_Rect src[GLYPHS];
@@ -38,7 +38,8 @@ struct font {
 int font_open(struct font *f, SDL_Renderer *r, const char *path, int px);
 void font_close(struct font *f);
 
-/* Draws UTF-8 text at (x, y) in colour rgb (0xRRGGBB); returns the width drawn. Stops at max_w pixels when > 0 ("..." ends a cut text). */
+/* Draws UTF-8 text at (x, y) in colour rgb (0xRRGGBB); returns the width drawn. Stops at max_w pixels when >
+ * 0 ("..." ends a cut text). */
 int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint32_t rgb, int max_w);
 /* Its width in pixels. */
 int text_width(const struct font *f, const char *s);

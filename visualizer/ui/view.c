@@ -29,7 +29,8 @@ int view_resize(struct view *v, int w, int h)
     if (px != v->font.px) {
         font_close(&v->font);
         font_close(&v->bold);
-        if (font_open(&v->font, v->r, FONT_MONO, px) != 0 || font_open(&v->bold, v->r, FONT_MONO_BOLD, px) != 0)
+        if (font_open(&v->font, v->r, FONT_MONO, px) != 0 ||
+            font_open(&v->bold, v->r, FONT_MONO_BOLD, px) != 0)
             return -1;
     }
     v->w = w;
@@ -83,7 +84,7 @@ int view_pde(const struct view *v, const struct model *m)
         return v->sel_pde;
     const struct space *sp = view_space(v, m);
     if (sp) {
-        for (int i = 0; i < ENTRIES; i++)   /* the first page table, else the first entry */
+        for (int i = 0; i < ENTRIES; i++) /* the first page table, else the first entry */
             if ((sp->dir[i] & (PTE_P | PDE_PS)) == PTE_P)
                 return i;
         for (int i = 0; i < ENTRIES; i++)
@@ -103,7 +104,7 @@ uint32_t view_frames(const struct model *m)
     if (!kib)
         kib = 32 * 1024;
     uint64_t frames = (kib + 3) / 4;
-    frames = (frames + 255) / 256 * 256;   /* whole MiB */
+    frames = (frames + 255) / 256 * 256; /* whole MiB */
     return frames > (1u << 20) ? (1u << 20) : (uint32_t)frames;
 }
 
@@ -124,7 +125,7 @@ static void catch_faults(struct view *v, const struct model *m, double now)
         return;
     v->faults_seen = m->faults_total;
     const struct fault_event *f = model_fault(m, 0);
-    if (!f || now <= 0)   /* a still picture (now 0) shows no flash */
+    if (!f || now <= 0) /* a still picture (now 0) shows no flash */
         return;
     v->flash_asid = f->asid;
     v->flash_va = f->cr2;

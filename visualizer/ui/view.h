@@ -26,10 +26,10 @@ struct view {
     int w, h;
 
     /* what is shown */
-    uint32_t asid;              /* chosen space; MODEL_NO_ASID: follow the live one */
-    int sel_pde, sel_pte;       /* selected entries; sel_pde -1 until chosen (then: first table) */
-    int fault_sel;              /* selected fault (0 = newest), -1 none */
-    int log_scroll;             /* log lines scrolled back from the newest */
+    uint32_t asid;        /* chosen space; MODEL_NO_ASID: follow the live one */
+    int sel_pde, sel_pte; /* selected entries; sel_pde -1 until chosen (then: first table) */
+    int fault_sel;        /* selected fault (0 = newest), -1 none */
+    int log_scroll;       /* log lines scrolled back from the newest */
     enum panel_id focus;
     bool help;
     int mouse_x, mouse_y;
@@ -58,9 +58,9 @@ struct view {
 
     /* the status line, filled by main.c */
     const struct parser *parser;
-    char source[96];            /* "Bochs", "replay of boot.txt" */
-    char state[160];            /* "running", "exited with status 0", "paused · 500 records/s" */
-    char message[160];          /* a passing note: "saved koiz-view-....png" */
+    char source[96];   /* "Bochs", "replay of boot.txt" */
+    char state[160];   /* "running", "exited with status 0", "paused · 500 records/s" */
+    char message[160]; /* a passing note: "saved koiz-view-....png" */
 
     /* when set (koiz-view --bench), view_draw adds each panel's drawing time (CPU seconds)
      * to panel_seconds[panel]; the clear, the status line and overlays to [P_COUNT] */

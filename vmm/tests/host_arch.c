@@ -60,16 +60,16 @@ void arch_panic(const char *fmt, ...)
         longjmp(host_panic_jmp, 1);
     }
     fail_msg("unexpected panic: %s", host_panic_msg);
-    abort();    /* fail_msg does not return inside a test */
+    abort(); /* fail_msg does not return inside a test */
 }
 
 void host_pmm_boot(uint32_t ram_top)
 {
     struct pmm_region regions[] = {
-        { 0, 0x9F000 },
-        { 0x100000, ram_top - 0x100000 },
+        {0, 0x9F000},
+        {0x100000, ram_top - 0x100000},
     };
-    struct pmm_range reserved[] = { { HOST_KERNEL_START, HOST_KERNEL_END } };
+    struct pmm_range reserved[] = {{HOST_KERNEL_START, HOST_KERNEL_END}};
 
     if (!host_ram && !(host_ram = aligned_alloc(4096, HOST_RAM_SIZE)))
         abort();
@@ -80,7 +80,7 @@ void host_pmm_boot(uint32_t ram_top)
 
 struct address_space *host_boot(uint32_t ram_top, int pse, int pge)
 {
-    struct vmem_config cfg = { pse, pge, HOST_PHYSWIN_TABLE | PTE_P | PTE_W };
+    struct vmem_config cfg = {pse, pge, HOST_PHYSWIN_TABLE | PTE_P | PTE_W};
     host_pmm_boot(ram_top);
     return vmem_init(&cfg);
 }

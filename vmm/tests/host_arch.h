@@ -29,9 +29,9 @@
 #include <cmocka.h>
 #include "../vmm.h"
 
-#define HOST_RAM_SIZE   (64u << 20)
-#define HOST_KERNEL_START 0x00100000u
-#define HOST_KERNEL_END   0x00200000u
+#define HOST_RAM_SIZE      (64u << 20)
+#define HOST_KERNEL_START  0x00100000u
+#define HOST_KERNEL_END    0x00200000u
 #define HOST_PHYSWIN_TABLE (HOST_KERNEL_END - 4096)
 
 struct host_log {
@@ -40,8 +40,8 @@ struct host_log {
     int invlpgs;
     uint32_t last_invlpg;
     int flushes;
-    int pse, pge;               /* what arch_enable_paging_features was told */
-    uint32_t cr2;               /* what arch_read_cr2 answers */
+    int pse, pge; /* what arch_enable_paging_features was told */
+    uint32_t cr2; /* what arch_read_cr2 answers */
 };
 
 extern unsigned char *host_ram;
@@ -59,25 +59,25 @@ void host_pmm_boot(uint32_t ram_top);
 uint32_t host_frame(unsigned char b);
 
 /* Runs stmt, which must panic with a message containing text. */
-#define EXPECT_PANIC(stmt, text)                                                   \
-    do {                                                                           \
-        host_panic_expected = 1;                                                   \
-        host_panic_msg[0] = 0;                                                     \
-        if (setjmp(host_panic_jmp) == 0) {                                         \
-            stmt;                                                                  \
-            host_panic_expected = 0;                                               \
-            fail_msg("%s:%d: no panic from %s", __FILE__, __LINE__, #stmt);        \
-        }                                                                          \
-        host_panic_expected = 0;                                                   \
-        if (!strstr(host_panic_msg, (text)))                                       \
-            fail_msg("%s:%d: panic \"%s\" does not say \"%s\"", __FILE__, __LINE__, \
-                     host_panic_msg, (text));                                      \
+#define EXPECT_PANIC(stmt, text)                                                                             \
+    do {                                                                                                     \
+        host_panic_expected = 1;                                                                             \
+        host_panic_msg[0] = 0;                                                                               \
+        if (setjmp(host_panic_jmp) == 0) {                                                                   \
+            stmt;                                                                                            \
+            host_panic_expected = 0;                                                                         \
+            fail_msg("%s:%d: no panic from %s", __FILE__, __LINE__, #stmt);                                  \
+        }                                                                                                    \
+        host_panic_expected = 0;                                                                             \
+        if (!strstr(host_panic_msg, (text)))                                                                 \
+            fail_msg("%s:%d: panic \"%s\" does not say \"%s\"", __FILE__, __LINE__, host_panic_msg, (text)); \
     } while (0)
 
 /* A page fault as the tests provoke it, decided by vmm and reported as the
  * kernel would (the task goes on when it was resolved, else it dies); what
  * vmm decided is returned. */
-static inline enum fault_outcome fault_at(struct address_space *as, uint32_t cr2, uint32_t error, uint32_t eip)
+static inline enum fault_outcome fault_at(struct address_space *as, uint32_t cr2, uint32_t error,
+                                          uint32_t eip)
 {
     struct vmm_fault f;
     vmm_handle_fault(as, cr2, error, eip, &f);

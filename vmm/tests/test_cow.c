@@ -24,10 +24,10 @@
 #include "../pmm.h"
 #include "../vmm.h"
 
-#define URW (PTE_U | PTE_W)
-#define WFAULT (PFERR_P | PFERR_W | PFERR_U)
-#define MiB (1u << 20)
-#define MODEL_PDES 80               /* the model covers [0, 320 MiB) of each space */
+#define URW        (PTE_U | PTE_W)
+#define WFAULT     (PFERR_P | PFERR_W | PFERR_U)
+#define MiB        (1u << 20)
+#define MODEL_PDES 80 /* the model covers [0, 320 MiB) of each space */
 
 /* ---- the hooks' view ---- */
 
@@ -62,7 +62,7 @@ static void h_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t b
     (void)flags;
     calls_map++;
     if (bytes == LARGE_PAGE_SIZE && !e)
-        return;                                 /* a 4 MiB page: not modelled */
+        return; /* a 4 MiB page: not modelled */
     for (i = 0; i < bytes / PAGE_SIZE; i++)
         if ((m = model_pte(as, va + i * PAGE_SIZE)) != 0)
             *m = (pa + i * PAGE_SIZE) | e;
@@ -104,13 +104,17 @@ static void h_protect(struct address_space *as, uint32_t va, uint32_t bytes, uin
 
 static void h_table_alloc(struct address_space *as, uint32_t pdi, uint32_t pa)
 {
-    (void)as; (void)pdi; (void)pa;
+    (void)as;
+    (void)pdi;
+    (void)pa;
     calls_table_alloc++;
 }
 
 static void h_table_free(struct address_space *as, uint32_t pdi, uint32_t pa)
 {
-    (void)as; (void)pdi; (void)pa;
+    (void)as;
+    (void)pdi;
+    (void)pa;
     calls_table_free++;
 }
 
@@ -132,7 +136,7 @@ static void h_destroy(struct address_space *as)
  * come after it as protects. */
 static void h_fork(struct address_space *src, struct address_space *dst)
 {
-    uint32_t (*s)[ENTRIES] = model[slot_of(src)], (*d)[ENTRIES] = model[slot_of(dst)];
+    uint32_t(*s)[ENTRIES] = model[slot_of(src)], (*d)[ENTRIES] = model[slot_of(dst)];
     calls_fork++;
     for (uint32_t pdi = 0; pdi < MODEL_PDES; pdi++)
         for (uint32_t pti = 0; pti < ENTRIES; pti++) {
@@ -157,10 +161,17 @@ static void h_fault(const struct vmm_fault *info)
 }
 
 static const struct vmm_hooks hooks = {
-    .map_range = h_map, .remap_range = h_remap, .unmap_range = h_unmap, .protect_range = h_protect,
-    .table_alloc = h_table_alloc, .table_free = h_table_free,
-    .space_create = h_create, .space_destroy = h_destroy, .space_fork = h_fork,
-    .tlb_flush = h_flush, .fault = h_fault,
+    .map_range = h_map,
+    .remap_range = h_remap,
+    .unmap_range = h_unmap,
+    .protect_range = h_protect,
+    .table_alloc = h_table_alloc,
+    .table_free = h_table_free,
+    .space_create = h_create,
+    .space_destroy = h_destroy,
+    .space_fork = h_fork,
+    .tlb_flush = h_flush,
+    .fault = h_fault,
 };
 
 /* The hooks' view of as equals its tables (accessed/dirty aside). */
@@ -169,12 +180,13 @@ static void model_matches(struct address_space *as)
     uint32_t pdi, pti, s = (uint32_t)slot_of(as);
     for (pdi = 0; pdi < MODEL_PDES; pdi++) {
         uint32_t pde = as->pd[pdi];
-        const uint32_t *table = pte_present(pde) && !(pde & PDE_PS) ? (uint32_t *)(host_ram + frame_of(pde)) : 0;
+        const uint32_t *table =
+            pte_present(pde) && !(pde & PDE_PS) ? (uint32_t *)(host_ram + frame_of(pde)) : 0;
         for (pti = 0; pti < ENTRIES; pti++) {
             uint32_t real = table ? table[pti] : 0;
             if ((real & ~(PTE_A | PTE_D)) != model[s][pdi][pti])
-                fail_msg("space %d 0x%08x: tables say 0x%08x, hooks said 0x%08x", as->id,
-                         page_va(pdi, pti), real, model[s][pdi][pti]);
+                fail_msg("space %d 0x%08x: tables say 0x%08x, hooks said 0x%08x", as->id, page_va(pdi, pti),
+                         real, model[s][pdi][pti]);
         }
     }
 }
@@ -320,7 +332,7 @@ static void test_write_copies_then_reuses(void **state)
     page(B, 0x00400000)[0x10] = 0xBB;
     assert_int_equal(host_ram[pa1 + 0x10], 0x11);
     assert_int_equal(vmm_stats()->cow_copies, 1);
-    assert_int_equal(calls_remap, 1);     /* the entry stayed present: a remap, not a map */
+    assert_int_equal(calls_remap, 1); /* the entry stayed present: a remap, not a map */
     assert_int_equal(calls_map, 0);
     assert_int_equal(calls_fault, 1);
     /* The parent writes: the last sharer keeps its frame, writable again. */
@@ -356,7 +368,7 @@ static void test_fork_of_fork_and_destroy_orders(void **state)
         C = vmm_space_fork(B);
         assert_non_null(C);
         assert_int_equal(pmem_frame(pa1)->refs, 3);
-        assert_int_equal(pmem_frame(pa2)->refs, 1);       /* B's copy is shared with C instead */
+        assert_int_equal(pmem_frame(pa2)->refs, 1); /* B's copy is shared with C instead */
         assert_int_equal(pmem_frame(frame_of(pte_of(C, 0x00401000)))->refs, 2);
         assert_int_equal(pte_of(B, 0x00401000) & PTE_FLAGS, PTE_P | PTE_U | PTE_COW);
         assert_int_equal(fault_at(C, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
@@ -365,20 +377,20 @@ static void test_fork_of_fork_and_destroy_orders(void **state)
         assert_int_equal(vmm_stats()->cow_copies, 3);
         vmm_check(A);
         model_matches(C);
-        if (order == 0) {                                 /* parent first */
+        if (order == 0) { /* parent first */
             assert_int_equal(vmm_space_destroy(A), VMM_OK);
             assert_int_equal(pmem_frame(pa1)->refs, 1);
             assert_int_equal(fault_at(B, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
             assert_int_equal(vmm_stats()->cow_reuses, 1);
             assert_int_equal(vmm_space_destroy(B), VMM_OK);
             assert_int_equal(vmm_space_destroy(C), VMM_OK);
-        } else if (order == 1) {                          /* children first */
+        } else if (order == 1) { /* children first */
             assert_int_equal(vmm_space_destroy(C), VMM_OK);
             assert_int_equal(vmm_space_destroy(B), VMM_OK);
             assert_int_equal(pmem_frame(pa1)->refs, 1);
             vmm_check(A);
             assert_int_equal(vmm_space_destroy(A), VMM_OK);
-        } else {                                          /* the middle one first */
+        } else { /* the middle one first */
             assert_int_equal(vmm_space_destroy(B), VMM_OK);
             vmm_check(C);
             assert_int_equal(vmm_space_destroy(A), VMM_OK);
@@ -404,7 +416,7 @@ static void test_unmap_protect_clone(void **state)
     assert_int_not_equal(frame_of(pte_of(B, 0x00401000)), pa2);
     assert_int_equal(pte_of(B, 0x00401000) & PTE_FLAGS, PTE_P | PTE_U);
     assert_int_equal(pmem_frame(pa2)->refs, 1);
-    assert_int_equal(vmm_protect(A, 0x00401000, URW), VMM_OK);   /* the last sharer: kept */
+    assert_int_equal(vmm_protect(A, 0x00401000, URW), VMM_OK); /* the last sharer: kept */
     assert_int_equal(pte_of(A, 0x00401000), pa2 | PTE_P | URW);
     assert_int_equal(vmm_protect(A, 0x00400000, PTE_U), VMM_OK);
     assert_int_equal(pte_of(A, 0x00400000), pa1 | PTE_P | PTE_U);
@@ -461,10 +473,10 @@ static void test_fork_out_of_memory(void **state)
         assert_int_equal(pmem_stats()->free, before.free);
         assert_int_equal(pmem_stats()->page_tables, before.page_tables);
         assert_int_equal(vmm_stats()->spaces, 2);
-        assert_int_equal(pte_of(A, 0x00400000), a0);     /* still writable, not COW */
+        assert_int_equal(pte_of(A, 0x00400000), a0); /* still writable, not COW */
         assert_int_equal(pmem_frame(pa1)->refs, 1);
         assert_int_equal(calls_create, calls_destroy);
-        assert_int_equal(calls_table_free, 0);     /* the destroy says its tables went too */
+        assert_int_equal(calls_table_free, 0); /* the destroy says its tables went too */
         model_matches(A);
         vmm_check(A);
     }
@@ -506,9 +518,9 @@ static void test_cow_fault_out_of_memory(void **state)
     /* One frame back: the fault succeeds. */
     spare = frame_of(pte_of(A, 0x10000000));
     assert_int_equal(vmm_unmap(A, 0x10000000, 0), VMM_OK);
-    assert_int_equal(pmem_frame(spare)->refs, 1);             /* B still maps it */
-    assert_int_equal(vmm_unmap(B, 0x10000000, 0), VMM_OK);    /* now it is free */
-    assert_int_equal(pmem_stats()->free, 3);                  /* the frame and both tables of PDE 64 */
+    assert_int_equal(pmem_frame(spare)->refs, 1);          /* B still maps it */
+    assert_int_equal(vmm_unmap(B, 0x10000000, 0), VMM_OK); /* now it is free */
+    assert_int_equal(pmem_stats()->free, 3);               /* the frame and both tables of PDE 64 */
     assert_int_equal(fault_at(B, 0x00400000, WFAULT, 0), FAULT_RESOLVED);
     model_matches(B);
     vmm_check(B);
@@ -542,8 +554,8 @@ static void test_region_resize(void **state)
     assert_int_equal(vmm_region_resize(A, R, R + 0x3000), VMM_OK);
     assert_int_equal(A->pages, 5 + 3);
     assert_int_equal(pmem_stats()->free, before + 27);
-    assert_int_equal(calls_unmap, 3);                   /* 0x3000-0x5000, -0x12000, -0x20000 */
-    assert_int_equal(vmm_translate(A, R + 0x3000, &(struct vmm_translation){ 0 }), VMM_ENOENT);
+    assert_int_equal(calls_unmap, 3); /* 0x3000-0x5000, -0x12000, -0x20000 */
+    assert_int_equal(vmm_translate(A, R + 0x3000, &(struct vmm_translation){0}), VMM_ENOENT);
     assert_int_equal(fault_at(A, R + 0x3000, PFERR_U, 0), FAULT_BAD);
     assert_int_equal(host_log.last_invlpg, R + 0x1F000);
     /* A shared heap page shrunk away in the child stays in the parent. */
@@ -569,7 +581,7 @@ static void test_region_resize(void **state)
     reset_calls();
     assert_int_equal(vmm_region_resize(A, R, R), VMM_OK);
     assert_null(vmm_region_find(A, R));
-    assert_int_equal(vmm_translate(A, R, &(struct vmm_translation){ 0 }), VMM_ENOENT);
+    assert_int_equal(vmm_translate(A, R, &(struct vmm_translation){0}), VMM_ENOENT);
     /* R+0x1000, R+0x2000 and their table; R stays: the child still maps it. */
     assert_int_equal(pmem_stats()->free, before + 2 + 1);
     assert_int_equal(calls_table_free, 1);
@@ -587,13 +599,13 @@ static void test_check_catches_cow_mistakes(void **state)
     pte[0] |= PTE_W;
     EXPECT_PANIC(vmm_check(B), "vmm_check: copy-on-write page 0x00400000 is writable");
     pte[0] &= ~PTE_W;
-    pte[3] |= PTE_COW;                                 /* device memory */
+    pte[3] |= PTE_COW; /* device memory */
     EXPECT_PANIC(vmm_check(B), "vmm_check: copy-on-write page 0x00403000");
     pte[3] &= ~PTE_COW;
     pmem_frame(pa1)->refs = 1;
     EXPECT_PANIC(vmm_check(B), "has 1 references but 2 mappings");
     pmem_frame(pa1)->refs = 2;
-    vmm_check(B);                                      /* and the marks were all cleared */
+    vmm_check(B); /* and the marks were all cleared */
 }
 
 /* ---- randomized: forks, writes, unmaps, protects, destroys ----
@@ -608,12 +620,12 @@ static void test_check_catches_cow_mistakes(void **state)
  * frame's references against the mappings, vmm_check and the hooks' view.
  */
 #define RSPACES 6
-#define RSLOTS 48
-#define RSTEPS 30000
+#define RSLOTS  48
+#define RSTEPS  30000
 
 struct rpage {
-    uint32_t tag;           /* 0: unmapped */
-    int writable;           /* W or COW: the program may write it */
+    uint32_t tag; /* 0: unmapped */
+    int writable; /* W or COW: the program may write it */
 };
 static struct address_space *rs[RSPACES];
 static struct rpage rshadow[RSPACES][RSLOTS];
@@ -621,9 +633,9 @@ static uint32_t rseed, rstate, next_tag;
 static unsigned long rstep;
 static uint16_t rrefs[HOST_RAM_SIZE >> 12];
 
-#define RCHECK(cond)                                                                \
-    do {                                                                            \
-        if (!(cond))                                                                \
+#define RCHECK(cond)                                                                           \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
             fail_msg("seed %u step %lu (%s:%d): %s", rseed, rstep, __FILE__, __LINE__, #cond); \
     } while (0)
 
@@ -637,7 +649,7 @@ static uint32_t rnd(uint32_t n)
 
 static uint32_t rslot_va(int slot)
 {
-    static const uint32_t pdes[3] = { 0, 1, 767 };
+    static const uint32_t pdes[3] = {0, 1, 767};
     int pti = slot % 16;
     return page_va(pdes[slot / 16], pti < 8 ? (uint32_t)pti : 1016u + (uint32_t)(pti - 8));
 }
@@ -710,7 +722,7 @@ static void rop_write(int s, int slot)
     struct vmm_translation t;
     enum fault_outcome o;
 
-    if (!p->tag) {                              /* map a fresh page */
+    if (!p->tag) { /* map a fresh page */
         int writable = rnd(4) != 0;
         pa = host_frame(0);
         p->tag = ++next_tag;

@@ -45,9 +45,11 @@ static void test_region_errors(void **state)
     assert_int_equal(vmm_region_add(A, 0x2000, 0x2000, REGION_GUARD), VMM_EINVAL);
     assert_int_equal(vmm_region_add(A, 0x1000, 0x2000, REGION_NONE), VMM_EINVAL);
     assert_int_equal(vmm_region_add(A, 0xBFFFF000, 0xC0001000, REGION_GUARD), VMM_EINVAL);
-    assert_int_equal(vmm_region_add(A, KHEAP_BASE, KHEAP_END, REGION_GUARD), VMM_EINVAL);  /* kernel, in a user space */
-    assert_int_equal(vmm_region_add(K, 0x1000, 0x2000, REGION_GUARD), VMM_EINVAL);          /* user, in the kernel's */
-    assert_int_equal(vmm_region_add(K, 0xE0000000, 0xE0001000, REGION_DEMAND_ZERO), VMM_EINVAL); /* outside the heap */
+    assert_int_equal(vmm_region_add(A, KHEAP_BASE, KHEAP_END, REGION_GUARD),
+                     VMM_EINVAL); /* kernel, in a user space */
+    assert_int_equal(vmm_region_add(K, 0x1000, 0x2000, REGION_GUARD), VMM_EINVAL); /* user, in the kernel's */
+    assert_int_equal(vmm_region_add(K, 0xE0000000, 0xE0001000, REGION_DEMAND_ZERO),
+                     VMM_EINVAL); /* outside the heap */
     assert_int_equal(vmm_region_add(K, 0xE0000000, 0xE0001000, REGION_GUARD), VMM_OK);
     assert_int_equal(vmm_region_add(A, DZ + 0x3000, DZ + 0x5000, REGION_GUARD), VMM_EEXIST);
     for (i = 2; i < VMM_MAX_REGIONS; i++)
@@ -63,7 +65,7 @@ static void test_demand_zero(void **state)
     struct vmm_translation t;
     uint32_t junk = pmem_alloc();
     (void)state;
-    pmem_free(junk);                                      /* the next frame out is full of junk */
+    pmem_free(junk); /* the next frame out is full of junk */
     vmm_space_switch(A);
     assert_int_equal(fault_at(A, DZ + 0x1234, UW, 0x08048000), FAULT_RESOLVED);
     assert_int_equal(vmm_translate(A, DZ + 0x1000, &t), VMM_OK);
@@ -72,7 +74,7 @@ static void test_demand_zero(void **state)
     assert_int_equal(host_ram[t.pa], 0);
     assert_int_equal(host_ram[t.pa + 4095], 0);
     assert_int_equal(pmem_use(t.pa), FRAME_PROCESS);
-    assert_int_equal(pmem_frame(t.pa)->refs, 1);          /* the mapping owns it */
+    assert_int_equal(pmem_frame(t.pa)->refs, 1); /* the mapping owns it */
     assert_int_equal(A->pages, 1);
     /* Already mapped (a stale TLB entry): resolved, and the entry dropped. */
     assert_int_equal(fault_at(A, DZ + 0x1000, PFERR_U, 0), FAULT_RESOLVED);
@@ -85,11 +87,11 @@ static void test_demand_zero(void **state)
 static void test_bad_faults(void **state)
 {
     (void)state;
-    assert_int_equal(fault_at(A, DZ, PFERR_P | UW, 0), FAULT_BAD);          /* protection */
-    assert_int_equal(fault_at(A, 0x00001000, PFERR_U, 0), FAULT_BAD);       /* no region */
-    assert_int_equal(fault_at(A, 0xC8000000, 0, 0), FAULT_BAD);             /* kernel, no region */
-    assert_int_equal(fault_at(A, KHEAP_BASE, PFERR_U, 0), FAULT_BAD);       /* user touching the heap */
-    assert_int_equal(fault_at(0, 0x00001000, 0, 0), FAULT_BAD);             /* no live space */
+    assert_int_equal(fault_at(A, DZ, PFERR_P | UW, 0), FAULT_BAD);    /* protection */
+    assert_int_equal(fault_at(A, 0x00001000, PFERR_U, 0), FAULT_BAD); /* no region */
+    assert_int_equal(fault_at(A, 0xC8000000, 0, 0), FAULT_BAD);       /* kernel, no region */
+    assert_int_equal(fault_at(A, KHEAP_BASE, PFERR_U, 0), FAULT_BAD); /* user touching the heap */
+    assert_int_equal(fault_at(0, 0x00001000, 0, 0), FAULT_BAD);       /* no live space */
     assert_int_equal(fault_at(A, DZ - 4, UW, 0), FAULT_STACK_OVERFLOW);
     assert_int_equal(vmm_stats()->faults[FAULT_BAD], 5);
     assert_int_equal(vmm_stats()->faults[FAULT_STACK_OVERFLOW], 1);
@@ -137,7 +139,7 @@ static void on_fault(const struct vmm_fault *f)
 
 static void test_fault_report(void **state)
 {
-    struct vmm_hooks h = { .fault = on_fault };
+    struct vmm_hooks h = {.fault = on_fault};
     struct vmm_fault f;
     (void)state;
     vmm_set_hooks(&h);
@@ -162,7 +164,7 @@ static void test_fault_report(void **state)
     /* A system call's access: the error code the CPU would push. */
     assert_int_equal(vmm_user_access(A, DZ + 0x2000, 1, &f), FAULT_RESOLVED);
     assert_int_equal(f.error, PFERR_U | PFERR_W);
-    assert_int_equal(vmm_user_access(A, DZ + 0x2000, 0, &f), FAULT_BAD);   /* a read of a present page */
+    assert_int_equal(vmm_user_access(A, DZ + 0x2000, 0, &f), FAULT_BAD); /* a read of a present page */
     assert_int_equal(f.error, PFERR_U | PFERR_P);
     assert_int_equal(f.eip, 0);
 }

@@ -41,13 +41,13 @@ static void test_alloc_basics(void **state)
     a = kmalloc(1);
     b = kmalloc(100);
     assert_ptr_equal(a, area + 16);
-    assert_ptr_equal(b, area + 16 + 32);                  /* a's block: 16 + 16 */
+    assert_ptr_equal(b, area + 16 + 32); /* a's block: 16 + 16 */
     assert_int_equal((uintptr_t)b % HEAP_ALIGN, 0);
     memset(b, 0x33, 100);
     assert_int_equal(a[0], 0xEE);
     assert_int_equal(check().used_blocks, 2);
     assert_int_equal(check().extent, 32 + 128);
-    assert_null(kmalloc(AREA));                           /* larger than the area */
+    assert_null(kmalloc(AREA)); /* larger than the area */
     assert_null(kmalloc((size_t)-1));
     assert_int_equal(check().failures, 3);
     assert_int_equal(check().allocs, 2);
@@ -62,8 +62,8 @@ static void test_reuse_and_top(void **state)
     b = kmalloc(200);
     kfree(a);
     assert_int_equal(check().free_blocks, 1);
-    assert_ptr_equal(kmalloc(200), a);                    /* first fit finds it */
-    kfree(b);                                             /* the top block: the top moves down */
+    assert_ptr_equal(kmalloc(200), a); /* first fit finds it */
+    kfree(b);                          /* the top block: the top moves down */
     assert_int_equal(check().extent, 224);
     assert_int_equal(check().free_blocks, 0);
     kfree(a);
@@ -82,10 +82,10 @@ static void test_coalesce(void **state)
     kfree(a);
     kfree(c);
     assert_int_equal(check().free_blocks, 2);
-    kfree(b);                                             /* joins a and c */
+    kfree(b); /* joins a and c */
     assert_int_equal(check().free_blocks, 1);
     assert_int_equal(check().free_bytes, 3 * 128);
-    assert_ptr_equal(kmalloc(3 * 128 - 16), a);           /* the merged block, whole */
+    assert_ptr_equal(kmalloc(3 * 128 - 16), a); /* the merged block, whole */
     assert_int_equal(check().free_blocks, 0);
     kfree(d);
 }
@@ -95,7 +95,7 @@ static void test_split(void **state)
     void *a, *b, *c;
     (void)state;
     a = kmalloc(1000);
-    b = kmalloc(16);                                      /* keeps a away from the top */
+    b = kmalloc(16); /* keeps a away from the top */
     kfree(a);
     c = kmalloc(100);
     assert_ptr_equal(c, a);
@@ -115,7 +115,7 @@ static void test_full(void **state)
     assert_int_equal(n, AREA / 1024);
     kzalloc(1);
     assert_true(check().failures >= 1);
-    heap_init(area + 3, 61);                              /* unaligned base: rounded up */
+    heap_init(area + 3, 61); /* unaligned base: rounded up */
     assert_ptr_equal(kmalloc(16), area + 32);
     assert_null(kmalloc(16));
     heap_init(area, 0);
@@ -130,7 +130,7 @@ static void test_kzalloc_and_junk(void **state)
     memset(a, 0xFF, 64);
     b = kmalloc(16);
     kfree(a);
-    assert_int_equal(a[63], 0x6B);                        /* junk after free */
+    assert_int_equal(a[63], 0x6B); /* junk after free */
     a = kzalloc(64);
     assert_int_equal(a[0] | a[63], 0);
     kfree(b);
@@ -149,9 +149,9 @@ static void test_bad_frees_panic(void **state)
     EXPECT_PANIC(kfree(&x), "is not in the heap");
     EXPECT_PANIC(kfree(b + 1), "is not in the heap");
     EXPECT_PANIC(kfree(b + 16), "is not a block kmalloc returned");
-    EXPECT_PANIC(kfree(area + 4096), "is not a block kmalloc returned");     /* above the top */
+    EXPECT_PANIC(kfree(area + 4096), "is not a block kmalloc returned"); /* above the top */
     kfree(b);
-    EXPECT_PANIC(kfree(b), "is already free");                              /* freed at the top */
+    EXPECT_PANIC(kfree(b), "is already free"); /* freed at the top */
 }
 
 static void test_check_finds_corruption(void **state)
@@ -168,19 +168,19 @@ static void test_check_finds_corruption(void **state)
     heap_init(area, AREA);
     a = kmalloc(64);
     b = kmalloc(64);
-    ((uint32_t *)(b - 16))[1] = 8;                        /* size */
+    ((uint32_t *)(b - 16))[1] = 8; /* size */
     EXPECT_PANIC(heap_check(0), "has bad size 8");
     heap_init(area, AREA);
     a = kmalloc(64);
     b = kmalloc(64);
-    ((uint32_t *)(b - 16))[2] = 48;                       /* size of the block below */
+    ((uint32_t *)(b - 16))[2] = 48; /* size of the block below */
     EXPECT_PANIC(heap_check(0), "says the one below has 48 bytes, not 80");
     heap_init(area, AREA);
     a = kmalloc(64);
     b = kmalloc(64);
     c = kmalloc(64);
     kfree(a);
-    ((uint32_t *)(b - 16))[0] = 0x46524545u;              /* b claims to be free, unmerged */
+    ((uint32_t *)(b - 16))[0] = 0x46524545u; /* b claims to be free, unmerged */
     EXPECT_PANIC(heap_check(0), "were not merged");
 }
 
@@ -188,7 +188,7 @@ static void test_check_finds_corruption(void **state)
 static void test_random(void **state)
 {
     enum { SLOTS = 64 };
-    unsigned char *p[SLOTS] = { 0 };
+    unsigned char *p[SLOTS] = {0};
     size_t len[SLOTS];
     unsigned seed = 12345;
     int i, j;
@@ -245,7 +245,7 @@ static void fake_release(uintptr_t start, uintptr_t end)
     assert_int_equal(mprotect((void *)start, end - start, PROT_NONE), 0);
 }
 
-static const struct heap_backing fake = { fake_back, fake_release };
+static const struct heap_backing fake = {fake_back, fake_release};
 
 static int setup_backed(void **state)
 {
@@ -268,25 +268,25 @@ static void test_backing_follows_the_top(void **state)
     assert_non_null(a);
     assert_int_equal(backed_pages, 1);
     memset(a, 1, 100);
-    b = kmalloc(8100);                                    /* runs into the second and third pages */
+    b = kmalloc(8100); /* runs into the second and third pages */
     assert_non_null(b);
     assert_int_equal(backed_pages, 3);
     memset(b, 2, 8100);
     assert_int_equal(check().backed, 3 * HEAP_PAGE);
-    c = kmalloc(9000);                                    /* needs two more pages: only one is left */
+    c = kmalloc(9000); /* needs two more pages: only one is left */
     assert_null(c);
     assert_int_equal(check().failures, 1);
-    assert_int_equal(backed_pages, 3);                    /* nothing changed */
+    assert_int_equal(backed_pages, 3); /* nothing changed */
     assert_int_equal(check().extent, 128 + 8128);
-    kfree(b);                                             /* the top comes down: pages 2, 3 go */
+    kfree(b); /* the top comes down: pages 2, 3 go */
     assert_int_equal(backed_pages, 1);
     assert_int_equal(release_calls, 1);
-    c = kmalloc(9000);                                    /* fits now */
+    c = kmalloc(9000); /* fits now */
     assert_non_null(c);
     memset(c, 3, 9000);
-    kfree(a);                                             /* not the top: nothing given back */
+    kfree(a); /* not the top: nothing given back */
     assert_int_equal(backed_pages, 3);
-    kfree(c);                                             /* everything gone: no page kept */
+    kfree(c); /* everything gone: no page kept */
     assert_int_equal(backed_pages, 0);
     assert_int_equal(check().backed, 0);
     assert_int_equal(budget, 4);

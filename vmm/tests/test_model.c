@@ -23,29 +23,29 @@
 #include "../pmm.h"
 #include "../vmm.h"
 
-#define SPACES 4
-#define STEPS 120000
-#define NPDE 6
-#define SLOTS (NPDE * 16)
-#define DEVICE_BASE 0x80000000u     /* physical addresses pmm does not manage */
+#define SPACES      4
+#define STEPS       120000
+#define NPDE        6
+#define SLOTS       (NPDE * 16)
+#define DEVICE_BASE 0x80000000u /* physical addresses pmm does not manage */
 
-static const uint32_t pdes[NPDE] = { 0, 1, 2, 300, 766, 767 };
+static const uint32_t pdes[NPDE] = {0, 1, 2, 300, 766, 767};
 static struct address_space *space[SPACES];
-static uint32_t shadow[SPACES][SLOTS];      /* expected PTE: frame | flags | P, or 0 */
+static uint32_t shadow[SPACES][SLOTS]; /* expected PTE: frame | flags | P, or 0 */
 static uint32_t seed, rng;
 static unsigned long step;
 
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond))                                                                \
+#define CHECK(cond)                                                                          \
+    do {                                                                                     \
+        if (!(cond))                                                                         \
             fail_msg("seed %u step %lu (%s:%d): %s", seed, step, __FILE__, __LINE__, #cond); \
     } while (0)
-#define CHECK_EQ(a, b)                                                              \
-    do {                                                                            \
-        unsigned long _a = (unsigned long)(a), _b = (unsigned long)(b);             \
-        if (_a != _b)                                                               \
-            fail_msg("seed %u step %lu (%s:%d): %s is 0x%lx, expected 0x%lx", seed, \
-                     step, __FILE__, __LINE__, #a, _a, _b);                         \
+#define CHECK_EQ(a, b)                                                                              \
+    do {                                                                                            \
+        unsigned long _a = (unsigned long)(a), _b = (unsigned long)(b);                             \
+        if (_a != _b)                                                                               \
+            fail_msg("seed %u step %lu (%s:%d): %s is 0x%lx, expected 0x%lx", seed, step, __FILE__, \
+                     __LINE__, #a, _a, _b);                                                         \
     } while (0)
 
 static uint32_t rnd(uint32_t n)
@@ -73,7 +73,7 @@ static int va_slot(uint32_t va)
 
 static uint32_t random_flags(void)
 {
-    static const uint32_t extra[] = { 0, PTE_W, PTE_W, PTE_PCD, PTE_PWT | PTE_W };
+    static const uint32_t extra[] = {0, PTE_W, PTE_W, PTE_PCD, PTE_PWT | PTE_W};
     return PTE_U | extra[rnd(5)];
 }
 
@@ -223,7 +223,7 @@ static void op_write(int s, int slot)
     uint32_t want = shadow[s][slot], va = slot_va(slot), pa;
     enum fault_outcome o;
     if (want & PTE_W) {
-        if (managed(frame_of(want)))        /* device frames are beyond host_ram */
+        if (managed(frame_of(want))) /* device frames are beyond host_ram */
             host_ram[frame_of(want) + 1] = (unsigned char)step;
         return;
     }
@@ -344,7 +344,7 @@ static void test_model(void **state)
     rng = seed ? seed : 1;
     printf("test_model: seed %u (KOIZ_SEED=%u repeats this run)\n", seed, seed);
     host_boot(HOST_RAM_SIZE, 1, 1);
-    pmem_set_junk_fill(0);              /* speed; test_pmm covers junk filling */
+    pmem_set_junk_fill(0); /* speed; test_pmm covers junk filling */
     memcpy(&base, pmem_stats(), sizeof base);
     memset(shadow, 0, sizeof shadow);
     for (s = 0; s < SPACES; s++)
@@ -360,7 +360,7 @@ static void test_model(void **state)
         else if (r < 60)
             op_protect(s, slot);
         else if (r < 65)
-            check_slot(s, slot);        /* translate */
+            check_slot(s, slot); /* translate */
         else if (r < 70)
             op_write(s, slot);
         else if (r < 78)

@@ -18,7 +18,7 @@
 #include "../vmm.h"
 
 #define TEST_VA 0x00400000u
-#define URW (PTE_U | PTE_W)
+#define URW     (PTE_U | PTE_W)
 
 static struct address_space *A;
 
@@ -53,7 +53,7 @@ static void test_map_translate(void **state)
     uint32_t pa = host_frame(0x11);
     (void)state;
     assert_int_equal(vmm_map(A, TEST_VA, pa, URW), VMM_OK);
-    assert_int_equal(pmem_frame(pa)->refs, 2);          /* the owner's and the mapping's */
+    assert_int_equal(pmem_frame(pa)->refs, 2); /* the owner's and the mapping's */
     assert_int_equal(vmem_get_phys_addr(A->pd, TEST_VA + 0x123), pa + 0x123);
     assert_int_equal(vmm_translate(A, TEST_VA + 0xFFF, &t), VMM_OK);
     assert_int_equal(t.pa, pa + 0xFFF);
@@ -93,16 +93,16 @@ static void test_error_codes(void **state)
     pmem_free(free_pa);
     assert_int_equal(vmm_map(A, TEST_VA + 1, pa, URW), VMM_EUNALIGNED);
     assert_int_equal(vmm_map(A, TEST_VA, pa + 8, URW), VMM_EUNALIGNED);
-    assert_int_equal(vmm_map(A, TEST_VA, pa, PTE_W), VMM_EINVAL);             /* user page without U */
-    assert_int_equal(vmm_map(A, TEST_VA, pa, URW | PTE_G), VMM_EINVAL);       /* G is vmm's to set */
+    assert_int_equal(vmm_map(A, TEST_VA, pa, PTE_W), VMM_EINVAL);       /* user page without U */
+    assert_int_equal(vmm_map(A, TEST_VA, pa, URW | PTE_G), VMM_EINVAL); /* G is vmm's to set */
     assert_int_equal(vmm_map(A, TEST_VA, pa, URW | PTE_A), VMM_EINVAL);
     assert_int_equal(vmm_map(A, TEST_VA, pa, URW | PDE_PS), VMM_EINVAL);
-    assert_int_equal(vmm_map(A, KHEAP_BASE, pa, URW), VMM_EINVAL);            /* kernel page with U */
-    assert_int_equal(vmm_map(A, KERNEL_BASE + 0x100000, pa, PTE_W), VMM_EINVAL);  /* direct map is fixed */
-    assert_int_equal(vmm_map(A, 0xFFFFF000, pa, PTE_W), VMM_EINVAL);          /* physwin */
-    assert_int_equal(vmm_map(A, TEST_VA, free_pa, URW), VMM_EINVAL);          /* nobody's frame */
-    assert_int_equal(vmm_map(A, TEST_VA, table, URW), VMM_EINVAL);            /* a page table */
-    assert_int_equal(A->tables, 0);                                           /* nothing was left behind */
+    assert_int_equal(vmm_map(A, KHEAP_BASE, pa, URW), VMM_EINVAL);               /* kernel page with U */
+    assert_int_equal(vmm_map(A, KERNEL_BASE + 0x100000, pa, PTE_W), VMM_EINVAL); /* direct map is fixed */
+    assert_int_equal(vmm_map(A, 0xFFFFF000, pa, PTE_W), VMM_EINVAL);             /* physwin */
+    assert_int_equal(vmm_map(A, TEST_VA, free_pa, URW), VMM_EINVAL);             /* nobody's frame */
+    assert_int_equal(vmm_map(A, TEST_VA, table, URW), VMM_EINVAL);               /* a page table */
+    assert_int_equal(A->tables, 0);                                              /* nothing was left behind */
     assert_int_equal(vmm_map(A, TEST_VA, pa, URW), VMM_OK);
     assert_int_equal(vmm_map(A, TEST_VA, pa, URW), VMM_EEXIST);
     assert_int_equal(vmm_unmap(A, TEST_VA + 4096, 0), VMM_ENOENT);
@@ -157,7 +157,7 @@ static void test_tables_freed_when_empty(void **state)
     table = frame_of(A->pd[1]);
     assert_int_equal(pmem_stats()->page_tables, before + 1);
     assert_int_equal(vmm_unmap(A, TEST_VA + 4096, &pa), VMM_OK);
-    assert_int_equal(pmem_use(pa), FRAME_FREE);          /* the mapping owned it */
+    assert_int_equal(pmem_use(pa), FRAME_FREE); /* the mapping owned it */
     assert_int_equal(A->tables, 1);
     assert_int_equal(pmem_frame(table)->entries, 1);
     assert_int_equal(vmm_unmap(A, TEST_VA, 0), VMM_OK);
@@ -176,7 +176,7 @@ static void test_unmap_returns_frame(void **state)
     assert_int_equal(vmm_map(A, TEST_VA, pa, URW), VMM_OK);
     assert_int_equal(vmm_unmap(A, TEST_VA, &got), VMM_OK);
     assert_int_equal(got, pa);
-    assert_int_equal(pmem_frame(pa)->refs, 1);           /* the caller still owns it */
+    assert_int_equal(pmem_frame(pa)->refs, 1); /* the caller still owns it */
     assert_int_equal(host_ram[pa], 0x22);
     pmem_free(pa);
 }
@@ -187,7 +187,7 @@ static void test_protect(void **state)
     struct vmm_translation t;
     (void)state;
     pte = (uint32_t *)(host_ram + frame_of(A->pd[1]));
-    pte[0] |= PTE_A | PTE_D;                             /* as if the CPU had used it */
+    pte[0] |= PTE_A | PTE_D; /* as if the CPU had used it */
     assert_int_equal(vmm_protect(A, TEST_VA, PTE_U | PTE_PCD), VMM_OK);
     assert_int_equal(vmm_translate(A, TEST_VA, &t), VMM_OK);
     assert_int_equal(t.flags, PTE_P | PTE_U | PTE_PCD | PTE_A | PTE_D);
@@ -200,13 +200,13 @@ static void test_tlb_only_when_live(void **state)
     struct address_space *B = vmm_space_create();
     (void)state;
     mapped_frame(TEST_VA, URW);
-    assert_int_equal(vmm_unmap(A, TEST_VA, 0), VMM_OK);  /* nothing is live yet */
+    assert_int_equal(vmm_unmap(A, TEST_VA, 0), VMM_OK); /* nothing is live yet */
     assert_int_equal(host_log.invlpgs, 0);
     vmm_space_switch(B);
     assert_int_equal(host_log.cr3, B->pd_phys);
     assert_ptr_equal(vmm_current_space(), B);
     mapped_frame(TEST_VA, URW);
-    assert_int_equal(vmm_protect(A, TEST_VA, PTE_U), VMM_OK);   /* A is not live */
+    assert_int_equal(vmm_protect(A, TEST_VA, PTE_U), VMM_OK); /* A is not live */
     assert_int_equal(host_log.invlpgs, 0);
     vmm_space_switch(A);
     assert_int_equal(vmm_protect(A, TEST_VA, URW), VMM_OK);
@@ -237,7 +237,7 @@ static void test_kernel_heap_pages_shared(void **state)
     /* Unmapping from B, which is not live, still drops the TLB entry: kernel pages are everywhere. */
     assert_int_equal(vmm_unmap(B, KHEAP_BASE, 0), VMM_OK);
     assert_int_equal(host_log.invlpgs, 1);
-    assert_int_equal(K->pd[PDX(KHEAP_BASE)], table | PTE_P | PTE_W);  /* the table stays */
+    assert_int_equal(K->pd[PDX(KHEAP_BASE)], table | PTE_P | PTE_W); /* the table stays */
     assert_int_equal(pmem_use(table), FRAME_PAGE_TABLE);
     assert_int_equal(pmem_frame(pa)->refs, 1);
     vmm_check(K);
@@ -251,7 +251,7 @@ static void test_ranges(void **state)
     (void)state;
     for (i = 0; i < 8; i++) {
         pa[i] = pmem_alloc_for(FRAME_PROCESS);
-        assert_int_equal(pa[i], pa[0] + i * 4096);       /* lowest first: consecutive */
+        assert_int_equal(pa[i], pa[0] + i * 4096); /* lowest first: consecutive */
     }
     assert_int_equal(vmm_map_range(A, base, pa[0], 8, URW), VMM_OK);
     for (i = 0; i < 8; i++) {
@@ -285,7 +285,7 @@ static void test_ranges_all_or_nothing(void **state)
     assert_int_equal(vmm_map(A, base + 5 * 4096, pa, URW), VMM_OK);
     assert_int_equal(vmm_map_range(A, base, run, 8, URW), VMM_EEXIST);
     assert_int_equal(A->pages, 1);
-    assert_int_equal(A->tables, 1);                      /* PDE 1's table came and went */
+    assert_int_equal(A->tables, 1); /* PDE 1's table came and went */
     assert_int_equal(vmem_get_phys_addr(A->pd, base), 0);
     assert_int_equal(pmem_frame(run)->refs, 1);
     assert_int_equal(vmm_unmap_range(A, base, 8), VMM_ENOENT);
@@ -293,9 +293,9 @@ static void test_ranges_all_or_nothing(void **state)
     assert_int_equal(vmm_translate(A, base + 5 * 4096, &t), VMM_OK);
     assert_int_equal(t.flags, PTE_P | URW);
     assert_int_equal(vmm_map_range(A, base, run, 0, URW), VMM_EINVAL);
-    assert_int_equal(vmm_map_range(A, 0xBFFFF000, run, 2, URW), VMM_EINVAL);     /* crosses into the kernel */
-    assert_int_equal(vmm_map_range(A, 0xFFFFF000, run, 2, PTE_W), VMM_EINVAL);   /* wraps */
-    assert_int_equal(vmm_map_range(A, base, 0xFFFFF000, 2, URW), VMM_EINVAL);    /* frames wrap */
+    assert_int_equal(vmm_map_range(A, 0xBFFFF000, run, 2, URW), VMM_EINVAL);   /* crosses into the kernel */
+    assert_int_equal(vmm_map_range(A, 0xFFFFF000, run, 2, PTE_W), VMM_EINVAL); /* wraps */
+    assert_int_equal(vmm_map_range(A, base, 0xFFFFF000, 2, URW), VMM_EINVAL);  /* frames wrap */
     assert_int_equal(vmm_map_range(A, base + 1, run, 2, URW), VMM_EUNALIGNED);
     assert_int_equal(vmm_unmap_range(A, base, 0), VMM_EINVAL);
     assert_int_equal(vmm_unmap_range(A, KERNEL_BASE, 1), VMM_EINVAL);
@@ -351,7 +351,7 @@ static void test_large_pages(void **state)
     assert_int_equal(vmm_unmap_large(A, va + 4096, 0), VMM_EUNALIGNED);
     assert_int_equal(vmm_unmap_large(A, KERNEL_BASE, 0), VMM_EINVAL);
     mapped_frame(TEST_VA, URW);
-    assert_int_equal(vmm_unmap_large(A, TEST_VA, 0), VMM_EINVAL);    /* a table, not a 4 MiB page */
+    assert_int_equal(vmm_unmap_large(A, TEST_VA, 0), VMM_EINVAL); /* a table, not a 4 MiB page */
     assert_int_equal(vmm_map_large(A, TEST_VA, pa, URW), VMM_EEXIST);
     /* Unmapping a live 4 MiB page drops its TLB entry. */
     assert_int_equal(vmm_map_large(A, va, pa, URW), VMM_OK);
@@ -391,9 +391,9 @@ static void test_seed_allocators(void **state)
     assert_int_equal(pmem_stats()->page_tables, before + 1);
     pa = (uint32_t)((unsigned char *)p - host_ram);
     assert_int_equal(pmem_use(pa), FRAME_PAGE_TABLE);
-    pmem_free(pa);                                        /* junk-filled now */
+    pmem_free(pa); /* junk-filled now */
     q = vmem_ptable_new();
-    assert_ptr_equal(q, p);                               /* the same frame came back */
+    assert_ptr_equal(q, p); /* the same frame came back */
     for (i = 0; i < 1024; i++)
         assert_int_equal(q[i], 0);
 }
@@ -404,28 +404,75 @@ static int calls_tlb, calls_counters, calls_switch;
 static uint32_t last_bytes;
 
 static void h_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
-{ (void)as; (void)va; (void)pa; (void)flags; calls_map++; last_bytes = bytes; }
+{
+    (void)as;
+    (void)va;
+    (void)pa;
+    (void)flags;
+    calls_map++;
+    last_bytes = bytes;
+}
 static int last_large;
 static void h_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
-{ (void)as; (void)va; calls_unmap++; last_bytes = bytes; last_large = large; }
+{
+    (void)as;
+    (void)va;
+    calls_unmap++;
+    last_bytes = bytes;
+    last_large = large;
+}
 static void h_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
-{ (void)as; (void)va; (void)flags; calls_protect++; last_bytes = bytes; }
+{
+    (void)as;
+    (void)va;
+    (void)flags;
+    calls_protect++;
+    last_bytes = bytes;
+}
 static void h_table_alloc(struct address_space *as, uint32_t pdi, uint32_t pa)
-{ (void)as; (void)pdi; (void)pa; calls_table_alloc++; }
+{
+    (void)as;
+    (void)pdi;
+    (void)pa;
+    calls_table_alloc++;
+}
 static void h_table_free(struct address_space *as, uint32_t pdi, uint32_t pa)
-{ (void)as; (void)pdi; (void)pa; calls_table_free++; }
-static void h_tlb(uint32_t va, int all) { (void)va; (void)all; calls_tlb++; }
+{
+    (void)as;
+    (void)pdi;
+    (void)pa;
+    calls_table_free++;
+}
+static void h_tlb(uint32_t va, int all)
+{
+    (void)va;
+    (void)all;
+    calls_tlb++;
+}
 static void h_counters(const struct vmm_stats *v, const struct pmm_stats *p)
-{ assert_non_null(v); assert_non_null(p); calls_counters++; }
+{
+    assert_non_null(v);
+    assert_non_null(p);
+    calls_counters++;
+}
 static void h_switch(struct address_space *from, struct address_space *to)
-{ (void)from; assert_ptr_equal(to, A); calls_switch++; }
+{
+    (void)from;
+    assert_ptr_equal(to, A);
+    calls_switch++;
+}
 
 static void test_hooks(void **state)
 {
     struct vmm_hooks h = {
-        .map_range = h_map, .unmap_range = h_unmap, .protect_range = h_protect,
-        .table_alloc = h_table_alloc, .table_free = h_table_free, .tlb_flush = h_tlb,
-        .counters = h_counters, .space_switch = h_switch,
+        .map_range = h_map,
+        .unmap_range = h_unmap,
+        .protect_range = h_protect,
+        .table_alloc = h_table_alloc,
+        .table_free = h_table_free,
+        .tlb_flush = h_tlb,
+        .counters = h_counters,
+        .space_switch = h_switch,
     };
     uint32_t run = pmem_alloc_for(FRAME_PROCESS), i;
     (void)state;
@@ -444,7 +491,7 @@ static void test_hooks(void **state)
     assert_int_equal(calls_unmap, 1);
     assert_int_equal(last_large, 0);
     assert_int_equal(calls_table_free, 2);
-    assert_int_equal(calls_tlb, 8);                       /* unmap: 8 pages while live */
+    assert_int_equal(calls_tlb, 8); /* unmap: 8 pages while live */
     assert_int_equal(calls_counters, 4);
     assert_int_equal(vmm_map(A, TEST_VA, run, URW), VMM_OK);
     assert_int_equal(vmm_protect(A, TEST_VA, PTE_U), VMM_OK);

@@ -13,8 +13,8 @@
 #include "host_arch.h"
 #include "../pmm.h"
 
-#define MiB (1u << 20)
-#define FIRST_FREE (2 * MiB + 32 * 4096)   /* after 128 KiB of records for 16384 frames */
+#define MiB        (1u << 20)
+#define FIRST_FREE (2 * MiB + 32 * 4096) /* after 128 KiB of records for 16384 frames */
 
 static void test_init_counts(void **state)
 {
@@ -31,9 +31,9 @@ static void test_init_counts(void **state)
     assert_int_equal(s->ignored_high, 0);
     assert_int_equal(s->kernel + s->page_tables + s->process, 0);
     assert_int_equal(pmem_use(0x1000), FRAME_RESERVED);
-    assert_int_equal(pmem_use(0xA0000), FRAME_ABSENT);          /* the hole */
+    assert_int_equal(pmem_use(0xA0000), FRAME_ABSENT); /* the hole */
     assert_int_equal(pmem_use(HOST_KERNEL_START), FRAME_RESERVED);
-    assert_int_equal(pmem_use(2 * MiB), FRAME_RESERVED);         /* records */
+    assert_int_equal(pmem_use(2 * MiB), FRAME_RESERVED); /* records */
     assert_int_equal(pmem_use(FIRST_FREE), FRAME_FREE);
     assert_int_equal(pmem_use(64 * MiB), FRAME_ABSENT);
 }
@@ -46,7 +46,7 @@ static void test_alloc_lowest_first(void **state)
     assert_int_equal(pmem_alloc(), FIRST_FREE + 4096);
     assert_int_equal(pmem_use(FIRST_FREE), FRAME_KERNEL);
     pmem_free(FIRST_FREE);
-    assert_int_equal(pmem_alloc(), FIRST_FREE);          /* the stack gives it back first */
+    assert_int_equal(pmem_alloc(), FIRST_FREE); /* the stack gives it back first */
 }
 
 static void test_exhaust_and_refill(void **state)
@@ -67,7 +67,7 @@ static void test_exhaust_and_refill(void **state)
     assert_int_equal(n, total);
     assert_int_equal(pmem_stats()->free, 0);
     assert_int_equal(pmem_stats()->process, total);
-    assert_int_equal(pmem_alloc(), 0);                   /* out of memory is a 0, not a panic */
+    assert_int_equal(pmem_alloc(), 0); /* out of memory is a 0, not a panic */
     assert_int_equal(pmem_stats()->failures, 2);
     while (n > 0)
         pmem_free(all[--n]);
@@ -105,7 +105,7 @@ static void test_counters_by_use(void **state)
     assert_int_equal(s->page_tables, 1);
     assert_int_equal(s->process, 1);
     assert_int_equal(s->free, s->total - 3);
-    assert_int_equal(pmem_frame(t)->entries, 0);         /* tables count entries, from 0 */
+    assert_int_equal(pmem_frame(t)->entries, 0); /* tables count entries, from 0 */
     assert_int_equal(pmem_frame(p)->refs, 1);
     pmem_free(k);
     pmem_free(t);
@@ -177,8 +177,8 @@ static void test_junk_fill(void **state)
 /* RAM above 768 MiB (and above 4 GiB) is counted, not used. */
 static void test_limit_768(void **state)
 {
-    struct pmm_region r[] = { { MiB, 1024ull * MiB - MiB }, { 0x100000000ull, 0x10000000ull } };
-    struct pmm_range k = { MiB, 2 * MiB };
+    struct pmm_region r[] = {{MiB, 1024ull * MiB - MiB}, {0x100000000ull, 0x10000000ull}};
+    struct pmm_range k = {MiB, 2 * MiB};
     const struct pmm_stats *s = pmem_stats();
     (void)state;
     host_pmm_boot(64 * MiB);
@@ -195,11 +195,11 @@ static void test_limit_768(void **state)
 static void test_metadata_placement(void **state)
 {
     struct pmm_region r[] = {
-        { 16 * MiB, 4 * MiB },          /* unsorted on purpose */
-        { MiB, 2 * MiB },
-        { 0x100800, 0x1000 },           /* overlapping, unaligned */
+        {16 * MiB, 4 * MiB}, /* unsorted on purpose */
+        {MiB, 2 * MiB},
+        {0x100800, 0x1000}, /* overlapping, unaligned */
     };
-    struct pmm_range res[] = { { MiB, 0x280000 } };
+    struct pmm_range res[] = {{MiB, 0x280000}};
     (void)state;
     host_pmm_boot(64 * MiB);
     /* top 20 MiB: 5120 frames, 40 KiB = 10 frames of records, fit at 2.5 MiB */
@@ -218,8 +218,8 @@ static void test_metadata_placement(void **state)
 
 static void test_init_failures(void **state)
 {
-    struct pmm_region low = { 0, 0x9F000 };
-    struct pmm_region tiny[] = { { MiB, 0x2000 }, { 48 * MiB, 0x1000 } };
+    struct pmm_region low = {0, 0x9F000};
+    struct pmm_region tiny[] = {{MiB, 0x2000}, {48 * MiB, 0x1000}};
     (void)state;
     host_pmm_boot(64 * MiB);
     EXPECT_PANIC(pmem_init(&low, 1, 0, 0), "pmem_init: no usable memory above 1 MiB");

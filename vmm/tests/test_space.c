@@ -26,7 +26,7 @@ static void test_init_pse_pge(void **state)
     assert_int_equal(K->id, 0);
     assert_int_equal(host_log.pse, 1);
     assert_int_equal(host_log.pge, 1);
-    assert_int_equal(host_log.cr3_loads, 0);             /* loading is the caller's move */
+    assert_int_equal(host_log.cr3_loads, 0); /* loading is the caller's move */
     assert_null(vmm_current_space());
     assert_int_equal(K->large, 16);
     assert_int_equal(K->tables, 8);
@@ -38,11 +38,11 @@ static void test_init_pse_pge(void **state)
     assert_int_equal(vmm_stats()->direct_map_bytes, 64 * MiB);
     assert_int_equal(vmm_stats()->direct_map_large, 64 * MiB);
     assert_int_equal(vmm_stats()->direct_map_tables, 0);
-    assert_int_equal(pmem_stats()->page_tables, 9);      /* directory + heap tables */
+    assert_int_equal(pmem_stats()->page_tables, 9); /* directory + heap tables */
     assert_non_null(vmm_region_find(K, KHEAP_BASE + 0x1000));
     assert_int_equal(vmem_get_phys_addr(K->pd, KERNEL_BASE + 0x3FFFFFF), 0x3FFFFFF);
     assert_int_equal(vmem_get_phys_addr(K->pd, KERNEL_BASE + 64 * MiB), 0);
-    assert_int_equal(vmem_get_phys_addr(K->pd, 0), 0);  /* no identity map */
+    assert_int_equal(vmem_get_phys_addr(K->pd, 0), 0); /* no identity map */
     vmm_check(K);
 }
 
@@ -104,14 +104,14 @@ static void test_init_ragged_top(void **state)
 
 static void test_init_panics(void **state)
 {
-    struct vmem_config user_window = { 1, 1, HOST_PHYSWIN_TABLE | PTE_P | PTE_W | PTE_U };
-    struct vmem_config ok = { 0, 0, 0 };
+    struct vmem_config user_window = {1, 1, HOST_PHYSWIN_TABLE | PTE_P | PTE_W | PTE_U};
+    struct vmem_config ok = {0, 0, 0};
     (void)state;
     host_pmm_boot(HOST_RAM_SIZE);
     EXPECT_PANIC(vmem_init(&user_window), "vmem_init: physical window PDE 0x001ff007");
-    host_pmm_boot(2 * MiB + 0x2000);                      /* every frame holds pmm's records */
+    host_pmm_boot(2 * MiB + 0x2000); /* every frame holds pmm's records */
     EXPECT_PANIC(vmem_init(&ok), "vmem_init: out of memory for the kernel page directory");
-    host_pmm_boot(2 * MiB + 0x8000);                      /* room for a few tables only */
+    host_pmm_boot(2 * MiB + 0x8000); /* room for a few tables only */
     EXPECT_PANIC(vmem_init(&ok), "vmem_init: out of memory for the table of PDE");
 }
 
@@ -151,9 +151,9 @@ static void test_destroy_returns_everything(void **state)
     memcpy(&before, pmem_stats(), sizeof before);
     A = vmm_space_create();
     for (i = 0; i < 100; i++)
-        map_owned(A, 0x00400000 + i * 0x10000, (unsigned char)i);  /* spans PDEs 1 and 2 */
+        map_owned(A, 0x00400000 + i * 0x10000, (unsigned char)i); /* spans PDEs 1 and 2 */
     map_owned(A, 0x10000000, 1);
-    assert_int_equal(vmm_map(A, 0x10001000, 0xFEC00000, URW | PTE_PCD), VMM_OK);   /* device */
+    assert_int_equal(vmm_map(A, 0x10001000, 0xFEC00000, URW | PTE_PCD), VMM_OK); /* device */
     assert_int_equal(vmm_map_large(A, 0x20000000, 0x01000000, URW), VMM_OK);
     assert_int_equal(A->pages, 102);
     assert_int_equal(A->tables, 3);
@@ -194,7 +194,7 @@ static void test_space_slots_run_out(void **state)
     assert_null(vmm_space_create());
     assert_int_equal(vmm_space_destroy(s[7]), VMM_OK);
     assert_null(vmm_space_by_id(7));
-    assert_ptr_equal(vmm_space_create(), s[7]);           /* the slot is reused, not the id */
+    assert_ptr_equal(vmm_space_create(), s[7]); /* the slot is reused, not the id */
     assert_int_equal(s[7]->id, VMM_MAX_SPACES);
     assert_ptr_equal(vmm_space_by_id(VMM_MAX_SPACES), s[7]);
     assert_ptr_equal(vmm_space_at(7), s[7]);
@@ -277,7 +277,8 @@ static void test_kernel_pdes_fixed(void **state)
     uint32_t saved = K->pd[1000];
     (void)state;
     K->pd[1000] = 0x00300000 | PTE_P | PTE_W;
-    EXPECT_PANIC(vmm_space_create(), "vmm_space_create: kernel PDE 1000 is 0x00300003, vmem_init left 0x00000000");
+    EXPECT_PANIC(vmm_space_create(),
+                 "vmm_space_create: kernel PDE 1000 is 0x00300003, vmem_init left 0x00000000");
     EXPECT_PANIC(vmm_check(K), "vmm_check: kernel PDE 1000 of space 0");
     K->pd[1000] = saved;
     A->pd[770] = 0;
@@ -292,7 +293,7 @@ static void test_check_catches_broken_tables(void **state)
     (void)state;
     upa = map_owned(A, 0x00400000, 0);
     pte = (uint32_t *)(host_ram + frame_of(A->pd[1]));
-    pte[1] = upa | PTE_P | PTE_U;                         /* behind vmm's back */
+    pte[1] = upa | PTE_P | PTE_U; /* behind vmm's back */
     EXPECT_PANIC(vmm_check(A), "counts 1 entries but has 2");
     pte[1] = 0;
     pte[0] &= ~PTE_U;
@@ -334,7 +335,7 @@ static int log_entry(void *ctx, const struct vmm_entry *e)
 static void test_walk(void **state)
 {
     struct address_space *A;
-    struct walk_log w = { 0, 0, { 0 }, { 0 } };
+    struct walk_log w = {0, 0, {0}, {0}};
     (void)state;
     host_boot(HOST_RAM_SIZE, 1, 1);
     A = vmm_space_create();
@@ -361,7 +362,7 @@ static void test_walk(void **state)
     assert_int_equal(vmm_walk(A, VMM_WALK_KERNEL, log_entry, &w), 0);
     assert_int_equal(w.va[0], KERNEL_BASE);
     assert_int_equal(w.level[0], VMM_WALK_LARGE);
-    assert_int_equal(w.n, 16 + 8 + 1);                    /* direct map, heap tables, physwin */
+    assert_int_equal(w.n, 16 + 8 + 1); /* direct map, heap tables, physwin */
     assert_int_equal(vmm_check(A), 6 + 25);
 }
 

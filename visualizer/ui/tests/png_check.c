@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 {
     struct model *m = model_new();
     static struct parser p;
-    struct pick pick = { 0 };
+    struct pick pick = {0};
     char err[512];
     int failed = 0, x, y;
     FILE *f;
@@ -80,9 +80,13 @@ int main(int argc, char **argv)
         return 1;
     }
     const struct rect *g = &pick.lay.grid[P_DIR];
-    struct { int pde; uint32_t want; const char *what; } checks[] = {
-        { 768, look_pde(sp->dir[768], space_present(sp, 768)).fill, "PDE 768, the kernel's map of RAM" },
-        { 100, COL_EMPTY, "PDE 100, never mapped" },
+    struct {
+        int pde;
+        uint32_t want;
+        const char *what;
+    } checks[] = {
+        {768, look_pde(sp->dir[768], space_present(sp, 768)).fill, "PDE 768, the kernel's map of RAM"},
+        {100, COL_EMPTY, "PDE 100, never mapped"},
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         cell_point(g, checks[i].pde, &x, &y);

@@ -35,10 +35,10 @@
 #define STREAM KOIZ_UI_TESTDATA "/selftest-qemu.txt"
 
 struct run {
-    int status;           /* exit status, or 128 + signal */
-    char out[65536];      /* stdout and stderr together */
-    long peak_kib;        /* its peak resident set (ru_maxrss) */
-    double stop_seconds;  /* from the signal sent to its end */
+    int status;          /* exit status, or 128 + signal */
+    char out[65536];     /* stdout and stderr together */
+    long peak_kib;       /* its peak resident set (ru_maxrss) */
+    double stop_seconds; /* from the signal sent to its end */
 };
 
 /*
@@ -97,11 +97,11 @@ static void run_signal(struct run *r, const char *stdin_path, const char *video,
     r->stop_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-#define expect_peak(r, mib)                                                                             \
-    do {                                                                                                \
-        if ((r)->peak_kib > (mib) * 1024L)                                                              \
-            fail_msg("peak resident set %ld KiB, more than %d MiB; output:\n%s", (r)->peak_kib, mib,   \
-                     (r)->out);                                                                         \
+#define expect_peak(r, mib)                                                                          \
+    do {                                                                                             \
+        if ((r)->peak_kib > (mib)*1024L)                                                             \
+            fail_msg("peak resident set %ld KiB, more than %d MiB; output:\n%s", (r)->peak_kib, mib, \
+                     (r)->out);                                                                      \
     } while (0)
 
 static void run(struct run *r, const char *stdin_path, const char *path, const char *const *args)
@@ -140,11 +140,11 @@ static void run(struct run *r, const char *stdin_path, const char *path, const c
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-#define expect(r, code, text)                                                                  \
-    do {                                                                                       \
-        if ((r)->status != (code) || !strstr((r)->out, (text)))                                \
-            fail_msg("exit %d (want %d), output:\n%s\n(want it to say: %s)", (r)->status, code, \
-                     (r)->out, text);                                                          \
+#define expect(r, code, text)                                                                             \
+    do {                                                                                                  \
+        if ((r)->status != (code) || !strstr((r)->out, (text)))                                           \
+            fail_msg("exit %d (want %d), output:\n%s\n(want it to say: %s)", (r)->status, code, (r)->out, \
+                     text);                                                                               \
     } while (0)
 
 static struct run r;
@@ -200,7 +200,8 @@ static void unreadable_inputs_exit_1(void **state)
     expect(&r, 1, "it is a directory");
     run(&r, NULL, NULL, (const char *[]){"--dump", "--serial", "/nonexistent/ttyUSB9", NULL});
     expect(&r, 1, "koiz-view: cannot open serial device /nonexistent/ttyUSB9");
-    run(&r, NULL, NULL, (const char *[]){"--headless", "--screenshot", "/nonexistent/dir/out.png", STREAM, NULL});
+    run(&r, NULL, NULL,
+        (const char *[]){"--headless", "--screenshot", "/nonexistent/dir/out.png", STREAM, NULL});
     expect(&r, 1, "cannot write the screenshot /nonexistent/dir/out.png");
     run(&r, STREAM, NULL, (const char *[]){"--dump", "--record", "/nonexistent/rec.txt", "-", NULL});
     expect(&r, 1, "cannot write the recording /nonexistent/rec.txt");
@@ -222,7 +223,8 @@ static void headless_from_a_file_makes_a_png(void **state)
     int fd = mkstemps(png, 4);
     assert_true(fd >= 0);
     close(fd);
-    run(&r, NULL, NULL, (const char *[]){"--headless", "--size", "900x600", "--screenshot", png, STREAM, NULL});
+    run(&r, NULL, NULL,
+        (const char *[]){"--headless", "--size", "900x600", "--screenshot", png, STREAM, NULL});
     expect(&r, 0, "");
     SDL_Surface *s = IMG_Load(png);
     assert_non_null(s);
@@ -288,7 +290,7 @@ static void serial_refuses_what_is_not_a_port(void **state)
     expect_peak(&r, WINDOW_PEAK_MIB);
     char back[16] = "";
     fd = open(file, O_RDONLY);
-    assert_int_equal(read(fd, back, sizeof back), 8);      /* not a byte written into it */
+    assert_int_equal(read(fd, back, sizeof back), 8); /* not a byte written into it */
     close(fd);
     assert_memory_equal(back, "precious", 8);
     run_signal(&r, NULL, NULL, (const char *[]){"--serial", "/dev/null", "--dump", NULL}, 0, 0);
@@ -308,19 +310,18 @@ static void serial_refuses_what_is_not_a_port(void **state)
     rmdir(dir);
 }
 
-#define expect_prompt(r)                                                                       \
-    do {                                                                                       \
-        if ((r)->stop_seconds > 2.0)                                                           \
-            fail_msg("took %.1f s to stop after the signal; output:\n%s", (r)->stop_seconds,  \
-                     (r)->out);                                                                \
+#define expect_prompt(r)                                                                                \
+    do {                                                                                                \
+        if ((r)->stop_seconds > 2.0)                                                                    \
+            fail_msg("took %.1f s to stop after the signal; output:\n%s", (r)->stop_seconds, (r)->out); \
     } while (0)
 
 static void signals_end_headless_runs(void **state)
 {
     (void)state;
     /* Waiting for a record that never comes, on an endless stream: a file argument and stdin. */
-    run_signal(&r, NULL, NULL, (const char *[]){"--headless", "--dump", "--until", "tests", "/dev/zero", NULL},
-               800, SIGTERM);
+    run_signal(&r, NULL, NULL,
+               (const char *[]){"--headless", "--dump", "--until", "tests", "/dev/zero", NULL}, 800, SIGTERM);
     expect(&r, 143, "koiz-view: stopped by SIGTERM after ");
     expect(&r, 143, "before any 'tests' record");
     expect_prompt(&r);
@@ -369,7 +370,7 @@ static void signals_end_a_serial_reconnect(void **state)
     for (int window = 0; window < 2; window++) {
         int ls = socket_that_goes_away(path, sizeof path);
         pid_t server = fork();
-        if (server == 0) {          /* takes the connection, then closes everything: the port went away */
+        if (server == 0) { /* takes the connection, then closes everything: the port went away */
             int c = accept(ls, NULL, NULL);
             usleep(200000);
             close(c);
@@ -378,8 +379,9 @@ static void signals_end_a_serial_reconnect(void **state)
             _exit(0);
         }
         close(ls);
-        run_signal(&r, NULL, NULL, window ? (const char *[]){"--serial", path, NULL}
-                                          : (const char *[]){"--serial", path, "--dump", NULL},
+        run_signal(&r, NULL, NULL,
+                   window ? (const char *[]){"--serial", path, NULL}
+                          : (const char *[]){"--serial", path, "--dump", NULL},
                    1000, window ? SIGTERM : SIGINT);
         waitpid(server, NULL, 0);
         expect(&r, window ? 143 : 130, window ? "stopped by SIGTERM" : "stopped by SIGINT");

@@ -82,7 +82,7 @@ static void grid_cells_round_trip(void **state)
 static void whole_picture_rows_are_directory_entries(void **state)
 {
     (void)state;
-    struct rect pic = {100, 50, 512, 512};   /* two pages per pixel each way */
+    struct rect pic = {100, 50, 512, 512}; /* two pages per pixel each way */
     int x, y;
     whole_point(&pic, 0xc0000000u >> 12, &x, &y);
     assert_int_equal(x, 100);

@@ -89,11 +89,11 @@ static uint32_t pixel(SDL_Surface *s, int x, int y)
     return ((uint32_t *)((uint8_t *)s->pixels + y * s->pitch))[x] & 0xffffffu;
 }
 
-#define assert_colour(s, x, y, want)                                                                   \
-    do {                                                                                               \
-        uint32_t got_ = pixel(s, x, y);                                                                \
-        if (got_ != (want))                                                                            \
-            fail_msg("pixel (%d, %d) is %06x, want %06x (%s)", x, y, got_, (unsigned)(want), #want);  \
+#define assert_colour(s, x, y, want)                                                                 \
+    do {                                                                                             \
+        uint32_t got_ = pixel(s, x, y);                                                              \
+        if (got_ != (want))                                                                          \
+            fail_msg("pixel (%d, %d) is %06x, want %06x (%s)", x, y, got_, (unsigned)(want), #want); \
     } while (0)
 
 /* A point in cell idx's colour: one pixel in from its top-left, clear of marks and frames. */
@@ -102,7 +102,7 @@ static void cell_fill_point(const struct rect *grid, int idx, int *x, int *y)
     struct rect c = grid_cell(grid, idx);
     int mark = (c.w - 1) / 5 > 1 ? (c.w - 1) / 5 : 1;
     *x = c.x + mark / 2;
-    *y = c.y + c.w - 2 - mark;   /* low left, below the global bar, above an accessed mark */
+    *y = c.y + c.w - 2 - mark; /* low left, below the global bar, above an accessed mark */
 }
 
 static void cell_centre(const struct rect *grid, int idx, int *x, int *y)
@@ -121,16 +121,16 @@ static void directory_cells_show_their_entries(void **state)
         SDL_Surface *pic = draw(f, sizes[s][0], sizes[s][1], &pick);
         const struct rect *g = &pick.lay.grid[P_DIR];
         int x, y;
-        cell_fill_point(g, 768, &x, &y);   /* a 4 MiB kernel page */
+        cell_fill_point(g, 768, &x, &y); /* a 4 MiB kernel page */
         assert_colour(pic, x, y, COL_KERNEL);
-        cell_fill_point(g, 5, &x, &y);   /* not present */
+        cell_fill_point(g, 5, &x, &y); /* not present */
         assert_colour(pic, x, y, COL_EMPTY);
-        cell_fill_point(g, 1, &x, &y);   /* a user table, half full */
+        cell_fill_point(g, 1, &x, &y); /* a user table, half full */
         assert_colour(pic, x, y, look_pde(0x102007, 520).fill);
-        cell_fill_point(g, 0, &x, &y);   /* a kernel table, a quarter full: darker than a full one */
+        cell_fill_point(g, 0, &x, &y); /* a kernel table, a quarter full: darker than a full one */
         assert_colour(pic, x, y, look_pde(0x101003, 256).fill);
         assert_true(look_pde(0x101003, 256).fill != COL_KERNEL);
-        cell_fill_point(g, 2, &x, &y);   /* read-only: the rim in colour, the centre hollow */
+        cell_fill_point(g, 2, &x, &y); /* read-only: the rim in colour, the centre hollow */
         assert_colour(pic, x, y, look_pde(0x103005, 1).fill);
         cell_centre(g, 2, &x, &y);
         assert_colour(pic, x, y, COL_PANEL);
@@ -149,7 +149,7 @@ static void table_cells_show_the_selected_table(void **state)
     assert_colour(pic, x, y, COL_USER);
     cell_centre(g, 0, &x, &y);
     assert_colour(pic, x, y, COL_USER);
-    cell_fill_point(g, 515, &x, &y);   /* user read-only: hollow */
+    cell_fill_point(g, 515, &x, &y); /* user read-only: hollow */
     assert_colour(pic, x, y, COL_USER);
     cell_centre(g, 515, &x, &y);
     assert_colour(pic, x, y, COL_PANEL);
@@ -157,7 +157,7 @@ static void table_cells_show_the_selected_table(void **state)
     assert_colour(pic, x, y, COL_EMPTY);
     SDL_FreeSurface(pic);
 
-    pick = (struct pick){.sel_pde = 0, .sel_pte = 1000};   /* kernel, global: a light bar on top */
+    pick = (struct pick){.sel_pde = 0, .sel_pte = 1000}; /* kernel, global: a light bar on top */
     pic = draw(f, 1280, 800, &pick);
     g = &pick.lay.grid[P_TABLE];
     cell_fill_point(g, 3, &x, &y);
@@ -174,11 +174,11 @@ static void whole_picture_shows_every_mapping(void **state)
     SDL_Surface *pic = draw(f, 1280, 800, &pick);
     const struct rect *w = &pick.lay.grid[P_WHOLE];
     int x, y;
-    whole_point(w, 0x00400000u >> 12, &x, &y);   /* user RW pages */
+    whole_point(w, 0x00400000u >> 12, &x, &y); /* user RW pages */
     assert_colour(pic, x, y, COL_USER);
-    whole_point(w, 0xc0000000u >> 12, &x, &y);   /* the 4 MiB kernel pages */
+    whole_point(w, 0xc0000000u >> 12, &x, &y); /* the 4 MiB kernel pages */
     assert_colour(pic, x + 5, y, COL_KERNEL);
-    whole_point(w, 0x80000000u >> 12, &x, &y);   /* nothing */
+    whole_point(w, 0x80000000u >> 12, &x, &y); /* nothing */
     assert_colour(pic, x + 5, y, COL_EMPTY);
     SDL_FreeSurface(pic);
 }
