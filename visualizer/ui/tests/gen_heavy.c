@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <koiz/protocol.h>
+#include <koiz/records.h>
 
 #define RAM_MIB      768u
 #define USER_PDES    768u /* directory entries below 0xc0000000 */
@@ -63,22 +64,30 @@ static FILE *out;
 static uint64_t records, events, bytes;
 static uint32_t tick = 100, snap_seq;
 
-static void rec(bool event, const char *type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void rec(bool event, const char *type, const char *fmt, ...)
+/* Writes one record of kind t (fields: its struct rec_<member>), formatted from
+ * the protocol's table as the kernel formats it. */
+static void rec(enum record_type t, const void *fields)
 {
-    char fields[PROTO_LINE_MAX], line[PROTO_LINE_MAX + 1];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fields, sizeof fields, fmt, ap);
-    va_end(ap);
-    size_t n = proto_format(line, sizeof line, type, "%s", fields);
+    char line[PROTO_LINE_MAX + 1];
+    size_t n = rec_format(line, sizeof line, t, fields);
     fwrite(line, 1, n, out);
     bytes += n;
     records++;
-    events += event;
+    events += records_table()[t].cls == RC_EVENT;
     if (records % 25 == 0)
         tick++;
+}
+
+/* A log record of printf-formatted text. */
+static void log_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_text(const char *fmt, ...)
+{
+    char text[PROTO_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    rec(RT_LOG, &(struct rec_log){.tick = tick, .text = text_of(text)});
 }
 
 /* ---- randomness: xorshift64*, fixed seed ---- */
@@ -152,8 +161,12 @@ static uint32_t user_pages(void)
 
 static void send_frames(void)
 {
-    rec(true, "frames", "%u %u %u %u %u %u", tick, NFRAMES, free_count, table_frames, kernel_frames,
-        process_frames);
+    rec(RT_FRAMES, &(struct rec_frames){.tick = tick,
+                                        .total = NFRAMES,
+                                        .free = free_count,
+                                        .tables = table_frames,
+                                        .kernel = kernel_frames,
+                                        .process = process_frames});
 }
 
 /* A page table for pdi of sp: its frame, the ptab record. */
@@ -165,7 +178,8 @@ static void table_alloc(struct uspace *sp, uint32_t pdi)
     sp->dir[pdi] = (f << 12) | P | W | U;
     sp->slot[pdi] = (uint16_t)sp->ntables;
     sp->tables[sp->ntables++] = pdi;
-    rec(true, "ptab", "%u %u %u %x alloc", tick, sp->asid, pdi, sp->dir[pdi]);
+    rec(RT_PTAB_ALLOC,
+        &(struct rec_ptab_alloc){.tick = tick, .asid = sp->asid, .pde = pdi, .entry = sp->dir[pdi]});
 }
 
 static void table_drop(struct uspace *sp, uint32_t pdi, bool send)
@@ -180,17 +194,17 @@ static void table_drop(struct uspace *sp, uint32_t pdi, bool send)
     sp->tables[sp->slot[pdi]] = last;
     sp->slot[last] = sp->slot[pdi];
     if (send)
-        rec(true, "ptab", "%u %u %u free", tick, sp->asid, pdi);
+        rec(RT_PTAB_FREE, &(struct rec_ptab_free){.tick = tick, .asid = sp->asid, .pde = pdi});
 }
 
 static void tlb_after(uint32_t va, uint32_t count)
 {
     if (count > 4) {
-        rec(true, "tlb", "%u all", tick);
+        rec(RT_TLB_ALL, &(struct rec_tlb_all){.tick = tick});
         return;
     }
     for (uint32_t i = 0; i < count; i++)
-        rec(true, "tlb", "%u %x", tick, va + i * 4096);
+        rec(RT_TLB_PAGE, &(struct rec_tlb_page){.tick = tick, .va = va + i * 4096});
 }
 
 /*
@@ -226,7 +240,8 @@ static uint32_t map_run(struct uspace *sp, uint32_t va, uint32_t want, uint32_t 
         return 0;
     sp->present[pdi] = (uint16_t)(sp->present[pdi] + n);
     sp->pages += n;
-    rec(true, "map", "%u %u %x 4k %u %x", tick, sp->asid, va, n, t[pti]);
+    rec(RT_MAP, &(struct rec_map){
+                    .tick = tick, .asid = sp->asid, .va = va, .size = SIZE_4K, .count = n, .entry = t[pti]});
     return n;
 }
 
@@ -260,8 +275,16 @@ static void op_map(struct uspace *sp)
             continue;
         /* Heap and stack grow by demand-zero faults, a page at a time. */
         if (a != &areas[1] && rnd(5) < 2) {
-            rec(true, "fault", "%u %u %x %x %x %s", tick, sp->asid, va + rnd(4096) / 4 * 4,
-                0x08048000u + rnd(CODE_PAGES * 4096) / 2 * 2, rnd(4) ? 6u : 4u, "zero-filled");
+            /* Drawn in this order, so the recording stays the same from build to build. */
+            uint32_t error = rnd(4) ? 6u : 4u;
+            uint32_t eip = 0x08048000u + rnd(CODE_PAGES * 4096) / 2 * 2;
+            uint32_t cr2 = va + rnd(4096) / 4 * 4;
+            rec(RT_FAULT, &(struct rec_fault){.tick = tick,
+                                              .asid = sp->asid,
+                                              .cr2 = cr2,
+                                              .eip = eip,
+                                              .error = error,
+                                              .outcome = OUTCOME_ZERO_FILLED});
             map_run(sp, va, 1, P | W | U, 0);
         } else {
             map_run(sp, va, run_len(16), P | W | U, 0);
@@ -301,7 +324,7 @@ static void op_unmap(struct uspace *sp)
     }
     sp->present[pdi] = (uint16_t)(sp->present[pdi] - n);
     sp->pages -= n;
-    rec(true, "unmap", "%u %u %x 4k %u", tick, sp->asid, va, n);
+    rec(RT_UNMAP, &(struct rec_unmap){.tick = tick, .asid = sp->asid, .va = va, .size = SIZE_4K, .count = n});
     tlb_after(va, n);
     if (!sp->present[pdi] && rnd(4))
         table_drop(sp, pdi, true);
@@ -316,7 +339,9 @@ static void op_protect(struct uspace *sp)
     uint32_t *t = sp->tab[va >> 22], pti = (va >> 12) & 1023;
     for (uint32_t i = 0; i < n; i++)
         t[pti + i] = (t[pti + i] & ~0xfffu) | flags;
-    rec(true, "protect", "%u %u %x 4k %u %x", tick, sp->asid, va, n, flags);
+    rec(RT_PROTECT,
+        &(struct rec_protect){
+            .tick = tick, .asid = sp->asid, .va = va, .size = SIZE_4K, .count = n, .flags = flags});
     tlb_after(va, n);
 }
 
@@ -331,13 +356,14 @@ static void op_kheap(void)
         kernel_frames--;
         kheap_pages--;
         *e = 0;
-        rec(true, "unmap", "%u 0 %x 4k 1", tick, va);
-        rec(true, "tlb", "%u %x", tick, va);
+        rec(RT_UNMAP, &(struct rec_unmap){.tick = tick, .asid = 0, .va = va, .size = SIZE_4K, .count = 1});
+        rec(RT_TLB_PAGE, &(struct rec_tlb_page){.tick = tick, .va = va});
     } else {
         *e = (frame_alloc() << 12) | P | W | G;
         kernel_frames++;
         kheap_pages++;
-        rec(true, "map", "%u 0 %x 4k 1 %x", tick, va, *e);
+        rec(RT_MAP,
+            &(struct rec_map){.tick = tick, .asid = 0, .va = va, .size = SIZE_4K, .count = 1, .entry = *e});
     }
 }
 
@@ -359,9 +385,12 @@ static void run_flush(struct snap *s, bool is_pde)
     if (!r->active)
         return;
     if (is_pde)
-        rec(false, "pde", "%u %u %u %x", s->asid, r->first, r->count, r->entry);
+        rec(RT_PDE,
+            &(struct rec_pde){.asid = s->asid, .first = r->first, .count = r->count, .entry = r->entry});
     else
-        rec(false, "pte", "%u %u %u %u %x", s->asid, r->pdi, r->first, r->count, r->entry);
+        rec(RT_PTE,
+            &(struct rec_pte){
+                .asid = s->asid, .pde = r->pdi, .first = r->first, .count = r->count, .entry = r->entry});
     s->records++;
     r->active = false;
 }
@@ -398,7 +427,8 @@ static void snapshot(const struct uspace *sp)
 {
     struct snap s = {.asid = sp ? sp->asid : 0};
     uint32_t seq = ++snap_seq;
-    rec(false, "snap", "%u %u %x %u", seq, s.asid, sp ? sp->cr3 : kernel_cr3, tick);
+    rec(RT_SNAP,
+        &(struct rec_snap){.seq = seq, .asid = s.asid, .cr3 = sp ? sp->cr3 : kernel_cr3, .tick = tick});
     for (uint32_t pdi = 0; pdi < 1024; pdi++) {
         uint32_t e = dir_entry(sp, pdi);
         if (e & P) {
@@ -418,12 +448,13 @@ static void snapshot(const struct uspace *sp)
             }
     }
     run_flush(&s, false);
-    rec(false, "end", "%u %u %u %u %u", seq, s.asid, s.pdes, s.ptes, s.records);
+    rec(RT_END,
+        &(struct rec_end){.seq = seq, .asid = s.asid, .pdes = s.pdes, .ptes = s.ptes, .records = s.records});
 }
 
 static void snapshot_all(void)
 {
-    rec(false, "log", "%u telemetry: snapshot of every address space", tick);
+    log_text("telemetry: snapshot of every address space");
     if (cur)
         snapshot(NULL);
     for (int i = 0; i < USER_SPACES; i++)
@@ -437,7 +468,8 @@ static void snapshot_all(void)
 static void switch_to(struct uspace *sp)
 {
     cur = sp;
-    rec(true, "space", "%u %u switch %x", tick, sp ? sp->asid : 0, sp ? sp->cr3 : kernel_cr3);
+    rec(RT_SPACE_SWITCH, &(struct rec_space_switch){
+                             .tick = tick, .asid = sp ? sp->asid : 0, .cr3 = sp ? sp->cr3 : kernel_cr3});
 }
 
 /* A new process in slot i: create (with the kernel's snapshot of it), exec's mappings, its first run. */
@@ -449,9 +481,9 @@ static void process_start(int i)
     sp->asid = (uint32_t)i + 1;
     sp->cr3 = frame_alloc() << 12;
     table_frames++;
-    rec(true, "space", "%u %u create %x", tick, sp->asid, sp->cr3);
+    rec(RT_SPACE_CREATE, &(struct rec_space_create){.tick = tick, .asid = sp->asid, .cr3 = sp->cr3});
     snapshot(sp);
-    rec(false, "log", "%u exec: pid %u /bin/worker%u", tick, sp->asid, sp->asid);
+    log_text("exec: pid %u /bin/worker%u", sp->asid, sp->asid);
     switch_to(sp);
     map_run(sp, CODE_VA, CODE_PAGES, P | U, code_frame);
     /* exec and the first allocations: long runs in every area */
@@ -465,8 +497,8 @@ static void process_start(int i)
 static void process_exit(int i)
 {
     struct uspace *sp = &spaces[i];
-    rec(false, "log", "%u pid %u exited with status 0", tick, sp->asid);
-    rec(true, "space", "%u %u destroy %x", tick, sp->asid, sp->cr3);
+    log_text("pid %u exited with status 0", sp->asid);
+    rec(RT_SPACE_DESTROY, &(struct rec_space_destroy){.tick = tick, .asid = sp->asid, .cr3 = sp->cr3});
     while (sp->ntables) {
         uint32_t pdi = sp->tables[0];
         if (pdi != (CODE_VA >> 22)) {
@@ -508,10 +540,19 @@ int main(int argc, char **argv)
         free_stack[free_count++] = f;
     kernel_frames = LOW_FRAMES;
 
-    rec(false, "hello", "1 6b6f697a %u 4096 1 1", RAM_MIB * 1024 - 1024);
-    rec(false, "mem", "%u 6 639 %u 0", RAM_MIB * 1024 - 385, RAM_MIB * 1024 - 1024);
-    rec(false, "log", "%u Koiz 1.0 (heavy recording for koiz-view's benchmark)", tick);
-    rec(false, "log", "%u memory: %u MiB usable", tick, RAM_MIB - 1);
+    rec(RT_HELLO, &(struct rec_hello){.version = PROTO_VERSION,
+                                      .build = text_of("6b6f697a"),
+                                      .usable_kib = RAM_MIB * 1024 - 1024,
+                                      .page_size = 4096,
+                                      .pse = 1,
+                                      .pge = 1});
+    rec(RT_MEM, &(struct rec_mem){.usable_kib = RAM_MIB * 1024 - 385,
+                                  .regions = 6,
+                                  .lower_kib = 639,
+                                  .upper_kib = RAM_MIB * 1024 - 1024,
+                                  .ignored_kib = 0});
+    log_text("Koiz 1.0 (heavy recording for koiz-view's benchmark)");
+    log_text("memory: %u MiB usable", RAM_MIB - 1);
 
     /* The kernel's space: the direct map, the heap's tables, a few heap pages. */
     kernel_cr3 = frame_alloc() << 12;
@@ -548,7 +589,7 @@ int main(int argc, char **argv)
             uint32_t k = rnd(sizeof log_lines / sizeof log_lines[0]);
             char text[120];
             snprintf(text, sizeof text, log_lines[k], cur ? cur->asid : 0, rnd(5000));
-            rec(false, "log", "%u %s", tick, text);
+            log_text("%s", text);
         }
         if (ops % LIFE_OPS == 0) {
             int i = (int)rnd(USER_SPACES);
@@ -581,7 +622,7 @@ int main(int argc, char **argv)
                 op_unmap(cur);
         }
     }
-    rec(false, "log", "%u heavy recording: done", tick);
+    log_text("heavy recording: done");
     send_frames();
     snapshot_all();
     if (fclose(out) != 0) {
