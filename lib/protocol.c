@@ -95,16 +95,15 @@ int proto_validate(const char *line, size_t len)
     body = len - 6; /* " *CCCC" */
     if (line[body] != ' ' || line[body + 1] != '*')
         return -1;
+    crc = 0;
     for (size_t i = body + 2; i < len; i++) {
         char c = line[i];
         /* Upper-case hex only: one spelling per checksum keeps recordings greppable. */
-        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
-            return -1;
-    }
-    {
-        char hex[7] = {'0', 'x'};
-        kmemcpy(hex + 2, line + body + 2, 4);
-        if (kparse_u32(hex, 6, &crc) < 0)
+        if (c >= '0' && c <= '9')
+            crc = crc << 4 | (uint32_t)(c - '0');
+        else if (c >= 'A' && c <= 'F')
+            crc = crc << 4 | (uint32_t)(c - 'A' + 10);
+        else
             return -1;
     }
     if (crc != proto_crc16(line + 1, body - 1))

@@ -35,6 +35,18 @@ const uint8_t word_counts[WORD_SETS] = {
 #undef RECORD
 };
 
+/* The value of each lower-case hex digit, 16 for any other byte (filled with the table). */
+static uint8_t hex_value[256];
+
+/* The length of each word, filled with the table (records_table). */
+#define WORDS_MAX 16
+static uint8_t word_lens[WORD_SETS][WORDS_MAX];
+#define WORDSET(set, ws) _Static_assert(set##_WORDS <= WORDS_MAX, "a word set of at most WORDS_MAX words");
+#define RECORD(id, member, wire, cls, fields)
+#include <koiz/records.def>
+#undef WORDSET
+#undef RECORD
+
 const char *word_name(enum word_set set, unsigned w)
 {
     return (unsigned)set < WORD_SETS && w < word_counts[set] ? word_names[set][w] : "?";
@@ -66,6 +78,7 @@ static void add(struct record_desc *d, int *i, uint8_t kind, uint8_t set, size_t
     f->set = set;
     f->offset = (uint16_t)offset;
     f->name = name;
+    f->name_len = (uint8_t)kstrlen(name);
     if (kind == FK_U && kstrcmp(name, "tick") == 0)
         d->tick = (int)offset;
     if (kind == FK_U && kstrcmp(name, "asid") == 0)
@@ -82,6 +95,7 @@ static void add(struct record_desc *d, int *i, uint8_t kind, uint8_t set, size_t
         int i = 0;                                                  \
         _Static_assert(sizeof(CUR) < 65536, "offsets fit 16 bits"); \
         d->wire = #wire_;                                           \
+        d->wire_len = (uint8_t)kstrlen(#wire_);                     \
         d->member = #member_;                                       \
         d->cls = RC_##cls_;                                         \
         d->tick = d->asid = -1;                                     \
@@ -103,6 +117,13 @@ const struct record_desc *records_table(void)
 #include <koiz/records.def>
 #undef WORDSET
 #undef RECORD
+        for (int c = 0; c < 256; c++)
+            hex_value[c] = c >= '0' && c <= '9'   ? (uint8_t)(c - '0')
+                           : c >= 'a' && c <= 'f' ? (uint8_t)(c - 'a' + 10)
+                                                  : 16;
+        for (int s = 0; s < WORD_SETS; s++)
+            for (unsigned w = 0; w < word_counts[s]; w++)
+                word_lens[s][w] = (uint8_t)kstrlen(word_names[s][w]);
         table_ready = 1;
     }
     return table;
@@ -225,10 +246,10 @@ static const char *next_word(struct scan *s, size_t *len)
     return *len ? w : 0;
 }
 
-static int same(const char *w, size_t len, const char *word)
+/* Whether the len bytes at w are word, whose length is n. */
+static int same(const char *w, size_t len, const char *word, size_t n)
 {
-    size_t n = kstrlen(word);
-    return n == len && kmemcmp(w, word, n) == 0;
+    return n == len && w[0] == word[0] && kmemcmp(w, word, n) == 0;
 }
 
 static int scan_dec(const char *w, size_t len, uint32_t *v)
@@ -249,18 +270,16 @@ static int scan_dec(const char *w, size_t len, uint32_t *v)
 
 static int scan_hex(const char *w, size_t len, uint32_t *v)
 {
-    uint32_t x = 0;
+    uint32_t x = 0, bad = 0;
     if (len > 8)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        char c = w[i];
-        if (c >= '0' && c <= '9')
-            x = x << 4 | (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            x = x << 4 | (uint32_t)(c - 'a' + 10);
-        else
-            return -1;
+        uint32_t d = hex_value[(unsigned char)w[i]];
+        bad |= d;
+        x = x << 4 | (d & 15);
     }
+    if (bad & 16)
+        return -1;
     *v = x;
     return 0;
 }
@@ -313,7 +332,7 @@ static int scan_fields(const struct record_desc *d, struct scan s, unsigned char
             break;
         case FK_WORD: {
             unsigned i = 0;
-            while (i < word_counts[f->set] && !same(w, len, word_names[f->set][i]))
+            while (i < word_counts[f->set] && !same(w, len, word_names[f->set][i], word_lens[f->set][i]))
                 i++;
             if (i == word_counts[f->set])
                 return -1;
@@ -321,7 +340,7 @@ static int scan_fields(const struct record_desc *d, struct scan s, unsigned char
             break;
         }
         default: /* FK_LIT */
-            if (!same(w, len, f->name))
+            if (!same(w, len, f->name, f->name_len))
                 return -1;
             break;
         }
@@ -340,7 +359,7 @@ int rec_scan(const char *body, size_t len, struct record *r)
         return -1;
     for (int t = 0; t < RT_COUNT; t++) {
         const struct record_desc *d = &descs[t];
-        if (!same(wire, wlen, d->wire))
+        if (!same(wire, wlen, d->wire, d->wire_len))
             continue;
         kmemset(r, 0, sizeof *r);
         if (scan_fields(d, s, (unsigned char *)&r->u) == 0) {

@@ -118,11 +118,13 @@ struct field_desc {
     uint8_t set;      /* enum word_set, for FK_WORD */
     uint16_t offset;  /* in the kind's struct rec_<member> */
     const char *name; /* the field's name, or the word of an FK_LIT */
+    uint8_t name_len; /* strlen(name) */
 };
 
 #define RECORD_FIELDS_MAX 8
 struct record_desc {
     const char *wire;   /* "map", "ptab", ... */
+    uint8_t wire_len;   /* strlen(wire) */
     const char *member; /* "map", "ptab_alloc", ...: the row's own name */
     enum record_class cls;
     int tick, asid;                              /* offsets of the fields of those names, -1 when none */
