@@ -61,11 +61,62 @@ static void set_pde(struct space *sp, uint32_t pdi, uint32_t e)
     sp->dir[pdi] = e;
 }
 
+/* ---- changes, told to m->on_change ---- */
+
+static void note(struct model *m, uint32_t key, uint32_t va, uint32_t old, uint32_t new)
+{
+    if (m->on_change && old != new) {
+        struct entry_change c = {key, va, old, new};
+        m->on_change(m->change_ctx, &c);
+    }
+}
+
+/* The key of a table entry's changes: the kernel half's tables are every space's. */
+static uint32_t pte_key(const struct space *sp, uint32_t pdi)
+{
+    return pdi >= KERNEL_PDE_FIRST ? MODEL_KERNEL_KEY : sp->asid;
+}
+
+/* Entry pti of table t, in directory slot pdi of sp, becomes e. */
+static void put_pte(struct model *m, struct space *sp, uint32_t pdi, struct ptab *t, uint32_t pti, uint32_t e)
+{
+    note(m, pte_key(sp, pdi), pdi << 22 | pti << 12, t->e[pti], e);
+    set_pte(t, pti, e);
+}
+
+/* The present entries of table t in slot pdi of sp are gone with it: the user
+ * half's always, the kernel half's when sp held its last reference. */
+static void note_table_gone(struct model *m, struct space *sp, uint32_t pdi, const struct ptab *t)
+{
+    if (!m->on_change || !t || (pdi >= KERNEL_PDE_FIRST && t->refs > 1))
+        return;
+    for (uint32_t w = 0; w < TABLE_WORDS; w++)
+        for (uint64_t b = t->bits[w]; b; b &= b - 1) {
+            uint32_t pti = w * 64 + (uint32_t)__builtin_ctzll(b);
+            note(m, pte_key(sp, pdi), pdi << 22 | pti << 12, t->e[pti], 0);
+        }
+}
+
 /* Lets go of the table of directory entry pdi, if any. */
 static void drop_table(struct model *m, struct space *sp, uint32_t pdi)
 {
     table_unref(m, sp->table[pdi]);
     sp->table[pdi] = NULL;
+}
+
+/* Directory entry pdi of sp (a space of the model, not a staging copy) becomes e. */
+static void put_pde(struct model *m, struct space *sp, uint32_t pdi, uint32_t e)
+{
+    note(m, sp->asid, pdi << 22 | CHANGE_DIR, sp->dir[pdi], e);
+    set_pde(sp, pdi, e);
+}
+
+/* The same, the table it held (if any) gone with its entries. */
+static void put_pde_drop(struct model *m, struct space *sp, uint32_t pdi, uint32_t e)
+{
+    note_table_gone(m, sp, pdi, sp->table[pdi]);
+    drop_table(m, sp, pdi);
+    put_pde(m, sp, pdi, e);
 }
 
 /* Makes directory entry pdi hold table t (one more reference). */
@@ -79,6 +130,10 @@ static void hold_table(struct space *sp, uint32_t pdi, struct ptab *t)
 /* Empties a space's contents (directory and tables); keeps its identity. */
 static void space_clear(struct model *m, struct space *sp)
 {
+    if (m->on_change && sp != &m->stage.sp)
+        for (uint32_t i = 0; i < ENTRIES; i++)
+            if (sp->dir[i] || sp->table[i])
+                put_pde_drop(m, sp, i, 0);
     for (uint32_t i = 0; i < ENTRIES; i++)
         drop_table(m, sp, i);
     memset(sp->dir, 0, sizeof sp->dir);
@@ -282,6 +337,32 @@ static void space_swap_contents(struct space *a, struct space *b)
     b->pdes = tmp.pdes;
 }
 
+/* What installing the staged contents st in sp changes, told before it
+ * happens: directory entries, and table entries compared with what sp held
+ * (the user half) or with what the shared table held (the kernel half, whose
+ * table takes the new contents in place). */
+static void note_install(struct model *m, struct space *sp, const struct space *st)
+{
+    if (!m->on_change)
+        return;
+    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
+        const struct ptab *nt = st->table[pdi];
+        const struct ptab *before =
+            pdi >= KERNEL_PDE_FIRST ? (nt ? registry_get(m, nt->frame) : NULL) : sp->table[pdi];
+        note(m, sp->asid, pdi << 22 | CHANGE_DIR, sp->dir[pdi], st->dir[pdi]);
+        if (before == nt || (pdi >= KERNEL_PDE_FIRST && !nt))
+            continue; /* a kernel table this space lets go of stays every other space's */
+        for (uint32_t w = 0; w < TABLE_WORDS; w++) {
+            uint64_t b = (before ? before->bits[w] : 0) | (nt ? nt->bits[w] : 0);
+            for (; b; b &= b - 1) {
+                uint32_t pti = w * 64 + (uint32_t)__builtin_ctzll(b);
+                note(m, pte_key(sp, pdi), pdi << 22 | pti << 12, before ? before->e[pti] : 0,
+                     nt ? nt->e[pti] : 0);
+            }
+        }
+    }
+}
+
 /* A whole snapshot's tables become what their frames hold now: a table
  * another space shares (the kernel half's) takes the new contents in place,
  * so every space shows them. */
@@ -323,6 +404,7 @@ static void snap_end(struct model *m, const struct record *r)
         }
         return;
     }
+    note_install(m, sp, &st->sp);
     stage_register(m, &st->sp);
     space_swap_contents(sp, &st->sp);
     sp->cr3 = st->sp.cr3;
@@ -368,16 +450,16 @@ static void pages_4k(struct model *m, struct space *sp, const struct pages_op *r
         switch (r->type) {
         case RT_MAP: /* onto an empty entry: a `remap` says when one was present */
             bad |= (t->e[pti] & PTE_P) != 0;
-            set_pte(t, pti, e + i * PAGE_SIZE);
+            put_pte(m, sp, pdi, t, pti, e + i * PAGE_SIZE);
             break;
         case RT_REMAP:
             bad |= !(t->e[pti] & PTE_P);
-            set_pte(t, pti, e + i * PAGE_SIZE);
+            put_pte(m, sp, pdi, t, pti, e + i * PAGE_SIZE);
             break;
-        case RT_UNMAP: set_pte(t, pti, 0); break;
+        case RT_UNMAP: put_pte(m, sp, pdi, t, pti, 0); break;
         default: /* RT_PROTECT */
             if (t->e[pti] & PTE_P)
-                set_pte(t, pti, frame_of(t->e[pti]) | e);
+                put_pte(m, sp, pdi, t, pti, frame_of(t->e[pti]) | e);
             else
                 bad = true;
             break;
@@ -397,22 +479,20 @@ static void pages_4m(struct model *m, struct space *sp, const struct pages_op *r
         bool large = (old & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS);
         switch (r->type) {
         case RT_MAP:
-            if ((old & PTE_P) && !(old & PDE_PS)) { /* a table still there */
+            if ((old & PTE_P) && !(old & PDE_PS)) /* a table still there */
                 bad = true;
-                drop_table(m, sp, pdi);
-            }
             bad |= large; /* a 4 MiB page already there */
-            set_pde(sp, pdi, e + i * LARGE_PAGE_SIZE);
+            put_pde_drop(m, sp, pdi, e + i * LARGE_PAGE_SIZE);
             break;
         case RT_UNMAP:
             if ((old & PTE_P) && !large)
                 bad = true; /* a table, not a 4 MiB page */
             else
-                set_pde(sp, pdi, 0);
+                put_pde(m, sp, pdi, 0);
             break;
         default: /* RT_PROTECT; PS kept so the entry stays a 4 MiB page */
             if (large)
-                set_pde(sp, pdi, frame_of(old) | e | PDE_PS);
+                put_pde(m, sp, pdi, frame_of(old) | e | PDE_PS);
             else
                 bad = true;
             break;
@@ -428,8 +508,7 @@ static void ptab_alloc(struct model *m, struct space *sp, const struct rec_ptab_
     uint32_t pdi = r->pde;
     if (sp->dir[pdi] & PTE_P)
         lose(m, sp);
-    drop_table(m, sp, pdi);
-    set_pde(sp, pdi, r->entry);
+    put_pde_drop(m, sp, pdi, r->entry);
     hold_table(sp, pdi, t);
     if (!t)
         distrust(sp, UNTRUSTED_ROOM, m->tick);
@@ -440,8 +519,7 @@ static void ptab_free(struct model *m, struct space *sp, uint32_t pdi)
     /* The kernel unmaps a table's pages before it frees the table. */
     if ((sp->dir[pdi] & (PTE_P | PDE_PS)) != PTE_P || space_present(sp, pdi))
         lose(m, sp);
-    drop_table(m, sp, pdi);
-    set_pde(sp, pdi, 0);
+    put_pde_drop(m, sp, pdi, 0);
 }
 
 static void apply_pages(struct model *m, struct space *sp, const struct pages_op *r)
@@ -468,7 +546,7 @@ static void space_fork(struct model *m, struct space *child, struct space *paren
             continue;
         if (pe & PDE_PS) {
             bad |= (child->dir[pdi] & PTE_P) != 0;
-            set_pde(child, pdi, pe & ~(PTE_A | PTE_D));
+            put_pde(m, child, pdi, pe & ~(PTE_A | PTE_D));
             continue;
         }
         if (!pt || !ct || ct == pt || ct->present) { /* the child's table must be its own, empty */
@@ -480,9 +558,9 @@ static void space_fork(struct model *m, struct space *child, struct space *paren
                 uint32_t pti = w * 64 + (uint32_t)__builtin_ctzll(b), e = pt->e[pti];
                 if (e & PTE_W) {
                     e = (e & ~PTE_W) | PTE_COW;
-                    set_pte(pt, pti, e);
+                    put_pte(m, parent, pdi, pt, pti, e);
                 }
-                set_pte(ct, pti, e & ~(PTE_A | PTE_D));
+                put_pte(m, child, pdi, ct, pti, e & ~(PTE_A | PTE_D));
             }
     }
     if (bad)
@@ -503,7 +581,7 @@ static void space_begin(struct model *m, struct space *sp, uint32_t tick)
         return;
     for (uint32_t pdi = KERNEL_PDE_FIRST; pdi < ENTRIES; pdi++) {
         uint32_t e = k->dir[pdi];
-        set_pde(sp, pdi, (e & PTE_P) ? e & ~(PTE_A | PTE_D) : e);
+        put_pde(m, sp, pdi, (e & PTE_P) ? e & ~(PTE_A | PTE_D) : e);
         hold_table(sp, pdi, k->table[pdi]);
     }
     if (k->whole) {
@@ -707,6 +785,7 @@ void model_free(struct model *m)
 {
     if (!m)
         return;
+    m->on_change = NULL; /* going away is nobody's change */
     model_reboot(m);
     free(m->spaces);
     free(m->registry);

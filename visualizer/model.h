@@ -59,6 +59,20 @@ struct ptab {
     uint32_t seen;    /* model_check's scratch: 0 outside it */
 };
 
+/*
+ * One entry changed, as the model saw it (model.on_change): key is the space
+ * (its asid) for directory entries and the user half's table entries, and
+ * MODEL_KERNEL_KEY for the kernel half's table entries, which every space
+ * shares. va is the page the entry maps, with CHANGE_DIR set for a directory
+ * entry (va then the start of its 4 MiB). old and new are the raw entries
+ * (0: none). A space that goes loses each of its entries this way.
+ */
+#define MODEL_KERNEL_KEY 0xFFFFFFFEu
+#define CHANGE_DIR       1u
+struct entry_change {
+    uint32_t key, va, old, new;
+};
+
 /* Why a space is not whole. */
 enum untrusted {
     UNTRUSTED_NONE,          /* whole */
@@ -76,16 +90,17 @@ struct space {
     enum untrusted why; /* UNTRUSTED_NONE when whole */
     uint32_t since;     /* the tick since when it is not whole */
     uint32_t asid;
-    uint32_t cr3;          /* from snap / space records; 0 when unknown */
-    uint32_t snap_seq;     /* seq of the snapshot that made it whole */
-    uint32_t round_seq;    /* the last round whose snapshot of it arrived whole */
+    uint32_t cr3;       /* from snap / space records; 0 when unknown */
+    uint32_t snap_seq;  /* seq of the snapshot that made it whole */
+    uint32_t round_seq; /* the last round whose snapshot of it arrived whole */
+    uint32_t pdes;      /* present directory entries */
+    uint32_t faults;    /* faults seen in this space */
+    /* The contents, last (model_save.c copies the fields above as they are). */
     uint32_t dir[ENTRIES]; /* raw directory entries */
     /* The table of each directory entry: NULL unless dir[i] is present and
      * not PS; a present non-PS entry may still lack one when the model ran
      * out of room (the space is then not whole). */
     struct ptab *table[ENTRIES];
-    uint32_t pdes;   /* present directory entries */
-    uint32_t faults; /* faults seen in this space */
 };
 
 /* The raw entries of the table of directory entry pdi, or NULL. */
@@ -154,7 +169,10 @@ struct snap_stage {
 };
 
 struct model {
-    uint64_t version;       /* moves on every change: redraw when it differs */
+    uint64_t version; /* moves on every change: redraw when it differs */
+    /* Told every entry that changes (history.c keeps them), or NULL. Kept by model_load. */
+    void (*on_change)(void *ctx, const struct entry_change *c);
+    void *change_ctx;
     uint64_t map_version;   /* moves when entries or spaces change: re-derive maps */
     uint32_t tick;          /* latest tick seen */
     uint32_t current_asid;  /* the live space, MODEL_NO_ASID when unknown */
@@ -194,21 +212,23 @@ struct model {
         uint32_t last_va, tick;
     } tlb;
 
-    struct fault_event faults[MODEL_FAULTS]; /* ring; see model_fault() */
-    uint32_t fault_head, fault_count;
+    uint32_t fault_head, fault_count; /* the ring faults[] below; see model_fault() */
     uint64_t faults_total;
-    struct log_line log[MODEL_LOG_LINES]; /* ring; see model_log() */
-    uint32_t log_head, log_count;
+    uint32_t log_head, log_count; /* the ring log[] below; see model_log() */
     uint64_t log_total;
-
-    struct test_result tests[MODEL_TESTS];
     uint32_t test_count;
     bool tests_done;
     uint32_t tests_passed, tests_failed; /* from the `tests` record */
-    struct bench_result bench[MODEL_BENCH];
     uint32_t bench_count;
 
     struct model_stats stats;
+
+    /* The kept texts and events, last: model_save.c copies the fields above
+     * as they are and only the used part of these. */
+    struct fault_event faults[MODEL_FAULTS];
+    struct log_line log[MODEL_LOG_LINES];
+    struct test_result tests[MODEL_TESTS];
+    struct bench_result bench[MODEL_BENCH];
 };
 
 /* Allocates an empty model (no spaces, nothing known). NULL when out of memory. */

@@ -206,6 +206,8 @@ static void line_done(struct parser *p)
         st->by_type[r.type]++;
         if (p->model)
             model_apply(p->model, &r);
+        if (p->on_record)
+            p->on_record(p->record_ctx, &r, p->line_start);
         break;
     case PARSE_NOISE: st->noise++; break;
     case PARSE_BAD_CHECKSUM: st->bad_checksum++; break;
@@ -245,10 +247,13 @@ static void line_add(struct parser *p, const char *s, size_t n)
 void parser_feed(struct parser *p, const void *data, size_t len)
 {
     const char *s = data;
+    uint64_t at = p->stats.bytes; /* the stream offset of s */
     p->stats.bytes += len;
     while (len > 0) {
         const char *nl = memchr(s, '\n', len);
         size_t take = nl ? (size_t)(nl - s) : len;
+        if (p->line_bytes == 0)
+            p->line_start = at + (uint64_t)(s - (const char *)data);
         line_add(p, s, take);
         if (nl) {
             line_done(p);

@@ -39,7 +39,12 @@ struct parser {
     uint64_t line_bytes;          /* bytes of the current line so far */
     struct parser_stats stats;
     uint32_t other_version; /* first unknown version seen, 0 when none */
-    char status[160];       /* a message for people, "" when all is well */
+    uint64_t line_start;    /* the offset in the stream of the current line's first byte */
+    /* Told each record after it was applied, with where its line starts (the time
+     * machine's index of a live stream); NULL for none. */
+    void (*on_record)(void *ctx, const struct record *r, uint64_t line_start);
+    void *record_ctx;
+    char status[160]; /* a message for people, "" when all is well */
 };
 
 /* Starts a parser that applies records to m. */

@@ -26,7 +26,18 @@
  * a new one starting under the freed asid every 150,000 operations, and a
  * snapshot of every space every 300,000 events and at the end.
  *
- * usage: gen_heavy OUT [EVENTS]      EVENTS defaults to 1,000,000
+ * usage: gen_heavy [OPTIONS] OUT [EVENTS]      EVENTS defaults to 1,000,000
+ *   --spaces N     N processes at once (1..64, default 12), each keeping
+ *                  120,000 / N pages mapped (10,000 with the default)
+ *   --life OPS     a process exits and a new one starts every OPS operations
+ *                  (default 150,000)
+ *   --pages N      pages all processes keep mapped together (default 120,000)
+ *   --new-asids    a new process gets a new asid (default: its slot's, reused)
+ *   --losses OPS   every OPS operations, a loss: `loss full`, the events of a
+ *                  while not sent (the generator's spaces go on changing),
+ *                  `drop`, then a round (`round` ... `sync`) that resyncs
+ * The time machine's benchmark runs `--spaces 64 --life 3000 --new-asids`
+ * (some 3,000 processes over 10 million events); its tests add --losses.
  * Prints what it wrote on stderr.
  */
 #include <stdarg.h>
@@ -42,15 +53,23 @@
 #define USER_PDES    768u /* directory entries below 0xc0000000 */
 #define NFRAMES      (RAM_MIB * 256u)
 #define LOW_FRAMES   1024u         /* the first 4 MiB: the kernel image, never handed out */
-#define USER_SPACES  12            /* asids 1..12; the kernel's own is 0 */
-#define TARGET_PAGES 10000u        /* pages a process keeps mapped, roughly */
+#define SPACES_MAX   64            /* processes at once, at most */
+#define ALL_PAGES    120000u       /* pages all processes keep mapped, roughly (--pages) */
 #define KDIRECT_PDES (RAM_MIB / 4) /* 4 MiB pages of the direct map, from PDE 768 */
 #define KHEAP_PDE    960u          /* 0xf0000000 */
 #define KHEAP_TABLES 8u
 #define CODE_VA      0x08048000u
 #define CODE_PAGES   256u
 #define SNAP_EVERY   300000u /* events between snapshots of every space */
-#define LIFE_OPS     150000u /* operations between a process exiting and a new one */
+#define LOSS_OPS     400     /* operations a loss lasts */
+
+static int user_spaces = 12;           /* --spaces */
+static uint32_t target_pages = 10000;  /* pages a process keeps mapped, roughly */
+static uint64_t life_ops = 150000;     /* --life */
+static bool new_asids;                 /* --new-asids */
+static uint64_t loss_every;            /* --losses */
+static uint32_t all_pages = ALL_PAGES; /* --pages */
+static uint32_t next_asid = SPACES_MAX + 1;
 
 #define P  0x001u
 #define W  0x002u
@@ -62,13 +81,22 @@
 
 static FILE *out;
 static uint64_t records, events, bytes;
-static uint32_t tick = 100, snap_seq;
+static uint32_t tick = 100, snap_seq, round_seq;
+static bool losing;                                  /* inside a loss: events are not sent */
+static uint32_t lost, lost_first, lost_last, losses; /* events of the loss under way; losses in all */
 
 /* Writes one record of kind t (fields: its struct rec_<member>), formatted from
  * the protocol's table as the kernel formats it. */
 static void rec(enum record_type t, const void *fields)
 {
     char line[PROTO_LINE_MAX + 1];
+    if (losing && records_table()[t].cls == RC_EVENT) { /* made, not sent */
+        if (!lost++)
+            lost_first = tick;
+        lost_last = tick;
+        events++;
+        return;
+    }
     size_t n = rec_format(line, sizeof line, t, fields);
     fwrite(line, 1, n, out);
     bytes += n;
@@ -144,7 +172,7 @@ struct uspace {
     uint16_t slot[USER_PDES]; /* where pdi sits in tables[] */
 };
 
-static struct uspace spaces[USER_SPACES];
+static struct uspace spaces[SPACES_MAX];
 static uint32_t kdir[1024 - USER_PDES];   /* directory entries 768..1023 */
 static uint32_t ktab[KHEAP_TABLES][1024]; /* the kernel heap's tables */
 static uint32_t kheap_pages;
@@ -154,7 +182,7 @@ static struct uspace *cur; /* the live space; NULL: the kernel's */
 static uint32_t user_pages(void)
 {
     uint32_t n = 0;
-    for (int i = 0; i < USER_SPACES; i++)
+    for (int i = 0; i < user_spaces; i++)
         n += spaces[i].live ? spaces[i].pages : 0;
     return n;
 }
@@ -452,12 +480,20 @@ static void snapshot(const struct uspace *sp)
         &(struct rec_end){.seq = seq, .asid = s.asid, .pdes = s.pdes, .ptes = s.ptes, .records = s.records});
 }
 
+static uint32_t live_spaces(void)
+{
+    uint32_t n = 1; /* the kernel's */
+    for (int i = 0; i < user_spaces; i++)
+        n += spaces[i].live;
+    return n;
+}
+
 static void snapshot_all(void)
 {
     log_text("telemetry: snapshot of every address space");
     if (cur)
         snapshot(NULL);
-    for (int i = 0; i < USER_SPACES; i++)
+    for (int i = 0; i < user_spaces; i++)
         if (spaces[i].live && &spaces[i] != cur)
             snapshot(&spaces[i]);
     snapshot(cur); /* the live one last, as the kernel does */
@@ -478,7 +514,7 @@ static void process_start(int i)
     struct uspace *sp = &spaces[i];
     memset(sp, 0, sizeof *sp);
     sp->live = true;
-    sp->asid = (uint32_t)i + 1;
+    sp->asid = new_asids ? next_asid++ : (uint32_t)i + 1;
     sp->cr3 = frame_alloc() << 12;
     table_frames++;
     rec(RT_SPACE_CREATE, &(struct rec_space_create){.tick = tick, .asid = sp->asid, .cr3 = sp->cr3});
@@ -487,7 +523,7 @@ static void process_start(int i)
     switch_to(sp);
     map_run(sp, CODE_VA, CODE_PAGES, P | U, code_frame);
     /* exec and the first allocations: long runs in every area */
-    while (sp->pages < TARGET_PAGES) {
+    while (sp->pages < target_pages) {
         const struct area *a = pick_area();
         uint32_t va = a->lo + rnd((a->hi - a->lo) >> 12) * 4096u;
         map_run(sp, va, 16 + rnd(48), P | W | U, 0);
@@ -524,13 +560,31 @@ static const char *const log_lines[] = {
 int main(int argc, char **argv)
 {
     uint64_t want = 1000000;
-    if (argc < 2 || argc > 3 || (argc == 3 && (want = strtoull(argv[2], NULL, 10)) == 0)) {
-        fprintf(stderr, "usage: gen_heavy OUT [EVENTS]\n");
+    int a = 1;
+    for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {
+        if (!strcmp(argv[a], "--new-asids"))
+            new_asids = true;
+        else if (a + 1 < argc && !strcmp(argv[a], "--spaces"))
+            user_spaces = atoi(argv[++a]);
+        else if (a + 1 < argc && !strcmp(argv[a], "--pages"))
+            all_pages = (uint32_t)strtoul(argv[++a], NULL, 10);
+        else if (a + 1 < argc && !strcmp(argv[a], "--life"))
+            life_ops = strtoull(argv[++a], NULL, 10);
+        else if (a + 1 < argc && !strcmp(argv[a], "--losses"))
+            loss_every = strtoull(argv[++a], NULL, 10);
+        else
+            break;
+    }
+    if (argc - a < 1 || argc - a > 2 || (argc - a == 2 && (want = strtoull(argv[a + 1], NULL, 10)) == 0) ||
+        user_spaces < 1 || user_spaces > SPACES_MAX || life_ops == 0) {
+        fprintf(stderr, "usage: gen_heavy [--spaces N] [--pages N] [--life OPS] [--new-asids] [--losses OPS] "
+                        "OUT [EVENTS]\n");
         return 2;
     }
-    out = fopen(argv[1], "wb");
+    target_pages = all_pages / (uint32_t)user_spaces;
+    out = fopen(argv[a], "wb");
     if (!out) {
-        perror(argv[1]);
+        perror(argv[a]);
         return 1;
     }
     static char obuf[1 << 20];
@@ -575,7 +629,7 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < CODE_PAGES; i++)
         frame_alloc();
     kernel_frames += CODE_PAGES; /* the page cache's */
-    for (int i = 0; i < USER_SPACES; i++)
+    for (int i = 0; i < user_spaces; i++)
         process_start(i);
     send_frames();
     snapshot_all();
@@ -591,10 +645,10 @@ int main(int argc, char **argv)
             snprintf(text, sizeof text, log_lines[k], cur ? cur->asid : 0, rnd(5000));
             log_text("%s", text);
         }
-        if (ops % LIFE_OPS == 0) {
-            int i = (int)rnd(USER_SPACES);
+        if (ops % life_ops == 0) {
+            int i = (int)rnd(user_spaces);
             if (&spaces[i] == cur)
-                i = (i + 1) % USER_SPACES;
+                i = (i + 1) % user_spaces;
             process_exit(i);
             process_start(i);
             continue;
@@ -603,16 +657,31 @@ int main(int argc, char **argv)
             snapshot_all();
             next_snap += SNAP_EVERY;
         }
+        if (loss_every && ops % loss_every == 0) {
+            rec(RT_LOSS, &(struct rec_loss){.tick = tick, .reason = LOSS_FULL});
+            losing = true;
+            lost = 0;
+            losses++;
+        }
+        if (losing && ops % loss_every == LOSS_OPS) {
+            losing = false;
+            rec(RT_DROP,
+                &(struct rec_drop){.tick = tick, .count = lost, .first = lost_first, .last = lost_last});
+            uint32_t n = live_spaces(), seq = ++round_seq;
+            rec(RT_ROUND, &(struct rec_round){.tick = tick, .seq = seq, .spaces = n, .reason = ROUND_LOSS});
+            snapshot_all();
+            rec(RT_SYNC, &(struct rec_sync){.tick = tick, .seq = seq, .spaces = n});
+        }
         uint32_t r = rnd(1000);
         if (r < 5 || !cur) {
-            switch_to(&spaces[rnd(USER_SPACES)]);
+            switch_to(&spaces[rnd(user_spaces)]);
         } else if (r < 6) {
             switch_to(NULL); /* the idle loop, in the kernel's own space */
         } else if (r < 30) {
             op_kheap();
         } else {
             /* Keep each process near its size: more maps below it, more unmaps above. */
-            int bias = (int)cur->pages - (int)TARGET_PAGES;
+            int bias = (int)cur->pages - (int)target_pages;
             uint32_t s = rnd(100);
             if (s < 15)
                 op_protect(cur);
@@ -622,20 +691,25 @@ int main(int argc, char **argv)
                 op_unmap(cur);
         }
     }
+    if (losing) { /* a loss ends before the end */
+        losing = false;
+        rec(RT_DROP, &(struct rec_drop){.tick = tick, .count = lost, .first = lost_first, .last = lost_last});
+    }
     log_text("heavy recording: done");
     send_frames();
     snapshot_all();
     if (fclose(out) != 0) {
-        perror(argv[1]);
+        perror(argv[a]);
         return 1;
     }
     uint32_t tables = 0;
-    for (int i = 0; i < USER_SPACES; i++)
+    for (int i = 0; i < user_spaces; i++)
         tables += spaces[i].live ? spaces[i].ntables : 0;
     fprintf(stderr,
             "gen_heavy: %s: %llu bytes, %llu records, %llu events, %u user pages in %u user page tables "
-            "(%d spaces), %u kernel heap pages\n",
-            argv[1], (unsigned long long)bytes, (unsigned long long)records, (unsigned long long)events,
-            user_pages(), tables, USER_SPACES, kheap_pages);
+            "(%d spaces), %u kernel heap pages, %u processes in all, %u losses\n",
+            argv[a], (unsigned long long)bytes, (unsigned long long)records, (unsigned long long)events,
+            user_pages(), tables, user_spaces, kheap_pages,
+            next_asid - SPACES_MAX - 1 + (uint32_t)user_spaces, losses);
     return 0;
 }

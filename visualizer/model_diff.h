@@ -1,0 +1,49 @@
+/*
+ * model_diff.h: what differs between two moments of the model, or between
+ * two address spaces at one moment, as runs of pages (like ptdump's):
+ *
+ *   moments   +  mapped at B, not at A          spaces   +  only in Y
+ *             -  mapped at A, not at B                   -  only in X
+ *             ~  mapped at both, another frame            ~  both, another frame (a copy)
+ *                or other flags                          =  both, the same frame (shared)
+ *
+ * Accessed and dirty bits are left aside (the CPU sets them; the kernel does
+ * not report it). The kernel half of two spaces is left out of a space
+ * difference (every space shares it). Pure C.
+ */
+#ifndef KOIZ_VIEW_MODEL_DIFF_H
+#define KOIZ_VIEW_MODEL_DIFF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "model.h"
+
+struct diff_run {
+    char kind;           /* '+', '-', '~' or '=' */
+    uint32_t asid;       /* the space (a moments difference), or X (a spaces difference) */
+    uint64_t start, end; /* virtual range, end excluded */
+    uint32_t size;       /* page size: 4 KiB or 4 MiB */
+    uint32_t old, new;   /* the first page's entries at A (or in X) and at B (or in Y); 0 when none */
+};
+
+struct diff_counts {
+    uint64_t pages[4]; /* 4 KiB pages in '+', '-', '~', '=' runs (a 4 MiB page counts 1024) */
+    uint64_t runs;
+};
+
+typedef void (*diff_sink)(void *ctx, const struct diff_run *run);
+
+/* The runs of what differs between model a (moment A) and b (moment B), space
+ * by space in asid order (a space in one only: all its pages + or -). */
+void diff_moments(const struct model *a, const struct model *b, diff_sink sink, void *ctx,
+                  struct diff_counts *counts);
+/* The runs of the user halves of spaces x and y (shared pages too, as '='). */
+void diff_spaces(const struct space *x, const struct space *y, diff_sink sink, void *ctx,
+                 struct diff_counts *counts);
+/* One run as text, ptdump-like: "+ 0x08048000-0x0804a000    8K -> 0x00123000 4K RW USR". */
+void diff_print(FILE *f, const struct diff_run *run);
+/* The index of a diff kind in diff_counts.pages: '+' 0, '-' 1, '~' 2, '=' 3. */
+int diff_kind_index(char kind);
+
+#endif
