@@ -604,8 +604,23 @@ uint32_t history_tick_at(const struct history *h, uint64_t n)
 {
     if (n >= h->records)
         return h->tick;
-    uint64_t b = n / HISTORY_BLOCK;
-    return b < h->nblocks ? h->blocks[b].tick : h->tick; /* the block's first tick: exact at its start */
+    /* from the tick its block starts with, through the block's records up to n */
+    uint64_t b = n / HISTORY_BLOCK, k = b * HISTORY_BLOCK, start;
+    uint32_t t = h->blocks[b].tick;
+    struct lines L;
+    const char *line;
+    size_t len;
+    struct record r;
+    if (k == n || lines_init(&L, h->fd, h->blocks[b].offset) < 0)
+        return t;
+    while (k < n && lines_next(&L, &line, &len, &start, !h->live) > 0)
+        if (parse_line(line, len, &r, NULL) == PARSE_RECORD) {
+            k++;
+            if (r.tick)
+                t = r.tick;
+        }
+    lines_free(&L);
+    return t;
 }
 
 uint64_t history_moment_at_tick(const struct history *h, uint32_t tick)
@@ -671,6 +686,45 @@ const struct mark *history_next_mark(const struct history *h, uint64_t n, int ki
             if (h->marks[i].moment < n && (kind == MARK_KINDS || h->marks[i].kind == kind))
                 return &h->marks[i];
     }
+    return NULL;
+}
+
+int history_record(struct history *h, uint64_t moment, struct record *r, char *buf, size_t size)
+{
+    if (moment == 0 || moment > h->records || size < PROTO_LINE_MAX)
+        return -1;
+    uint64_t b = (moment - 1) / HISTORY_BLOCK, k = b * HISTORY_BLOCK, start;
+    struct lines L;
+    const char *line;
+    size_t len;
+    int rc = -1;
+    if (lines_init(&L, h->fd, h->blocks[b].offset) < 0)
+        return -1;
+    while (lines_next(&L, &line, &len, &start, !h->live) > 0) {
+        if (len > PROTO_LINE_MAX) { /* only the end can hold a record */
+            line += len - PROTO_LINE_MAX;
+            len = PROTO_LINE_MAX;
+        }
+        memcpy(buf, line, len);
+        if (parse_line(buf, len, r, NULL) == PARSE_RECORD && ++k == moment) {
+            rc = 0;
+            break;
+        }
+    }
+    lines_free(&L);
+    return rc;
+}
+
+#define FAULT_NEAR 8 /* records between a fault and the change that resolved it, at most */
+
+const struct mark *history_fault_near(const struct history *h, uint64_t moment, uint32_t asid, uint32_t va)
+{
+    const struct mark *m =
+        history_next_mark(h, moment > FAULT_NEAR ? moment - FAULT_NEAR - 1 : 0, MARK_FAULT, true);
+    for (; m && m < h->marks + h->nmarks && m->moment <= moment + FAULT_NEAR; m++)
+        if (m->kind == MARK_FAULT && (m->asid == asid || PDX(va) >= KERNEL_PDE_FIRST) &&
+            (m->va & ~(PAGE_SIZE - 1)) == (va & ~(PAGE_SIZE - 1)))
+            return m;
     return NULL;
 }
 

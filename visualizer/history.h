@@ -100,7 +100,7 @@ void history_live_record(struct history *h, const struct record *r, uint64_t lin
 uint64_t history_moments(const struct history *h);
 /* The moment history_build_step (or the live stream) reached: seeking before it is fast. */
 uint64_t history_built(const struct history *h);
-/* The tick at moment n (the last tick a record up to n carried; 0 before any). */
+/* The tick at moment n: the last tick a record up to #n carried (0 before any); reads up to 64 records. */
 uint32_t history_tick_at(const struct history *h, uint64_t n);
 /* The last moment whose tick is at most tick (0 when the first record's is above). */
 uint64_t history_moment_at_tick(const struct history *h, uint32_t tick);
@@ -134,6 +134,14 @@ size_t history_entry(struct history *h, uint32_t asid, uint32_t va, bool dir, st
                      size_t max);
 /* The history of one physical frame: every change of an entry that mapped it (old) or maps it (new). */
 size_t history_frame(struct history *h, uint32_t frame, struct history_row *rows, size_t max);
+
+/* Reads record #moment (from 1) into r, its text fields pointing into buf (size
+ * bytes, PROTO_LINE_MAX at least). Returns 0, or -1 when it cannot be read. */
+int history_record(struct history *h, uint64_t moment, struct record *r, char *buf, size_t size);
+/* The fault that made the change at moment in space asid at va's page: a fault
+ * mark of that page within a few records of it (the kernel reports a fault
+ * after the change that resolves it), or NULL. */
+const struct mark *history_fault_near(const struct history *h, uint64_t moment, uint32_t asid, uint32_t va);
 
 /* "fault", "space create", ...: a mark kind in words. */
 const char *mark_kind_name(int kind);

@@ -156,8 +156,25 @@ void diff_spaces(const struct space *x, const struct space *y, diff_sink sink, v
 
 static void flags(char *out, size_t size, uint32_t e)
 {
-    snprintf(out, size, "%s %s%s%s%s", (e & PDE_PS) ? "4M" : "4K", (e & PTE_W) ? "RW" : "ro",
-             (e & PTE_U) ? " USR" : "", (e & PTE_G) ? " G" : "", (e & PTE_COW) ? " COW" : "");
+    snprintf(out, size, "%s %s%s%s%s%s%s", (e & PDE_PS) ? "4M" : "4K", (e & PTE_W) ? "RW" : "ro",
+             (e & PTE_U) ? " USR" : "", (e & PTE_G) ? " G" : "", (e & PTE_COW) ? " COW" : "",
+             (e & PTE_A) ? " A" : "", (e & PTE_D) ? " D" : "");
+}
+
+void entry_words(char *out, size_t size, uint32_t e, bool dir)
+{
+    char fl[40];
+    if (!e)
+        snprintf(out, size, "none");
+    else if (!(e & PTE_P))
+        snprintf(out, size, "not present (0x%08x)", e);
+    else if (dir && !(e & PDE_PS))
+        snprintf(out, size, "table 0x%08x %s%s", frame_of(e), (e & PTE_W) ? "RW" : "ro",
+                 (e & PTE_U) ? " USR" : "");
+    else {
+        flags(fl, sizeof fl, e);
+        snprintf(out, size, "0x%08x %s", (e & PDE_PS) ? large_frame_of(e) : frame_of(e), fl);
+    }
 }
 
 void diff_print(FILE *f, const struct diff_run *r)

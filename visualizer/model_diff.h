@@ -43,6 +43,9 @@ void diff_spaces(const struct space *x, const struct space *y, diff_sink sink, v
                  struct diff_counts *counts);
 /* One run as text, ptdump-like: "+ 0x08048000-0x0804a000    8K -> 0x00123000 4K RW USR". */
 void diff_print(FILE *f, const struct diff_run *run);
+/* An entry in words: "none", "0x00123000 4K RW USR COW", "table 0x00456000 RW USR" (a
+ * directory entry pointing to a table), "not present (0x00000400)". dir: a directory entry. */
+void entry_words(char *out, size_t size, uint32_t e, bool dir);
 /* The index of a diff kind in diff_counts.pages: '+' 0, '-' 1, '~' 2, '=' 3. */
 int diff_kind_index(char kind);
 

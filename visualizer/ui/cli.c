@@ -40,6 +40,19 @@ void cli_usage(FILE *f)
           "  --speed N            replay N records per second (default 500)\n"
           "  --paused             start a replay paused\n"
           "  --megs N             the emulator's RAM in MiB (default 32)\n"
+          "\n"
+          "The time machine (no window; then --dump and --screenshot show that moment):\n"
+          "  --at MOMENT          the moment to show: a tick, or #N (right after record N)\n"
+          "  --diff A B           what changed from moment A to moment B, a line per run of\n"
+          "                       pages: + mapped, - unmapped, ~ another frame or flags\n"
+          "  --diff-spaces X Y    spaces X and Y (asids) at --at or at the end, user half:\n"
+          "                       = same frame (shared), ~ another frame (copied), - only\n"
+          "                       in X, + only in Y\n"
+          "  --history VA         every change of the table entry of address VA (--dir:\n"
+          "                       of its directory entry), with the record and the fault\n"
+          "  --asid N             the space --history reads (default: the live one at the end)\n"
+          "  --history-frame PA   every change of an entry that mapped the frame of PA\n"
+          "\n"
           "  --bench FILE         measure: ingest speed, frame times of a replay drawn\n"
           "                       off-screen with every panel (--size), peak memory\n"
           "  -h, --help           this text\n"
@@ -54,6 +67,34 @@ void cli_usage(FILE *f)
           "before what --after or --until waits for; 2 for a bad command line; 130 and\n"
           "143 when SIGINT or SIGTERM stopped it.\n",
           f);
+}
+
+static bool moment(const char *s, struct moment_arg *m)
+{
+    char *end;
+    m->record = s[0] == '#';
+    if (m->record)
+        s++;
+    if (!*s || *s == '-')
+        return false;
+    m->value = strtoull(s, &end, 10);
+    m->set = !*end;
+    return m->set;
+}
+
+static bool address(const char *s, uint32_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (!*s || *s == '-' || *end || v > 0xFFFFFFFFull)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool cli_travels(const struct options *o)
+{
+    return o->at.set || o->diff_a.set || o->diff_spaces || o->history || o->history_frame;
 }
 
 static bool number(const char *s, long min, long max, long *out)
@@ -162,6 +203,59 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
             o->bench = true;
         } else if (!strcmp(a, "--paused")) {
             o->paused = true;
+        } else if (!strcmp(a, "--at")) {
+            NEEDS_VALUE();
+            if (!moment(val, &o->at)) {
+                snprintf(err, errsz, "bad moment '%s' for --at (a tick, or #N: right after record N)", val);
+                return -1;
+            }
+        } else if (!strcmp(a, "--diff")) {
+            NEEDS_VALUE();
+            const char *second = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!second || !moment(val, &o->diff_a) || !moment(second, &o->diff_b)) {
+                snprintf(err, errsz, "--diff takes two moments, each a tick or #N (e.g. --diff #100 #250)");
+                return -1;
+            }
+            i++;
+        } else if (!strcmp(a, "--diff-spaces")) {
+            NEEDS_VALUE();
+            const char *second = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!second || !number(val, 0, 0xFFFFFFFEL, &n)) {
+                snprintf(err, errsz, "--diff-spaces takes two asids (e.g. --diff-spaces 3 4)");
+                return -1;
+            }
+            o->space_x = (uint32_t)n;
+            if (!number(second, 0, 0xFFFFFFFEL, &n)) {
+                snprintf(err, errsz, "--diff-spaces takes two asids (e.g. --diff-spaces 3 4)");
+                return -1;
+            }
+            o->space_y = (uint32_t)n;
+            o->diff_spaces = true;
+            i++;
+        } else if (!strcmp(a, "--history")) {
+            NEEDS_VALUE();
+            if (!address(val, &o->history_va)) {
+                snprintf(err, errsz, "bad address '%s' for --history (e.g. 0x08049000)", val);
+                return -1;
+            }
+            o->history = true;
+        } else if (!strcmp(a, "--dir")) {
+            o->history_dir = true;
+        } else if (!strcmp(a, "--history-frame")) {
+            NEEDS_VALUE();
+            if (!address(val, &o->frame_pa)) {
+                snprintf(err, errsz, "bad physical address '%s' for --history-frame (e.g. 0x00123000)", val);
+                return -1;
+            }
+            o->history_frame = true;
+        } else if (!strcmp(a, "--asid")) {
+            NEEDS_VALUE();
+            if (!number(val, 0, 0xFFFFFFFEL, &n)) {
+                snprintf(err, errsz, "bad asid '%s' for --asid", val);
+                return -1;
+            }
+            o->asid = (uint32_t)n;
+            o->asid_set = true;
         } else if (!strcmp(a, "--megs")) {
             NEEDS_VALUE();
             if (!number(val, 4, 3584, &n)) {
@@ -191,7 +285,24 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         snprintf(err, errsz, "--baud goes with --serial DEV");
         return -1;
     }
-    if (o->headless && !o->screenshot && !o->dump) {
+    if (o->asid_set && !o->history) {
+        snprintf(err, errsz, "--asid goes with --history VA");
+        return -1;
+    }
+    if (o->history_dir && !o->history) {
+        snprintf(err, errsz, "--dir goes with --history VA");
+        return -1;
+    }
+    if (cli_travels(o) && (o->after || o->until)) {
+        snprintf(err, errsz,
+                 "--after and --until stop a stream; the time machine reads it whole (--at picks a moment)");
+        return -1;
+    }
+    if (cli_travels(o) && o->bench) {
+        snprintf(err, errsz, "--bench measures a recording alone");
+        return -1;
+    }
+    if (o->headless && !o->screenshot && !o->dump && !cli_travels(o)) {
         snprintf(err, errsz, "--headless draws nothing you can see: add --screenshot FILE.png or --dump");
         return -1;
     }

@@ -20,6 +20,12 @@ enum input_mode {
     IN_SERIAL, /* --serial DEV --baud N */
 };
 
+/* A moment of the stream, as given: a tick, or #N (right after the N-th record). */
+struct moment_arg {
+    bool set, record; /* record: #N */
+    uint64_t value;
+};
+
 struct options {
     enum input_mode mode;
     const char *path;       /* FILE */
@@ -38,6 +44,18 @@ struct options {
     bool paused;            /* --paused: a replay starts paused */
     bool bench;             /* --bench: measure a replay of FILE (bench.h) */
     int megs;               /* --megs N: the emulator's RAM */
+    /* the time machine (headless: each prints its answer, then --dump/--screenshot show the moment) */
+    struct moment_arg at;             /* --at MOMENT: the picture and dump at that moment */
+    struct moment_arg diff_a, diff_b; /* --diff A B: what changed from A to B */
+    bool diff_spaces;                 /* --diff-spaces X Y: two spaces at --at (or the end) */
+    uint32_t space_x, space_y;
+    bool history; /* --history VA: every change of the entry of VA */
+    uint32_t history_va;
+    bool history_dir;   /* --dir: of its directory entry */
+    bool history_frame; /* --history-frame PA: every mapping of the frame of PA */
+    uint32_t frame_pa;
+    bool asid_set; /* --asid N: the space of --history (default: the live one) */
+    uint32_t asid;
     bool help, version;
 };
 
@@ -46,6 +64,8 @@ struct options {
  * ("unknown option '--frob'").
  */
 int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz);
+/* Whether o asks a question of the time machine (--at, --diff, --diff-spaces, --history...). */
+bool cli_travels(const struct options *o);
 void cli_usage(FILE *f);
 
 #endif

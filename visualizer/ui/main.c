@@ -28,11 +28,13 @@
 #include <unistd.h>
 #include "bench.h"
 #include "cli.h"
+#include "history.h"
 #include "model.h"
 #include "parser.h"
 #include "replay.h"
 #include "shot.h"
 #include "source.h"
+#include "travel.h"
 #include "view.h"
 
 #define TAKE_MAX    (1u << 20)                  /* bytes taken from the reader per go */
@@ -51,6 +53,7 @@ struct app {
     size_t pending_len;
     int exit_status;
     Uint32 wake_event;
+    char stream_tmp[PATH_MAX]; /* a live stream kept for the time machine in a temporary file, or "" */
 };
 
 static volatile sig_atomic_t interrupted; /* the signal that asked us to stop, or 0 */
@@ -331,6 +334,8 @@ static int run_batch(struct app *a)
                 "%u MiB held\n",
                 full_times, full_times == 1 ? "" : "s", SOURCE_BUFFER_LIMIT >> 20);
     rc = batch_verdict(a, error, bytes);
+    if (cli_travels(&a->o))
+        return rc; /* the stream is whole in its file: the time machine answers from it */
     if (a->o.screenshot) {
         char err[512];
         SDL_Surface *s =
@@ -343,6 +348,97 @@ static int run_batch(struct app *a)
         model_dump_summary(a->m, stdout);
         model_dump(a->m, stdout);
     }
+    return rc;
+}
+
+/* ---- headless: the time machine ---- */
+
+struct travel_shot {
+    struct app *a;
+    const char *what;
+};
+
+static void describe_travel(struct view *v, void *arg)
+{
+    struct travel_shot *t = arg;
+    snprintf(v->source, sizeof v->source, "%s", t->a->o.mode == IN_FILE ? t->a->o.path : t->a->src.what);
+    snprintf(v->state, sizeof v->state, "· %s", t->what);
+}
+
+/* Answers the time machine's questions from the stream's file (the recording, or
+ * the file a live stream was kept in). */
+static int run_travel(struct app *a, const char *path)
+{
+    const struct options *o = &a->o;
+    char err[512], name[64], what[160];
+    int rc = 0;
+    struct history *h = history_open_file(path, err, sizeof err);
+    if (!h)
+        return fail(1, err);
+    while (!interrupted && !history_index_step(h, 64u << 20))
+        ;
+    while (!interrupted && !history_build_step(h, 64u << 20))
+        ;
+    if (interrupted) {
+        history_close(h);
+        return signal_status();
+    }
+    uint64_t last = history_moments(h);
+    if (last == 0) {
+        history_close(h);
+        return fail(1, fmt("no Koiz record in %s: nothing to go back to", path));
+    }
+    bool beyond = false;
+    uint64_t at = o->at.set ? travel_moment(h, &o->at, &beyond) : last;
+    if (beyond)
+        rc = fail(1, fmt("the stream has %llu records: #%llu is past them (--at)", (unsigned long long)last,
+                         (unsigned long long)o->at.value));
+    struct model *other = NULL;
+    if (o->diff_a.set) {
+        bool ba, bb;
+        uint64_t ma = travel_moment(h, &o->diff_a, &ba), mb = travel_moment(h, &o->diff_b, &bb);
+        if (ba || bb)
+            rc = fail(1, fmt("the stream has %llu records: --diff names a moment past them",
+                             (unsigned long long)last));
+        other = model_new();
+        if (!other || history_seek(h, other, ma, NULL) != 0 || history_seek(h, a->m, mb, NULL) != 0) {
+            model_free(other);
+            history_close(h);
+            return fail(1, fmt("cannot read %s again", path));
+        }
+        travel_print_diff(stdout, h, other, a->m, ma, mb);
+        at = mb;
+    } else if (history_seek(h, a->m, at, NULL) != 0) {
+        history_close(h);
+        return fail(1, fmt("cannot read %s again", path));
+    }
+    if (o->diff_spaces && travel_print_spaces(stdout, h, a->m, at, o->space_x, o->space_y) != 0)
+        rc = 1;
+    if (o->history) {
+        uint32_t asid = o->asid_set ? o->asid : a->m->current_asid != MODEL_NO_ASID ? a->m->current_asid : 0;
+        travel_print_history(stdout, h, asid, o->history_va, o->history_dir);
+    }
+    if (o->history_frame)
+        travel_print_frame(stdout, h, o->frame_pa);
+    if (o->dump) {
+        printf("moment %s of %llu\n", travel_moment_name(h, at, name, sizeof name), (unsigned long long)last);
+        model_dump_summary(a->m, stdout);
+        model_dump(a->m, stdout);
+    }
+    if (o->screenshot) {
+        snprintf(what, sizeof what, "at %s of %llu records", travel_moment_name(h, at, name, sizeof name),
+                 (unsigned long long)last);
+        struct travel_shot t = {a, what};
+        a->p.stats.records = at;
+        SDL_Surface *s =
+            shot_offscreen(a->m, &a->p, o->width, o->height, describe_travel, &t, err, sizeof err);
+        if (!s || shot_save(s, o->screenshot, err, sizeof err) != 0)
+            rc = fail(1, err);
+        SDL_FreeSurface(s);
+    }
+    fflush(stdout);
+    model_free(other);
+    history_close(h);
     return rc;
 }
 
@@ -652,8 +748,9 @@ int main(int argc, char **argv)
         TTF_Quit();
         return rc;
     }
-    /* a picture or a dump of the end of the stream needs no window */
-    bool batch = a.o.headless || a.o.dump || a.o.screenshot;
+    /* a picture or a dump of the end of the stream, or of another moment, needs no window */
+    bool travel = cli_travels(&a.o);
+    bool batch = a.o.headless || a.o.dump || a.o.screenshot || travel;
     if (batch)
         setenv("SDL_VIDEODRIVER", "offscreen", 0);
     a.m = model_new();
@@ -661,9 +758,29 @@ int main(int argc, char **argv)
     if (!a.m || !a.chunk)
         return fail(1, "out of memory");
     parser_init(&a.p, a.m);
-    int rc = open_input(&a, batch);
-    if (rc == 0)
-        rc = batch ? run_batch(&a) : run_window(&a);
+    int rc = 0;
+    struct stat st;
+    /* the time machine answers from a file: a recording, or the live stream kept in one */
+    if (travel && a.o.mode == IN_FILE && stat(a.o.path, &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = run_travel(&a, a.o.path);
+    } else {
+        if (travel && !a.o.record) {
+            snprintf(a.stream_tmp, sizeof a.stream_tmp, "%s/koiz-view-stream-XXXXXX",
+                     getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+            int fd = mkstemp(a.stream_tmp);
+            if (fd < 0)
+                return fail(1, fmt("cannot make a temporary file for the stream: %s", strerror(errno)));
+            close(fd);
+            a.o.record = a.stream_tmp;
+        }
+        rc = open_input(&a, batch);
+        if (rc == 0)
+            rc = batch ? run_batch(&a) : run_window(&a);
+        if (rc == 0 && travel)
+            rc = run_travel(&a, a.o.record);
+        if (a.stream_tmp[0])
+            unlink(a.stream_tmp);
+    }
     if (a.replaying)
         replay_close(&a.rp);
     TTF_Quit();
