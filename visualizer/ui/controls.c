@@ -4,6 +4,8 @@
  * selection, a click selects what is under it. Playback keys (pause, step,
  * speed, screenshot, quit) belong to main.c.
  */
+#include <stdlib.h>
+#include <string.h>
 #include "view.h"
 
 static int clamp(int v, int lo, int hi)
@@ -96,6 +98,10 @@ bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod
 
 void view_click(struct view *v, const struct model *m, int x, int y)
 {
+    if (travel_click_list(v, m, x, y)) {
+        v->focus = P_LOG;
+        return;
+    }
     for (int p = 0; p < P_COUNT; p++)
         if (rect_has(&v->lay.p[p].frame, x, y))
             v->focus = (enum panel_id)p;
@@ -122,4 +128,168 @@ void view_click(struct view *v, const struct model *m, int x, int y)
 void view_wheel(struct view *v, int dy)
 {
     v->log_scroll = v->log_scroll + dy > 0 ? v->log_scroll + dy : 0;
+}
+
+/* ---- the time machine ---- */
+
+static void go(struct travel_view *t, int64_t moment)
+{
+    if (moment < 0)
+        moment = 0;
+    t->go = moment >= (int64_t)t->moments && !t->replay ? INT64_MAX : moment;
+    t->go_rough = false;
+}
+
+static void go_mark(struct travel_view *t, int kind, bool forward)
+{
+    const struct mark *mk = history_next_mark(t->h, t->at, kind, forward);
+    if (mk)
+        go(t, (int64_t)mk->moment);
+}
+
+/* Selects the page at va in the shown space. */
+static void select_va(struct view *v, uint32_t va)
+{
+    v->sel_pde = (int)PDX(va);
+    v->sel_pte = (int)PTX(va);
+}
+
+static bool typing_key(struct view *v, const struct model *m, SDL_Keycode key)
+{
+    struct travel_view *t = &v->tm;
+    size_t n = strlen(t->typed);
+    if (key == SDLK_ESCAPE) {
+        t->typing = false;
+    } else if (key == SDLK_BACKSPACE) {
+        if (n)
+            t->typed[n - 1] = '\0';
+    } else if (key == SDLK_RETURN || key == SDLK_KP_ENTER) {
+        t->typing = false;
+        if (n) {
+            select_va(v, (uint32_t)strtoul(t->typed, NULL, 16));
+            v->focus = P_TABLE;
+            travel_open_history(v, m, false);
+        }
+    } else if (n + 1 < sizeof t->typed && n < 8 &&
+               ((key >= SDLK_0 && key <= SDLK_9) || (key >= SDLK_a && key <= SDLK_f))) {
+        t->typed[n] = (char)key;
+        t->typed[n + 1] = '\0';
+    }
+    return true;
+}
+
+bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod)
+{
+    struct travel_view *t = &v->tm;
+    bool shift = mod & KMOD_SHIFT;
+    if (t->typing)
+        return typing_key(v, m, key);
+    if (!t->h)
+        return false;
+    switch (key) {
+    case SDLK_COMMA: go(t, (int64_t)t->at - 1); return true;
+    case SDLK_PERIOD: go(t, (int64_t)t->at + 1); return true;
+    case SDLK_LEFTBRACKET: go_mark(t, shift ? t->mark_kind : MARK_FAULT, false); return true;
+    case SDLK_RIGHTBRACKET: go_mark(t, shift ? t->mark_kind : MARK_FAULT, true); return true;
+    case SDLK_m: t->mark_kind = (t->mark_kind + 1) % (MARK_KINDS + 1); return true;
+    case SDLK_HOME: go(t, 0); return true;
+    case SDLK_END:
+        if (v->focus == P_LOG && t->side == SIDE_LOG)
+            return false; /* the log's newest line */
+        go(t, INT64_MAX);
+        return true;
+    case SDLK_a:
+        t->a = t->a == UINT64_MAX ? t->at : UINT64_MAX;
+        t->space_x = MODEL_NO_ASID;
+        t->side = t->a == UINT64_MAX ? SIDE_LOG : SIDE_DIFF;
+        t->run_sel = 0;
+        return true;
+    case SDLK_x: {
+        const struct space *sp = view_space(v, m);
+        t->space_x = t->space_x == MODEL_NO_ASID && sp ? sp->asid : MODEL_NO_ASID;
+        t->a = UINT64_MAX;
+        t->side = t->space_x == MODEL_NO_ASID ? SIDE_LOG : SIDE_DIFF;
+        t->run_sel = 0;
+        return true;
+    }
+    case SDLK_h: travel_open_history(v, m, false); return true;
+    case SDLK_f: travel_open_history(v, m, true); return true;
+    case SDLK_g:
+    case SDLK_SLASH:
+        t->typing = true;
+        t->typed[0] = '\0';
+        return true;
+    case SDLK_ESCAPE:
+        if (t->side == SIDE_LOG)
+            return false;
+        t->side = SIDE_LOG;
+        return true;
+    case SDLK_RETURN:
+    case SDLK_KP_ENTER:
+        if (t->side == SIDE_HISTORY && t->row_sel >= 0 && t->row_sel < (int)t->nrows) {
+            go(t, (int64_t)t->rows[t->row_sel].moment);
+            return true;
+        }
+        if (t->side == SIDE_DIFF && t->run_sel >= 0 && t->run_sel < (int)t->nruns) {
+            if (t->space_x == MODEL_NO_ASID && model_space(m, t->runs[t->run_sel].asid))
+                v->asid = t->runs[t->run_sel].asid;
+            select_va(v, (uint32_t)t->runs[t->run_sel].start);
+            return true;
+        }
+        return false;
+    case SDLK_UP:
+    case SDLK_DOWN:
+    case SDLK_PAGEUP:
+    case SDLK_PAGEDOWN: {
+        if (v->focus != P_LOG || t->side == SIDE_LOG)
+            return false;
+        int d = key == SDLK_UP ? -1 : key == SDLK_DOWN ? 1 : key == SDLK_PAGEUP ? -10 : 10;
+        int *sel = t->side == SIDE_HISTORY ? &t->row_sel : &t->run_sel;
+        int n = t->side == SIDE_HISTORY ? (int)t->nrows : (int)t->nruns;
+        *sel = clamp(*sel + d, 0, n > 0 ? n - 1 : 0);
+        return true;
+    }
+    default: return false;
+    }
+}
+
+bool travel_mouse(struct view *v, int x, int y, int what)
+{
+    struct travel_view *t = &v->tm;
+    if (!t->h)
+        return false;
+    if (what == 0 && !rect_has(&v->lay.timeline, x, y))
+        return false;
+    if (what != 0 && !t->dragging)
+        return false;
+    t->go = (int64_t)track_moment_at(&v->lay.track, t->moments, x);
+    if (t->go >= (int64_t)t->moments && !t->replay)
+        t->go = INT64_MAX;
+    t->dragging = what != 2;
+    t->go_rough = t->dragging;
+    return true;
+}
+
+/* A click in the list that stands in the log's place: a row of it. */
+bool travel_click_list(struct view *v, const struct model *m, int x, int y)
+{
+    struct travel_view *t = &v->tm;
+    const struct rect *b = &v->lay.p[P_LOG].body;
+    if (t->side == SIDE_LOG || !rect_has(b, x, y))
+        return false;
+    int lh = v->font.line_h, row = (y - b->y) / lh;
+    if (t->side == SIDE_HISTORY) {
+        int rows = b->h / lh, first = t->row_sel >= rows ? t->row_sel - rows + 1 : 0;
+        if (first + row < (int)t->nrows) {
+            t->row_sel = first + row;
+            go(t, (int64_t)t->rows[t->row_sel].moment);
+        }
+    } else {
+        int rows = b->h / lh - 1, first = t->run_sel >= rows ? t->run_sel - rows + 1 : 0;
+        if (row >= 1 && first + row - 1 < (int)t->nruns) {
+            t->run_sel = first + row - 1;
+            travel_key(v, m, SDLK_RETURN, 0);
+        }
+    }
+    return true;
 }

@@ -23,6 +23,8 @@ void draw_dir(struct view *v, const struct model *m, double now)
         struct rect c = grid_cell(g, i);
         struct cell_look look = sp ? look_pde(sp->dir[i], space_present(sp, (uint32_t)i)) : look_pde(0, 0);
         draw_cell(v->r, &c, &look);
+        if (v->tm.nruns)
+            draw_travel_mark(v->r, &c, travel_mark(v, m, (uint32_t)i << 22, true));
     }
     struct rect c = grid_cell(g, sel);
     outline(v->r, c.x - 1, c.y - 1, c.w + 1, c.w + 1, v->lay.cell >= 8 ? 2 : 1, COL_SELECT);

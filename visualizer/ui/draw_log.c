@@ -7,6 +7,10 @@
 
 void draw_log(struct view *v, const struct model *m)
 {
+    if (v->tm.side != SIDE_LOG) {
+        draw_side_list(v, m);
+        return;
+    }
     const struct rect *b = &v->lay.p[P_LOG].body;
     int lh = v->font.line_h;
     int visible = b->h / lh;

@@ -47,6 +47,34 @@ static void rebuild(struct view *v, const struct model *m)
     SDL_UnlockTexture(v->phys_tex);
 }
 
+/* Frames a difference mapped (+, ~: the new one) or let go (-, ~: the old one), as bars over their cells. */
+static void draw_phys_changes(struct view *v)
+{
+    const struct phys_geom *g = &v->pg;
+    for (size_t i = 0; i < v->tm.nruns; i++) {
+        const struct diff_run *r = &v->tm.runs[i];
+        uint64_t pages = (r->end - r->start) >> PAGE_SHIFT;
+        for (int side = 0; side < 2; side++) {
+            uint32_t e = side ? r->old : r->new;
+            if (!e || r->kind == '=' || (side && r->kind == '+') || (!side && r->kind == '-'))
+                continue;
+            uint32_t col = side ? COL_BAD : r->kind == '+' ? COL_GOOD : COL_USER_LT;
+            uint64_t f = frame_of(e) >> PAGE_SHIFT;
+            for (uint64_t k = f; k < f + pages && k < g->nframes;) {
+                uint64_t row = k / g->cols, end = (row + 1) * g->cols;
+                if (end > f + pages)
+                    end = f + pages;
+                int x0 = g->pic.x + (int)((k % g->cols) * (uint64_t)g->pic.w / g->cols);
+                int x1 = g->pic.x + (int)(((end - 1) % g->cols + 1) * (uint64_t)g->pic.w / g->cols);
+                int y0 = g->pic.y + (int)(row * (uint64_t)g->pic.h / g->rows);
+                int h = g->pic.h / (int)g->rows > 2 ? g->pic.h / (int)g->rows : 2;
+                fill(v->r, x0, y0, x1 - x0 > 1 ? x1 - x0 : 1, h, col);
+                k = end;
+            }
+        }
+    }
+}
+
 void draw_phys(struct view *v, const struct model *m)
 {
     const struct panel_box *b = &v->lay.p[P_PHYS];
@@ -60,6 +88,8 @@ void draw_phys(struct view *v, const struct model *m)
         SDL_Rect dst = {v->pg.pic.x, v->pg.pic.y, v->pg.pic.w, v->pg.pic.h};
         SDL_RenderCopy(v->r, v->phys_tex, NULL, &dst);
     }
+    if (v->tm.nruns)
+        draw_phys_changes(v);
     clip(v->r, &b->legend);
     int x = b->legend.x, y = b->legend.y + 2;
     legend_swatch(v, &b->legend, &x, &y, COL_KERNEL, fmt("kernel %u", v->counts.kernel));

@@ -27,6 +27,8 @@ void draw_table(struct view *v, const struct model *m, double now)
         else
             look = look_pte(pde, t ? t[i] : 0);
         draw_cell(v->r, &c, &look);
+        if (v->tm.nruns)
+            draw_travel_mark(v->r, &c, travel_mark(v, m, va | (uint32_t)i << 12, false));
     }
     if (v->sel_pte >= 0) {
         struct rect c = grid_cell(g, v->sel_pte);

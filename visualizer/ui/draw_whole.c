@@ -69,6 +69,28 @@ static void rebuild(struct view *v, const struct space *sp, int ts)
     SDL_UpdateTexture(v->whole_tex, NULL, v->whole_px, ts * (int)sizeof(uint32_t));
 }
 
+/* A difference's runs of the shown space over the picture: a bar of the run's colour along each row it
+ * covers. */
+static void draw_whole_changes(struct view *v, const struct rect *pic, uint32_t asid)
+{
+    for (size_t i = 0; i < v->tm.nruns; i++) {
+        const struct diff_run *r = &v->tm.runs[i];
+        if (r->asid != asid || r->kind == '=')
+            continue;
+        uint32_t col = r->kind == '+' ? COL_GOOD : r->kind == '-' ? COL_BAD : COL_USER_LT;
+        for (uint64_t p = r->start >> PAGE_SHIFT; p < r->end >> PAGE_SHIFT;) {
+            uint64_t row_end = (p / WHOLE_SIDE + 1) * WHOLE_SIDE,
+                     end = row_end < r->end >> PAGE_SHIFT ? row_end : r->end >> PAGE_SHIFT;
+            int x0, y0, x1, y1;
+            whole_point(pic, (uint32_t)p, &x0, &y0);
+            whole_point(pic, (uint32_t)(end - 1), &x1, &y1);
+            int h = pic->h / WHOLE_SIDE > 2 ? pic->h / WHOLE_SIDE : 2;
+            fill(v->r, x0, y0, x1 - x0 + 2, h, col);
+            p = end;
+        }
+    }
+}
+
 void draw_whole(struct view *v, const struct model *m, double now)
 {
     const struct space *sp = view_space(v, m);
@@ -87,6 +109,8 @@ void draw_whole(struct view *v, const struct model *m, double now)
         SDL_RenderCopy(v->r, v->whole_tex, NULL, &dst);
     }
     draw_untrusted(v, pic, sp);
+    if (sp && v->tm.nruns)
+        draw_whole_changes(v, pic, sp->asid);
     /* the selected 4 MiB row and page */
     int pdi = view_pde(v, m), x, y;
     uint32_t page = (uint32_t)pdi * ENTRIES + (uint32_t)(v->sel_pte > 0 ? v->sel_pte : 0);

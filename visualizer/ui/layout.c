@@ -123,9 +123,14 @@ void layout_compute(struct layout *l, int w, int h, int line_h, int char_w)
     l->h = h;
     l->line_h = max_i(line_h, 8);
     l->char_w = max_i(char_w, 4);
-    int status_h = l->line_h + 6;
+    int status_h = l->line_h + 6, timeline_h = 4 * l->line_h + 10; /* 2 rows of marks, labels, legend */
     l->status = (struct rect){0, h - status_h, w, status_h};
-    int ax = PAD, ay = PAD, aw = w - 2 * PAD, ah = h - status_h - 2 * PAD;
+    l->timeline = (struct rect){PAD, h - status_h - timeline_h - 2, w - 2 * PAD, timeline_h};
+    /* the track leaves room on the left for the row names, on the right for "live" */
+    int names = 8 * l->char_w;
+    l->track = (struct rect){l->timeline.x + names, l->timeline.y + 3, l->timeline.w - names - 6 * l->char_w,
+                             2 * l->line_h};
+    int ax = PAD, ay = PAD, aw = w - 2 * PAD, ah = h - status_h - timeline_h - 2 - 2 * PAD;
     int wc = wide_cell(l, aw, ah), tc = tall_cell(l, aw, ah);
     if (wc >= tc) {
         l->cell = max_i(wc, 2);
@@ -138,6 +143,22 @@ void layout_compute(struct layout *l, int w, int h, int line_h, int char_w)
     grid_in(l, P_TABLE);
     whole_in(l);
     l->grid[P_PHYS] = l->p[P_PHYS].body;
+}
+
+uint64_t track_moment_at(const struct rect *track, uint64_t moments, int x)
+{
+    if (x <= track->x || track->w <= 1)
+        return 0;
+    if (x >= track->x + track->w - 1)
+        return moments;
+    return (uint64_t)((double)(x - track->x) * (double)moments / (double)(track->w - 1) + 0.5);
+}
+
+int track_x(const struct rect *track, uint64_t moments, uint64_t moment)
+{
+    if (!moments)
+        return track->x;
+    return track->x + (int)((double)moment * (double)(track->w - 1) / (double)moments + 0.5);
 }
 
 struct rect grid_cell(const struct rect *grid, int idx)

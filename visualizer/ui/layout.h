@@ -9,6 +9,7 @@
  *   +-- table ------+-- physical ----+                   |
  *   |  32x32 PTEs   | one cell/frame |-- log ------------|
  *   +---------------+----------------+-------------------+
+ *   timeline: the stream's moments, marks, the playhead
  *   status line
  *
  * A narrow or tall window puts the three lists under the four pictures.
@@ -32,9 +33,11 @@ struct panel_box {
 };
 
 struct layout {
-    int w, h;           /* window size */
-    int line_h, char_w; /* of the text font */
-    struct rect status; /* the status line at the bottom */
+    int w, h;             /* window size */
+    int line_h, char_w;   /* of the text font */
+    struct rect status;   /* the status line at the bottom */
+    struct rect timeline; /* above it, the whole width: the time machine's strip */
+    struct rect track;    /* inside it: where moments map to x (marks, playhead) */
     struct panel_box p[P_COUNT];
     struct rect grid[P_COUNT]; /* P_DIR, P_TABLE: 32x32 cells; P_WHOLE: the square picture */
     int cell;                  /* side of one directory/table cell in pixels */
@@ -47,6 +50,10 @@ struct layout {
 void layout_compute(struct layout *l, int w, int h, int line_h, int char_w);
 
 bool rect_has(const struct rect *r, int x, int y);
+
+/* The moment (0..moments) at x on the timeline's track, and the x of a moment. */
+uint64_t track_moment_at(const struct rect *track, uint64_t moments, int x);
+int track_x(const struct rect *track, uint64_t moments, uint64_t moment);
 
 /* The cell idx (0..1023) of a 32x32 grid; its square, gap included. */
 struct rect grid_cell(const struct rect *grid, int idx);

@@ -31,8 +31,8 @@
 #include "history.h"
 #include "model.h"
 #include "parser.h"
-#include "replay.h"
 #include "shot.h"
+#include "replay.h"
 #include "source.h"
 #include "travel.h"
 #include "view.h"
@@ -47,13 +47,21 @@ struct app {
     struct parser p;
     bool live, replaying, ended;
     struct source src;
-    struct replay rp;
     char *chunk;
     char *pending; /* --after on a live source: bytes not yet fed as whole lines */
     size_t pending_len;
     int exit_status;
     Uint32 wake_event;
     char stream_tmp[PATH_MAX]; /* a live stream kept for the time machine in a temporary file, or "" */
+    bool keep_stream;          /* w: the temporary file stays */
+    /* the time machine, in the window */
+    struct history *h;
+    struct model *vm; /* the model of the moment shown when it is not the present (a replay: always) */
+    uint64_t vm_at;   /* its moment, UINT64_MAX when unknown */
+    struct model *am; /* the model at moment A (a difference) */
+    uint64_t am_at;
+    bool playing;        /* a replay moves on by itself */
+    double rate, credit; /* records a second; owed records */
 };
 
 static volatile sig_atomic_t interrupted; /* the signal that asked us to stop, or 0 */
@@ -169,12 +177,12 @@ static int open_input(struct app *a, bool headless)
         }
         if (o->record)
             return fail(2, "--record is for live input; a file is already a recording");
-        if (replay_open(&a->rp, o->path, err, sizeof err) != 0)
+        if (!(a->h = history_open_file(o->path, err, sizeof err)))
             return fail(1, err);
         a->live = false;
         a->replaying = true;
-        a->rp.rate = o->speed;
-        a->rp.paused = o->paused;
+        a->rate = o->speed;
+        a->playing = !o->paused;
         return 0;
     }
     }
@@ -299,11 +307,7 @@ static int run_batch(struct app *a)
     unsigned full_times = 0;
     int rc = 0;
 
-    if (a->replaying) {
-        while (!interrupted && !stop_reached(a) && !replay_done(&a->rp))
-            replay_step(&a->rp, &a->p, a->o.after || a->o.until ? 1 : 100000);
-        bytes = a->rp.len;
-    } else {
+    {
         char said[320] = "", note[320];
         if (source_start(&a->src, NULL, NULL) != 0)
             return fail(1, "cannot start the reader thread");
@@ -356,6 +360,9 @@ static int run_batch(struct app *a)
 struct travel_shot {
     struct app *a;
     const char *what;
+    struct history *h;
+    uint64_t at, diff_a;
+    const struct model *am;
 };
 
 static void describe_travel(struct view *v, void *arg)
@@ -363,6 +370,28 @@ static void describe_travel(struct view *v, void *arg)
     struct travel_shot *t = arg;
     snprintf(v->source, sizeof v->source, "%s", t->a->o.mode == IN_FILE ? t->a->o.path : t->a->src.what);
     snprintf(v->state, sizeof v->state, "· %s", t->what);
+    v->tm.h = t->h;
+    v->tm.replay = true;
+    v->tm.moments = history_moments(t->h);
+    v->tm.built = history_built(t->h);
+    v->tm.at = t->at;
+    if (t->am) { /* a difference: its marks in the panels and its runs in the list */
+        v->tm.a = t->diff_a;
+        v->tm.am = t->am;
+        v->tm.side = SIDE_DIFF;
+    }
+    if (t->a->o.diff_spaces) {
+        v->tm.space_x = t->a->o.space_x;
+        v->asid = t->a->o.space_y;
+        v->tm.side = SIDE_DIFF;
+    }
+    if (t->a->o.history) {
+        v->asid = t->a->o.asid_set ? t->a->o.asid : MODEL_NO_ASID;
+        v->sel_pde = (int)PDX(t->a->o.history_va);
+        v->sel_pte = (int)PTX(t->a->o.history_va);
+        v->focus = t->a->o.history_dir ? P_DIR : P_TABLE;
+        travel_open_history(v, t->a->m, false);
+    }
 }
 
 /* Answers the time machine's questions from the stream's file (the recording, or
@@ -394,6 +423,7 @@ static int run_travel(struct app *a, const char *path)
         rc = fail(1, fmt("the stream has %llu records: #%llu is past them (--at)", (unsigned long long)last,
                          (unsigned long long)o->at.value));
     struct model *other = NULL;
+    uint64_t diff_at = UINT64_MAX;
     if (o->diff_a.set) {
         bool ba, bb;
         uint64_t ma = travel_moment(h, &o->diff_a, &ba), mb = travel_moment(h, &o->diff_b, &bb);
@@ -408,6 +438,7 @@ static int run_travel(struct app *a, const char *path)
         }
         travel_print_diff(stdout, h, other, a->m, ma, mb);
         at = mb;
+        diff_at = ma;
     } else if (history_seek(h, a->m, at, NULL) != 0) {
         history_close(h);
         return fail(1, fmt("cannot read %s again", path));
@@ -428,7 +459,7 @@ static int run_travel(struct app *a, const char *path)
     if (o->screenshot) {
         snprintf(what, sizeof what, "at %s of %llu records", travel_moment_name(h, at, name, sizeof name),
                  (unsigned long long)last);
-        struct travel_shot t = {a, what};
+        struct travel_shot t = {a, what, h, at, diff_at, other};
         a->p.stats.records = at;
         SDL_Surface *s =
             shot_offscreen(a->m, &a->p, o->width, o->height, describe_travel, &t, err, sizeof err);
@@ -466,15 +497,16 @@ static void describe(struct app *a, struct view *v, bool paused)
     if (a->live)
         source_note(&a->src, note, sizeof note);
     if (a->replaying) {
+        uint64_t indexed, built, size;
+        history_progress(a->h, &indexed, &built, &size);
         snprintf(v->source, sizeof v->source, "replay of %s", o->path);
-        double pct = a->rp.len ? 100.0 * a->rp.pos / a->rp.len : 100;
-        if (stop_reached(a))
-            describe_stop(a, v);
-        else if (replay_done(&a->rp))
+        if (indexed < size)
+            snprintf(v->state, sizeof v->state, "· reading the recording: %.0f%%", 100.0 * indexed / size);
+        else if (a->vm_at >= history_moments(a->h))
             snprintf(v->state, sizeof v->state, "· at the end");
         else
-            snprintf(v->state, sizeof v->state, "· %.0f%% · %s · %.0f records/s", pct,
-                     a->rp.paused ? "paused (space plays, . steps)" : "playing", a->rp.rate);
+            snprintf(v->state, sizeof v->state, "· %s · %.0f records/s",
+                     a->playing ? "playing" : "paused (space plays)", a->rate);
         return;
     }
     snprintf(v->source, sizeof v->source, "%s", a->src.what);
@@ -590,6 +622,99 @@ static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
         waitpid(pid, NULL, 0);
 }
 
+/* ---- the time machine in the window ---- */
+
+/* The model of the moment on screen: the present (the parser's) when live, else the view's own. */
+static const struct model *shown_model(struct app *a, const struct view *v)
+{
+    return a->replaying || !v->tm.live ? a->vm : a->m;
+}
+
+/* Whether the time machine has work for the next frame: reading, building, playing. */
+static bool travel_busy(struct app *a)
+{
+    if (!a->h)
+        return false;
+    uint64_t indexed, built, size;
+    history_progress(a->h, &indexed, &built, &size);
+    return (a->replaying && (indexed < size || built < size)) ||
+           (a->replaying && a->playing && a->vm_at < history_moments(a->h));
+}
+
+static void on_record(void *ctx, const struct record *r, uint64_t line_start)
+{
+    history_live_record(ctx, r, line_start);
+}
+
+#define BUILD_PER_FRAME (8u << 20) /* bytes of a recording indexed or built per frame */
+#define NEAR_AHEAD      4096       /* records read forward rather than from a checkpoint, while dragging */
+
+/* One frame's work: read and build a recording, go where the keys or the timeline asked, play. */
+static void travel_step(struct app *a, struct view *v, double dt)
+{
+    struct travel_view *t = &v->tm;
+    if (!a->h)
+        return;
+    if (a->replaying && !history_index_step(a->h, BUILD_PER_FRAME))
+        ; /* the index first: the timeline needs it */
+    else if (a->replaying)
+        history_build_step(a->h, BUILD_PER_FRAME);
+    t->moments = history_moments(a->h);
+    t->built = history_built(a->h);
+    if (a->replaying && a->vm_at == UINT64_MAX && t->moments)
+        history_seek(a->h, a->vm, 0, &a->vm_at); /* the beginning */
+    if (t->go >= 0) {
+        if (t->go == INT64_MAX) {
+            if (a->replaying)
+                history_seek(a->h, a->vm, t->moments, &a->vm_at);
+            t->live = !a->replaying;
+        } else {
+            uint64_t target = (uint64_t)t->go < t->moments ? (uint64_t)t->go : t->moments;
+            bool near = a->vm_at <= target && target - a->vm_at <= NEAR_AHEAD;
+            if (t->go_rough && !near) /* dragging: a checkpoint's moment, reached without reading */
+                target = history_checkpoint_before(a->h, target);
+            history_seek(a->h, a->vm, target, &a->vm_at);
+            t->live = false;
+            a->playing = false;
+        }
+        t->go = -1;
+    }
+    if (a->replaying && a->playing && a->vm_at < t->moments) {
+        a->credit += a->rate * dt;
+        uint64_t owed = (uint64_t)a->credit;
+        if (owed) {
+            a->credit -= (double)owed;
+            uint64_t to = a->vm_at + owed < t->moments ? a->vm_at + owed : t->moments;
+            history_seek(a->h, a->vm, to, &a->vm_at);
+        }
+    }
+    t->at = !a->replaying && t->live ? t->moments : a->vm_at;
+    if (a->replaying)
+        a->p.stats.records = a->vm_at == UINT64_MAX ? 0 : a->vm_at; /* the status line's count */
+    if (t->a != UINT64_MAX) {
+        if (!a->am)
+            a->am = model_new();
+        if (a->am && a->am_at != t->a)
+            history_seek(a->h, a->am, t->a, &a->am_at);
+        t->am = a->am;
+    } else {
+        t->am = NULL;
+    }
+}
+
+/* A live stream is kept in a file for the time machine: --record's, or a temporary one. */
+static void travel_live_open(struct app *a)
+{
+    char err[512];
+    if (!(a->h = history_open_live(a->o.record, err, sizeof err))) {
+        fprintf(stderr, "koiz-view: no time machine: %s\n", err);
+        return;
+    }
+    history_watch(a->h, a->m);
+    a->p.on_record = on_record;
+    a->p.record_ctx = a->h;
+}
+
 static int run_window(struct app *a)
 {
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1"); /* ours are installed: catch_signals */
@@ -618,6 +743,9 @@ static int run_window(struct app *a)
         return fail(1, err);
     }
     v.parser = &a->p;
+    v.tm.h = a->h;
+    v.tm.replay = a->replaying;
+    v.tm.live = a->live;
     if (a->live && source_start(&a->src, wake, a) != 0)
         return fail(1, "cannot start the reader thread");
     bool quit = false, paused = false, dirty = true;
@@ -625,8 +753,7 @@ static int run_window(struct app *a)
     double last = now_s(), message_until = 0;
     while (!quit && !interrupted) {
         double now = now_s();
-        bool busy = dirty || view_animating(&v, now) ||
-                    (a->replaying && !a->rp.paused && !replay_done(&a->rp)) ||
+        bool busy = dirty || view_animating(&v, now) || v.tm.dragging || travel_busy(a) ||
                     (a->live && !paused && !a->ended);
         SDL_Event e;
         if (SDL_WaitEventTimeout(&e, busy ? 15 : 250)) {
@@ -646,10 +773,18 @@ static int run_window(struct app *a)
                     v.mouse_x = e.motion.x;
                     v.mouse_y = e.motion.y;
                     v.mouse_in = true;
+                    travel_mouse(&v, e.motion.x, e.motion.y, 1);
                     break;
                 case SDL_MOUSEBUTTONDOWN:
+                    if (v.help)
+                        v.help = false; /* a click closes the help, and selects nothing under it */
+                    else if (e.button.button == SDL_BUTTON_LEFT &&
+                             !travel_mouse(&v, e.button.x, e.button.y, 0))
+                        view_click(&v, shown_model(a, &v), e.button.x, e.button.y);
+                    break;
+                case SDL_MOUSEBUTTONUP:
                     if (e.button.button == SDL_BUTTON_LEFT)
-                        view_click(&v, a->m, e.button.x, e.button.y);
+                        travel_mouse(&v, e.button.x, e.button.y, 2);
                     break;
                 case SDL_MOUSEWHEEL:
                     if (rect_has(&v.lay.p[P_LOG].frame, v.mouse_x, v.mouse_y))
@@ -661,26 +796,30 @@ static int run_window(struct app *a)
                         quit = true;
                     else if (k == SDLK_F1 || (k == SDLK_ESCAPE && v.help))
                         v.help = !v.help;
+                    else if (v.tm.typing)
+                        travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod);
                     else if (k == SDLK_SPACE && a->replaying)
-                        a->rp.paused = !a->rp.paused;
+                        a->playing = !a->playing;
                     else if (k == SDLK_SPACE)
                         paused = !paused;
-                    else if (k == SDLK_PERIOD && a->replaying)
-                        replay_step(&a->rp, &a->p, 1), a->rp.paused = true;
                     else if ((k == SDLK_PLUS || k == SDLK_EQUALS || k == SDLK_KP_PLUS) && a->replaying)
-                        a->rp.rate = a->rp.rate * 2 < 1e8 ? a->rp.rate * 2 : 1e8;
+                        a->rate = a->rate * 2 < 1e8 ? a->rate * 2 : 1e8;
                     else if ((k == SDLK_MINUS || k == SDLK_KP_MINUS) && a->replaying)
-                        a->rp.rate = a->rp.rate / 2 > 1 ? a->rp.rate / 2 : 1;
-                    else if (k == SDLK_END && a->replaying && v.focus != P_LOG)
-                        replay_step(&a->rp, &a->p, UINT64_MAX);
-                    else if (k == SDLK_END)
-                        v.log_scroll = 0;
+                        a->rate = a->rate / 2 > 1 ? a->rate / 2 : 1;
                     else if (k == SDLK_s)
                         screenshot(&v, r, now, &message_until);
-                    else if (a->o.mode == IN_SERIAL && kernel_key(k))
+                    else if (k == SDLK_w && a->stream_tmp[0]) {
+                        a->keep_stream = true;
+                        snprintf(v.message, sizeof v.message, "the stream is kept in %.130s", a->stream_tmp);
+                        message_until = now + 8;
+                    } else if (a->o.mode == IN_SERIAL && kernel_key(k))
                         send_key(a, &v, kernel_key(k), now, &message_until);
+                    else if (travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod))
+                        ;
+                    else if (k == SDLK_END)
+                        v.log_scroll = 0;
                     else
-                        view_key(&v, a->m, k, e.key.keysym.mod);
+                        view_key(&v, shown_model(a, &v), k, e.key.keysym.mod);
                     break;
                 }
                 default: break;
@@ -690,8 +829,7 @@ static int run_window(struct app *a)
         now = now_s();
         if (a->live && !paused)
             ingest_live(a, FRAME_MAX);
-        if (a->replaying)
-            replay_tick(&a->rp, &a->p, now - last > 0.25 ? 0.25 : now - last);
+        travel_step(a, &v, now - last > 0.25 ? 0.25 : now - last);
         last = now;
         if (message_until && now > message_until) {
             v.message[0] = '\0';
@@ -702,16 +840,20 @@ static int run_window(struct app *a)
         describe(a, &v, paused);
         if (strcmp(before, v.state))
             dirty = true;
-        if (dirty || a->m->version != drawn || view_animating(&v, now)) {
-            view_draw(&v, a->m, now);
+        const struct model *shown = shown_model(a, &v);
+        if (dirty || shown->version != drawn || view_animating(&v, now)) {
+            view_draw(&v, shown, now);
             SDL_RenderPresent(r);
-            drawn = a->m->version;
+            drawn = shown->version;
             dirty = false;
         }
     }
     if (a->live)
         source_stop(&a->src);
     view_free(&v);
+    history_close(a->h);
+    a->h = NULL;
+    model_free(a->am);
     SDL_DestroyRenderer(r);
     SDL_DestroyWindow(win);
     SDL_Quit();
@@ -764,7 +906,7 @@ int main(int argc, char **argv)
     if (travel && a.o.mode == IN_FILE && stat(a.o.path, &st) == 0 && S_ISREG(st.st_mode)) {
         rc = run_travel(&a, a.o.path);
     } else {
-        if (travel && !a.o.record) {
+        if ((travel || (!batch && a.o.mode != IN_FILE)) && !a.o.record) {
             snprintf(a.stream_tmp, sizeof a.stream_tmp, "%s/koiz-view-stream-XXXXXX",
                      getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
             int fd = mkstemp(a.stream_tmp);
@@ -774,15 +916,23 @@ int main(int argc, char **argv)
             a.o.record = a.stream_tmp;
         }
         rc = open_input(&a, batch);
+        if (rc == 0 && !batch && a.live)
+            travel_live_open(&a);
+        a.vm = model_new();
+        a.vm_at = a.am_at = UINT64_MAX;
+        if (rc == 0 && !a.vm)
+            rc = fail(1, "out of memory");
         if (rc == 0)
             rc = batch ? run_batch(&a) : run_window(&a);
         if (rc == 0 && travel)
             rc = run_travel(&a, a.o.record);
-        if (a.stream_tmp[0])
+        if (a.stream_tmp[0] && !a.keep_stream)
             unlink(a.stream_tmp);
+        else if (a.stream_tmp[0])
+            fprintf(stderr, "koiz-view: the stream is kept in %s\n", a.stream_tmp);
+        model_free(a.vm);
     }
-    if (a.replaying)
-        replay_close(&a.rp);
+    history_close(a.h);
     TTF_Quit();
     free(a.pending);
     free(a.chunk);

@@ -49,6 +49,10 @@ int view_init(struct view *v, SDL_Renderer *r, int w, int h, char *err, size_t e
     v->fault_sel = -1;
     v->focus = P_DIR;
     v->whole_version = v->phys_version = UINT64_MAX;
+    v->tm.go = -1;
+    v->tm.a = UINT64_MAX;
+    v->tm.space_x = MODEL_NO_ASID;
+    v->tm.mark_kind = MARK_KINDS;
     if (view_resize(v, w, h) != 0) {
         snprintf(err, errsz, "cannot open the font %s: %s (install the Debian package fonts-dejavu-core)",
                  FONT_MONO, SDL_GetError());
@@ -65,6 +69,13 @@ void view_free(struct view *v)
     free(v->whole_px);
     free(v->whole_rank);
     free(v->owner);
+    free(v->tm.rows);
+    free(v->tm.runs);
+    free(v->tm.bins);
+    v->tm.rows = NULL;
+    v->tm.runs = NULL;
+    v->tm.bins = NULL;
+    v->tm.nbins = 0;
     v->whole_px = NULL;
     v->whole_rank = NULL;
     v->owner = NULL;
@@ -154,6 +165,7 @@ void view_draw(struct view *v, const struct model *m, double now)
 {
     double t = v->panel_seconds ? cpu_now() : 0;
     catch_faults(v, m, now);
+    travel_update(v, m);
     SDL_RenderSetClipRect(v->r, NULL);
     set_col(v->r, COL_WINDOW);
     SDL_RenderClear(v->r);
@@ -172,6 +184,7 @@ void view_draw(struct view *v, const struct model *m, double now)
     lap(v, P_FAULTS, &t);
     draw_log(v, m);
     lap(v, P_LOG, &t);
+    draw_timeline(v, m);
     draw_status(v, m);
     SDL_RenderSetClipRect(v->r, NULL);
     if (v->mouse_in && !v->help)

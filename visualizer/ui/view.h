@@ -13,11 +13,58 @@
 #include <SDL.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "history.h"
 #include "layout.h"
 #include "model.h"
+#include "model_diff.h"
 #include "palette.h"
 #include "parser.h"
 #include "text.h"
+
+/* What the list in the log panel's place shows. */
+enum side_list { SIDE_LOG, SIDE_HISTORY, SIDE_DIFF };
+
+/*
+ * The time machine as the view sees it. main.c owns the history and the
+ * models, and keeps moments, at, live and am up to date; keys and the
+ * timeline only ask (go), and main.c goes there before the next frame.
+ */
+struct travel_view {
+    struct history *h;      /* NULL: nothing to go back in */
+    uint64_t moments;       /* records known so far */
+    uint64_t built;         /* moments a seek reaches quickly (checkpoints made up to here) */
+    uint64_t at;            /* the moment shown */
+    bool live;              /* showing the stream's present, as it comes */
+    bool replay;            /* a recording (else a live stream, kept in a file) */
+    int64_t go;             /* a moment asked for, -1 none; INT64_MAX: back to the present */
+    bool go_rough;          /* while dragging: the nearest moment quick to reach will do */
+    bool dragging;          /* the playhead is held by the mouse */
+    int mark_kind;          /* the kind { and } step through (MARK_KINDS: any) */
+    uint64_t a;             /* a moments difference from A (UINT64_MAX: none) */
+    const struct model *am; /* the model at A, kept by main.c */
+    uint32_t space_x;       /* a spaces difference with X (MODEL_NO_ASID: none) */
+    enum side_list side;
+    /* the history list: an entry's (or a frame's) changes */
+    struct history_row *rows;
+    size_t nrows, total_rows;
+    int row_sel;
+    uint32_t hist_asid, hist_va;
+    bool hist_dir, hist_frame;
+    /* the difference, as runs in (asid, va) order; remade when a model moved */
+    struct diff_run *runs;
+    size_t nruns, runs_cap;
+    struct diff_counts counts;
+    uint64_t runs_of[3]; /* the versions (and space) the runs were made for */
+    int run_sel;
+    /* an address being typed (g) */
+    bool typing;
+    char typed[12];
+    /* the marks, binned into the track's pixel columns: a bit per kind (and fault outcome) */
+    uint32_t *bins;
+    int nbins;
+    uint64_t bins_moments;
+    size_t bins_marks;
+};
 
 struct view {
     SDL_Renderer *r;
@@ -61,6 +108,8 @@ struct view {
     char source[96];   /* "Bochs", "replay of boot.txt" */
     char state[160];   /* "running", "exited with status 0", "paused · 500 records/s" */
     char message[160]; /* a passing note: "saved koiz-view-....png" */
+
+    struct travel_view tm;
 
     /* when set (koiz-view --bench), view_draw adds each panel's drawing time (CPU seconds)
      * to panel_seconds[panel]; the clear, the status line and overlays to [P_COUNT] */
@@ -122,5 +171,24 @@ void draw_log(struct view *v, const struct model *m);
 void draw_status(struct view *v, const struct model *m);
 void draw_tooltip(struct view *v, const struct model *m);
 void draw_help(struct view *v);
+
+/* draw_timeline.c: the time machine's strip: marks, the playhead, the moment in words. */
+void draw_timeline(struct view *v, const struct model *m);
+/* draw_travel.c: differences and histories in the panels. */
+void travel_update(struct view *v, const struct model *m);
+/* What changed at page va of the shown space ('+', '-', '~', '=' or 0); dir: anything in its 4 MiB. */
+char travel_mark(const struct view *v, const struct model *m, uint32_t va, bool dir);
+/* A difference's mark over a cell (or a picture's rectangle). */
+void draw_travel_mark(SDL_Renderer *r, const struct rect *c, char kind);
+/* The history or difference list, in the log panel's place. */
+void draw_side_list(struct view *v, const struct model *m);
+/* Opens the history of the selected entry (frame: of its frame). */
+void travel_open_history(struct view *v, const struct model *m, bool frame);
+/* controls.c: a key of the time machine's; true when used. */
+bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod);
+/* controls.c: a click on a row of the history or difference list; true when it was one. */
+bool travel_click_list(struct view *v, const struct model *m, int x, int y);
+/* controls.c: the mouse on the timeline: down (0), moving while held (1), up (2). */
+bool travel_mouse(struct view *v, int x, int y, int what);
 
 #endif
