@@ -108,6 +108,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
     import hostile_tests
     import static_checks
     import stream_order
+    import travel_tests
     import trust_tests
     start = time.time()
     shutil.rmtree(emulators.STREAMS, ignore_errors=True)     # the order check reads this run's streams only
@@ -124,7 +125,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
             report(r)
             results += r
     cases = [fuzz_case(*f) for f in fuzzers] + trust_tests.CASES + hostile_tests.CASES + hardware_tests.CASES + \
-        boot_tests.CASES + gdb_tests.CASES
+        boot_tests.CASES + gdb_tests.CASES + travel_tests.CASES
     cases = [c for c in cases if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):

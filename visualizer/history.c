@@ -225,6 +225,12 @@ static struct history *history_new(const char *path, bool live, char *err, size_
         return NULL;
     }
     struct stat st;
+    if (fstat(h->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "cannot read %s: it is a directory", path);
+        close(h->fd);
+        free(h);
+        return NULL;
+    }
     if (fstat(h->fd, &st) == 0)
         h->size = (uint64_t)st.st_size;
     snprintf(h->path, sizeof h->path, "%s", path);

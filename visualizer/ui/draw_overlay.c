@@ -62,6 +62,16 @@ void draw_tooltip(struct view *v, const struct model *m)
         n = page_lines(sp, (uint32_t)view_pde(v, m) * ENTRIES + (uint32_t)cell, lines);
     } else if (sp && whole_page_at(&v->lay.grid[P_WHOLE], x, y) >= 0) {
         n = page_lines(sp, (uint32_t)whole_page_at(&v->lay.grid[P_WHOLE], x, y), lines);
+    } else if (v->tm.h && rect_has(&v->lay.timeline, x, y)) {
+        uint64_t at = track_moment_at(&v->lay.track, v->tm.moments, x);
+        snprintf(lines[n++], 120, "#%llu  tick %u  (click or drag: go there)", (unsigned long long)at,
+                 history_tick_at(v->tm.h, at));
+        const struct mark *mk = history_next_mark(v->tm.h, at ? at - 1 : 0, MARK_KINDS, true);
+        if (mk && mk->moment <= at + v->tm.moments / (uint64_t)(v->lay.track.w > 0 ? v->lay.track.w : 1) + 1)
+            snprintf(lines[n++], 120, "%s at #%llu, space %u%s", mark_kind_name(mk->kind),
+                     (unsigned long long)mk->moment, mk->asid,
+                     mk->kind == MARK_FAULT ? fmt(", 0x%08x, %s", mk->va, word_name(WS_OUTCOME, mk->sub))
+                                            : "");
     } else if (v->owner && phys_frame_at(&v->pg, x, y) >= 0) {
         uint32_t f = (uint32_t)phys_frame_at(&v->pg, x, y);
         snprintf(lines[n++], 120, "frame %08x-%08x  (#%u)", f << 12, (f << 12) + 0xfff, f);
@@ -97,10 +107,24 @@ void draw_help(struct view *v)
         "                   directory entry, table entry, page,",
         "                   address space, fault, log lines",
         "mouse              hover for details, click to select",
-        "space              pause and go on",
-        ". (period)         replay one more record",
+        "space              pause and go on (a replay: play)",
         "+ / -              replay faster / slower",
-        "End                replay to the end",
+        "",
+        "The time machine (the strip at the bottom):",
+        "click, drag        go to that moment; End: back to live",
+        ", / .              one record back / forward",
+        "[ / ]              previous / next fault",
+        "{ / }              previous / next mark of a kind; m: kind",
+        "Home               the first moment",
+        "a                  mark moment A: every panel shows what",
+        "                   changed since (+ mapped, x unmapped,",
+        "                   dotted frame: changed); a again: off",
+        "x                  mark the shown space X, then show",
+        "                   another: shared, copied, only in one",
+        "h / f              history of the selected entry / frame",
+        "g                  type an address (hex), Enter: its history",
+        "Enter, Esc         in a list: go there; back to the log",
+        "w                  keep the live stream's file at exit",
         "l                  follow the live address space again",
         "s                  save a PNG screenshot here",
         "t, 1-6, k, r       with --serial, keys for the kernel: tour,",
@@ -113,6 +137,8 @@ void draw_help(struct view *v)
         "entries. Faults flash white on the cell they hit.",
     };
     int n = (int)(sizeof lines / sizeof lines[0]), lh = v->font.line_h;
+    if (n * lh + 24 > v->h) /* a short window: as much as fits */
+        n = (v->h - 24) / lh;
     int w = 60 * v->font.char_w, h = n * lh + 24;
     if (w > v->w - 20)
         w = v->w - 20;

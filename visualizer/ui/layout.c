@@ -128,7 +128,7 @@ void layout_compute(struct layout *l, int w, int h, int line_h, int char_w)
     l->timeline = (struct rect){PAD, h - status_h - timeline_h - 2, w - 2 * PAD, timeline_h};
     /* the track leaves room on the left for the row names, on the right for "live" */
     int names = 8 * l->char_w;
-    l->track = (struct rect){l->timeline.x + names, l->timeline.y + 3, l->timeline.w - names - 6 * l->char_w,
+    l->track = (struct rect){l->timeline.x + names, l->timeline.y + 3, l->timeline.w - names - 8 * l->char_w,
                              2 * l->line_h};
     int ax = PAD, ay = PAD, aw = w - 2 * PAD, ah = h - status_h - timeline_h - 2 - 2 * PAD;
     int wc = wide_cell(l, aw, ah), tc = tall_cell(l, aw, ah);

@@ -702,6 +702,24 @@ static void travel_step(struct app *a, struct view *v, double dt)
     }
 }
 
+/* The window's title: the source, the space shown, and where in time: "live" or "at #N of M". */
+static void set_title(SDL_Window *win, struct view *v, const struct model *m)
+{
+    char title[256];
+    const struct space *sp = view_space(v, m);
+    const struct travel_view *t = &v->tm;
+    int n = snprintf(title, sizeof title, "koiz-view · %s", v->source);
+    if (sp)
+        n += snprintf(title + n, sizeof title - (size_t)n, " · space %u", sp->asid);
+    if (t->h && t->live && !t->replay)
+        snprintf(title + n, sizeof title - (size_t)n, " · live #%llu", (unsigned long long)t->moments);
+    else if (t->h)
+        snprintf(title + n, sizeof title - (size_t)n, " · at #%llu of %llu", (unsigned long long)t->at,
+                 (unsigned long long)t->moments);
+    if (strcmp(title, SDL_GetWindowTitle(win)))
+        SDL_SetWindowTitle(win, title);
+}
+
 /* A live stream is kept in a file for the time machine: --record's, or a temporary one. */
 static void travel_live_open(struct app *a)
 {
@@ -841,6 +859,7 @@ static int run_window(struct app *a)
         if (strcmp(before, v.state))
             dirty = true;
         const struct model *shown = shown_model(a, &v);
+        set_title(win, &v, shown);
         if (dirty || shown->version != drawn || view_animating(&v, now)) {
             view_draw(&v, shown, now);
             SDL_RenderPresent(r);
@@ -903,7 +922,9 @@ int main(int argc, char **argv)
     int rc = 0;
     struct stat st;
     /* the time machine answers from a file: a recording, or the live stream kept in one */
-    if (travel && a.o.mode == IN_FILE && stat(a.o.path, &st) == 0 && S_ISREG(st.st_mode)) {
+    bool stream_file =
+        a.o.mode == IN_FILE && stat(a.o.path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
+    if (travel && a.o.mode == IN_FILE && !stream_file) { /* a recording (or no such file: it says so) */
         rc = run_travel(&a, a.o.path);
     } else {
         if ((travel || (!batch && a.o.mode != IN_FILE)) && !a.o.record) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
 #include <SDL_ttf.h>
 #include "shot.h"
 #include "tests/feed.h"
@@ -218,6 +219,191 @@ static void selection_is_outlined(void **state)
     SDL_FreeSurface(pic);
 }
 
+/* ---- the time machine ---- */
+
+/* A stream in a file: the boot above, then in space 0 a zero-filled fault and the page
+ * it mapped (0x00500000), a fatal fault, another map (0x00501000) and an unmap of the
+ * first page; then quiet log lines so that the moments spread along the track. */
+struct travel_fixture {
+    char path[64];
+    struct history *h;
+    struct model *m;
+    uint64_t fault_ok, fault_fatal, mapped, unmapped, last;
+};
+
+static void travel_stream(struct travel_fixture *t)
+{
+    struct stream s = {0};
+    rec(&s, "hello", "1 12345678 32768 4096 1 1");
+    rec(&s, "mem", "32768 3 639 31744 0");
+    rec(&s, "snap", "1 0 100000 0");
+    rec(&s, "pde", "0 0 1 101003");
+    rec(&s, "pde", "0 1 1 102007");
+    rec(&s, "pde", "0 768 8 183");
+    rec(&s, "pte", "0 0 0 256 103");
+    rec(&s, "pte", "0 1 0 4 400007");
+    rec(&s, "end", "1 0 10 260 5");
+    for (int i = 0; i < 100; i++)
+        rec(&s, "log", "%d quiet %d", 5, i);
+    rec(&s, "map", "10 0 500000 4k 1 900007");
+    rec(&s, "fault", "10 0 500010 8048100 6 zero-filled");
+    t->fault_ok = t->mapped = 111; /* #110 is the map, #111 the fault: moments right after them */
+    t->mapped = 110;
+    for (int i = 0; i < 100; i++)
+        rec(&s, "log", "%d quiet %d", 11, i);
+    rec(&s, "fault", "12 0 c0000000 c0101234 2 fatal");
+    t->fault_fatal = 212;
+    for (int i = 0; i < 100; i++)
+        rec(&s, "log", "%d quiet %d", 13, i);
+    rec(&s, "map", "14 0 501000 4k 1 901007");
+    rec(&s, "unmap", "14 0 500000 4k 1");
+    t->unmapped = 314;
+    for (int i = 0; i < 200; i++)
+        rec(&s, "log", "%d quiet %d", 15, i);
+    t->last = 514;
+    snprintf(t->path, sizeof t->path, "/tmp/koiz-test-pixels-%d.txt", (int)getpid());
+    FILE *f = fopen(t->path, "wb");
+    fwrite(s.data, 1, s.len, f);
+    fclose(f);
+    free(s.data);
+    char err[256];
+    t->h = history_open_file(t->path, err, sizeof err);
+    if (!t->h)
+        fail_msg("%s", err);
+    while (!history_index_step(t->h, 1 << 20))
+        ;
+    while (!history_build_step(t->h, 1 << 20))
+        ;
+    assert_int_equal(history_moments(t->h), t->last);
+    t->m = model_new();
+}
+
+static void travel_done(struct travel_fixture *t)
+{
+    model_free(t->m);
+    history_close(t->h);
+    unlink(t->path);
+}
+
+struct travel_pick {
+    struct travel_fixture *t;
+    uint64_t at, a;
+    struct model *am;
+    bool history;
+    int sel_pde, sel_pte;
+    struct layout lay;
+    int line_h;
+    int row_sel;
+    size_t nrows;
+};
+
+static void travel_choose(struct view *v, void *arg)
+{
+    struct travel_pick *p = arg;
+    v->tm.h = p->t->h;
+    v->tm.replay = true;
+    v->tm.moments = history_moments(p->t->h);
+    v->tm.built = history_built(p->t->h);
+    v->tm.at = p->at;
+    v->sel_pde = p->sel_pde;
+    v->sel_pte = p->sel_pte;
+    if (p->am) {
+        v->tm.a = p->a;
+        v->tm.am = p->am;
+        v->tm.side = SIDE_DIFF;
+    }
+    if (p->history) {
+        v->focus = P_TABLE;
+        travel_open_history(v, p->t->m, false);
+        p->row_sel = v->tm.row_sel;
+        p->nrows = v->tm.nrows;
+    }
+    p->lay = v->lay;
+    p->line_h = v->font.line_h;
+}
+
+static SDL_Surface *travel_draw(struct travel_pick *p)
+{
+    char err[256] = "";
+    struct parser parser;
+    parser_init(&parser, NULL);
+    assert_int_equal(history_seek(p->t->h, p->t->m, p->at, NULL), 0);
+    SDL_Surface *s = shot_offscreen(p->t->m, &parser, 1280, 800, travel_choose, p, err, sizeof err);
+    if (!s)
+        fail_msg("%s", err);
+    return s;
+}
+
+/* The timeline marks each fault in its outcome's colour, and the playhead is white. */
+static void timeline_shows_marks_and_the_playhead(void **state)
+{
+    (void)state;
+    struct travel_fixture t;
+    travel_stream(&t);
+    struct travel_pick p = {.t = &t, .at = 400, .sel_pde = 1, .sel_pte = 0};
+    SDL_Surface *pic = travel_draw(&p);
+    const struct rect *tr = &p.lay.track;
+    int fault_y = tr->y + p.line_h / 2;
+    assert_colour(pic, track_x(tr, t.last, t.fault_ok), fault_y, COL_GOOD);
+    assert_colour(pic, track_x(tr, t.last, t.fault_fatal), fault_y, COL_BAD);
+    assert_colour(pic, track_x(tr, t.last, 460), fault_y, COL_EMPTY); /* no fault there */
+    assert_colour(pic, track_x(tr, t.last, 400), tr->y + p.line_h, COL_SELECT);
+    SDL_FreeSurface(pic);
+    travel_done(&t);
+}
+
+/* From A to B: the page mapped between gets a plus in its cell, the page unmapped a cross. */
+static void a_difference_marks_the_cells(void **state)
+{
+    (void)state;
+    struct travel_fixture t;
+    travel_stream(&t);
+    struct travel_pick p = {.t = &t, .at = 200, .a = 100, .sel_pde = 1, .sel_pte = 0};
+    p.am = model_new();
+    assert_int_equal(history_seek(t.h, p.am, 100, NULL), 0);
+    SDL_Surface *pic = travel_draw(&p); /* #100 -> #200: 0x00500000 mapped */
+    const struct rect *g = &p.lay.grid[P_TABLE];
+    struct rect c = grid_cell(g, 256); /* 0x00500000 is PTE 256 of PDE 1 */
+    assert_colour(pic, c.x, c.y + c.h / 2, COL_GOOD);
+    c = grid_cell(g, 1); /* unchanged */
+    assert_true(pixel(pic, c.x, c.y + c.h / 2) != COL_GOOD);
+    SDL_FreeSurface(pic);
+    p.at = 400; /* #100 -> #400: 0x00500000 mapped and unmapped (nothing), 0x00501000 mapped */
+    pic = travel_draw(&p);
+    c = grid_cell(g, 257);
+    assert_colour(pic, c.x, c.y + c.h / 2, COL_GOOD);
+    c = grid_cell(g, 256);
+    assert_true(pixel(pic, c.x, c.y + c.h / 2) != COL_GOOD);
+    SDL_FreeSurface(pic);
+    p.a = 200; /* #200 -> #400: 0x00500000 unmapped: a cross */
+    assert_int_equal(history_seek(t.h, p.am, 200, NULL), 0);
+    pic = travel_draw(&p);
+    c = grid_cell(g, 256);
+    assert_colour(pic, c.x + 2, c.y + 2, COL_BAD);
+    SDL_FreeSurface(pic);
+    model_free(p.am);
+    travel_done(&t);
+}
+
+/* The history of 0x00500000 lists its directory entry's arrival (the snapshot), its map
+ * and its unmap; the last change before the moment shown is the selected row, drawn on a
+ * lighter band. */
+static void history_panel_lists_the_changes(void **state)
+{
+    (void)state;
+    struct travel_fixture t;
+    travel_stream(&t);
+    struct travel_pick p = {.t = &t, .at = 300, .sel_pde = 1, .sel_pte = 256, .history = true};
+    SDL_Surface *pic = travel_draw(&p);
+    assert_int_equal(p.nrows, 3);
+    assert_int_equal(p.row_sel, 1); /* the map; the unmap (#314) is after #300 */
+    const struct rect *b = &p.lay.p[P_LOG].body;
+    assert_colour(pic, b->x + b->w - 2, b->y + p.row_sel * p.line_h + 1, COL_BORDER);
+    assert_colour(pic, b->x + b->w - 2, b->y + (p.row_sel + 1) * p.line_h + 1, COL_PANEL);
+    SDL_FreeSurface(pic);
+    travel_done(&t);
+}
+
 int main(void)
 {
     setenv("SDL_VIDEODRIVER", "offscreen", 0);
@@ -227,6 +413,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(whole_picture_shows_every_mapping, setup, teardown),
         cmocka_unit_test_setup_teardown(physical_map_colours_frames_by_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(selection_is_outlined, setup, teardown),
+        cmocka_unit_test(timeline_shows_marks_and_the_playhead),
+        cmocka_unit_test(a_difference_marks_the_cells),
+        cmocka_unit_test(history_panel_lists_the_changes),
     };
     int failed = cmocka_run_group_tests(t, NULL, NULL);
     TTF_Quit();
