@@ -110,6 +110,50 @@ def print_view_figures(v):
               'programs\' turns on our CPU; the CPU-time ones do not' % (v['loadavg'], v['cpus']))
 
 
+def travel_figures():
+    """koiz-view --bench-travel on the time machine's recording: 10 million events over 64
+    spaces at once, 1,674 processes over the run (gen_heavy --spaces 64 --life 3000
+    --new-asids), made once into build/bench/travel.txt (1.2 GB)."""
+    build = os.path.join(emu.ROOT, 'build')
+    rec = os.path.join(build, 'bench', 'travel.txt')
+    gen = os.path.join(build, 'tests', 'gen_heavy')
+    if not os.path.exists(rec) or os.path.getmtime(rec) < os.path.getmtime(gen):
+        os.makedirs(os.path.dirname(rec), exist_ok=True)
+        subprocess.run([gen, '--spaces', '64', '--life', '3000', '--new-asids', rec + '.part', '10000000'],
+                       check=True)
+        os.replace(rec + '.part', rec)
+    out = subprocess.run([os.path.join(build, 'koiz-view'), '--bench-travel', rec], capture_output=True, text=True,
+                         env=dict(os.environ, SDL_VIDEODRIVER='offscreen'))
+    if out.returncode != 0:
+        print('bench: koiz-view --bench-travel failed:\n' + out.stderr)
+        return
+    v = {}
+    for line in out.stdout.splitlines():
+        name, _, value = line.partition(' ')
+        try:
+            v[name] = float(value)
+        except ValueError:
+            v[name] = value
+
+    def verdict(ok):
+        return 'met' if ok else 'NOT met'
+
+    print('Time machine, build/bench/travel.txt (%.0f MB, %d records, %d marks), SDL software renderer, one CPU '
+          '(load %.2f on %d CPUs):' % (v['file_mb'], v['records'], v['marks'], v['loadavg'], v['cpus']))
+    print('  index/open (MB/s)         %8.1f   target at least 300: %s'
+          % (v['index_mb_per_s'], verdict(v['index_mb_per_s'] >= 300)))
+    print('  checkpoints and changes   %8.1f MB/s (%.1f s: after it, every moment is a checkpoint away)'
+          % (v['build_mb_per_s'], v['build_s']))
+    print('  seek + draw p50 / p99 (ms) %7.2f / %.2f   targets 20 / 50: %s / %s'
+          % (v['seek_p50_ms'], v['seek_p99_ms'], verdict(v['seek_p50_ms'] <= 20), verdict(v['seek_p99_ms'] <= 50)))
+    print('  drag: frames per second   %8.1f   target at least 60: %s' % (v['drag_fps'], verdict(v['drag_fps'] >= 60)))
+    print('  drag: frame p99 (ms)      %8.2f   target 16: %s (of which seeking p99 %.2f, drawing p99 %.2f)'
+          % (v['drag_p99_ms'], verdict(v['drag_p99_ms'] <= 16), v['drag_seek_p99_ms'], v['drag_draw_p99_ms']))
+    print('  entry history (ms)        %8.2f max of %d entries   target 100: %s'
+          % (v['history_max_ms'], v['history_entries'], verdict(v['history_max_ms'] <= 100)))
+    print('  peak RSS (MB)             %8.1f   target 256: %s' % (v['peak_rss_mb'], verdict(v['peak_rss_mb'] <= 256)))
+
+
 CHURN_DONE = re.compile(r'Demo churn: done \(churn exited with \d+, (\d+)\.(\d+) s\)')
 
 
@@ -186,6 +230,9 @@ def main():
     if os.environ.get('KOIZ_BENCH_ONLY') == 'trust':
         trust_figures()
         return 0
+    if os.environ.get('KOIZ_BENCH_ONLY') == 'travel':
+        travel_figures()
+        return 0
     run, f = kernel_figures()
     if not f:
         print('bench: the kernel printed no figures:\n' + run.tail())
@@ -234,6 +281,7 @@ def main():
     if v:
         print_view_figures(v)
     trust_figures()
+    travel_figures()
 
     import bench_gdb      # watching a guest through QEMU's GDB stub (docs/benchmarks.md)
     return bench_gdb.main()

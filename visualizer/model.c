@@ -774,10 +774,12 @@ void model_reset(struct model *m)
     struct ptab **registry = m->registry;
     uint32_t cap = m->spaces_cap;
     model_reboot(m);
+    struct ptab *pool = m->pool;
     memset(m, 0, sizeof *m);
     m->spaces = spaces;
     m->spaces_cap = cap;
     m->registry = registry;
+    m->pool = pool;
     m->current_asid = MODEL_NO_ASID;
 }
 
@@ -787,6 +789,7 @@ void model_free(struct model *m)
         return;
     m->on_change = NULL; /* going away is nobody's change */
     model_reboot(m);
+    table_pool_free(m);
     free(m->spaces);
     free(m->registry);
     free(m);

@@ -53,10 +53,12 @@
 struct ptab {
     uint32_t e[ENTRIES]; /* raw table entries */
     uint64_t bits[TABLE_WORDS];
-    uint32_t present; /* present entries */
-    uint32_t frame;   /* its physical address (the directory entry's frame) */
-    uint32_t refs;    /* directory entries holding it, the staging copy's included */
-    uint32_t seen;    /* model_check's scratch: 0 outside it */
+    uint32_t present;       /* present entries */
+    uint32_t frame;         /* its physical address (the directory entry's frame) */
+    uint32_t refs;          /* directory entries holding it, the staging copy's included */
+    uint32_t seen;          /* model_check's scratch: 0 outside it */
+    bool stray;             /* an entry not present but not 0 was set: clear all of e when reused */
+    struct ptab *next_free; /* in the model's pool of cleared tables */
 };
 
 /*
@@ -179,6 +181,7 @@ struct model {
     uint32_t live_cr3;      /* CR3 of the last `space switch`, 0 when none seen */
     uint32_t tables;        /* tables allocated, staging included */
     struct ptab **registry; /* open addressing by frame: the table each frame holds now */
+    struct ptab *pool;      /* tables let go of, cleared, for the next table_new (model_load makes many) */
 
     struct space **spaces; /* the live ones, in asid order: model_space_at() */
     uint32_t nspaces, spaces_cap;

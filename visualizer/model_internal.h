@@ -13,6 +13,8 @@
 struct ptab *table_new(struct model *m, uint32_t frame, bool registered);
 /* Drops one reference; the last frees the table (and its registry slot). NULL is fine. */
 void table_unref(struct model *m, struct ptab *t);
+/* Frees the tables kept cleared for reuse (table_unref keeps them). */
+void table_pool_free(struct model *m);
 /* The table frame holds now, or NULL. */
 struct ptab *registry_get(const struct model *m, uint32_t frame);
 /* Makes t what its frame holds now, in place of any other. */

@@ -208,7 +208,7 @@ int model_load(struct model *m, const void *data, size_t len)
     m->on_change = NULL; /* emptying it is no change anyone is told of */
     model_reset(m);
     struct space **spaces = m->spaces;
-    struct ptab **registry = m->registry;
+    struct ptab **registry = m->registry, *pool = m->pool;
     uint32_t spaces_cap = m->spaces_cap;
     struct ptab **tables = NULL;
     uint32_t ntables = 0;
@@ -220,6 +220,7 @@ int model_load(struct model *m, const void *data, size_t len)
     m->spaces = spaces;
     m->spaces_cap = spaces_cap;
     m->registry = registry;
+    m->pool = pool;
     m->on_change = NULL;
     m->change_ctx = change_ctx;
     m->version = (m->version > version ? m->version : version) + 1;

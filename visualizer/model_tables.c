@@ -63,8 +63,13 @@ static void registry_remove(struct model *m, struct ptab *t)
 struct ptab *table_new(struct model *m, uint32_t frame, bool registered)
 {
     struct ptab *t = NULL;
-    if (m->tables < MODEL_TABLES_MAX)
+    if (m->tables < MODEL_TABLES_MAX && m->pool) { /* a cleared one: no 4 KiB to zero again */
+        t = m->pool;
+        m->pool = t->next_free;
+        t->next_free = NULL;
+    } else if (m->tables < MODEL_TABLES_MAX) {
         t = calloc(1, sizeof *t);
+    }
     if (!t) {
         m->stats.table_limit++;
         return NULL;
@@ -82,14 +87,36 @@ void table_unref(struct model *m, struct ptab *t)
     if (!t || --t->refs)
         return;
     registry_remove(m, t);
-    free(t);
     m->tables--;
+    /* cleared through its bitmap (the present entries are all it holds, unless stray) */
+    if (t->stray) {
+        memset(t->e, 0, sizeof t->e);
+    } else {
+        for (uint32_t w = 0; w < TABLE_WORDS; w++)
+            for (uint64_t b = t->bits[w]; b; b &= b - 1)
+                t->e[w * 64 + (uint32_t)__builtin_ctzll(b)] = 0;
+    }
+    memset(t->bits, 0, sizeof t->bits);
+    t->present = t->seen = 0;
+    t->stray = false;
+    t->next_free = m->pool;
+    m->pool = t;
+}
+
+void table_pool_free(struct model *m)
+{
+    while (m->pool) {
+        struct ptab *t = m->pool;
+        m->pool = t->next_free;
+        free(t);
+    }
 }
 
 void set_pte(struct ptab *t, uint32_t pti, uint32_t e)
 {
     uint32_t was = (t->e[pti] & PTE_P) != 0, is = (e & PTE_P) != 0;
     t->e[pti] = e;
+    t->stray |= e && !is;
     if (was != is)
         t->bits[pti / 64] ^= 1ull << (pti % 64);
     t->present = t->present + is - was;

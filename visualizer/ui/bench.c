@@ -64,7 +64,7 @@ static double quantile(const double *sorted, int n, double q)
 }
 
 /* Pins the process to the CPU it is on; says how busy the machine is (wall-clock figures depend on it). */
-static void pin_to_one_cpu(void)
+void bench_pin_to_one_cpu(void)
 {
     int cpu = sched_getcpu();
     cpu_set_t set;
@@ -224,7 +224,7 @@ int bench_run(const char *path, int w, int h)
     char err[512];
     struct replay rp;
     struct parser p;
-    pin_to_one_cpu();
+    bench_pin_to_one_cpu();
     if (replay_open(&rp, path, err, sizeof err) != 0) {
         fprintf(stderr, "koiz-view: %s\n", err);
         return 1;

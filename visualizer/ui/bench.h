@@ -12,4 +12,14 @@
  */
 int bench_run(const char *path, int w, int h);
 
+/*
+ * koiz-view --bench-travel FILE: the time machine's figures on a recording
+ * (bench_travel.c): index and build speed, 1,000 random seeks each drawn,
+ * a drag of the playhead across the whole recording, entry histories, peak
+ * RSS. "name value" lines on stdout; 0, or 1 after saying why.
+ */
+int bench_travel(const char *path, int w, int h);
+/* Pins the process to the CPU it runs on and prints it, with the load average. */
+void bench_pin_to_one_cpu(void);
+
 #endif

@@ -53,6 +53,7 @@ void cli_usage(FILE *f)
           "  --asid N             the space --history reads (default: the live one at the end)\n"
           "  --history-frame PA   every change of an entry that mapped the frame of PA\n"
           "\n"
+          "  --bench-travel FILE  measure the time machine: index, seeks, a drag, histories\n"
           "  --bench FILE         measure: ingest speed, frame times of a replay drawn\n"
           "                       off-screen with every panel (--size), peak memory\n"
           "  -h, --help           this text\n"
@@ -201,6 +202,8 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
             o->speed = (double)n;
         } else if (!strcmp(a, "--bench")) {
             o->bench = true;
+        } else if (!strcmp(a, "--bench-travel")) {
+            o->bench = o->bench_travel = true;
         } else if (!strcmp(a, "--paused")) {
             o->paused = true;
         } else if (!strcmp(a, "--at")) {

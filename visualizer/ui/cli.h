@@ -43,6 +43,7 @@ struct options {
     double speed;           /* --speed N: replay records per second */
     bool paused;            /* --paused: a replay starts paused */
     bool bench;             /* --bench: measure a replay of FILE (bench.h) */
+    bool bench_travel;      /* --bench-travel: measure the time machine on FILE */
     int megs;               /* --megs N: the emulator's RAM */
     /* the time machine (headless: each prints its answer, then --dump/--screenshot show the moment) */
     struct moment_arg at;             /* --at MOMENT: the picture and dump at that moment */

@@ -905,7 +905,8 @@ int main(int argc, char **argv)
     catch_signals();
     if (a.o.bench) {
         setenv("SDL_VIDEODRIVER", "offscreen", 0);
-        int rc = bench_run(a.o.path, a.o.width, a.o.height);
+        int rc = a.o.bench_travel ? bench_travel(a.o.path, a.o.width, a.o.height)
+                                  : bench_run(a.o.path, a.o.width, a.o.height);
         TTF_Quit();
         return rc;
     }
