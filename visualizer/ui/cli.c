@@ -18,8 +18,7 @@ void cli_usage(FILE *f)
           "  (nothing)            start Bochs with the project's bochsrc and read its output\n"
           "  --qemu               start QEMU with the floppy and -debugcon stdio instead\n"
           "  -                    read standard input (a pipe or a FIFO)\n"
-          "  FILE                 replay a recording (a FIFO is read live); a window holds\n"
-          "                       the whole file, 1024 MiB at most; headless, any size\n"
+          "  FILE                 replay a recording, of any size (a FIFO is read live)\n"
           "  --serial DEV         read a real machine's COM port, e.g. /dev/ttyUSB0, or an\n"
           "                       emulator's on a Unix socket (QEMU: -serial\n"
           "                       unix:PATH,server=on,wait=off); keys t, 1-6, k and r go\n"
@@ -50,7 +49,8 @@ void cli_usage(FILE *f)
           "                       in X, + only in Y\n"
           "  --history VA         every change of the table entry of address VA (--dir:\n"
           "                       of its directory entry), with the record and the fault\n"
-          "  --asid N             the space --history reads (default: the live one at the end)\n"
+          "  --asid N             the space --history reads (default: the live one at the end),\n"
+          "                       and the one a --screenshot shows\n"
           "  --history-frame PA   every change of an entry that mapped the frame of PA\n"
           "\n"
           "  --bench-travel FILE  measure the time machine: index, seeks, a drag, histories\n"
@@ -288,8 +288,8 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         snprintf(err, errsz, "--baud goes with --serial DEV");
         return -1;
     }
-    if (o->asid_set && !o->history) {
-        snprintf(err, errsz, "--asid goes with --history VA");
+    if (o->asid_set && !o->history && !(cli_travels(o) && o->screenshot)) {
+        snprintf(err, errsz, "--asid goes with --history VA, or with the time machine's --screenshot");
         return -1;
     }
     if (o->history_dir && !o->history) {

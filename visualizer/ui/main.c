@@ -385,8 +385,9 @@ static void describe_travel(struct view *v, void *arg)
         v->asid = t->a->o.space_y;
         v->tm.side = SIDE_DIFF;
     }
+    if (t->a->o.asid_set)
+        v->asid = t->a->o.asid;
     if (t->a->o.history) {
-        v->asid = t->a->o.asid_set ? t->a->o.asid : MODEL_NO_ASID;
         v->sel_pde = (int)PDX(t->a->o.history_va);
         v->sel_pte = (int)PTX(t->a->o.history_va);
         v->focus = t->a->o.history_dir ? P_DIR : P_TABLE;
