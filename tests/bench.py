@@ -149,6 +149,8 @@ def travel_figures():
     print('  drag: frames per second   %8.1f   target at least 60: %s' % (v['drag_fps'], verdict(v['drag_fps'] >= 60)))
     print('  drag: frame p99 (ms)      %8.2f   target 16: %s (of which seeking p99 %.2f, drawing p99 %.2f)'
           % (v['drag_p99_ms'], verdict(v['drag_p99_ms'] <= 16), v['drag_seek_p99_ms'], v['drag_draw_p99_ms']))
+    print('  CPU time: seek + draw p50 / p99 %.2f / %.2f ms, drag frame p99 %.2f ms (other programs\' turns left out)'
+          % (v['seek_cpu_p50_ms'], v['seek_cpu_p99_ms'], v['drag_cpu_p99_ms']))
     print('  entry history (ms)        %8.2f max of %d entries   target 100: %s'
           % (v['history_max_ms'], v['history_entries'], verdict(v['history_max_ms'] <= 100)))
     print('  peak RSS (MB)             %8.1f   target 256: %s' % (v['peak_rss_mb'], verdict(v['peak_rss_mb'] <= 256)))

@@ -154,6 +154,30 @@ void diff_spaces(const struct space *x, const struct space *y, diff_sink sink, v
     walk_slots(&w, x, y, KERNEL_PDE_FIRST);
 }
 
+size_t diff_regions(const struct diff_run *runs, size_t n, struct diff_region *out, size_t max)
+{
+    size_t k = 0;
+    struct diff_region cur = {0};
+    for (size_t i = 0; i < n; i++) {
+        const struct diff_run *r = &runs[i];
+        if (i && (r->asid != cur.asid || r->start > cur.end + DIFF_REGION_GAP)) {
+            if (k < max)
+                out[k] = cur;
+            k++;
+        }
+        if (!i || r->asid != cur.asid || r->start > cur.end + DIFF_REGION_GAP)
+            cur = (struct diff_region){.asid = r->asid, .start = r->start};
+        cur.end = r->end;
+        cur.pages[diff_kind_index(r->kind)] += (r->end - r->start) >> PAGE_SHIFT;
+    }
+    if (n) {
+        if (k < max)
+            out[k] = cur;
+        k++;
+    }
+    return k;
+}
+
 static void flags(char *out, size_t size, uint32_t e)
 {
     snprintf(out, size, "%s %s%s%s%s%s%s", (e & PDE_PS) ? "4M" : "4K", (e & PTE_W) ? "RW" : "ro",

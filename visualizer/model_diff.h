@@ -34,6 +34,18 @@ struct diff_counts {
 
 typedef void (*diff_sink)(void *ctx, const struct diff_run *run);
 
+/* Neighbouring runs of one space, summed up: "0x08049000-0x08088fff: 32 changed". */
+struct diff_region {
+    uint32_t asid;
+    uint64_t start, end;
+    uint64_t pages[4]; /* as diff_counts */
+};
+#define DIFF_REGION_GAP (1u << 20) /* runs less than this far apart make one region */
+
+/* Groups runs (in (asid, va) order, as the diffs make them) into regions; returns how
+ * many there are, writing at most max of them. */
+size_t diff_regions(const struct diff_run *runs, size_t n, struct diff_region *out, size_t max);
+
 /* The runs of what differs between model a (moment A) and b (moment B), space
  * by space in asid order (a space in one only: all its pages + or -). */
 void diff_moments(const struct model *a, const struct model *b, diff_sink sink, void *ctx,

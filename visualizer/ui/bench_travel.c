@@ -34,6 +34,13 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -98,11 +105,12 @@ int bench_travel(const char *path, int w, int h)
     v.tm.built = history_built(hist);
     uint64_t at = UINT64_MAX;
     double *times = malloc(sizeof(double) * (SEEKS > DRAGS ? SEEKS : DRAGS) * 2);
+    double *cpu = malloc(sizeof(double) * (SEEKS > DRAGS ? SEEKS : DRAGS));
 
     /* random seeks, each drawn */
     for (int i = 0; i < SEEKS; i++) {
         uint64_t n = rnd(moments + 1);
-        double a = now_s();
+        double a = now_s(), c = cpu_s();
         if (history_seek(hist, m, n, &at) != 0) {
             fprintf(stderr, "koiz-view: seeking #%llu failed\n", (unsigned long long)n);
             return 1;
@@ -111,14 +119,17 @@ int bench_travel(const char *path, int w, int h)
         view_draw(&v, m, 0);
         SDL_RenderPresent(r);
         times[i] = now_s() - a;
+        cpu[i] = cpu_s() - c;
     }
     printf("seek_p50_ms %.2f\nseek_p99_ms %.2f\n", quantile(times, SEEKS, 0.5), quantile(times, SEEKS, 0.99));
+    printf("seek_cpu_p50_ms %.2f\nseek_cpu_p99_ms %.2f\n", quantile(cpu, SEEKS, 0.5),
+           quantile(cpu, SEEKS, 0.99));
 
     /* the playhead dragged from the start to the end */
     double drag0 = now_s(), seek_part[DRAGS];
     for (int i = 0; i < DRAGS; i++) {
         uint64_t n = moments * (uint64_t)(i + 1) / DRAGS;
-        double a = now_s();
+        double a = now_s(), c = cpu_s();
         if (!(at <= n && n - at <= NEAR_AHEAD))
             n = history_checkpoint_before(hist, n);
         history_seek(hist, m, n, &at);
@@ -130,9 +141,11 @@ int bench_travel(const char *path, int w, int h)
         times[i] = now_s() - a;
         times[DRAGS + i] = now_s() - b;
         seek_part[i] = b - a;
+        cpu[i] = cpu_s() - c;
     }
     double drag_s = now_s() - drag0;
     printf("drag_fps %.1f\ndrag_p99_ms %.2f\n", DRAGS / drag_s, quantile(times, DRAGS, 0.99));
+    printf("drag_cpu_p99_ms %.2f\n", quantile(cpu, DRAGS, 0.99));
     printf("drag_draw_p50_ms %.2f\ndrag_draw_p99_ms %.2f\n", quantile(times + DRAGS, DRAGS, 0.5),
            quantile(times + DRAGS, DRAGS, 0.99));
     printf("drag_seek_p50_ms %.2f\ndrag_seek_p99_ms %.2f\n", quantile(seek_part, DRAGS, 0.5),
@@ -163,6 +176,7 @@ int bench_travel(const char *path, int w, int h)
     printf("peak_rss_mb %.1f\n", ru.ru_maxrss / 1024.0);
     free(rows);
     free(times);
+    free(cpu);
     view_free(&v);
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(s);

@@ -285,9 +285,10 @@ bool travel_click_list(struct view *v, const struct model *m, int x, int y)
             go(t, (int64_t)t->rows[t->row_sel].moment);
         }
     } else {
-        int rows = b->h / lh - 1, first = t->run_sel >= rows ? t->run_sel - rows + 1 : 0;
-        if (row >= 1 && first + row - 1 < (int)t->nruns) {
-            t->run_sel = first + row - 1;
+        int head = travel_list_header(v), rows = b->h / lh - head;
+        int first = t->run_sel >= rows ? t->run_sel - rows + 1 : 0;
+        if (row >= head && first + row - head < (int)t->nruns) {
+            t->run_sel = first + row - head;
             travel_key(v, m, SDLK_RETURN, 0);
         }
     }

@@ -144,6 +144,22 @@ static uint32_t run_colour(char kind)
                          : COL_DIFF_SAME;
 }
 
+/* How many regions the difference list shows above its runs (a third of its rows at most). */
+static size_t regions_shown(const struct view *v, size_t *all)
+{
+    const struct rect *b = &v->lay.p[P_LOG].body;
+    int rows = b->h / v->font.line_h - 1;
+    *all = diff_regions(v->tm.runs, v->tm.nruns, NULL, 0);
+    size_t shown = *all < 8 ? *all : 8;
+    return (int)shown > rows / 3 ? (size_t)(rows / 3) : shown;
+}
+
+int travel_list_header(const struct view *v)
+{
+    size_t all, shown = regions_shown(v, &all);
+    return 1 + (int)shown + (all > shown);
+}
+
 static void draw_runs(struct view *v, const struct model *m)
 {
     struct travel_view *t = &v->tm;
@@ -170,6 +186,30 @@ static void draw_runs(struct view *v, const struct model *m)
                  (unsigned long long)t->counts.pages[2]);
     text_draw(&v->bold, v->r, b->x, y, sum, COL_TEXT, b->w);
     y += lh;
+    /* the regions, as many as a third of the list can take, then the runs */
+    struct diff_region g[8];
+    size_t ng, shown = regions_shown(v, &ng);
+    diff_regions(t->runs, t->nruns, g, 8);
+    for (size_t i = 0; i < shown; i++, y += lh) {
+        char what[96] = "";
+        int n = 0;
+        for (int w = 0; w < 4; w++)
+            if (g[i].pages[w])
+                n += snprintf(what + n, sizeof what - (size_t)n, "%s%llu %s", n ? ", " : "",
+                              (unsigned long long)g[i].pages[w], run_words("+-~="[w], spaces));
+        char who[24] = "";
+        if (!spaces)
+            snprintf(who, sizeof who, "space %u ", g[i].asid);
+        text_draw(&v->font, v->r, b->x, y,
+                  fmt("%s0x%08llx-0x%08llx: %s", who, (unsigned long long)g[i].start,
+                      (unsigned long long)g[i].end - 1, what),
+                  COL_TITLE, b->w);
+    }
+    if (ng > shown) {
+        text_draw(&v->font, v->r, b->x, y, fmt("(%zu more regions)", ng - shown), COL_DIM, b->w);
+        y += lh;
+    }
+    rows = b->h / lh - travel_list_header(v);
     if (t->run_sel >= (int)t->nruns)
         t->run_sel = (int)t->nruns - 1;
     int first = t->run_sel >= rows ? t->run_sel - rows + 1 : 0;
@@ -182,9 +222,12 @@ static void draw_runs(struct view *v, const struct model *m)
         struct rect c = {x, y + 1, lh - 2, lh - 2};
         draw_travel_mark(v->r, &c, r->kind);
         x += lh + v->font.char_w / 2;
-        const char *line = fmt("%s0x%08llx-0x%08llx %5llu page%s %s", spaces ? "" : fmt("space %u ", r->asid),
-                               (unsigned long long)r->start, (unsigned long long)r->end - 1,
-                               (unsigned long long)pages, pages == 1 ? " " : "s", run_words(r->kind, spaces));
+        char who[24] = "";
+        if (!spaces)
+            snprintf(who, sizeof who, "space %u ", r->asid);
+        const char *line = fmt("%s0x%08llx-0x%08llx %5llu page%s %s", who, (unsigned long long)r->start,
+                               (unsigned long long)r->end - 1, (unsigned long long)pages,
+                               pages == 1 ? " " : "s", run_words(r->kind, spaces));
         text_draw(&v->font, v->r, x, y, line, run_colour(r->kind), b->x + b->w - x);
     }
     if (!t->nruns)
@@ -227,9 +270,10 @@ static void draw_history(struct view *v)
         x += text_draw(&v->font, v->r, x, y, fmt("#%-8llu %5u ", (unsigned long long)r->moment, r->tick),
                        now ? COL_DIM : COL_BORDER + 0x404040, 0);
         const struct mark *f = t->h && !d ? history_fault_near(t->h, r->moment, t->hist_asid, r->c.va) : NULL;
-        text_draw(&v->font, v->r, x, y,
-                  fmt("%s%s%s -> %s%s", who, d ? "dir " : "", old, new,
-                      f ? fmt("  fault: %s", word_name(WS_OUTCOME, f->sub)) : ""),
+        char fault[48] = "";
+        if (f)
+            snprintf(fault, sizeof fault, "  fault: %s", word_name(WS_OUTCOME, f->sub));
+        text_draw(&v->font, v->r, x, y, fmt("%s%s%s -> %s%s", who, d ? "dir " : "", old, new, fault),
                   now ? COL_TEXT : COL_DIM, b->x + b->w - x);
     }
     if (!t->nrows)

@@ -662,6 +662,10 @@ static void travel_step(struct app *a, struct view *v, double dt)
         history_build_step(a->h, BUILD_PER_FRAME);
     t->moments = history_moments(a->h);
     t->built = history_built(a->h);
+    uint64_t indexed, built, size;
+    history_progress(a->h, &indexed, &built, &size);
+    if (a->replaying && indexed >= size && !t->moments)
+        a->ended = true; /* read whole, not one record: main's loop says so and stops */
     if (a->replaying && a->vm_at == UINT64_MAX && t->moments)
         history_seek(a->h, a->vm, 0, &a->vm_at); /* the beginning */
     if (t->go >= 0) {
@@ -850,6 +854,10 @@ static int run_window(struct app *a)
             ingest_live(a, FRAME_MAX);
         travel_step(a, &v, now - last > 0.25 ? 0.25 : now - last);
         last = now;
+        if (a->replaying && a->ended) {
+            a->exit_status = fail(1, fmt("no Koiz record in %s: is it a Koiz stream?", a->o.path));
+            break;
+        }
         if (message_until && now > message_until) {
             v.message[0] = '\0';
             message_until = 0;
@@ -881,7 +889,7 @@ static int run_window(struct app *a)
         fprintf(stderr, "koiz-view: stopped by %s\n", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
         return signal_status();
     }
-    return 0;
+    return a->replaying && a->ended ? a->exit_status : 0;
 }
 
 int main(int argc, char **argv)

@@ -41,6 +41,13 @@ static const char *record_kind(struct history *h, uint64_t moment, char *buf, si
     return buf;
 }
 
+static const char *fmt_space(uint32_t asid)
+{
+    static char buf[24];
+    snprintf(buf, sizeof buf, "space %u ", asid);
+    return buf;
+}
+
 #define ROWS_MAX 100000 /* rows printed at most; the count says how many there were */
 
 size_t travel_print_history(FILE *f, struct history *h, uint32_t asid, uint32_t va, bool dir)
@@ -109,11 +116,48 @@ size_t travel_print_frame(FILE *f, struct history *h, uint32_t pa)
     return n;
 }
 
-static void print_run(void *ctx, const struct diff_run *r)
+struct runs {
+    struct diff_run *r;
+    size_t n, cap;
+};
+
+static void keep(void *ctx, const struct diff_run *r)
 {
-    FILE *f = ctx;
-    fprintf(f, "space %u ", r->asid);
-    diff_print(f, r);
+    struct runs *k = ctx;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 256;
+        struct diff_run *g = realloc(k->r, cap * sizeof *g);
+        if (!g)
+            return;
+        k->r = g;
+        k->cap = cap;
+    }
+    k->r[k->n++] = *r;
+}
+
+/* "space 3 0x08049000-0x08088fff: 32 changed" for each region, the words for the kinds at hand. */
+static void print_regions(FILE *f, const struct runs *k, bool spaces)
+{
+    size_t n = diff_regions(k->r, k->n, NULL, 0);
+    struct diff_region *g = malloc((n ? n : 1) * sizeof *g);
+    static const char *const moment_words[4] = {"mapped", "unmapped", "changed", "shared"};
+    static const char *const space_words[4] = {"only in the second", "only in the first", "copied", "shared"};
+    if (!g)
+        return;
+    diff_regions(k->r, k->n, g, n);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "region %s0x%08llx-0x%08llx:", spaces ? "" : fmt_space(g[i].asid),
+                (unsigned long long)g[i].start, (unsigned long long)g[i].end - 1);
+        const char *sep = " ";
+        for (int w = 0; w < 4; w++)
+            if (g[i].pages[w]) {
+                fprintf(f, "%s%llu %s", sep, (unsigned long long)g[i].pages[w],
+                        (spaces ? space_words : moment_words)[w]);
+                sep = ", ";
+            }
+        fputc('\n', f);
+    }
+    free(g);
 }
 
 void travel_print_diff(FILE *f, struct history *h, const struct model *a, const struct model *b, uint64_t ma,
@@ -121,25 +165,18 @@ void travel_print_diff(FILE *f, struct history *h, const struct model *a, const 
 {
     char na[64], nb[64];
     struct diff_counts c;
-    /* the summary first: the runs are counted as they are printed, so print them to a buffer */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *runs = open_memstream(&text, &len);
-    diff_moments(a, b, print_run, runs ? runs : f, &c);
-    if (runs)
-        fclose(runs);
+    struct runs k = {0};
+    diff_moments(a, b, keep, &k, &c);
     fprintf(f, "difference from %s to %s: %llu pages mapped, %llu unmapped, %llu changed, in %llu runs\n",
             travel_moment_name(h, ma, na, sizeof na), travel_moment_name(h, mb, nb, sizeof nb),
             (unsigned long long)c.pages[0], (unsigned long long)c.pages[1], (unsigned long long)c.pages[2],
             (unsigned long long)c.runs);
-    if (text)
-        fputs(text, f);
-    free(text);
-}
-
-static void print_space_run(void *ctx, const struct diff_run *r)
-{
-    diff_print(ctx, r);
+    print_regions(f, &k, false);
+    for (size_t i = 0; i < k.n; i++) {
+        fprintf(f, "space %u ", k.r[i].asid);
+        diff_print(f, &k.r[i]);
+    }
+    free(k.r);
 }
 
 int travel_print_spaces(FILE *f, struct history *h, const struct model *m, uint64_t n, uint32_t x, uint32_t y)
@@ -150,21 +187,18 @@ int travel_print_spaces(FILE *f, struct history *h, const struct model *m, uint6
         fprintf(f, "no space %u at %s\n", !sx ? x : y, travel_moment_name(h, n, name, sizeof name));
         return -1;
     }
-    char *text = NULL;
-    size_t len = 0;
     struct diff_counts c;
-    FILE *runs = open_memstream(&text, &len);
-    diff_spaces(sx, sy, print_space_run, runs ? runs : f, &c);
-    if (runs)
-        fclose(runs);
+    struct runs k = {0};
+    diff_spaces(sx, sy, keep, &k, &c);
     fprintf(f,
             "spaces %u and %u at %s, user half: %llu pages shared (=), %llu copied (~), %llu only in %u (-), "
             "%llu only in %u (+)\n",
             x, y, travel_moment_name(h, n, name, sizeof name), (unsigned long long)c.pages[3],
             (unsigned long long)c.pages[2], (unsigned long long)c.pages[1], x, (unsigned long long)c.pages[0],
             y);
-    if (text)
-        fputs(text, f);
-    free(text);
+    print_regions(f, &k, true);
+    for (size_t i = 0; i < k.n; i++)
+        diff_print(f, &k.r[i]);
+    free(k.r);
     return 0;
 }

@@ -180,6 +180,8 @@ void travel_update(struct view *v, const struct model *m);
 char travel_mark(const struct view *v, const struct model *m, uint32_t va, bool dir);
 /* A difference's mark over a cell (or a picture's rectangle). */
 void draw_travel_mark(SDL_Renderer *r, const struct rect *c, char kind);
+/* Lines of the difference list above its runs (the summary, the regions). */
+int travel_list_header(const struct view *v);
 /* The history or difference list, in the log panel's place. */
 void draw_side_list(struct view *v, const struct model *m);
 /* Opens the history of the selected entry (frame: of its frame). */
