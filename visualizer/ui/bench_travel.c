@@ -27,17 +27,17 @@
 #define ENTRIES_ASKED 200
 #define NEAR_AHEAD    4096 /* as main.c's: read forward rather than load a checkpoint */
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static double cpu_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -68,7 +68,7 @@ int bench_travel(const char *path, int w, int h)
 {
     char err[512];
     bench_pin_to_one_cpu();
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     struct history *hist = history_open_file(path, err, sizeof err);
     if (!hist) {
         fprintf(stderr, "koiz-view: %s\n", err);
@@ -76,7 +76,7 @@ int bench_travel(const char *path, int w, int h)
     }
     while (!history_index_step(hist, 64u << 20))
         ;
-    double index_s = now_s() - t0;
+    double index_s = now_s() - t0, index_cpu = cpu_s() - c0;
     uint64_t indexed, built, size;
     history_progress(hist, &indexed, &built, &size);
     t0 = now_s();
@@ -87,7 +87,8 @@ int bench_travel(const char *path, int w, int h)
     size_t nmarks;
     const struct mark *marks = history_marks(hist, &nmarks);
     printf("file_mb %.1f\nrecords %llu\nmarks %zu\n", size / 1e6, (unsigned long long)moments, nmarks);
-    printf("index_s %.3f\nindex_mb_per_s %.1f\n", index_s, size / 1e6 / index_s);
+    printf("index_s %.3f\nindex_mb_per_s %.1f\nindex_cpu_mb_per_s %.1f\n", index_s, size / 1e6 / index_s,
+           size / 1e6 / index_cpu);
     printf("build_s %.3f\nbuild_mb_per_s %.1f\n", build_s, size / 1e6 / build_s);
 
     SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
