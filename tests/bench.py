@@ -142,8 +142,9 @@ def travel_figures():
           '(load %.2f on %d CPUs):' % (v['file_mb'], v['records'], v['marks'], v['loadavg'], v['cpus']))
     print('  index/open (MB/s)         %8.1f   target at least 300: %s (%.1f MB per CPU-second)'
           % (v['index_mb_per_s'], verdict(v['index_mb_per_s'] >= 300), v['index_cpu_mb_per_s']))
-    print('  checkpoints and changes   %8.1f MB/s (%.1f s: after it, every moment is a checkpoint away)'
-          % (v['build_mb_per_s'], v['build_s']))
+    print('  checkpoints and changes   %8.1f MB/s (%.1f s: after it, every moment is a checkpoint away); '
+          'temporary files %.0f MB of checkpoints, %.0f MB of changes'
+          % (v['build_mb_per_s'], v['build_s'], v['checkpoint_mb'], v['changes_mb']))
     print('  seek + draw p50 / p99 (ms) %7.2f / %.2f   targets 20 / 50: %s / %s'
           % (v['seek_p50_ms'], v['seek_p99_ms'], verdict(v['seek_p50_ms'] <= 20), verdict(v['seek_p99_ms'] <= 50)))
     print('  drag: frames per second   %8.1f   target at least 60: %s' % (v['drag_fps'], verdict(v['drag_fps'] >= 60)))

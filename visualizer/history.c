@@ -506,6 +506,12 @@ void history_progress(const struct history *h, uint64_t *indexed, uint64_t *buil
     *size = h->size;
 }
 
+void history_disk(const struct history *h, uint64_t *checkpoints, uint64_t *changes)
+{
+    *checkpoints = h->ckfile_len;
+    *changes = h->chfile_len;
+}
+
 /* ---- moments ---- */
 
 uint64_t history_moments(const struct history *h)

@@ -96,6 +96,8 @@ void history_watch(struct history *h, struct model *m);
  * of the file, to the watched model. */
 void history_live_record(struct history *h, const struct record *r, uint64_t line_start);
 
+/* Bytes of the temporary files: checkpoints, changes. */
+void history_disk(const struct history *h, uint64_t *checkpoints, uint64_t *changes);
 /* Moments known: the stream's records so far (the last moment). */
 uint64_t history_moments(const struct history *h);
 /* The moment history_build_step (or the live stream) reached: seeking before it is fast. */

@@ -90,6 +90,9 @@ int bench_travel(const char *path, int w, int h)
     printf("index_s %.3f\nindex_mb_per_s %.1f\nindex_cpu_mb_per_s %.1f\n", index_s, size / 1e6 / index_s,
            size / 1e6 / index_cpu);
     printf("build_s %.3f\nbuild_mb_per_s %.1f\n", build_s, size / 1e6 / build_s);
+    uint64_t ck, ch;
+    history_disk(hist, &ck, &ch);
+    printf("checkpoint_mb %.1f\nchanges_mb %.1f\n", ck / 1e6, ch / 1e6);
 
     SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
     SDL_Renderer *r = s ? SDL_CreateSoftwareRenderer(s) : NULL;
