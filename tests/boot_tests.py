@@ -440,7 +440,7 @@ def xvfb_desktop():
         while time.time() < deadline:
             wins = _x_windows(display)
             bochs = next((g for n, g in wins.items() if n.startswith('Bochs')), None)
-            kv = wins.get('koiz-view')
+            kv = next((g for n, g in wins.items() if n.startswith('koiz-view')), None)
             if bochs and kv and bochs[:2] == (0, 0):
                 break
             time.sleep(1)
