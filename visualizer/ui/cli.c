@@ -39,6 +39,8 @@ void cli_usage(FILE *f)
           "  --speed N            replay N records per second (default 500)\n"
           "  --paused             start a replay paused\n"
           "  --megs N             the emulator's RAM in MiB (default 32)\n"
+          "  --fast               do not keep the emulator to the wall clock once the kernel\n"
+          "                       is up (in a window, demos are paced for people)\n"
           "\n"
           "The time machine (no window; then --dump and --screenshot show that moment):\n"
           "  --at MOMENT          the moment to show: a tick, or #N (right after record N)\n"
@@ -259,6 +261,8 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
             }
             o->asid = (uint32_t)n;
             o->asid_set = true;
+        } else if (!strcmp(a, "--fast")) {
+            o->fast = true;
         } else if (!strcmp(a, "--megs")) {
             NEEDS_VALUE();
             if (!number(val, 4, 3584, &n)) {

@@ -45,6 +45,7 @@ struct options {
     bool bench;             /* --bench: measure a replay of FILE (bench.h) */
     bool bench_travel;      /* --bench-travel: measure the time machine on FILE */
     int megs;               /* --megs N: the emulator's RAM */
+    bool fast;              /* --fast: an emulator's guest time is not kept to the wall clock */
     /* the time machine (headless: each prints its answer, then --dump/--screenshot show the moment) */
     struct moment_arg at;             /* --at MOMENT: the picture and dump at that moment */
     struct moment_arg diff_a, diff_b; /* --diff A B: what changed from A to B */

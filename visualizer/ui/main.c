@@ -553,10 +553,11 @@ static void screenshot(struct view *v, SDL_Renderer *r, double now, double *mess
 }
 
 /*
- * Over a serial port koiz-view is the only keyboard a faraway PC may have:
- * t, 1-6 and k (stop the running tasks) go to the kernel as they are, r
- * asks it for a snapshot (its key s, which here saves a PNG). 0 for keys
- * that stay in koiz-view.
+ * Over a serial port koiz-view is the only keyboard a faraway PC may have,
+ * and with an emulator it started it is where people type: t, 1-6 and k
+ * (stop the running tasks) go to the kernel as they are (down the serial
+ * line, or the emulator's COM1), r asks it for a snapshot (its key s, which
+ * here saves a PNG). 0 for keys that stay in koiz-view.
  */
 static char kernel_key(SDL_Keycode k)
 {
@@ -574,7 +575,8 @@ static void send_key(struct app *a, struct view *v, char key, double now, double
                  : key == 'k' ? ": stop the running tasks"
                               : "");
     else
-        snprintf(v->message, sizeof v->message, "%s is away: %c not sent", a->o.device, key);
+        snprintf(v->message, sizeof v->message, "%s is away: %c not sent",
+                 a->o.mode == IN_SERIAL ? a->o.device : "the emulator's COM1", key);
     *message_until = now + 4;
 }
 
@@ -621,6 +623,50 @@ static void arrange_beside_emulator(const struct app *a, SDL_Window *win)
     }
     if (pid > 0)
         waitpid(pid, NULL, 0);
+}
+
+/* ---- pacing: an emulator's guest time kept to the wall clock while people watch ---- */
+
+/*
+ * Bochs runs guest time as fast as it can (clock: sync=none), so a demo whose
+ * steps sleep a few timer ticks is over in a blink. Once the kernel is up (its
+ * first complete round), koiz-view holds the emulator it started to the wall
+ * clock: when the stream's ticks (100 a second) run ahead of the time since,
+ * the emulator is stopped (SIGSTOP) until the clock catches up. Booting runs
+ * at full speed; headless runs, tests and benchmarks are never paced. QEMU
+ * keeps guest time to the host's anyway: the same code finds nothing to do.
+ */
+struct pace {
+    bool on, up, stopped;
+    double wall0, stopped_for;
+    uint32_t tick0;
+    uint64_t stops;
+};
+
+#define PACE_AHEAD 0.05 /* seconds guest time may run ahead before a stop */
+
+static void pace(struct app *a, struct pace *p, double now)
+{
+    if (!p->on || !a->src.pid || a->ended)
+        return;
+    const struct model *m = a->m;
+    if (!p->up || m->tick < p->tick0) { /* up: the first complete round; a reboot starts again */
+        if (p->stopped)
+            kill(-a->src.pid, SIGCONT), p->stopped = false;
+        p->up = m->stats.rounds_ok > 0 && m->tick >= p->tick0;
+        p->wall0 = now;
+        p->tick0 = m->tick;
+        return;
+    }
+    double ahead = (m->tick - p->tick0) / 100.0 - (now - p->wall0);
+    if (ahead > PACE_AHEAD && !p->stopped) {
+        kill(-a->src.pid, SIGSTOP);
+        p->stopped = true;
+        p->stops++;
+    } else if (ahead <= 0 && p->stopped) {
+        kill(-a->src.pid, SIGCONT);
+        p->stopped = false;
+    }
 }
 
 /* ---- the time machine in the window ---- */
@@ -774,6 +820,7 @@ static int run_window(struct app *a)
     bool quit = false, paused = false, dirty = true;
     uint64_t drawn = UINT64_MAX;
     double last = now_s(), message_until = 0;
+    struct pace pacing = {.on = !a->o.fast && (a->o.mode == IN_BOCHS || a->o.mode == IN_QEMU)};
     while (!quit && !interrupted) {
         double now = now_s();
         bool busy = dirty || view_animating(&v, now) || v.tm.dragging || travel_busy(a) ||
@@ -835,7 +882,7 @@ static int run_window(struct app *a)
                         a->keep_stream = true;
                         snprintf(v.message, sizeof v.message, "the stream is kept in %.130s", a->stream_tmp);
                         message_until = now + 8;
-                    } else if (a->o.mode == IN_SERIAL && kernel_key(k))
+                    } else if ((a->o.mode == IN_SERIAL || a->src.keys_fd >= 0) && kernel_key(k))
                         send_key(a, &v, kernel_key(k), now, &message_until);
                     else if (travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod))
                         ;
@@ -852,6 +899,7 @@ static int run_window(struct app *a)
         now = now_s();
         if (a->live && !paused)
             ingest_live(a, FRAME_MAX);
+        pace(a, &pacing, now);
         travel_step(a, &v, now - last > 0.25 ? 0.25 : now - last);
         last = now;
         if (a->replaying && a->ended) {
@@ -876,8 +924,12 @@ static int run_window(struct app *a)
             dirty = false;
         }
     }
+    if (pacing.stopped)
+        kill(-a->src.pid, SIGCONT); /* so that it can end */
     if (a->live)
         source_stop(&a->src);
+    if (a->src.log[0])
+        fprintf(stderr, "koiz-view: %s's own messages are in %s\n", a->src.what, a->src.log);
     view_free(&v);
     history_close(a->h);
     a->h = NULL;

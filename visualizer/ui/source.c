@@ -25,6 +25,7 @@ static void init(struct source *s, enum source_kind kind, const char *what)
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->fd = -1;
+    s->keys_fd = s->keys_hold = -1;
     s->exit_status = -1;
     snprintf(s->what, sizeof s->what, "%s", what);
     pthread_mutex_init(&s->lock, NULL);
@@ -73,13 +74,33 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
             return -1;
         }
     }
+    /* COM1: a pseudo-terminal, the kernel's keys go down its master */
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    const char *slave = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+    char com1[600] = "com1: enabled=0", serial[520] = "null";
+    if (slave) {
+        struct termios t;
+        if (tcgetattr(master, &t) == 0) { /* raw: no echo, no line editing */
+            cfmakeraw(&t);
+            tcsetattr(master, TCSANOW, &t);
+        }
+        snprintf(com1, sizeof com1, "com1: enabled=1, mode=term, dev=%s", slave);
+        snprintf(serial, sizeof serial, "%s", slave);
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        s->keys_fd = master;
+        s->keys_hold = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    } else if (master >= 0) {
+        close(master);
+    }
+    snprintf(s->log, sizeof s->log, "%s/build/koiz-view-%s.log", root, bochs ? "bochs" : "qemu");
     char mem[32], drive[4200];
     snprintf(drive, sizeof drive, "file=%s/build/floppy.img,if=floppy,format=raw", root);
     if (bochs)
         snprintf(mem, sizeof mem, "megs: %d", megs);
     else
         snprintf(mem, sizeof mem, "%d", megs);
-    const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc", mem, NULL};
+    const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc",
+                                mem,     com1, NULL};
     const char *qemu_argv[] = {"qemu-system-i386",
                                "-drive",
                                drive,
@@ -92,6 +113,8 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
                                "-no-reboot",
                                "-monitor",
                                "none",
+                               "-serial",
+                               serial,
                                "-snapshot",
                                headless ? "-display" : NULL,
                                "none",
@@ -112,6 +135,9 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
         if (null >= 0)
             dup2(null, 0); /* Bochs's debugger must not read our terminal */
         dup2(pipefd[1], 1);
+        int log = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (log >= 0)
+            dup2(log, 2); /* the emulator's own messages: a file, not koiz-view's terminal */
         if (headless && bochs)
             setenv("SDL_VIDEODRIVER", "dummy", 1);
         if (chdir(root) != 0)
@@ -430,11 +456,17 @@ static void *reader(void *arg)
             ask_for_snapshot(fd);
             set_note(s, "");
         }
-        struct pollfd p = {.fd = s->fd, .events = POLLIN};
-        int r = poll(&p, 1, 200);
+        struct pollfd fds[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->keys_fd, .events = POLLIN}};
+        int r = poll(fds, s->keys_fd >= 0 ? 2 : 1, 200);
+        struct pollfd p = fds[0];
+        if (s->keys_fd >= 0 && fds[1].revents) { /* what the kernel writes to COM1: read, so it never waits */
+            char drop[4096];
+            while (read(s->keys_fd, drop, sizeof drop) > 0)
+                ;
+        }
         if (r < 0 && errno == EINTR)
             continue;
-        if (r == 0)
+        if (r == 0 || !p.revents)
             continue;
         /* A device that went away may keep answering poll at once with nothing to
          * read: a hang-up with no data is the end of it, not a reason to spin. */
@@ -530,6 +562,8 @@ int source_send(struct source *s, char c)
     pthread_mutex_lock(&s->lock);
     if (s->kind == SRC_SERIAL && s->fd >= 0 && write(s->fd, &c, 1) == 1)
         sent = 0;
+    else if (s->kind != SRC_SERIAL && s->keys_fd >= 0 && write(s->keys_fd, &c, 1) == 1)
+        sent = 0;
     pthread_mutex_unlock(&s->lock);
     return sent;
 }
@@ -555,6 +589,11 @@ void source_stop(struct source *s)
     if (s->fd > 0)
         close(s->fd);
     s->fd = -1;
+    if (s->keys_fd >= 0)
+        close(s->keys_fd);
+    if (s->keys_hold >= 0)
+        close(s->keys_hold);
+    s->keys_fd = s->keys_hold = -1;
     if (s->record)
         fclose(s->record);
     s->record = NULL;

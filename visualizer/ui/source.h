@@ -35,8 +35,11 @@ struct source {
     pid_t pid;        /* the emulator, or 0 */
     char device[256]; /* serial port path */
     int baud;
-    bool socket;   /* the "port" is an emulator's Unix socket: no baud rate */
-    FILE *record;  /* tee, or NULL */
+    bool socket;  /* the "port" is an emulator's Unix socket: no baud rate */
+    FILE *record; /* tee, or NULL */
+    int keys_fd; /* an emulator started here: the master of the pty its COM1 is on (keys go down it), or -1 */
+    int keys_hold; /* its slave, held open so that the master never hangs up (never read), or -1 */
+    char log[256]; /* an emulator started here: the file its own messages (stderr) go to */
     char what[64]; /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
 
     pthread_t thread;
@@ -60,7 +63,11 @@ struct source {
  * Starts Bochs (bochs -q -f bochsrc -rc tools/bochs-continue.rc) or QEMU with
  * the floppy and -debugcon stdio, in the project's root, with stdout into a
  * pipe. headless hides QEMU's window (Bochs follows SDL_VIDEODRIVER). megs is
- * the guest RAM. Returns 0, or -1 with a sentence in err.
+ * the guest RAM. The emulator's COM1 is a pseudo-terminal whose other end
+ * koiz-view holds (source_send puts the kernel's keys down it, as on a serial
+ * line; what the kernel writes to COM1 is read and let go), and its own
+ * messages on stderr go to a file (build/koiz-view-bochs.log or -qemu.log:
+ * s->log), not the terminal. Returns 0, or -1 with a sentence in err.
  */
 int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
                  size_t errsz);
@@ -88,9 +95,10 @@ void source_counts(struct source *s, uint64_t *total, unsigned *full_times);
 /* The thread's note ("" when none), copied into out. */
 void source_note(struct source *s, char *out, size_t size);
 /*
- * Sends one byte to the machine at the other end of a serial port (the
- * kernel takes keys from COM1 as from its keyboard). Returns 0, or -1 when
- * the input is not a serial port or the port is away.
+ * Sends one byte to the machine at the other end of a serial port, or down
+ * the COM1 of an emulator started here (the kernel takes keys from COM1 as
+ * from its keyboard). Returns 0, or -1 when the input has no such line or the
+ * port is away.
  */
 int source_send(struct source *s, char c);
 /* Stops the thread, ends the emulator it started (SIGTERM to its process group), closes everything. */
