@@ -39,7 +39,7 @@ static void run_add(struct run *r, uint32_t va, uint32_t flags)
 static int owned(uint32_t pa)
 {
     struct pmm_frame *rec = pmem_record(pa);
-    return rec && (rec->use == FRAME_KERNEL || rec->use == FRAME_PROCESS);
+    return rec && pmem_use_referenced((enum frame_use)rec->use);
 }
 
 /* Gives dst an empty table in every slot where src has one. 0 when out of
@@ -63,7 +63,8 @@ static int fork_tables(struct address_space *dst, const struct address_space *sr
 /* Shares the 4 KiB pages of src's table in slot pdi with dst's (empty)
  * table there; returns how many of src's entries lost PTE_W, and counts in
  * *kept_w the writable pages that stay so (device memory: no copy-on-write). */
-static uint32_t fork_table(struct address_space *dst, struct address_space *src, uint32_t pdi, uint32_t *kept_w)
+static uint32_t fork_table(struct address_space *dst, struct address_space *src, uint32_t pdi,
+                           uint32_t *kept_w)
 {
     uint32_t *from = table_of(src->pd[pdi]), *to = table_of(dst->pd[pdi]);
     uint32_t pti, n = 0, changed = 0;
@@ -73,7 +74,7 @@ static uint32_t fork_table(struct address_space *dst, struct address_space *src,
         if (!pte_present(e))
             continue;
         if (owned(pa)) {
-            pmem_ref(pa);               /* dst's mapping */
+            pmem_ref(pa); /* dst's mapping */
             if (e & PTE_W) {
                 e = (e & ~PTE_W) | PTE_COW;
                 from[pti] = e;
@@ -149,7 +150,7 @@ struct address_space *vmm_space_fork(struct address_space *src)
         report_kept_writable(dst, src);
     vmm_counters.protects += changed;
     if (changed && src == vmm_state.live) {
-        arch_flush_tlb();               /* user pages are never global */
+        arch_flush_tlb(); /* user pages are never global */
         vmm_counters.tlb_flushes++;
         hook_tlb_flush(0, 1);
     }
@@ -157,4 +158,3 @@ struct address_space *vmm_space_fork(struct address_space *src)
     hook_counters();
     return dst;
 }
-
