@@ -22,7 +22,7 @@ struct tel_sink {
 
 struct tel_counts {
     uint32_t records, bytes, snapshots, rounds;
-    uint32_t muted;             /* records not formatted while muted */
+    uint32_t muted; /* records not formatted while muted */
 };
 
 /* Remembers the sink records go to (NULL: none, records are not made). */
@@ -38,15 +38,19 @@ uint32_t tel_now(void);
 void tel_send(enum record_type t, const void *fields);
 /* The typed forms: tel_send_map(&(struct rec_map){ .tick = ..., ... }). */
 #define WORDSET(set, words)
-#define RECORD(id, member, wire, cls, fields)                                                              \
-    static inline void tel_send_##member(const struct rec_##member *f)                                     \
-    {                                                                                                      \
-        tel_send(RT_##id, f);                                                                              \
+#define RECORD(id, member, wire, cls, fields)                          \
+    static inline void tel_send_##member(const struct rec_##member *f) \
+    {                                                                  \
+        tel_send(RT_##id, f);                                          \
     }
 #include <koiz/records.def>
 #undef WORDSET
 #undef RECORD
 
+/* A function called before each record is formatted (NULL: none): the
+ * emitter sends what it holds back (gathered frame runs) first, so records
+ * keep the order of what happened. Not called again from inside it. */
+void tel_set_before_send(void (*fn)(void));
 /* While muted, events are counted (tel_counts()->muted) instead of formatted
  * and sent: the kernel's pause, at the cost of a call per event. */
 void tel_emit_mute(int on);
