@@ -106,19 +106,7 @@ const char *mapping_words(const struct frame_mapping *mp, char *buf, size_t size
     return buf;
 }
 
-/* "ok" or "fault 0x7 (protection-violation write user)". */
-static const char *access_words(const struct walk *w, int a, const char *cow, char *buf, size_t size)
-{
-    char words[64];
-    if (w->error[a] == WALK_NO_FAULT)
-        return snprintf(buf, size, "ok"), buf;
-    pf_error_words(w->error[a], words, sizeof words);
-    snprintf(buf, size, "fault 0x%x (%s%s)", w->error[a], words,
-             (w->error[a] & PFERR_P) && (w->error[a] & PFERR_W) ? cow : "");
-    return buf;
-}
-
-/* The frame's owner and references in words: "user, shared: 3 references". */
+/* The frame's owner and references in words: "shared, 3 references". */
 static void owner_words(const struct model *m, uint32_t frame, char *buf, size_t size)
 {
     uint32_t f = frame >> PAGE_SHIFT;
@@ -126,8 +114,7 @@ static void owner_words(const struct model *m, uint32_t frame, char *buf, size_t
     const struct frame_map *fm = m->frame_map;
     if (owner == FRAME_UNKNOWN) {
         snprintf(buf, size, "%s",
-                 f < fm->nframes || !fm->nframes ? "owner unknown (no frame map yet)"
-                                                 : "beyond the end of RAM the kernel described");
+                 !fm->nframes ? "owner unknown (no frame map yet)" : "beyond the RAM the kernel described");
         return;
     }
     int n = snprintf(buf, size, "%s", frame_class_name(cls));
@@ -135,18 +122,57 @@ static void owner_words(const struct model *m, uint32_t frame, char *buf, size_t
         uint32_t refs = model_frame_refs(m, f);
         n += snprintf(buf + n, (size_t)n < size ? size - (size_t)n : 0, ", %u reference%s", refs,
                       refs == 1 ? "" : "s");
-        if (fm->sent[f] != refs)
-            snprintf(buf + n, (size_t)n < size ? size - (size_t)n : 0, " (pmm counted %u at tick %u)",
-                     fm->sent[f], fm->tick);
     }
-    if (!fm->whole)
-        snprintf(buf + strlen(buf), size - strlen(buf), "; frame map untrusted: %s",
-                 frames_untrusted_name(fm->why));
+    if (!fm->whole && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " (frame map untrusted: %s)", frames_untrusted_name(fm->why));
+}
+
+/* "ok" or "fault 0x7: protection-violation write user". */
+static const char *access_words(const struct walk *w, int a, char *buf, size_t size)
+{
+    char words[64];
+    if (w->error[a] == WALK_NO_FAULT)
+        snprintf(buf, size, "ok");
+    else
+        snprintf(buf, size, "fault 0x%x: %s", w->error[a], pf_error_words(w->error[a], words, sizeof words));
+    return buf;
+}
+
+/* The pages other than the walked one that map its frame, as one line. */
+static void other_mappings(const struct model *m, const struct walk *w, char *buf, size_t size)
+{
+    const struct frame_mapping *mp;
+    uint32_t k = model_frame_mappings(m, w->frame >> PAGE_SHIFT, &mp), shown = 0, others = 0;
+    size_t used = 0;
+    char one[48];
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < k; i++) {
+        bool self = (mp[i].va & ~1u) == (w->va & ~(PAGE_SIZE - 1)) &&
+                    (mp[i].asid == w->asid || (mp[i].asid == MODEL_NO_ASID && w->pdi >= KERNEL_PDE_FIRST));
+        if (self)
+            continue;
+        others++;
+        if (mp[i].asid == MODEL_NO_ASID)
+            snprintf(one, sizeof one, "kernel 0x%08x%s", mp[i].va & ~1u, (mp[i].va & 1) ? " (4M)" : "");
+        else
+            snprintf(one, sizeof one, "asid %u 0x%08x%s", mp[i].asid, mp[i].va & ~1u,
+                     (mp[i].va & 1) ? " (4M)" : "");
+        if (used + strlen(one) + 16 < size) {
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", shown ? ", " : "", one);
+            shown++;
+        }
+    }
+    if (!others)
+        snprintf(buf, size, "no other page maps it");
+    else if (shown < others)
+        snprintf(buf + used, size - used, ", +%u more", others - shown);
 }
 
 int walk_lines(const struct model *m, const struct walk *w, char lines[][WALK_LINE], int max)
 {
-    char bits[64], words[96], a[4][96];
+    static const char *const access_names[WALK_ACCESSES] = {"user read", "user write", "kernel read",
+                                                            "kernel write"};
+    char bits[64], words[96], list[WALK_LINE - 16];
     int n = 0;
 #define LINE(...) (n < max ? snprintf(lines[n++], WALK_LINE, __VA_ARGS__) : 0)
     if (w->stop == WALK_NO_SPACE) {
@@ -156,57 +182,35 @@ int walk_lines(const struct model *m, const struct walk *w, char lines[][WALK_LI
     }
     LINE("walk 0x%08x in asid %u%s", w->va, w->asid,
          w->whole ? "" : " (untrusted: may differ from the machine)");
-    LINE("CR3   0x%08x  the page directory", w->cr3);
-    LINE("PDE   %-4u at 0x%08x = 0x%08x  %s", w->pdi, w->pde_at, w->pde,
+    LINE("CR3  0x%08x  the page directory", w->cr3);
+    LINE("PDE  %-4u @0x%08x = 0x%08x  %s", w->pdi, w->pde_at, w->pde,
          entry_bits(w->pde, true, bits, sizeof bits));
     if (w->stop == WALK_NO_PDE) {
-        LINE("      -> no translation: the directory entry is missing");
+        LINE("     -> no translation: the directory entry is missing");
     } else if (w->large) {
-        LINE("      -> 4 MiB page 0x%08x, offset 0x%06x (va bits 21-0)", large_frame_of(w->pde), w->offset);
+        LINE("     -> 4 MiB page 0x%08x + offset 0x%06x = 0x%08x", large_frame_of(w->pde), w->offset, w->pa);
     } else if (w->stop == WALK_NO_TABLE) {
-        LINE("      -> table 0x%08x, which koiz-view does not hold: walk stops", frame_of(w->pde));
+        LINE("     -> table 0x%08x, which koiz-view does not hold", frame_of(w->pde));
         return n;
     } else {
-        LINE("PTE   %-4u at 0x%08x = 0x%08x  %s", w->pti, w->pte_at, w->pte,
+        LINE("     -> page table 0x%08x", frame_of(w->pde));
+        LINE("PTE  %-4u @0x%08x = 0x%08x  %s", w->pti, w->pte_at, w->pte,
              entry_bits(w->pte, false, bits, sizeof bits));
         if (w->stop == WALK_NO_PTE)
-            LINE("      -> no translation: the table entry is missing");
+            LINE("     -> no translation: the table entry is missing");
         else
-            LINE("      -> frame 0x%08x, offset 0x%03x (va bits 11-0)", w->frame, w->offset);
+            LINE("     -> frame 0x%08x + offset 0x%03x = 0x%08x", w->frame, w->offset, w->pa);
     }
     if (w->stop == WALK_MAPPED) {
-        LINE("= physical 0x%08x", w->pa);
         owner_words(m, w->frame, words, sizeof words);
         LINE("frame 0x%08x: %s", w->frame, words);
-        const struct frame_mapping *mp;
-        uint32_t k = model_frame_mappings(m, w->frame >> PAGE_SHIFT, &mp), shown = 0, others = 0;
-        char list[WALK_LINE - 40] = "";
-        size_t used = 0;
-        for (uint32_t i = 0; i < k; i++) {
-            bool self =
-                (mp[i].va & ~1u) == (w->va & ~(PAGE_SIZE - 1)) &&
-                (mp[i].asid == w->asid || (mp[i].asid == MODEL_NO_ASID && w->pdi >= KERNEL_PDE_FIRST));
-            if (self)
-                continue;
-            others++;
-            mapping_words(&mp[i], words, sizeof words);
-            if (used + strlen(words) + 20 < sizeof list) {
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", shown ? ", " : "", words);
-                shown++;
-            }
-        }
-        if (!others)
-            LINE("no other page maps it");
-        else if (shown == others)
-            LINE("also mapped by: %s", list);
-        else
-            LINE("also mapped by: %s, and %u more", list, others - shown);
+        other_mappings(m, w, list, sizeof list);
+        LINE("also: %s", list);
     }
-    const char *cow = (w->pte & PTE_COW) && !w->large ? "; copy-on-write: the kernel copies the frame" : "";
-    LINE("user:       read %s, write %s", access_words(w, WALK_USER_READ, cow, a[0], sizeof a[0]),
-         access_words(w, WALK_USER_WRITE, cow, a[1], sizeof a[1]));
-    LINE("supervisor: read %s, write %s", access_words(w, WALK_KERNEL_READ, cow, a[2], sizeof a[2]),
-         access_words(w, WALK_KERNEL_WRITE, cow, a[3], sizeof a[3]));
+    for (int a = 0; a < WALK_ACCESSES; a++)
+        LINE("%-13s%s", access_names[a], access_words(w, a, words, sizeof words));
+    if (!w->large && (w->pte & (PTE_P | PTE_COW)) == (PTE_P | PTE_COW))
+        LINE("copy-on-write: a write fault gives the writer its own copy");
 #undef LINE
     return n;
 }

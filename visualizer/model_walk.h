@@ -47,7 +47,7 @@ enum walk_stop model_walk(const struct model *m, uint32_t asid, uint32_t va, str
  * and offset or where it stopped, the frame's owner and its other mappings,
  * and what each access would do. Returns the number of lines. */
 #define WALK_LINE  128
-#define WALK_LINES 12
+#define WALK_LINES 14
 int walk_lines(const struct model *m, const struct walk *w, char lines[][WALK_LINE], int max);
 /* The lines, then a last one for scripts: "result VA -> PA" or "result VA -> none (LEVEL)". */
 void walk_print(const struct model *m, const struct walk *w, FILE *f);

@@ -652,9 +652,11 @@ static void test_reverse_map_and_walk(void **state)
     walk_print(f->m, &w, out);
     frame_print(f->m, 0x200123, out);
     fclose(out);
-    assert_non_null(strstr(text, "PTE   1    at 0x00101004 = 0x00200205  P U COW"));
-    assert_non_null(strstr(text, "copy-on-write: the kernel copies"));
-    assert_non_null(strstr(text, "also mapped by: kernel half va 0xc0200000 (4 MiB page)"));
+    assert_non_null(strstr(text, "PTE  1    @0x00101004 = 0x00200205  P U COW\n"));
+    assert_non_null(strstr(text, "     -> frame 0x00200000 + offset 0x000 = 0x00200000\n"));
+    assert_non_null(strstr(text, "user write   fault 0x7: protection-violation write user\n"));
+    assert_non_null(strstr(text, "copy-on-write: a write fault gives the writer its own copy"));
+    assert_non_null(strstr(text, "also: kernel 0xc0200000 (4M)\n"));
     assert_non_null(strstr(text, "result 0x00001000 -> 0x00200000\n"));
     assert_non_null(strstr(text, "frame 0x00200000 (#512): user, 1 reference\n"));
     assert_non_null(strstr(text, "  kernel half va 0xc0200000 (4 MiB page): the direct map\n"));

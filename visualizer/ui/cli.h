@@ -38,6 +38,11 @@ struct options {
     bool paused;            /* --paused: a replay starts paused */
     bool bench;             /* --bench: measure a replay of FILE (bench.h) */
     int megs;               /* --megs N: the emulator's RAM */
+    uint32_t *walks;        /* --walk VA, each given (malloc'd; cli_free) */
+    int nwalks;
+    uint32_t walk_asid; /* --asid N: the space walked (MODEL_NO_ASID-like UINT32_MAX: the live one) */
+    uint32_t *frames;   /* --frame PA, each given */
+    int nframes;
     bool help, version;
 };
 
@@ -47,5 +52,9 @@ struct options {
  */
 int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz);
 void cli_usage(FILE *f);
+/* Frees what cli_parse allocated in o. */
+void cli_free(struct options *o);
+
+#define CLI_LOOKUPS_MAX 100000 /* --walk and --frame, each, given at most */
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * main.c: koiz-view's entry: the command line, the input (an emulator it
  * starts, stdin, a FIFO, a serial port, or a recording replayed at a pace),
- * and either the window's main loop or a headless run that ends with a PNG
- * and/or the model's text dump. Bytes become records and records change the
+ * and either the window's main loop or a headless run that ends with a PNG,
+ * the model's text dump, and the walks and frames asked for. Bytes become records and records change the
  * model here, on the main thread only; the reader thread (source.c) just
  * fills a buffer.
  *
@@ -29,6 +29,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "model.h"
+#include "model_walk.h"
 #include "parser.h"
 #include "replay.h"
 #include "shot.h"
@@ -260,9 +261,22 @@ static void ingest_live(struct app *a, size_t budget)
 
 static void describe(struct app *a, struct view *v, bool paused);
 
+/* A picture of the end of the stream: the status line, and the first --walk
+ * (its page selected, the walk view open) or --frame (selected) shown. */
 static void describe_batch(struct view *v, void *arg)
 {
-    describe(arg, v, false);
+    struct app *a = arg;
+    describe(a, v, false);
+    if (a->o.nwalks) {
+        if (a->o.walk_asid != UINT32_MAX)
+            v->asid = a->o.walk_asid;
+        v->sel_pde = (int)PDX(a->o.walks[0]);
+        v->sel_pte = (int)PTX(a->o.walks[0]);
+        v->walk_va = a->o.walks[0];
+        v->walk_va_set = v->walk_open = true;
+    }
+    if (a->o.nframes)
+        v->sel_frame = a->o.frames[0] >> PAGE_SHIFT;
 }
 
 /* ---- headless: read it all, then a picture and/or the dump ---- */
@@ -341,8 +355,16 @@ static int run_batch(struct app *a)
     }
     if (a->o.dump && a->p.stats.records) {
         model_dump_summary(a->m, stdout);
+        model_dump_frames(a->m, stdout);
         model_dump(a->m, stdout);
     }
+    for (int i = 0; i < a->o.nwalks && a->p.stats.records; i++) {
+        struct walk w;
+        model_walk(a->m, a->o.walk_asid == UINT32_MAX ? MODEL_NO_ASID : a->o.walk_asid, a->o.walks[i], &w);
+        walk_print(a->m, &w, stdout);
+    }
+    for (int i = 0; i < a->o.nframes && a->p.stats.records; i++)
+        frame_print(a->m, a->o.frames[i], stdout);
     return rc;
 }
 
@@ -561,6 +583,8 @@ static int run_window(struct app *a)
                     break;
                 case SDL_KEYDOWN: {
                     SDL_Keycode k = e.key.keysym.sym;
+                    if (view_typing_key(&v, k))
+                        break; /* an address being typed takes every key */
                     if (k == SDLK_q)
                         quit = true;
                     else if (k == SDLK_F1 || (k == SDLK_ESCAPE && v.help))
@@ -653,7 +677,7 @@ int main(int argc, char **argv)
         return rc;
     }
     /* a picture or a dump of the end of the stream needs no window */
-    bool batch = a.o.headless || a.o.dump || a.o.screenshot;
+    bool batch = a.o.headless || a.o.dump || a.o.screenshot || a.o.nwalks || a.o.nframes;
     if (batch)
         setenv("SDL_VIDEODRIVER", "offscreen", 0);
     a.m = model_new();
@@ -670,5 +694,6 @@ int main(int argc, char **argv)
     free(a.pending);
     free(a.chunk);
     model_free(a.m);
+    cli_free(&a.o);
     return rc;
 }
