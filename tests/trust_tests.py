@@ -159,6 +159,26 @@ def qemu_walks_in_a_live_user_space():
         g.kill()
 
 
+def _tour_picture(g, name):
+    """The tour's physical panel, drawn by koiz-view --headless at the first `frames` record after the
+    fork scene's children share their pages: every frame's cell in its owner's colour, as many free
+    cells as the status line says, heap, tables, image and shared frames in their own colours
+    (build/tests/png_check --phys)."""
+    recs = g.records()
+    shared = [i for i, r in enumerate(recs) if r.type == 'log' and 'forkdemo: child' in r.line]
+    after = next((i + 1 for i, r in enumerate(recs) if r.type == 'frames' and shared and i > shared[-1]), None)
+    if not after:
+        return _fail(name, g, 'no frames record after the fork scene shared its pages')
+    png = os.path.join(emu.TMP, g.name + '-phys.png')
+    view = subprocess.run([VIEW, '--headless', '--size', '1280x800', '--screenshot', png, '--after', str(after),
+                           g.stream], capture_output=True, text=True, timeout=60)
+    if view.returncode != 0:
+        return _fail(name, g, 'koiz-view failed: ' + view.stderr)
+    check = subprocess.run([os.path.join(ROOT, 'build', 'tests', 'png_check'), '--phys', g.stream, png, str(after)],
+                           capture_output=True, text=True, env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
+    return Result(name, check.returncode == 0, check.stdout + check.stderr + '\n(picture: %s)' % png)
+
+
 def _losses(g):
     return [r for r in g.records() if r.type in ('loss', 'drop')]
 
@@ -185,6 +205,8 @@ def _lossless(demo, megs):
                 return results + [_fail(prefix + '/finished', g, 'the demo did not finish')]
             time.sleep(0.3)
             results += _compare_at_quiet(g, prefix + '/end-equals-memory')
+            if demo == 'tour' and megs < 100:
+                results.append(_tour_picture(g, prefix + '/physical-panel-pixels'))
             lost = _losses(g)
             results.append(_fail(prefix + '/no-loss', g, 'records were lost: %s' % lost[0].line) if lost
                            else Result(prefix + '/no-loss', True))
