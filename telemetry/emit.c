@@ -138,7 +138,8 @@ static void held_send(void)
 {
     if (!held.active)
         return;
-    held.active = 0; /* first: sending calls here again */
+    held.active = 0;
+    tel_before_next_send(0);
     if (held.alloc)
         tel_send_alloc(
             &(struct rec_alloc){.tick = held.tick, .pa = held.pa, .count = held.count, .owner = held.owner});
@@ -157,6 +158,7 @@ static void on_frame_use(uint32_t pa, enum frame_use from, enum frame_use to)
         return;
     }
     held_send();
+    tel_before_next_send(held_send); /* it goes out before anything else does */
     held.active = 1;
     held.alloc = alloc;
     held.tick = tel_now();
@@ -461,7 +463,6 @@ void tel_hooks(int on)
     };
     held_send();
     vmm_set_hooks(on ? &hooks : 0);
-    tel_set_before_send(on ? held_send : 0);
 }
 
 void tel_emit_start(const struct tel_sink *s)

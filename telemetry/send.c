@@ -13,7 +13,7 @@ static int have_sink, muted;
 static struct tel_counts counts;
 static void (*before_send)(void);
 
-void tel_set_before_send(void (*fn)(void))
+void tel_before_next_send(void (*fn)(void))
 {
     before_send = fn;
 }
@@ -26,9 +26,8 @@ void tel_send(enum record_type t, const void *fields)
         return;
     if (before_send) {
         void (*fn)(void) = before_send;
-        before_send = 0; /* what it sends goes straight out */
+        before_send = 0; /* once; what it sends goes straight out */
         fn();
-        before_send = fn;
     }
     if (muted && records_table()[t].cls == RC_EVENT) {
         counts.muted++;

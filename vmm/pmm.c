@@ -25,16 +25,6 @@ static int junk_fill = 1;
 static struct pmm_span unused[PMM_UNUSED_MAX];
 static int nunused;
 
-int pmem_use_allocated(enum frame_use use)
-{
-    return use == FRAME_KERNEL || use == FRAME_PAGE_TABLE || use == FRAME_PAGE_DIR || use == FRAME_PROCESS;
-}
-
-int pmem_use_referenced(enum frame_use use)
-{
-    return use == FRAME_KERNEL || use == FRAME_PROCESS;
-}
-
 /* What a reserved range may say its frames hold. */
 static int kept_back(enum frame_use use)
 {

@@ -118,9 +118,15 @@ uint32_t pmem_unref(uint32_t pa);
 /* What frame pa is used for (FRAME_ABSENT for anything pmm does not manage). */
 enum frame_use pmem_use(uint32_t pa);
 /* Whether frames of this use are handed out (and counted in stats.total). */
-int pmem_use_allocated(enum frame_use use);
-/* Whether frames of this use hold references (data frames: kernel, process). */
-int pmem_use_referenced(enum frame_use use);
+static inline int pmem_use_allocated(enum frame_use use)
+{
+    return use == FRAME_KERNEL || use == FRAME_PAGE_TABLE || use == FRAME_PAGE_DIR || use == FRAME_PROCESS;
+}
+/* Whether frames of this use hold references (data frames: kernel, process). Inline: vmm's hot paths ask. */
+static inline int pmem_use_referenced(enum frame_use use)
+{
+    return use == FRAME_KERNEL || use == FRAME_PROCESS;
+}
 /* The spans of RAM at or above PMM_LIMIT below 4 GiB, in address order,
  * merged (at most PMM_UNUSED_MAX; *n of them). */
 const struct pmm_span *pmem_unused(int *n);
