@@ -512,7 +512,7 @@ def xvfb_desktop():
                 return 0.0
 
         # Until the kernel is up and koiz-view has drawn its first snapshot: the kernel's
-        # mappings fill the physical-memory panel with kernel blue (Bochs and GRUB take a
+        # direct map fills the page-table panel with kernel blue (Bochs and GRUB take a
         # while to read the floppy, longer on a busy machine).
         while True:
             subprocess.run(['import', '-window', 'root', shot], env=env, timeout=30)
