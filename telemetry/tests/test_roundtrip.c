@@ -338,6 +338,20 @@ static void one_step(void)
     }
 }
 
+/* The stream's word for each of pmm's uses, said here apart from emit.c's table. */
+static void test_owner_words(void **state)
+{
+    static const char *const want[FRAME_USES] = {
+        [FRAME_ABSENT] = "hole",        [FRAME_RESERVED] = "reserved",   [FRAME_FREE] = "free",
+        [FRAME_KERNEL] = "heap",        [FRAME_PAGE_TABLE] = "table",    [FRAME_PROCESS] = "user",
+        [FRAME_PAGE_DIR] = "directory", [FRAME_IMAGE] = "image",         [FRAME_BOOT] = "boot",
+        [FRAME_RECORDS] = "records",    [FRAME_TELEMETRY] = "telemetry",
+    };
+    (void)state;
+    for (int use = 0; use < FRAME_USES; use++)
+        assert_string_equal(word_name(WS_OWNER, tel_owner_of((enum frame_use)use)), want[use]);
+}
+
 static void test_roundtrip(void **state)
 {
     static const struct tel_sink sink = {sink_write, sink_now, 0};
@@ -379,6 +393,7 @@ static void test_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_owner_words),
         cmocka_unit_test(test_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

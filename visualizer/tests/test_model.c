@@ -663,6 +663,32 @@ static void test_reverse_map_and_walk(void **state)
     free(text);
 }
 
+/* A checkpoint of the frames (issue 14's time machine): an equal copy, apart from later changes. */
+static void test_frame_map_copy(void **state)
+{
+    struct fixture *f = *state;
+    struct model *other = model_new();
+    const struct frame_map *src = f->m->frame_map, *dst = other->frame_map;
+    boot_snapshot(&f->p, 1);
+    frame_map(&f->p, 1);
+    assert_int_equal(model_frame_refs(f->m, 0x200), 1); /* derived parts made in the source */
+    assert_true(frame_map_bytes(src) >= 2048 * 3 + 2048 * 4);
+    assert_int_equal(frame_map_copy(other->frame_map, src), 0);
+    assert_int_equal(dst->nframes, 2048);
+    assert_memory_equal(dst->owner, src->owner, 2048);
+    assert_memory_equal(dst->sent, src->sent, 2048 * sizeof *src->sent);
+    assert_memory_equal(dst->count, src->count, sizeof src->count);
+    assert_true(dst->whole);
+    assert_null(frame_map_check(dst));
+    assert_null(dst->refs); /* made again when asked, from the tables of the model holding it */
+    feed(&f->p, "free", "9 200000 1 user");
+    assert_int_equal(model_frame_owner(f->m, 0x200), OWNER_FREE);
+    assert_int_equal(model_frame_owner(other, 0x200), OWNER_USER);
+    assert_int_equal(frame_map_copy(other->frame_map, src), 0); /* and back over an older copy */
+    assert_int_equal(model_frame_owner(other, 0x200), OWNER_FREE);
+    model_free(other);
+}
+
 static void test_frames_dump(void **state)
 {
     struct fixture *f = *state;
@@ -704,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_frames_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frames_trust, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reverse_map_and_walk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frame_map_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frames_dump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
