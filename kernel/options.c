@@ -14,7 +14,7 @@ static void warn_option(void *ctx, const char *message)
 {
     (void)ctx;
     kprintf_color(VGA_YELLOW, "koiz: %s\n", message);
-    tel_send_warn(&(struct rec_warn){ .text = text_of(message) });
+    tel_send_warn(&(struct rec_warn){.text = text_of(message)});
 }
 
 void kernel_options_parse(const char *cmdline)

@@ -12,8 +12,8 @@ int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum 
 
     if (!page_aligned(start) || !page_aligned(end))
         return VMM_EUNALIGNED;
-    if (start >= end || (kind != REGION_DEMAND_ZERO && kind != REGION_GUARD) ||
-        (!kernel && end > USER_END) || kernel != (as == vmm_state.kernel))
+    if (start >= end || (kind != REGION_DEMAND_ZERO && kind != REGION_GUARD) || (!kernel && end > USER_END) ||
+        kernel != (as == vmm_state.kernel))
         return VMM_EINVAL;
     /* Only the heap's tables can take new kernel pages (see vmm.c). */
     if (kernel && kind == REGION_DEMAND_ZERO && (start < KHEAP_BASE || end > KHEAP_END))
@@ -65,7 +65,7 @@ int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end
             arch_panic("vmm_region_resize: unmapping 0x%08x failed", va);
         va += (n ? n : 1) * PAGE_SIZE;
     }
-    if (new_end == start) {     /* shrunk to nothing: the region goes */
+    if (new_end == start) { /* shrunk to nothing: the region goes */
         *r = as->regions[--as->nregions];
         kmemset(&as->regions[as->nregions], 0, sizeof as->regions[0]);
     }
