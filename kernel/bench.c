@@ -200,6 +200,14 @@ void bench_run(void)
         workload(".telemetry");
         telemetry_flush();
         report("telemetry.bytes_for_workload", telemetry_stats()->queued_bytes - bytes, 1);
+        /* The frame map a round ends with, alone (readers take it outside a round as well). */
+        uint64_t t = rdtsc();
+        bytes = telemetry_stats()->queued_bytes;
+        tel_physmap();
+        report("telemetry.physmap", rdtsc() - t, 1);
+        report("telemetry.physmap_bytes", telemetry_stats()->queued_bytes - bytes, 1);
+        report("telemetry.physmap_runs", tel_physmap_sent()->runs, 1);
+        telemetry_flush();
     }
     bench_tasks();
     e9_blast();

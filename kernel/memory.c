@@ -2,8 +2,9 @@
  * memory.c: the hand-over from the boot map to real memory management.
  *
  * pmm gets the available regions of the memory map and the ranges it must
- * never hand out (the kernel image with its boot stack and boot tables, the
- * loader's structures, boot modules). vmem_init builds the kernel's address
+ * never hand out, each with what it holds: the telemetry queue, the kernel
+ * image with its boot stack and boot tables, the loader's structures, boot
+ * modules, and RAM the memory map also reserves. vmem_init builds the kernel's address
  * space (a direct map of RAM at KERNEL_BASE, the heap's page tables, the
  * physical window) and vmem_enable_page_dir makes it live: from then on the
  * identity map of the first 4 MiB is gone, so a stray low pointer faults.
@@ -23,6 +24,7 @@
 #include "memory.h"
 #include "multiboot.h"
 #include "physwin.h"
+#include "telemetry.h"
 #include "x86.h"
 
 uint64_t tsc_at_kmain, tsc_at_paging, cycles_paging_on;
@@ -60,7 +62,8 @@ static const struct heap_backing heap_pages = {heap_back, heap_release};
 int memory_init(char *why, unsigned why_size)
 {
     struct pmm_region regions[MAX_REGIONS];
-    struct pmm_range reserved[2 + MAX_MODULES + MAX_REGIONS];
+    struct pmm_range reserved[3 + MAX_MODULES + MAX_REGIONS];
+    uintptr_t queue_start, queue_end;
     struct vmem_config cfg;
     struct address_space *kas;
     const struct pmm_stats *ps;
@@ -73,15 +76,16 @@ int memory_init(char *why, unsigned why_size)
         regions[n].length = boot_info.regions[i].length;
         n++;
     }
-    reserved[r].start = (uint32_t)_kernel_start_phys;
-    reserved[r++].end = (uint32_t)V2P(_kernel_end);
+    /* The telemetry queue is in the image: listed first, its frames are said to hold it. */
+    telemetry_queue_area(&queue_start, &queue_end);
+    reserved[r++] = (struct pmm_range){V2P(queue_start), V2P(queue_end), FRAME_TELEMETRY};
+    reserved[r++] = (struct pmm_range){(uint32_t)_kernel_start_phys, (uint32_t)V2P(_kernel_end), FRAME_IMAGE};
     /* The loader's info block: we copied what we need, but keep its page for the record. */
-    reserved[r].start = boot_info.info_phys & ~0xFFFu;
-    reserved[r++].end = (boot_info.info_phys & ~0xFFFu) + 0x1000;
-    for (int i = 0; i < boot_info.nmodules; i++) {
-        reserved[r].start = boot_info.modules[i].start & ~0xFFFu;
-        reserved[r++].end = (boot_info.modules[i].end + 0xFFF) & ~0xFFFu;
-    }
+    reserved[r++] = (struct pmm_range){boot_info.info_phys & ~0xFFFu,
+                                       (boot_info.info_phys & ~0xFFFu) + 0x1000, FRAME_BOOT};
+    for (int i = 0; i < boot_info.nmodules; i++)
+        reserved[r++] = (struct pmm_range){boot_info.modules[i].start & ~0xFFFu,
+                                           (boot_info.modules[i].end + 0xFFF) & ~0xFFFu, FRAME_BOOT};
     /* Real firmware's maps can overlap: an "available" entry that also covers an ACPI
      * table or a reserved area. What the map reserves wins, as Linux's e820 does it. */
     for (int i = 0; i < boot_info.nregions; i++) {
@@ -95,8 +99,8 @@ int memory_init(char *why, unsigned why_size)
                               "Memory map: %010llx - %010llx is %s but also listed as available; "
                               "kept back\n",
                               m->base, end - 1, mem_type_name(m->type));
-        reserved[r].start = (uint32_t)m->base;
-        reserved[r++].end = (uint32_t)(end < PMM_LIMIT ? end : PMM_LIMIT);
+        reserved[r++] = (struct pmm_range){(uint32_t)m->base, (uint32_t)(end < PMM_LIMIT ? end : PMM_LIMIT),
+                                           FRAME_RESERVED};
     }
     pmem_init(regions, n, reserved, r);
     if (pmem_stats()->free < MIN_FREE_FRAMES) {

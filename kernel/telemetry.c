@@ -41,7 +41,8 @@
 #define TICK_BUDGET 2048                 /* bytes drained per tick: about 200 KB/s at 100 Hz */
 #define RESYNC_GAP  10                   /* ticks between resync rounds sent between tasks */
 
-static char ring[RING_BYTES];
+/* Page-aligned, so its frames hold nothing else: the frame map says `telemetry` of exactly them. */
+static char ring[RING_BYTES] __attribute__((aligned(4096)));
 static uint32_t ring_size = RING_BYTES;
 static uint32_t ring_head, ring_tail; /* free-running: used = ring_head - ring_tail */
 static int active, to_e9, to_serial;
@@ -355,6 +356,12 @@ int telemetry_set_loss(enum telemetry_loss p, uint32_t queue_bytes)
 enum telemetry_loss telemetry_loss_policy(void)
 {
     return policy;
+}
+
+void telemetry_queue_area(uintptr_t *start, uintptr_t *end)
+{
+    *start = (uintptr_t)ring;
+    *end = (uintptr_t)ring + sizeof ring;
 }
 
 int telemetry_active(void)

@@ -23,6 +23,8 @@ void telemetry_early(void);
  * sent, a first round of snapshots), or turns it off (telemetry=off, no port). */
 void telemetry_init(void);
 int telemetry_active(void);
+/* Where the queue lies, [*start, *end) in the kernel's image: its own whole pages. */
+void telemetry_queue_area(uintptr_t *start, uintptr_t *end);
 /* Queues one finished record line. When the queue is full, an event waits
  * for room (telemetry_loss=never) or is dropped and the loss announced
  * (announce); a record that must arrive (keep: test results, log lines,

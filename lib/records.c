@@ -68,6 +68,7 @@ const char *word_name(enum word_set set, unsigned w)
 #define FIELD_OUTCOME(n) FK_WORD, WS_OUTCOME
 #define FIELD_LOSS(n)    FK_WORD, WS_LOSS
 #define FIELD_ROUND(n)   FK_WORD, WS_ROUND
+#define FIELD_OWNER(n)   FK_WORD, WS_OWNER
 
 static struct record_desc table[RT_COUNT];
 

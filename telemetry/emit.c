@@ -10,6 +10,14 @@
  *
  * Events carry the entry as the CPU will see it, read back from the tables
  * after vmm wrote them, so flags vmm adds itself (global, present) are in.
+ *
+ * The physical frames are pmm's records told the same way: in a round, every
+ * frame from address 0 to the end of RAM as runs of one owner and reference
+ * count (`physmap`, `phys`..., `physend`); between rounds, each allocation
+ * and release as it happens, consecutive frames of one owner gathered into
+ * one `alloc` or `free` record. A gathered run is held back only until the
+ * next record of any kind is sent (send.c asks for it first), so the stream
+ * keeps the order things happened in.
  */
 #include <koiz/klib.h>
 #include <koiz/paging.h>
@@ -18,7 +26,146 @@
 #include "../vmm/vmm.h"
 #include "emit.h"
 
-static uint32_t snapshot_seq, round_seq;
+static uint32_t snapshot_seq, round_seq, physmap_seq;
+
+/* ---- the physical frames ------------------------------------------------ */
+
+/* The protocol's word for what pmm says a frame holds. */
+static const uint8_t owner_of_use[FRAME_USES] = {
+    [FRAME_ABSENT] = OWNER_HOLE,        [FRAME_RESERVED] = OWNER_RESERVED,   [FRAME_FREE] = OWNER_FREE,
+    [FRAME_KERNEL] = OWNER_HEAP,        [FRAME_PAGE_TABLE] = OWNER_TABLE,    [FRAME_PROCESS] = OWNER_USER,
+    [FRAME_PAGE_DIR] = OWNER_DIRECTORY, [FRAME_IMAGE] = OWNER_IMAGE,         [FRAME_BOOT] = OWNER_BOOT,
+    [FRAME_RECORDS] = OWNER_RECORDS,    [FRAME_TELEMETRY] = OWNER_TELEMETRY,
+};
+_Static_assert(FRAME_USES == 11, "a word for every use pmm knows");
+
+enum word_OWNER tel_owner_of(enum frame_use use)
+{
+    return (unsigned)use < FRAME_USES ? (enum word_OWNER)owner_of_use[use] : OWNER_HOLE;
+}
+
+uint32_t tel_run_hash(uint32_t hash, uint32_t pa, uint32_t count, uint32_t owner, uint32_t refs)
+{
+    uint32_t words[4] = {pa, count, owner, refs};
+    for (int w = 0; w < 4; w++)
+        for (int b = 0; b < 4; b++) {
+            hash ^= (words[w] >> (8 * b)) & 0xFF;
+            hash *= 16777619u; /* FNV-1a */
+        }
+    return hash;
+}
+
+static struct tel_physmap_sent physmap_sent;
+
+const struct tel_physmap_sent *tel_physmap_sent(void)
+{
+    return &physmap_sent;
+}
+
+/* A run of frames being gathered for one `phys` record. */
+struct prun {
+    int active;
+    uint32_t first, count, refs; /* frame numbers */
+    enum word_OWNER owner;
+};
+
+static void prun_flush(struct prun *r)
+{
+    if (!r->active)
+        return;
+    tel_send_phys(&(struct rec_phys){
+        .pa = r->first << PAGE_SHIFT, .count = r->count, .owner = r->owner, .refs = r->refs});
+    physmap_sent.runs++;
+    physmap_sent.frames_of[r->owner] += r->count;
+    physmap_sent.hash = tel_run_hash(physmap_sent.hash, r->first << PAGE_SHIFT, r->count, r->owner, r->refs);
+    r->active = 0;
+}
+
+static void prun_add(struct prun *r, uint32_t frame, uint32_t count, enum word_OWNER owner, uint32_t refs)
+{
+    if (r->active && r->owner == owner && r->refs == refs && r->first + r->count == frame) {
+        r->count += count;
+        return;
+    }
+    prun_flush(r);
+    *r = (struct prun){1, frame, count, refs, owner};
+}
+
+void tel_physmap(void)
+{
+    const struct pmm_span *unused;
+    uint32_t f, end = pmm_nframes;
+    struct prun run = {0};
+    int n;
+
+    if (!tel_has_sink())
+        return;
+    unused = pmem_unused(&n);
+    if (n && unused[n - 1].end > end)
+        end = unused[n - 1].end;
+    kmemset(&physmap_sent, 0, sizeof physmap_sent);
+    physmap_sent.seq = ++physmap_seq;
+    physmap_sent.frames = end;
+    physmap_sent.hash = TEL_RUN_HASH_START;
+    tel_send_physmap(&(struct rec_physmap){.tick = tel_now(), .seq = physmap_sent.seq, .frames = end});
+    for (f = 0; f < pmm_nframes; f++) {
+        const struct pmm_frame *rec = &pmm_frames[f];
+        prun_add(&run, f, 1, tel_owner_of((enum frame_use)rec->use),
+                 pmem_use_referenced((enum frame_use)rec->use) ? rec->refs : 0);
+    }
+    /* Above the top: RAM pmm leaves alone, and the holes between. */
+    for (int i = 0; i < n; i++) {
+        if (unused[i].end <= f)
+            continue;
+        if (unused[i].first > f)
+            prun_add(&run, f, unused[i].first - f, OWNER_HOLE, 0);
+        f = unused[i].first > f ? unused[i].first : f;
+        prun_add(&run, f, unused[i].end - f, OWNER_UNUSED, 0);
+        f = unused[i].end;
+    }
+    prun_flush(&run);
+    tel_send_physend(&(struct rec_physend){.seq = physmap_sent.seq, .runs = physmap_sent.runs});
+}
+
+/* Allocations or releases being gathered into one record, sent before anything else is. */
+static struct {
+    int active, alloc;
+    uint32_t tick, pa, count;
+    enum word_OWNER owner;
+} held;
+
+static void held_send(void)
+{
+    if (!held.active)
+        return;
+    held.active = 0;
+    tel_before_next_send(0);
+    if (held.alloc)
+        tel_send_alloc(
+            &(struct rec_alloc){.tick = held.tick, .pa = held.pa, .count = held.count, .owner = held.owner});
+    else
+        tel_send_free(
+            &(struct rec_free){.tick = held.tick, .pa = held.pa, .count = held.count, .owner = held.owner});
+}
+
+static void on_frame_use(uint32_t pa, enum frame_use from, enum frame_use to)
+{
+    int alloc = from == FRAME_FREE;
+    enum word_OWNER owner = tel_owner_of(alloc ? to : from);
+
+    if (held.active && held.alloc == alloc && held.owner == owner && pa == held.pa + held.count * PAGE_SIZE) {
+        held.count++;
+        return;
+    }
+    held_send();
+    tel_before_next_send(held_send); /* it goes out before anything else does */
+    held.active = 1;
+    held.alloc = alloc;
+    held.tick = tel_now();
+    held.pa = pa;
+    held.count = 1;
+    held.owner = owner;
+}
 
 /* ---- snapshots ---------------------------------------------------------- */
 
@@ -126,6 +273,7 @@ void tel_round(enum word_ROUND reason)
     }
     if (cur)
         tel_snapshot(cur);
+    tel_physmap();
     tel_send_sync(&(struct rec_sync){.tick = tel_now(), .seq = seq, .spaces = spaces});
     tel_count_round();
 }
@@ -283,6 +431,7 @@ static struct pmm_stats sent;
 void tel_send_counters(int force)
 {
     const struct pmm_stats *p = pmem_stats();
+    held_send(); /* the counters count what it tells */
     if (!force && p->free == sent.free && p->page_tables == sent.page_tables && p->kernel == sent.kernel &&
         p->process == sent.process && p->total == sent.total)
         return;
@@ -310,7 +459,9 @@ void tel_hooks(int on)
         .space_switch = on_space_switch,
         .tlb_flush = on_tlb_flush,
         .fault = on_fault,
+        .frame_use = on_frame_use,
     };
+    held_send();
     vmm_set_hooks(on ? &hooks : 0);
 }
 

@@ -7,6 +7,7 @@
 #ifndef KOIZ_TELEMETRY_EMIT_H
 #define KOIZ_TELEMETRY_EMIT_H
 
+#include "../vmm/pmm.h"
 #include "send.h"
 
 struct address_space;
@@ -24,5 +25,23 @@ void tel_round(enum word_ROUND reason);
 
 /* Sends the frame counters if they changed since last time (or always, with force). */
 void tel_send_counters(int force);
+
+/* Sends pmm's frames whole (tel_round does, before `sync`): `physmap`, a
+ * `phys` run per stretch of frames of one owner and reference count from
+ * address 0 to the end of RAM below 4 GiB, `physend`. */
+void tel_physmap(void);
+
+/* The protocol's word for a use of pmm's (FRAME_PROCESS: OWNER_USER). */
+enum word_OWNER tel_owner_of(enum frame_use use);
+/* A run folded into a hash of runs, FNV-1a over its four numbers, from
+ * TEL_RUN_HASH_START: what tel_physmap sent, for a self-test to make again. */
+#define TEL_RUN_HASH_START 2166136261u
+uint32_t tel_run_hash(uint32_t hash, uint32_t pa, uint32_t count, uint32_t owner, uint32_t refs);
+/* What the last tel_physmap sent. */
+struct tel_physmap_sent {
+    uint32_t seq, frames, runs, hash;
+    uint32_t frames_of[OWNER_WORDS]; /* frames of each owner */
+};
+const struct tel_physmap_sent *tel_physmap_sent(void);
 
 #endif

@@ -11,6 +11,12 @@
 static struct tel_sink sink;
 static int have_sink, muted;
 static struct tel_counts counts;
+static void (*before_send)(void);
+
+void tel_before_next_send(void (*fn)(void))
+{
+    before_send = fn;
+}
 
 void tel_send(enum record_type t, const void *fields)
 {
@@ -18,6 +24,11 @@ void tel_send(enum record_type t, const void *fields)
     size_t n;
     if (!have_sink)
         return;
+    if (before_send) {
+        void (*fn)(void) = before_send;
+        before_send = 0; /* once; what it sends goes straight out */
+        fn();
+    }
     if (muted && records_table()[t].cls == RC_EVENT) {
         counts.muted++;
         return;

@@ -47,6 +47,10 @@ void tel_send(enum record_type t, const void *fields);
 #undef WORDSET
 #undef RECORD
 
+/* fn is called once, before the next record is formatted (NULL: nothing is):
+ * the emitter sends what it holds back (a gathered run of frames) first, so
+ * records keep the order of what happened. Records fn sends go straight out. */
+void tel_before_next_send(void (*fn)(void));
 /* While muted, events are counted (tel_counts()->muted) instead of formatted
  * and sent: the kernel's pause, at the cost of a call per event. */
 void tel_emit_mute(int on);

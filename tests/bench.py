@@ -200,6 +200,30 @@ def bochs_churn(options, serial=False):
     return seconds, lost, records, wall
 
 
+FRAME_KINDS = ('alloc', 'free', 'physmap', 'phys', 'physend')
+
+
+def frame_figures():
+    """What telling the frames costs the stream: the churn demo in QEMU (port 0xE9 into a file), the bytes
+    and records of frame kinds among all (docs/benchmarks.md, issue 15)."""
+    g = guest.Guest('bench-churn-frames', 'demo=churn', megs=63)
+    try:
+        g.wait_for(g.log_seen('Demo churn: done'), 240)
+        time.sleep(0.5)
+        text = g.text()
+    finally:
+        g.kill()
+    sec, _, _ = _churn_seconds(text)
+    recs = kzproto.records(text)
+    total = sum(len(r.line) + 1 for r in recs)
+    frames = [r for r in recs if r.type in FRAME_KINDS]
+    frame_bytes = sum(len(r.line) + 1 for r in frames)
+    counts = ', '.join('%d %s' % (sum(1 for r in frames if r.type == k), k) for k in FRAME_KINDS)
+    print('Frame ownership in the stream (churn in QEMU, %.2f s by the kernel\'s clock):' % (sec or -1))
+    print('  %d of %d records (%s), %d of %d bytes: %.0f%% of the stream'
+          % (len(frames), len(recs), counts, frame_bytes, total, 100.0 * frame_bytes / max(1, total)))
+
+
 def trust_figures():
     """Events lost and the cost of back-pressure (issue 11)."""
     print('Trust under load (the churn demo: eight tasks forking, growing and unmapping; seconds by the '
@@ -280,6 +304,7 @@ def main():
         print('  parser / 0xE9 ceiling: %.0fx (target: at least 50x): %s'
               % (parser / ceiling, 'met' if parser >= 50 * ceiling else 'NOT met'))
 
+    frame_figures()
     v = view_figures()
     if v:
         print_view_figures(v)

@@ -61,7 +61,55 @@ def selftest_results(prefix, run, megs):
         problems.append('no mem record')
     name = '%s/boot' % prefix
     results.append(_fail(name, run, '; '.join(problems)) if problems else Result(name, True))
+    if done:
+        results.append(frames_as_sent('%s/frames-as-the-stream-says' % prefix, run, megs))
     return results
+
+
+def model_frames(stream):
+    """koiz-view's frame map of a stream (build/tests/model_entries): ({fact: value}, [(first, count, owner,
+    refs)]), frames by number."""
+    out = subprocess.run([os.path.join(ROOT, 'build', 'tests', 'model_entries'), stream], capture_output=True,
+                         text=True).stdout
+    facts, runs = {}, []
+    for line in out.splitlines():
+        w = line.split()
+        if w[0] == 'frames':
+            facts = {'frames': int(w[1]), 'whole': w[2] == 'whole'}
+            facts.update({w[i]: int(w[i + 1]) for i in range(3, len(w) - 1, 2)})
+        elif w[0] == 'frun':
+            runs.append((int(w[1], 16), int(w[2], 16), w[3], int(w[4])))
+    return facts, runs
+
+
+def frames_as_sent(name, run, megs):
+    """At the end of a run (after its last round): koiz-view's frame map of the stream is whole, tiles
+    the RAM, agrees with every `frames` record it was held against, its free count is the kernel's,
+    and no free frame is mapped."""
+    facts, runs = model_frames(os.path.join(emu.STREAMS, run.name + '.txt'))
+    problems = []
+    if not facts or not runs:
+        return _fail(name, run, 'no frame map in the stream')
+    if not facts['whole']:
+        problems.append('the frame map is not whole')
+    if facts['checks'] < 1 or facts['mismatches'] or facts['contradictions']:
+        problems.append('held against the counters %d times, %d disagreed; %d events did not fit'
+                        % (facts['checks'], facts['mismatches'], facts['contradictions']))
+    if facts['free'] != facts['counters_free']:
+        problems.append('%d frames free in the map, %d in the last frames record' % (facts['free'], facts['counters_free']))
+    if facts['free_mapped'] or facts['refs_differ']:
+        problems.append('%d free frames mapped, %d with references other than their mappings'
+                        % (facts['free_mapped'], facts['refs_differ']))
+    at = 0
+    for first, count, _, _ in runs:
+        if first != at:
+            problems.append('the runs leave a gap at frame 0x%x' % at)
+            break
+        at = first + count
+    want = min(megs, 3072) * 256
+    if not want - 1024 < facts['frames'] <= want:
+        problems.append('%d frames described for %d MiB of RAM' % (facts['frames'], megs))
+    return _fail(name, run, '; '.join(problems)) if problems else Result(name, True)
 
 
 _image_lock = threading.Lock()
@@ -464,7 +512,7 @@ def xvfb_desktop():
                 return 0.0
 
         # Until the kernel is up and koiz-view has drawn its first snapshot: the kernel's
-        # mappings fill the physical-memory panel with kernel blue (Bochs and GRUB take a
+        # direct map fills the page-table panel with kernel blue (Bochs and GRUB take a
         # while to read the floppy, longer on a busy machine).
         while True:
             subprocess.run(['import', '-window', 'root', shot], env=env, timeout=30)

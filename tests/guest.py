@@ -23,6 +23,11 @@ ENTRIES = os.path.join(ROOT, 'build', 'tests', 'model_entries')
 KERNEL_BASE = 0xC0000000
 AD = 0x060                  # accessed and dirty: the CPU's business, never in the stream's events
 P, PS = 0x001, 0x080
+# pmm's enum frame_use (vmm/pmm.h), in order, as the stream's owner words say each (telemetry/emit.c);
+# frames of the two uses that hold references (heap, user) carry their count.
+FRAME_OWNERS = ['hole', 'reserved', 'free', 'heap', 'table', 'user', 'directory', 'image', 'boot', 'records',
+                'telemetry']
+REFERENCED = ('heap', 'user')
 
 
 def symbols():
@@ -141,6 +146,23 @@ class Guest:
             time.sleep(0.02)
         return False
 
+    def user_stop(self, timeout=20):
+        """Stops the guest while a task runs in ring 3 and the telemetry queue is empty: the stream is
+        whole up to now, no table is half changed, and the live space is the task's. False when no
+        such moment came."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.hmp('stop')
+            m = re.search(r'CS =([0-9a-f]{4})', self.hmp('info registers'))
+            if m and int(m.group(1), 16) & 3 == 3:
+                head = struct.unpack('<I', self.kvar('ring_head'))[0]
+                tail = struct.unpack('<I', self.kvar('ring_tail'))[0]
+                if head == tail:
+                    return True
+            self.hmp('cont')
+            time.sleep(0.01)
+        return False
+
     def cont(self):
         self.hmp('cont')
 
@@ -209,6 +231,60 @@ class Guest:
             if len(problems) > 20:
                 break
         return problems[:20]
+
+    def frames(self):
+        """pmm's own record of every frame it manages: [(owner word, references)], by frame number."""
+        n = struct.unpack('<I', self.kvar('pmm_nframes'))[0]
+        records = struct.unpack('<I', self.kvar('pmm_frames'))[0]
+        data = self.phys(records - KERNEL_BASE, 4 * n)
+        out = []
+        for f in range(n):
+            use, _mark, refs = struct.unpack_from('<BBH', data, 4 * f)
+            owner = FRAME_OWNERS[use] if use < len(FRAME_OWNERS) else 'use-%d' % use
+            out.append((owner, refs if owner in REFERENCED else 0))
+        return out
+
+    def compare_frames(self, stream=None):
+        """Every frame pmm manages against koiz-view's frame map of the stream (or of another file): its owner
+        and references, frame by frame; the map whole, agreeing with the counters, no free frame mapped.
+        Returns a list of differences (empty: equal). The guest must be stopped."""
+        out = subprocess.run([ENTRIES, stream or self.stream], capture_output=True, text=True).stdout
+        facts, model = {}, []
+        for line in out.splitlines():
+            w = line.split()
+            if w[0] == 'frames':
+                facts = dict(whole=w[2] == 'whole', **{w[i]: int(w[i + 1]) for i in range(3, len(w) - 1, 2)})
+            elif w[0] == 'frun':
+                model += [(w[3], int(w[4]))] * int(w[2], 16)
+        problems = []
+        if not facts:
+            return ['no frame map in the stream']
+        if not facts['whole'] or facts['mismatches'] or facts['contradictions'] or facts['free_mapped']:
+            problems.append('the frame map: %s' % facts)
+        pmm = self.frames()
+        if len(model) < len(pmm):
+            problems.append('the frame map has %d frames, pmm %d' % (len(model), len(pmm)))
+        for f, (mine, theirs) in enumerate(zip(model, pmm)):
+            if mine != theirs:
+                problems.append('frame 0x%08x: %s with %d references in the model, %s with %d in pmm'
+                                % (f << 12, mine[0], mine[1], theirs[0], theirs[1]))
+                if len(problems) > 20:
+                    break
+        free = sum(1 for owner, _ in pmm if owner == 'free')
+        if free != facts['free']:
+            problems.append('%d frames free in pmm, %d in the frame map' % (free, facts['free']))
+        return problems[:20]
+
+    def tlb(self):
+        """The live space's translations as QEMU's `info tlb` gives them: {page: (frame, size)} with 4 MiB
+        pages once at their base."""
+        out = {}
+        for line in self.hmp('info tlb').splitlines():
+            m = re.match(r'^([0-9a-f]+): ([0-9a-f]+) ([-A-Z]{9})$', line.strip())
+            if m:
+                size = 0x400000 if m.group(3)[2] == 'P' else 0x1000
+                out[int(m.group(1), 16)] = (int(m.group(2), 16), size)
+        return out
 
     def kill(self):
         if self.sock:

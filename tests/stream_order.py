@@ -7,15 +7,17 @@ It fails on: a snapshot run outside its snapshot; an event for a space never
 created or snapshotted; any record naming a space after its destroy; an
 unmap in a table already freed, or a table freed with pages still in it; a
 map onto a present page; an event between `loss` and `drop`; a `drop` not
-followed at once by a resync round. Page-level rules are checked only for
-spaces the checker can trust (since their creation or last whole snapshot,
-with no loss since).
+followed at once by a resync round; a frame map whose runs do not tile its
+frames; an `alloc` of a frame not free, a `free` of a frame that held
+another owner. Page-level rules are checked only for spaces the checker can
+trust (since their creation or last whole snapshot, with no loss since),
+frame rules only since a whole frame map with no loss since.
 """
 import os
 
 import kzproto
 
-PAGING_EVENTS = {'map', 'remap', 'unmap', 'protect', 'ptab', 'space', 'tlb', 'fault', 'fork'}
+PAGING_EVENTS = {'map', 'remap', 'unmap', 'protect', 'ptab', 'space', 'tlb', 'fault', 'fork', 'alloc', 'free'}
 TEXT = {'log', 'warn', 'panic', 'test', 'tests', 'bench', 'frames'}
 KERNEL_PDE = 768
 
@@ -39,6 +41,8 @@ class Checker:
         self.loss = False         # between loss and drop
         self.want_round = False   # after drop, until round
         self.round = None         # (seq, count, named asids) between round and sync
+        self.frames = None        # {frame: owner} since a whole frame map with no loss since, else None
+        self.physmap = None       # [seq, frames, next frame, runs, {frame: owner}] between physmap and physend
 
     def fail(self, n, rec, why):
         if len(self.problems) < 20:
@@ -58,6 +62,7 @@ class Checker:
             self.fail(n, rec, 'an event between loss and drop')
         if t == 'loss':
             self.loss = True
+            self.frames = None
             for sp in self.spaces.values():
                 sp.trusted = False
         elif t == 'drop':
@@ -74,6 +79,27 @@ class Checker:
                 for asid in [a for a in self.spaces if a not in self.round[2]]:
                     del self.spaces[asid]     # destroyed while records were lost
             self.round = None
+        elif t == 'physmap':     # tick seq frames
+            self.physmap = [f[1], int(f[2]), 0, 0, {}]
+        elif t == 'phys':        # pa count owner refs
+            first, count = int(f[0], 16) >> 12, int(f[1])
+            if not self.physmap:
+                self.fail(n, rec, 'a frame run outside its frame map')
+                return
+            pm = self.physmap
+            pm[3] += 1
+            if first != pm[2] or first + count > pm[1]:
+                self.fail(n, rec, 'a frame run that does not follow the one before (frame 0x%x expected)' % pm[2])
+            pm[2] = first + count
+            if f[2] != 'free':         # only what events can change: all the rest
+                for frame in range(first, first + count):
+                    pm[4][frame] = f[2]
+        elif t == 'physend':     # seq runs
+            pm, self.physmap = self.physmap, None
+            if not pm or pm[0] != f[0] or pm[3] != int(f[1]) or pm[2] != pm[1]:
+                self.fail(n, rec, 'a frame map that does not end as it began (runs, frames, seq)')
+            elif not self.loss:
+                self.frames = pm[4]
         elif t == 'snap':
             asid = int(f[1])
             if asid in self.dead:
@@ -107,6 +133,20 @@ class Checker:
     def event(self, n, rec):
         t, f = rec.type, rec.fields
         if t == 'tlb':
+            return
+        if t in ('alloc', 'free'):      # tick pa count owner; frames not in the dict are free
+            first, count, owner = int(f[1], 16) >> 12, int(f[2]), f[3]
+            for frame in range(first, first + count):
+                held = self.frames.get(frame, 'free') if self.frames is not None else None
+                if held is not None and held != ('free' if t == 'alloc' else owner):
+                    self.fail(n, rec, '%s of frame 0x%x, which held %s' % (t, frame, held))
+                    self.frames = None
+                    return
+                if self.frames is not None:
+                    if t == 'alloc':
+                        self.frames[frame] = owner
+                    else:
+                        self.frames.pop(frame, None)
             return
         if t == 'fork':     # tick parent child
             parent, child = self.spaces.get(int(f[1])), self.spaces.get(int(f[2]))

@@ -177,6 +177,25 @@ def fork_demo_through_the_time_machine():
         problems.append('--diff says %s; the dumps differ by %d mapped, %d unmapped, %d changed'
                         % (m.group(0) if m else out.stdout[:200], *want))
     results.append(Result(name + '/diff-is-the-dumps-difference', not problems, '\n'.join(problems)))
+
+    # A moment gone back to (a checkpoint and the records after it) is the stream read up to
+    # there: every space, every fault and every frame's owner in --dump alike.
+    problems = []
+    for n in sorted({ma, end, len(recs) // 3, len(recs) // 2, len(recs) - 5}):
+        back = _view(g.stream, '--at', '#%d' % n, '--dump')
+        read = _view(g.stream, '--headless', '--after', str(n), '--dump')
+        if back.returncode != 0 or read.returncode != 0:
+            problems.append('#%d: koiz-view failed: %s %s' % (n, back.stderr[-300:], read.stderr[-300:]))
+            continue
+        lb, lr = back.stdout.splitlines(), read.stdout.splitlines()
+        if 'frames' not in read.stdout:
+            problems.append('#%d: the dump names no frames' % n)
+        if lb[-len(lr):] != lr:
+            only_b = [l for l in lb if l not in lr][:4]
+            only_r = [l for l in lr if l not in lb][:4]
+            problems.append('#%d: gone back to: %s; read up to: %s' % (n, only_b, only_r))
+    results.append(Result(name + '/a-moment-gone-back-to-is-the-stream-read-up-to-it', not problems,
+                          '\n'.join(problems)))
     return results
 
 

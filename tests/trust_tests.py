@@ -8,6 +8,8 @@ stops the guest and holds koiz-view's model of the stream so far
 memory, entry by entry, accessed/dirty aside (tests/guest.py).
 """
 import os
+import random
+import re
 import subprocess
 import time
 
@@ -40,13 +42,91 @@ def _wait_done(g, demo):
     return g.wait_for(done, seconds)
 
 
-def _compare_at_quiet(g, name, prove=False):
-    """The comparison at the next quiet moment. With prove, also that it would notice one
-    record gone: the stream without its last user-space map must not compare equal."""
+_DUMP_SPACE = re.compile(r'^space (\d+) cr3 0x([0-9a-f]+) ')
+_DUMP_RUN = re.compile(r'^0x([0-9a-f]+)-0x([0-9a-f]+)\s+\S+ -> 0x([0-9a-f]+) (4K|4M)\b')
+_RESULT = re.compile(r'^result 0x([0-9a-f]{8}) -> (?:0x([0-9a-f]{8})|none)')
+
+
+def _translate(runs, va):
+    """The physical address va has in a dump's runs [(start, end, pa)], or None."""
+    for start, end, pa in runs:
+        if start <= va < end:
+            return pa + va - start
+    return None
+
+
+def _walked(asid, addresses, stream):
+    """koiz-view --walk of each address in space asid: {va: pa or None}."""
+    args = [VIEW, '--asid', str(asid)]
+    for va in addresses:
+        args += ['--walk', '%x' % va]
+    out = subprocess.run(args + [stream], capture_output=True, text=True, timeout=60).stdout
+    return {int(m.group(1), 16): int(m.group(2), 16) if m.group(2) else None
+            for m in map(_RESULT.match, out.splitlines()) if m}
+
+
+def _walks(g, name, count=1000, user_live=False):
+    """koiz-view --walk of `count` addresses (half in pages a space maps, half anywhere, over every
+    space) equals the translation the --dump of the same stream gives, and, in the live space,
+    QEMU's own `info tlb`; with user_live, the live space must be a user space, and some of its user
+    pages walked. The guest must be stopped."""
+    rng = random.Random(15)
+    dump = subprocess.run([VIEW, '--dump', g.stream], capture_output=True, text=True, timeout=60).stdout
+    spaces, runs = {}, None
+    for line in dump.splitlines():
+        m = _DUMP_SPACE.match(line)
+        if m:
+            runs = spaces.setdefault(int(m.group(1)), (int(m.group(2), 16), []))[1]
+        elif _DUMP_RUN.match(line) and runs is not None:
+            m = _DUMP_RUN.match(line)
+            runs.append((int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16)))
+    cr3 = int(re.search(r'CR3=([0-9a-f]{8})', g.hmp('info registers')).group(1), 16) & ~0xFFF
+    live = [asid for asid, (c, _) in spaces.items() if c == cr3]
+    tlb = g.tlb()
+    problems, walked, live_mapped, live_user = [], 0, 0, 0
+    if not live:
+        problems.append('no space in the dump has the live CR3 %08x' % cr3)
+    for asid, (_, runs) in sorted(spaces.items()):
+        n = count // 2 if live and asid == live[0] else count // 2 // max(1, len(spaces) - 1)
+        mapped = [s + rng.randrange(e - s) for s, e, _ in rng.choices(runs, k=n // 2)] if runs else []
+        addresses = mapped + [rng.randrange(1 << 32) for _ in range(n - len(mapped))]
+        got = _walked(asid, addresses, g.stream)
+        for va in addresses:
+            walked += 1
+            want = _translate(runs, va)
+            if va not in got or got[va] != want:
+                problems.append('asid %d va %08x: --walk says %s, the dump %s' % (asid, va, got.get(va, 'nothing'), want))
+            if live and asid == live[0]:
+                page = tlb.get(va & ~0xFFF)
+                large = tlb.get(va & ~0x3FFFFF)
+                cpu = page[0] + (va & 0xFFF) if page and page[1] == 0x1000 else \
+                    large[0] + (va & 0x3FFFFF) if large and large[1] == 0x400000 else None
+                if got.get(va) != cpu:
+                    problems.append('asid %d va %08x: --walk says %s, QEMU\'s info tlb %s' % (asid, va, got.get(va), cpu))
+                live_mapped += cpu is not None
+                live_user += cpu is not None and va < 0xC0000000
+            if len(problems) > 20:
+                break
+    if walked < count * 9 // 10:
+        problems.append('only %d addresses walked' % walked)
+    if live_mapped < count // 8 or (user_live and live_user < count // 16):
+        problems.append('only %d addresses mapped in the live space, %d of them user pages' % (live_mapped, live_user))
+    return Result('%s (%d addresses; in the live space %d mapped, %d user)' % (name, walked, live_mapped, live_user),
+                  not problems, '\n'.join(problems[:20]))
+
+
+def _compare_at_quiet(g, name, prove=False, walks=False):
+    """The comparison at the next quiet moment: every space's entries, every frame's owner and
+    references. With prove, also that it would notice one record gone: the stream without its
+    last user-space map must not compare equal. With walks, --walk against the dump and the CPU."""
     if not g.quiet_stop():
         return [_fail(name, g, 'the kernel never came to a quiet moment')]
     problems = g.compare()
     results = [_fail(name, g, '\n'.join(problems)) if problems else Result(name, True)]
+    problems = g.compare_frames()
+    results.append(_fail(name + '-frames', g, '\n'.join(problems)) if problems else Result(name + '-frames', True))
+    if walks:
+        results.append(_walks(g, name.replace('-equals-memory', '') + '-walks-equal-dump-and-tlb'))
     if prove:
         lines = g.text().split('\n')
         last = max(i for i, l in enumerate(lines) if l.startswith('@KZ1 map ') and l.split()[3] != '0')
@@ -59,6 +139,44 @@ def _compare_at_quiet(g, name, prove=False):
                               'a stream without %r compared equal' % lines[last]))
     g.cont()
     return results
+
+
+def qemu_walks_in_a_live_user_space():
+    """The live space a task's: user/spin.c's tasks loop in ring 3 (forked: frames shared), and the guest
+    is stopped there with the telemetry queue empty. koiz-view --walk of 1,000 addresses equals QEMU's
+    `info tlb` in that space and the --dump's translation in every space."""
+    name = 'trust/qemu-walks-in-a-live-user-space-equal-info-tlb'
+    g = guest.Guest('trust-walk-spin', 'demo=spin demo_limit=30', megs=32)
+    try:
+        if not g.wait_for(lambda recs: sum(1 for r in recs if r.type == 'fork') >= 3, 20):
+            return [_fail(name, g, 'spin did not fork its tasks')]
+        if not g.user_stop():
+            return [_fail(name, g, 'no moment with a task in ring 3 and the queue empty')]
+        result = _walks(g, name, user_live=True)
+        g.cont()
+        return [result]
+    finally:
+        g.kill()
+
+
+def _tour_picture(g, name):
+    """The tour's physical panel, drawn by koiz-view --headless at the first `frames` record after the
+    fork scene's children share their pages: every frame's cell in its owner's colour, as many free
+    cells as the status line says, heap, tables, image and shared frames in their own colours
+    (build/tests/png_check --phys)."""
+    recs = g.records()
+    shared = [i for i, r in enumerate(recs) if r.type == 'log' and 'forkdemo: child' in r.line]
+    after = next((i + 1 for i, r in enumerate(recs) if r.type == 'frames' and shared and i > shared[-1]), None)
+    if not after:
+        return _fail(name, g, 'no frames record after the fork scene shared its pages')
+    png = os.path.join(emu.TMP, g.name + '-phys.png')
+    view = subprocess.run([VIEW, '--headless', '--size', '1280x800', '--screenshot', png, '--after', str(after),
+                           g.stream], capture_output=True, text=True, timeout=60)
+    if view.returncode != 0:
+        return _fail(name, g, 'koiz-view failed: ' + view.stderr)
+    check = subprocess.run([os.path.join(ROOT, 'build', 'tests', 'png_check'), '--phys', g.stream, png, str(after)],
+                           capture_output=True, text=True, env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
+    return Result(name, check.returncode == 0, check.stdout + check.stderr + '\n(picture: %s)' % png)
 
 
 def _losses(g):
@@ -81,11 +199,14 @@ def _lossless(demo, megs):
                     return [_fail(prefix + '/mid-demo', g, 'the fork demo did not start')]
                 for i in range(3):
                     time.sleep(0.4)
-                    results += _compare_at_quiet(g, '%s/mid-demo-%d-equals-memory' % (prefix, i + 1), prove=i == 0)
+                    results += _compare_at_quiet(g, '%s/mid-demo-%d-equals-memory' % (prefix, i + 1), prove=i == 0,
+                                                 walks=i == 0)
             if not _wait_done(g, demo):
                 return results + [_fail(prefix + '/finished', g, 'the demo did not finish')]
             time.sleep(0.3)
             results += _compare_at_quiet(g, prefix + '/end-equals-memory')
+            if demo == 'tour' and megs < 100:
+                results.append(_tour_picture(g, prefix + '/physical-panel-pixels'))
             lost = _losses(g)
             results.append(_fail(prefix + '/no-loss', g, 'records were lost: %s' % lost[0].line) if lost
                            else Result(prefix + '/no-loss', True))
@@ -276,5 +397,5 @@ def koiz_view_many_spaces():
 CASES = [
     _lossless('fork', 63), _lossless('churn', 63), _lossless('tour', 63),
     _lossless('fork', 1024), _lossless('churn', 1024), _lossless('tour', 1024),
-    _announced('fork'), _announced('churn'), heap_gives_back, koiz_view_many_spaces,
+    _announced('fork'), _announced('churn'), heap_gives_back, koiz_view_many_spaces, qemu_walks_in_a_live_user_space,
 ]

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <koiz/protocol.h>
 #include "model.h"
+#include "model_walk.h"
 #include "parser.h"
 
 #define CHECK(cond)                                                                 \
@@ -56,6 +57,7 @@ static char *dump_of(const struct model *m, size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);
+    model_dump_frames(m, f);
     model_dump(m, f);
     fclose(f);
     return text;
@@ -134,11 +136,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *da = dump_of(a, &la), *db = dump_of(b, &lb);
     CHECK(la == lb && memcmp(da, db, la) == 0);
 
-    /* The derived physical map never writes past what it was given. */
+    /* The derived physical map never writes past what it was given, and counts every frame. */
     uint8_t *owner = malloc(4096);
-    struct phys_counts c;
-    model_phys_map(a, owner, 4096, &c);
-    CHECK(c.none + c.kernel + c.tables + c.shared + c.user == 4096);
+    uint32_t c[FRAME_CLASSES], sum = 0;
+    model_phys_map(a, owner, 4096, c);
+    for (unsigned k = 0; k < FRAME_CLASSES; k++)
+        sum += c[k];
+    CHECK(sum == 4096);
+    /* A walk and a frame's mappings, anywhere. */
+    struct walk w;
+    const struct frame_mapping *mp;
+    uint32_t va = (uint32_t)seed * 2654435761u;
+    model_walk(a, MODEL_NO_ASID, va, &w);
+    CHECK(w.stop != WALK_MAPPED || (w.pa & 0xFFF) == (va & 0xFFF));
+    uint32_t nmaps = model_frame_mappings(a, w.frame >> 12, &mp);
+    CHECK(nmaps == 0 || w.stop != WALK_MAPPED || mp != NULL);
 
     free(owner);
     free(da);

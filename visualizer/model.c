@@ -614,6 +614,7 @@ static void loss_begin(struct model *m, const struct record *r)
     m->loss.paused = r->u.loss.reason == LOSS_PAUSE;
     m->loss.since = r->tick;
     m->stats.losses++;
+    frames_loss(m, r->tick, m->loss.paused);
     for (uint32_t i = 0; i < m->nspaces; i++)
         distrust(m->spaces[i], why, r->tick);
     if (m->stage.active)
@@ -631,6 +632,7 @@ static void drop(struct model *m, uint32_t tick, uint32_t count, uint32_t first,
     if (!m->loss.open) {
         m->stats.losses++;
         m->loss.since = tick;
+        frames_loss(m, tick, false);
         for (uint32_t i = 0; i < m->nspaces; i++)
             distrust(m->spaces[i], UNTRUSTED_LOST, tick);
         if (m->stage.active)
@@ -739,7 +741,10 @@ struct model *model_new(void)
     if (!m)
         return NULL;
     m->registry = calloc(MODEL_TABLE_SLOTS, sizeof *m->registry);
-    if (!m->registry) {
+    m->frame_map = frame_map_new();
+    if (!m->registry || !m->frame_map) {
+        free(m->registry);
+        frame_map_free(m->frame_map);
         free(m);
         return NULL;
     }
@@ -760,6 +765,7 @@ static void model_reboot(struct model *m)
     m->live_cr3 = 0;
     m->have_mem = m->have_frames = m->panicked = false;
     memset(&m->frames, 0, sizeof m->frames);
+    frame_map_reset(m->frame_map);
     memset(&m->tlb, 0, sizeof m->tlb);
     m->fault_head = m->fault_count = 0;
     m->test_count = 0;
@@ -772,6 +778,7 @@ void model_reset(struct model *m)
 {
     struct space **spaces = m->spaces;
     struct ptab **registry = m->registry;
+    struct frame_map *frame_map = m->frame_map;
     uint32_t cap = m->spaces_cap;
     model_reboot(m);
     struct ptab *pool = m->pool;
@@ -780,6 +787,7 @@ void model_reset(struct model *m)
     m->spaces_cap = cap;
     m->registry = registry;
     m->pool = pool;
+    m->frame_map = frame_map;
     m->current_asid = MODEL_NO_ASID;
 }
 
@@ -792,6 +800,7 @@ void model_free(struct model *m)
     table_pool_free(m);
     free(m->spaces);
     free(m->registry);
+    frame_map_free(m->frame_map);
     free(m);
 }
 
@@ -1069,6 +1078,38 @@ static enum applied apply_frames(struct model *m, const struct record *r)
     m->frames.tables = f->tables;
     m->frames.kernel = f->kernel;
     m->frames.process = f->process;
+    frames_counters(m, r);
+    return CHANGED;
+}
+
+/* The physical frames: model_frames.c. A round's frame map changes no mapping. */
+static enum applied apply_physmap(struct model *m, const struct record *r)
+{
+    frames_physmap(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_phys(struct model *m, const struct record *r)
+{
+    frames_phys(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_physend(struct model *m, const struct record *r)
+{
+    frames_physend(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_alloc(struct model *m, const struct record *r)
+{
+    frames_alloc(m, r, true);
+    return CHANGED;
+}
+
+static enum applied apply_free(struct model *m, const struct record *r)
+{
+    frames_alloc(m, r, false);
     return CHANGED;
 }
 

@@ -4,7 +4,8 @@
  * page tables as raw entries, frame counters, boot facts, and bounded rings
  * of recent faults, log lines and self-test results. Pure C, no SDL: the
  * views read these structures directly (read-only) and redraw when
- * `version` moved.
+ * `version` moved. Physical memory, from the kernel's frame allocator, is
+ * model_frames.h's.
  *
  * Address spaces live and die with the kernel's (docs/protocol.md, "Rules
  * for readers"): `space create`, a `snap` or a `space switch` brings one
@@ -209,7 +210,8 @@ struct model {
     } mem;
     struct {
         uint32_t tick, total, free, tables, kernel, process;
-    } frames;
+    } frames;                    /* the last `frames` counters */
+    struct frame_map *frame_map; /* every frame's owner and mappings (model_frames.h) */
     struct {
         uint64_t invlpg, flushes;
         uint32_t last_va, tick;
@@ -272,22 +274,6 @@ const struct fault_event *model_fault(const struct model *m, uint32_t i);
 const struct log_line *model_log(const struct model *m, uint32_t i);
 
 /*
- * Physical memory by owner, one byte per 4 KiB frame: PHYS_NONE, PHYS_KERNEL
- * (mapped only by supervisor entries), PHYS_TABLE (a directory or page table
- * of some space), PHYS_SHARED (user-mapped by several spaces), or
- * PHYS_SPACE + i (user-mapped by model_space_at(m, i) only; spaces past
- * PHYS_SPACE_LAST share its value).
- * Tables win over user mappings, which win over kernel ones (the kernel's
- * direct map covers every frame). Costs one pass over present entries plus
- * one over the frames; the result changes only when map_version does.
- */
-enum { PHYS_NONE, PHYS_KERNEL, PHYS_TABLE, PHYS_SHARED, PHYS_SPACE, PHYS_SPACE_LAST = 255 };
-struct phys_counts {
-    uint32_t none, kernel, tables, shared, user;
-};
-void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, struct phys_counts *counts);
-
-/*
  * Prints the model as text: a line per space, then its mappings as runs of
  * equal size and leaf flags and consecutive frames, one line each:
  *   0xc0000000-0xc2000000   32M -> 0x00000000 4M RW    G
@@ -304,5 +290,8 @@ void model_dump_summary(const struct model *m, FILE *f);
 
 /* Checks the model's own invariants; NULL when they hold, else "what: went wrong". */
 const char *model_check(const struct model *m);
+
+/* Physical memory: frame owners, references, the reverse map. */
+#include "model_frames.h"
 
 #endif

@@ -14,6 +14,9 @@
  *   tables     count; each: frame, registered, present, (pti, entry) pairs
  *   spaces     count (the staging copy last when a snapshot is under way);
  *              each: struct space up to dir, then (pdi, entry, table) triples
+ *   frames     struct frame_map up to its derived parts, then the owner of
+ *              each frame it describes, padded to 4 bytes, and the references
+ *              pmm sent (the derived parts are made again when asked)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@
 
 static bool put(struct model_blob *b, const void *data, size_t n)
 {
+    if (!n)
+        return true;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 65536;
         while (cap < b->len + n)
@@ -135,6 +140,11 @@ int model_save(const struct model *m, struct model_blob *b)
     }
     ok = ok && put(b, spaces.data, spaces.len);
 
+    const struct frame_map *fm = m->frame_map;
+    static const unsigned char pad[4];
+    ok = ok && put(b, fm, offsetof(struct frame_map, refs_version)) && put(b, fm->owner, fm->nframes) &&
+         put(b, pad, (4 - fm->nframes % 4) % 4) && put(b, fm->sent, fm->nframes * sizeof *fm->sent);
+
     free(spaces.data);
     free(ids.keys);
     free(ids.ids);
@@ -209,6 +219,7 @@ int model_load(struct model *m, const void *data, size_t len)
     model_reset(m);
     struct space **spaces = m->spaces;
     struct ptab **registry = m->registry, *pool = m->pool;
+    struct frame_map *frame_map = m->frame_map;
     uint32_t spaces_cap = m->spaces_cap;
     struct ptab **tables = NULL;
     uint32_t ntables = 0;
@@ -221,6 +232,7 @@ int model_load(struct model *m, const void *data, size_t len)
     m->spaces_cap = spaces_cap;
     m->registry = registry;
     m->pool = pool;
+    m->frame_map = frame_map;
     m->on_change = NULL;
     m->change_ctx = change_ctx;
     m->version = (m->version > version ? m->version : version) + 1;
@@ -309,7 +321,24 @@ int model_load(struct model *m, const void *data, size_t len)
             table_unref(m, tables[i]);
         }
     free(tables);
-    if (r.p != r.end)
+    tables = NULL;
+
+    struct frame_map saved;
+    const void *fixed = take(&r, offsetof(struct frame_map, refs_version));
+    if (!fixed)
+        goto bad_after;
+    memset(&saved, 0, sizeof saved);
+    memcpy(&saved, fixed, offsetof(struct frame_map, refs_version));
+    if (saved.nframes > FRAME_MAP_MAX)
+        goto bad_after;
+    saved.owner = (uint8_t *)take(&r, saved.nframes);
+    take(&r, (4 - saved.nframes % 4) % 4);
+    saved.sent = (uint16_t *)take(&r, saved.nframes * sizeof *saved.sent);
+    if (r.bad)
+        goto bad_after;
+    /* its version only moves on too; frame_map_copy adds one more */
+    saved.version = saved.version > frame_map->version ? saved.version : frame_map->version;
+    if (frame_map_copy(frame_map, &saved) != 0 || r.p != r.end)
         goto bad_after;
     m->on_change = on_change;
     return 0;

@@ -1,121 +1,11 @@
 /*
  * model_view.c: what is derived from the model rather than stored in it:
- * the owner of every physical frame, the text dump (ptdump.c prints the
- * runs), and the model's invariant check.
+ * the text dump (ptdump.c prints the runs) and the model's invariant check.
+ * The physical frames are model_frames.c's.
  */
 #include <string.h>
 #include "model_internal.h"
 #include "ptdump.h"
-
-/* ---- physical map ---- */
-
-static inline void claim_user(uint8_t *owner, uint32_t frame, uint8_t mine)
-{
-    uint8_t cur = owner[frame];
-    if (cur <= PHYS_KERNEL)
-        owner[frame] = mine;
-    else if (cur >= PHYS_SPACE && cur != mine)
-        owner[frame] = PHYS_SHARED;
-}
-
-static inline void claim_kernel(uint8_t *owner, uint32_t frame)
-{
-    if (owner[frame] == PHYS_NONE)
-        owner[frame] = PHYS_KERNEL;
-}
-
-/*
- * Marks the frames one space maps: user-mapped for the space, the rest for
- * the kernel. A kernel claim only turns PHYS_NONE into PHYS_KERNEL, so the
- * outcome does not depend on order or repetition: a supervisor 4 MiB entry
- * that an earlier space had at the same index (the kernel's direct map, in
- * every space) is skipped, and kernel_ps[] remembers what was claimed.
- */
-static void phys_mapped(const struct space *sp, uint8_t mine, uint8_t *owner, uint32_t nframes,
-                        uint32_t *kernel_ps)
-{
-    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
-        uint32_t pde = sp->dir[pdi];
-        if (!(pde & PTE_P))
-            continue;
-        if (pde & PDE_PS) {
-            uint32_t first = (pde & 0xFFC00000u) >> 12;
-            uint32_t end = first + ENTRIES < nframes ? first + ENTRIES : nframes;
-            if (pde & PTE_U) {
-                for (uint32_t f = first; f < end; f++)
-                    claim_user(owner, f, mine);
-            } else if (kernel_ps[pdi] != pde) {
-                kernel_ps[pdi] = pde;
-                for (uint32_t f = first; f < end; f++)
-                    claim_kernel(owner, f);
-            }
-            continue;
-        }
-        const struct ptab *t = sp->table[pdi];
-        if (!t || !t->present)
-            continue;
-        /* Only the present entries: user tables are often sparse. */
-        for (uint32_t w = 0; w < TABLE_WORDS; w++) {
-            for (uint64_t b = t->bits[w]; b; b &= b - 1) {
-                uint32_t pte = t->e[w * 64 + (uint32_t)__builtin_ctzll(b)], f = pte >> 12;
-                if (f >= nframes)
-                    continue;
-                if (pde & pte & PTE_U)
-                    claim_user(owner, f, mine);
-                else
-                    claim_kernel(owner, f);
-            }
-        }
-    }
-}
-
-/* Marks a space's directory and page-table frames. */
-static void phys_tables(const struct space *sp, uint8_t *owner, uint32_t nframes)
-{
-    if (sp->cr3 && (sp->cr3 >> 12) < nframes)
-        owner[sp->cr3 >> 12] = PHYS_TABLE;
-    for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
-        uint32_t pde = sp->dir[pdi];
-        if ((pde & (PTE_P | PDE_PS)) == PTE_P && (pde >> 12) < nframes)
-            owner[pde >> 12] = PHYS_TABLE;
-    }
-}
-
-void model_phys_map(const struct model *m, uint8_t *owner, uint32_t nframes, struct phys_counts *counts)
-{
-    uint32_t kernel_ps[ENTRIES] = {0};
-    memset(owner, PHYS_NONE, nframes);
-    for (uint32_t i = 0; i < m->nspaces; i++)
-        phys_mapped(m->spaces[i],
-                    (uint8_t)(i < PHYS_SPACE_LAST - PHYS_SPACE ? PHYS_SPACE + i : PHYS_SPACE_LAST), owner,
-                    nframes, kernel_ps);
-    for (uint32_t i = 0; i < m->nspaces; i++)
-        phys_tables(m->spaces[i], owner, nframes);
-    if (!counts)
-        return;
-    memset(counts, 0, sizeof *counts);
-    /* Four histograms, so neighbouring frames (mostly of one owner) do not wait on one counter. */
-    uint32_t by[4][256] = {{0}};
-    uint32_t f = 0;
-    for (; f + 4 <= nframes; f += 4) {
-        by[0][owner[f]]++;
-        by[1][owner[f + 1]]++;
-        by[2][owner[f + 2]]++;
-        by[3][owner[f + 3]]++;
-    }
-    for (; f < nframes; f++)
-        by[0][owner[f]]++;
-    for (int o = 0; o < 256; o++) {
-        uint32_t n = by[0][o] + by[1][o] + by[2][o] + by[3][o];
-        switch (o) {
-        case PHYS_NONE: counts->none = n; break;
-        case PHYS_KERNEL: counts->kernel = n; break;
-        case PHYS_TABLE: counts->tables = n; break;
-        case PHYS_SHARED: counts->shared = n; break;
-        default: counts->user += n; break;
-        }
-    }
-}
 
 /* ---- text dump ---- */
 
@@ -200,6 +90,8 @@ const char *model_check(const struct model *m)
     if (!m->stage.active && m->stage.sp.pdes)
         return "model_check: idle stage holds entries";
     if ((why = model_check_tables(m)))
+        return why;
+    if ((why = frame_map_check(m->frame_map)))
         return why;
     if (!current_found)
         return "model_check: current asid names no space";

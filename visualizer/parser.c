@@ -101,6 +101,38 @@ static int check_drop(const struct record *r)
     return r->u.drop.first <= r->u.drop.last && r->u.drop.last <= r->u.drop.tick;
 }
 
+/* count frames from pa: whole frames inside the 4 GiB. */
+static int frames_ok(uint32_t pa, uint32_t count)
+{
+    return (pa & (PAGE_SIZE - 1)) == 0 && count >= 1 && (uint64_t)(pa >> PAGE_SHIFT) + count <= FRAME_MAP_MAX;
+}
+
+static int check_physmap(const struct record *r)
+{
+    return r->u.physmap.frames >= 1 && r->u.physmap.frames <= FRAME_MAP_MAX;
+}
+
+static int check_phys(const struct record *r)
+{
+    return frames_ok(r->u.phys.pa, r->u.phys.count) && r->u.phys.refs <= UINT16_MAX;
+}
+
+/* What an allocation can be for: the owners pmm hands frames out to. */
+static int allocated_owner(enum word_OWNER o)
+{
+    return o == OWNER_HEAP || o == OWNER_DIRECTORY || o == OWNER_TABLE || o == OWNER_USER;
+}
+
+static int check_alloc(const struct record *r)
+{
+    return frames_ok(r->u.alloc.pa, r->u.alloc.count) && allocated_owner(r->u.alloc.owner);
+}
+
+static int check_free(const struct record *r)
+{
+    return frames_ok(r->u.free.pa, r->u.free.count) && allocated_owner(r->u.free.owner);
+}
+
 static const check_fn checks[RT_COUNT] = {
     [RT_HELLO] = check_hello,
     [RT_PDE] = check_pde,
@@ -113,6 +145,10 @@ static const check_fn checks[RT_COUNT] = {
     [RT_PTAB_FREE] = check_ptab_free,
     [RT_FORK] = check_fork,
     [RT_DROP] = check_drop,
+    [RT_PHYSMAP] = check_physmap,
+    [RT_PHYS] = check_phys,
+    [RT_ALLOC] = check_alloc,
+    [RT_FREE] = check_free,
 };
 
 static int parse_fields(const char *body, size_t len, struct record *r)

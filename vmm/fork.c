@@ -39,7 +39,7 @@ static void run_add(struct run *r, uint32_t va, uint32_t flags)
 static int owned(uint32_t pa)
 {
     struct pmm_frame *rec = pmem_record(pa);
-    return rec && (rec->use == FRAME_KERNEL || rec->use == FRAME_PROCESS);
+    return rec && pmem_use_referenced((enum frame_use)rec->use);
 }
 
 /* Gives dst an empty table in every slot where src has one. 0 when out of

@@ -45,6 +45,10 @@ struct vmm_hooks {
     void (*fault)(const struct vmm_fault *f);
     /* Something counted changed; both tables are live, read them now. */
     void (*counters)(const struct vmm_stats *vmm, const struct pmm_stats *pmm);
+    /* pmm changed frame pa's use: an allocation (from FRAME_FREE) or a release
+     * (to FRAME_FREE). A release comes after the last mapping's unmap and TLB
+     * invalidation; an allocation before the frame's first mapping. */
+    void (*frame_use)(uint32_t pa, enum frame_use from, enum frame_use to);
 };
 
 /* Installs a copy of *hooks (NULL removes them all). */
@@ -124,6 +128,12 @@ static inline void hook_fault(const struct vmm_fault *f)
 {
     if (vmm_hooks_installed.fault)
         vmm_hooks_installed.fault(f);
+}
+
+static inline void hook_frame_use(uint32_t pa, enum frame_use from, enum frame_use to)
+{
+    if (vmm_hooks_installed.frame_use)
+        vmm_hooks_installed.frame_use(pa, from, to);
 }
 
 static inline void hook_counters(void)

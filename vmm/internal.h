@@ -33,8 +33,10 @@ static inline uint16_t *table_count(uint32_t table_pa)
     return &pmm_frames[table_pa >> 12].entries;
 }
 
-/* A zeroed frame for a page table or directory; 0 when out of memory. */
+/* A zeroed frame for a page table; 0 when out of memory. */
 uint32_t vmm_table_new(void);
+/* The same for a page directory. */
+uint32_t vmm_dir_new(void);
 /* Frees the table in slot pdi of as (it must be empty); tells the hook. */
 void vmm_table_release(struct address_space *as, uint32_t pdi);
 /* The same without telling the hook (a destroy reports once); returns the table's frame. */

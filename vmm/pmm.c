@@ -12,6 +12,7 @@
 #include <koiz/klib.h>
 #include "arch.h"
 #include <koiz/paging.h>
+#include "hooks.h"
 #include "pmm.h"
 
 struct pmm_frame *pmm_frames;
@@ -21,18 +22,26 @@ static uint32_t sp;
 static uint32_t held; /* free frames pmem_alloc_for must not hand out */
 static struct pmm_stats stats;
 static int junk_fill = 1;
+static struct pmm_span unused[PMM_UNUSED_MAX];
+static int nunused;
 
-static int in_use(unsigned use)
+/* What a reserved range may say its frames hold. */
+static int kept_back(enum frame_use use)
 {
-    return use == FRAME_KERNEL || use == FRAME_PAGE_TABLE || use == FRAME_PROCESS;
+    return use == FRAME_RESERVED || use == FRAME_IMAGE || use == FRAME_BOOT || use == FRAME_TELEMETRY;
 }
 
-static uint32_t *counter_for(unsigned use)
+/* Counts a frame of an allocated use in (+1) or out (-1). */
+static void count(unsigned use, int d)
 {
     switch (use) {
-    case FRAME_KERNEL: return &stats.kernel;
-    case FRAME_PAGE_TABLE: return &stats.page_tables;
-    default: return &stats.process;
+    case FRAME_KERNEL: stats.kernel += (uint32_t)d; break;
+    case FRAME_PAGE_DIR: /* directories count as tables too */
+        stats.page_dirs += (uint32_t)d;
+        stats.page_tables += (uint32_t)d;
+        break;
+    case FRAME_PAGE_TABLE: stats.page_tables += (uint32_t)d; break;
+    default: stats.process += (uint32_t)d; break;
     }
 }
 
@@ -63,6 +72,38 @@ static const struct pmm_range *overlap(uint64_t start, uint64_t end, const struc
         if (res[i].start < end && start < res[i].end)
             return &res[i];
     return 0;
+}
+
+/* Adds the frames of [s, e) at or above PMM_LIMIT and below 4 GiB to the
+ * unused spans, kept in address order and merged. */
+static void note_unused(uint64_t s, uint64_t e)
+{
+    int i, j;
+    if (s < PMM_LIMIT)
+        s = PMM_LIMIT;
+    if (e > 0x100000000ull)
+        e = 0x100000000ull;
+    if (s >= e)
+        return;
+    struct pmm_span span = {(uint32_t)(s / PAGE_SIZE), (uint32_t)(e / PAGE_SIZE)};
+    for (i = 0; i < nunused && unused[i].end < span.first; i++)
+        ;
+    /* unused[i] is the first span that ends at or after this one starts: merge what touches it. */
+    for (j = i; j < nunused && unused[j].first <= span.end; j++) {
+        span.first = unused[j].first < span.first ? unused[j].first : span.first;
+        span.end = unused[j].end > span.end ? unused[j].end : span.end;
+    }
+    if (j == i && nunused == PMM_UNUSED_MAX)
+        return; /* no room: a firmware map this ragged is not told whole above 768 MiB */
+    kmemmove(&unused[i + 1], &unused[j], (size_t)(nunused - j) * sizeof unused[0]);
+    unused[i] = span;
+    nunused += 1 - (j - i);
+}
+
+const struct pmm_span *pmem_unused(int *n)
+{
+    *n = nunused;
+    return unused;
 }
 
 /* The lowest page-aligned address above 1 MiB where bytes fit inside one
@@ -106,12 +147,19 @@ void pmem_init(const struct pmm_region *regions, int n, const struct pmm_range *
     pmm_frames = 0;
     stack = 0;
     pmm_nframes = sp = held = 0;
+    nunused = 0;
 
+    for (i = 0; i < nreserved; i++)
+        if (!kept_back(reserved[i].use))
+            arch_panic("pmem_init: reserved range 0x%08x-0x%08x says use %d, not one kept back",
+                       reserved[i].start, reserved[i].end, (int)reserved[i].use);
     for (i = 0; i < n; i++) {
         uint64_t rs = round_up64(regions[i].base);
         uint64_t re = round_down64(regions[i].base + regions[i].length);
         if (re > PMM_LIMIT && re > rs)
             stats.ignored_high += (uint32_t)((re - (rs > PMM_LIMIT ? rs : PMM_LIMIT)) / PAGE_SIZE);
+        if (re > rs)
+            note_unused(rs, re);
         if (clip(&regions[i], &s, &e) && e > top)
             top = e;
     }
@@ -131,15 +179,15 @@ void pmem_init(const struct pmm_region *regions, int n, const struct pmm_range *
         if (clip(&regions[i], &s, &e))
             mark(s, e, FRAME_ABSENT, FRAME_FREE);
     mark(0, PMM_LOW, FRAME_FREE, FRAME_RESERVED);
-    for (i = 0; i < nreserved; i++)
-        mark(round_down64(reserved[i].start), round_up64(reserved[i].end), FRAME_FREE, FRAME_RESERVED);
+    for (i = 0; i < nreserved; i++) /* the first range a frame is in says what it holds */
+        mark(round_down64(reserved[i].start), round_up64(reserved[i].end), FRAME_FREE, reserved[i].use);
     stats.metadata = (uint32_t)(meta_bytes / PAGE_SIZE);
-    mark(meta, meta + meta_bytes, FRAME_FREE, FRAME_RESERVED);
+    mark(meta, meta + meta_bytes, FRAME_FREE, FRAME_RECORDS);
 
     for (f = pmm_nframes; f-- > 0;) {
         if (pmm_frames[f].use == FRAME_FREE)
             stack[sp++] = f;
-        else if (pmm_frames[f].use == FRAME_RESERVED)
+        else if (pmm_frames[f].use != FRAME_ABSENT)
             stats.reserved++;
     }
     stats.total = stats.free = sp;
@@ -150,7 +198,7 @@ uint32_t pmem_alloc_for(enum frame_use use)
 {
     uint32_t f;
 
-    if (!in_use(use))
+    if (!pmem_use_allocated(use))
         arch_panic("pmem_alloc_for: %d is not a use a frame can be allocated for", (int)use);
     if (sp <= held) {
         stats.failures++;
@@ -161,10 +209,11 @@ uint32_t pmem_alloc_for(enum frame_use use)
         arch_panic("pmem_alloc_for: frame 0x%08x on the free stack is %s", f << PAGE_SHIFT,
                    pmem_use_name(pmm_frames[f].use));
     pmm_frames[f].use = (uint8_t)use;
-    pmm_frames[f].refs = use == FRAME_PAGE_TABLE ? 0 : 1; /* tables count entries */
+    pmm_frames[f].refs = pmem_use_referenced(use) ? 1 : 0; /* tables count entries */
     stats.free--;
     stats.allocs++;
-    (*counter_for(use))++;
+    count(use, 1);
+    hook_frame_use(f << PAGE_SHIFT, FRAME_FREE, use);
     return f << PAGE_SHIFT;
 }
 
@@ -187,14 +236,15 @@ static uint32_t allocated(const char *who, uint32_t pa)
     uint32_t f = pa >> PAGE_SHIFT;
     if (!page_aligned(pa))
         arch_panic("%s: address 0x%08x is not page aligned", who, pa);
-    if (f >= pmm_nframes || !in_use(pmm_frames[f].use))
+    if (f >= pmm_nframes || !pmem_use_allocated(pmm_frames[f].use))
         arch_panic("%s: frame 0x%08x is not allocated", who, pa);
     return f;
 }
 
 static void release(uint32_t f)
 {
-    (*counter_for(pmm_frames[f].use))--;
+    enum frame_use was = (enum frame_use)pmm_frames[f].use;
+    count(was, -1);
     pmm_frames[f].use = FRAME_FREE;
     pmm_frames[f].refs = 0;
     if (junk_fill)
@@ -202,12 +252,13 @@ static void release(uint32_t f)
     stack[sp++] = f;
     stats.free++;
     stats.frees++;
+    hook_frame_use(f << PAGE_SHIFT, was, FRAME_FREE);
 }
 
 void pmem_free(uint32_t pa)
 {
     uint32_t f = allocated("pmem_free", pa);
-    if (pmm_frames[f].use != FRAME_PAGE_TABLE && pmm_frames[f].refs != 1)
+    if (pmem_use_referenced((enum frame_use)pmm_frames[f].use) && pmm_frames[f].refs != 1)
         arch_panic("pmem_free: frame 0x%08x still has %u references", pa, pmm_frames[f].refs);
     release(f);
 }
@@ -215,8 +266,8 @@ void pmem_free(uint32_t pa)
 uint32_t pmem_ref(uint32_t pa)
 {
     uint32_t f = allocated("pmem_ref", pa);
-    if (pmm_frames[f].use == FRAME_PAGE_TABLE)
-        arch_panic("pmem_ref: frame 0x%08x is a page table", pa);
+    if (!pmem_use_referenced((enum frame_use)pmm_frames[f].use))
+        arch_panic("pmem_ref: frame 0x%08x is a %s", pa, pmem_use_name((enum frame_use)pmm_frames[f].use));
     if (pmm_frames[f].refs == UINT16_MAX)
         arch_panic("pmem_ref: frame 0x%08x has too many references", pa);
     return ++pmm_frames[f].refs;
@@ -225,8 +276,8 @@ uint32_t pmem_ref(uint32_t pa)
 uint32_t pmem_unref(uint32_t pa)
 {
     uint32_t f = allocated("pmem_unref", pa);
-    if (pmm_frames[f].use == FRAME_PAGE_TABLE)
-        arch_panic("pmem_unref: frame 0x%08x is a page table", pa);
+    if (!pmem_use_referenced((enum frame_use)pmm_frames[f].use))
+        arch_panic("pmem_unref: frame 0x%08x is a %s", pa, pmem_use_name((enum frame_use)pmm_frames[f].use));
     if (--pmm_frames[f].refs == 0) {
         release(f);
         return 0;
@@ -253,7 +304,8 @@ const struct pmm_stats *pmem_stats(void)
 const char *pmem_use_name(enum frame_use use)
 {
     static const char *const names[FRAME_USES] = {
-        "absent", "reserved", "free", "kernel", "page table", "process",
+        "absent",         "reserved",     "free",      "kernel",        "page table",      "process",
+        "page directory", "kernel image", "boot data", "frame records", "telemetry queue",
     };
     return (unsigned)use < FRAME_USES ? names[use] : "invalid";
 }

@@ -68,7 +68,7 @@ struct address_space *vmem_init(const struct vmem_config *cfg)
     vmm_state.pge = cfg->pge != 0;
     arch_enable_paging_features(vmm_state.pse, vmm_state.pge);
 
-    if ((pd = vmm_table_new()) == 0)
+    if ((pd = vmm_dir_new()) == 0)
         arch_panic("vmem_init: out of memory for the kernel page directory");
     k->pd_phys = pd;
     k->pd = arch_phys_to_virt(pd);
@@ -124,7 +124,7 @@ struct address_space *vmm_space_create(void)
         arch_panic("vmm_space_create: vmem_init has not run");
     for (i = 1; i < VMM_MAX_SPACES && spaces[i].in_use; i++)
         ;
-    if (i == VMM_MAX_SPACES || (pd = vmm_table_new()) == 0)
+    if (i == VMM_MAX_SPACES || (pd = vmm_dir_new()) == 0)
         return 0;
     as = &spaces[i];
     kmemset(as, 0, sizeof *as);
@@ -165,7 +165,7 @@ int vmm_space_destroy(struct address_space *as)
             (*table_count(frame_of(pde)))--;
             as->pages--;
             vmm_counters.unmaps++;
-            if (pmem_use(pa) == FRAME_KERNEL || pmem_use(pa) == FRAME_PROCESS)
+            if (pmem_use_referenced(pmem_use(pa)))
                 pmem_unref(pa);
         }
         vmm_table_drop(as, pdi); /* silently: the destroy reports it all */
@@ -201,10 +201,9 @@ static int clone_page(struct address_space *dst, uint32_t va, uint32_t pte)
     uint32_t pa = frame_of(pte), copy = pa, flags = pte & VMM_MAP_FLAGS;
     if (pte & PTE_COW)
         flags |= PTE_W; /* shared only until written: the copy is private */
-    enum frame_use use = pmem_use(pa);
     int err;
 
-    if (use == FRAME_KERNEL || use == FRAME_PROCESS) {
+    if (pmem_use_referenced(pmem_use(pa))) {
         if ((copy = pmem_alloc_for(FRAME_PROCESS)) == 0)
             return VMM_ENOMEM;
         kmemcpy(arch_phys_to_virt(copy), arch_phys_to_virt(pa), PAGE_SIZE);

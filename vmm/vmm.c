@@ -14,12 +14,23 @@
 
 _Static_assert(PAGE_SIZE >= sizeof(uint32_t[ENTRIES]), "a table must fit in a frame");
 
-uint32_t vmm_table_new(void)
+/* A zeroed frame of use FRAME_PAGE_TABLE or FRAME_PAGE_DIR; 0 when out of memory. */
+static uint32_t zeroed_frame(enum frame_use use)
 {
-    uint32_t pa = pmem_alloc_for(FRAME_PAGE_TABLE);
+    uint32_t pa = pmem_alloc_for(use);
     if (pa)
         kmemset(arch_phys_to_virt(pa), 0, PAGE_SIZE);
     return pa;
+}
+
+uint32_t vmm_table_new(void)
+{
+    return zeroed_frame(FRAME_PAGE_TABLE);
+}
+
+uint32_t vmm_dir_new(void)
+{
+    return zeroed_frame(FRAME_PAGE_DIR);
 }
 
 uint32_t *vmem_alloc_pmem(void)
@@ -77,7 +88,7 @@ static int check_flags(uint32_t va, uint32_t flags)
 
 static int owned(enum frame_use use)
 {
-    return use == FRAME_KERNEL || use == FRAME_PROCESS;
+    return pmem_use_referenced(use);
 }
 
 /* The present PTE mapping va (4 KiB), or an error: VMM_EUNALIGNED,
@@ -109,7 +120,7 @@ int vmm_map_page(struct address_space *as, uint32_t va, uint32_t pa, uint32_t fl
         return VMM_EUNALIGNED;
     if ((err = check_flags(va, flags)) != VMM_OK)
         return err;
-    if (use == FRAME_FREE || use == FRAME_PAGE_TABLE)
+    if (use == FRAME_FREE || use == FRAME_PAGE_TABLE || use == FRAME_PAGE_DIR)
         return VMM_EINVAL;
     if (!pte_present(as->pd[pdi])) {
         uint32_t table;

@@ -146,8 +146,8 @@ struct vmm_translation {
 int vmm_translate(const struct address_space *as, uint32_t va, struct vmm_translation *t);
 
 /* Maps the 4 KiB page at va to frame pa, allocating a page table if needed.
- * VMM_EUNALIGNED, VMM_EINVAL (flags, half, fixed area, a free frame or a
- * page table as pa), VMM_EEXIST, VMM_ENOMEM (no frame for the table). */
+ * VMM_EUNALIGNED, VMM_EINVAL (flags, half, fixed area, a free frame, a page
+ * table or a directory as pa), VMM_EEXIST, VMM_ENOMEM (no frame for the table). */
 int vmm_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t flags);
 /* Unmaps the page at va, storing its frame in *pa_out (may be NULL); drops
  * the mapping's reference; frees the page table once it is empty;

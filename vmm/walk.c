@@ -46,8 +46,7 @@ int vmm_walk(const struct address_space *as, unsigned halves, vmm_walk_fn fn, vo
 
 static int owned(uint32_t pa)
 {
-    enum frame_use use = pmem_use(pa);
-    return use == FRAME_KERNEL || use == FRAME_PROCESS;
+    return pmem_use_referenced(pmem_use(pa));
 }
 
 /* The first frame found with fewer references than mappings. */
@@ -159,6 +158,9 @@ uint32_t vmm_check(const struct address_space *as)
 
     if (!as || !as->in_use || !vmm_state.fixed)
         arch_panic("vmm_check: %p is not a live address space", (const void *)as);
+    if (pmem_use(as->pd_phys) != FRAME_PAGE_DIR)
+        arch_panic("vmm_check: the directory 0x%08x of space %d is %s, not a page directory", as->pd_phys,
+                   as->id, pmem_use_name(pmem_use(as->pd_phys)));
     for (i = 0; i < KERNEL_PDES; i++)
         if ((as->pd[KERNEL_PDE_FIRST + i] ^ vmm_state.kernel_pdes[i]) & ~(uint32_t)(PTE_A | PTE_D))
             arch_panic("vmm_check: kernel PDE %u of space %d is 0x%08x, vmem_init left 0x%08x",

@@ -78,6 +78,7 @@ enum record_type {
 #define FIELD_TYPE_OUTCOME enum word_OUTCOME
 #define FIELD_TYPE_LOSS    enum word_LOSS
 #define FIELD_TYPE_ROUND   enum word_ROUND
+#define FIELD_TYPE_OWNER   enum word_OWNER
 
 #define WORDSET(set, words)
 #define F(kind, name) FIELD_TYPE_##kind name;

@@ -119,3 +119,139 @@ SELFTEST(telemetry_full_queue_announced)
     telemetry_flush();
     CHECK_EQ(telemetry_set_loss(was, 0), 0);
 }
+
+/* The runs of the frame map made again from pmm's records, here and not by the
+ * emitter's code: owner and references, frame by frame, then the spans of RAM above
+ * the top. Folded into a hash as the emitter folds what it sends. */
+struct frames_seen {
+    uint32_t runs, hash, frames, free;
+    uint32_t first, count, owner, refs; /* the run not folded in yet */
+};
+
+/* Adds frames [first, first + count) of one owner: a longer run, or a new one. */
+static void seen(struct frames_seen *s, uint32_t first, uint32_t count, uint32_t owner, uint32_t refs)
+{
+    if (s->count && s->first + s->count == first && s->owner == owner && s->refs == refs) {
+        s->count += count;
+        return;
+    }
+    if (s->count) {
+        s->runs++;
+        s->hash = tel_run_hash(s->hash, s->first << 12, s->count, s->owner, s->refs);
+    }
+    s->first = first;
+    s->count = count;
+    s->owner = owner;
+    s->refs = refs;
+}
+
+static struct frames_seen frames_now(void)
+{
+    struct frames_seen s = {0, TEL_RUN_HASH_START, 0, 0, 0, 0, 0, 0};
+    uint32_t f;
+    int n;
+    const struct pmm_span *unused = pmem_unused(&n);
+
+    for (f = 0; f < pmm_nframes; f++) {
+        enum frame_use use = (enum frame_use)pmm_frames[f].use;
+        seen(&s, f, 1, tel_owner_of(use), pmem_use_referenced(use) ? pmm_frames[f].refs : 0);
+        s.free += use == FRAME_FREE;
+    }
+    for (int i = 0; i < n; i++) { /* holes and unused RAM between the top and 4 GiB */
+        if (unused[i].end <= f)
+            continue;
+        if (unused[i].first > f)
+            seen(&s, f, unused[i].first - f, OWNER_HOLE, 0);
+        f = unused[i].first > f ? unused[i].first : f;
+        seen(&s, f, unused[i].end - f, OWNER_UNUSED, 0);
+        f = unused[i].end;
+    }
+    seen(&s, f, 0, OWNER_WORDS, 0); /* folds the last run in */
+    s.frames = f;
+    return s;
+}
+
+/* Free frames a space maps outside the direct map: none may be. */
+static uint32_t free_but_mapped(void)
+{
+    uint32_t bad = 0;
+    for (int slot = 0; slot < VMM_MAX_SPACES; slot++) {
+        const struct address_space *as = vmm_space_at(slot);
+        /* the user halves, and the kernel half's heap (the rest is the direct map and the window) */
+        for (uint32_t pdi = 0; as && pdi < ENTRIES; pdi++) {
+            uint32_t pde = as->pd[pdi], *t;
+            if ((pdi >= KERNEL_PDE_FIRST && (slot || pdi < PDX(KHEAP_BASE) || pdi >= PDX(KHEAP_END))) ||
+                !(pde & PTE_P))
+                continue;
+            if (pde & PDE_PS) {
+                bad += pmem_use(large_frame_of(pde)) == FRAME_FREE;
+                continue;
+            }
+            t = (uint32_t *)P2V(frame_of(pde));
+            for (uint32_t pti = 0; pti < ENTRIES; pti++)
+                bad += (t[pti] & PTE_P) && pmem_use(frame_of(t[pti])) == FRAME_FREE;
+        }
+    }
+    return bad;
+}
+
+/* A round, then what it said of the frames held against pmm's records now. */
+static void round_and_compare(const char *when)
+{
+    const struct tel_physmap_sent *sent = tel_physmap_sent();
+    uint32_t seq = sent->seq;
+    struct frames_seen now;
+
+    telemetry_request_round(ROUND_REQUEST);
+    telemetry_flush();
+    now = frames_now();
+    selftest_check(sent->seq == seq + 1, __FILE__, __LINE__, "%s: no frame map was sent (seq %u)", when,
+                   sent->seq);
+    selftest_check(sent->runs == now.runs && sent->hash == now.hash && sent->frames == now.frames, __FILE__,
+                   __LINE__, "%s: sent %u runs of %u frames (hash %08x), pmm has %u runs of %u (hash %08x)",
+                   when, sent->runs, sent->frames, sent->hash, now.runs, now.frames, now.hash);
+    selftest_check(sent->frames_of[OWNER_FREE] == pmem_stats()->free && now.free == pmem_stats()->free,
+                   __FILE__, __LINE__, "%s: %u free frames sent, %u counted, pmm says %u", when,
+                   sent->frames_of[OWNER_FREE], now.free, pmem_stats()->free);
+    selftest_check(free_but_mapped() == 0, __FILE__, __LINE__, "%s: %u free frames are mapped", when,
+                   free_but_mapped());
+}
+
+#define SHARED_VA    0x08000000u
+#define SHARED_PAGES 16
+
+SELFTEST(telemetry_frame_map_as_sent)
+{
+    /* The frames as the stream tells them, against pmm's own records: with frames
+     * shared by three spaces and some copied, and again once they are all gone. */
+    struct address_space *a, *b = 0, *c = 0;
+    uint32_t shared_before = 0;
+
+    if (!telemetry_active())
+        return;
+    a = vmm_space_create();
+    if (!CHECK(a != 0))
+        return;
+    for (uint32_t i = 0; i < SHARED_PAGES; i++) {
+        uint32_t pa = pmem_alloc_for(FRAME_PROCESS);
+        if (!CHECK(pa != 0))
+            break;
+        CHECK_EQ(vmm_map(a, SHARED_VA + i * 4096, pa, PTE_U | PTE_W), VMM_OK);
+        pmem_unref(pa);
+    }
+    b = vmm_space_fork(a);
+    c = b ? vmm_space_fork(b) : 0;
+    CHECK(b != 0 && c != 0);
+    for (uint32_t i = 0; c && i < SHARED_PAGES; i += 4) /* a copy for c: its frame leaves the other two */
+        CHECK_EQ(vmm_protect(c, SHARED_VA + i * 4096, PTE_U | PTE_W), VMM_OK);
+    for (uint32_t f = 0; f < pmm_nframes; f++)
+        shared_before += pmm_frames[f].use == FRAME_PROCESS && pmm_frames[f].refs == 3;
+    CHECK(shared_before >= SHARED_PAGES * 3 / 4);
+    round_and_compare("three spaces sharing frames");
+    if (c)
+        CHECK_EQ(vmm_space_destroy(c), VMM_OK);
+    if (b)
+        CHECK_EQ(vmm_space_destroy(b), VMM_OK);
+    CHECK_EQ(vmm_space_destroy(a), VMM_OK);
+    round_and_compare("their frames given back");
+}

@@ -119,6 +119,7 @@ static char *dump_of(const struct model *m)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     model_dump_summary(m, f);
+    model_dump_frames(m, f);
     model_dump(m, f);
     fprintf(f, "current %u tick %u faults %llu log %llu\n", m->current_asid, m->tick,
             (unsigned long long)m->faults_total, (unsigned long long)m->log_total);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "feed.h"
+#include "model_walk.h"
 
 struct fixture {
     struct model *m;
@@ -453,49 +454,257 @@ static void test_versions(void **state)
 }
 
 /*
- * Physical frames 0..0x2ff (3 MiB) in two spaces:
- *   0x000-0x0ff  kernel 4 MiB page (clipped)     -> kernel
- *   0x100, 0x101 directory and table of space 0   -> tables
- *   0x200-0x203  user pages of space 0; 0x203 also user in space 1 -> space 0 / shared
- *   0x500        directory of space 1 (beyond 3 MiB: not counted)
+ * The frame map a kernel with 8 MiB would send after boot_snapshot (frames by number):
+ *
+ *   0x000-0x09e reserved   0x09f-0x0ff hole     0x100 directory (space 0)   0x101 table
+ *   0x102-0x14f image      0x150-0x157 telemetry 0x158-0x1ff image
+ *   0x200-0x203 user, 1 reference each (space 0's pages 0x1000-0x4fff)     0x204-0x7ff free
  */
-static void test_phys_map(void **state)
+static void frame_map(struct parser *p, uint32_t seq)
+{
+    feed(p, "physmap", "7 %u 2048", seq);
+    feed(p, "phys", "0 159 reserved 0");
+    feed(p, "phys", "9f000 97 hole 0");
+    feed(p, "phys", "100000 1 directory 0");
+    feed(p, "phys", "101000 1 table 0");
+    feed(p, "phys", "102000 78 image 0");
+    feed(p, "phys", "150000 8 telemetry 0");
+    feed(p, "phys", "158000 168 image 0");
+    feed(p, "phys", "200000 4 user 1");
+    feed(p, "phys", "204000 1532 free 0");
+    feed(p, "physend", "%u 9", seq);
+}
+
+static void test_frames_from_physmap(void **state)
+{
+    struct fixture *f = *state;
+    const struct frame_map *fm = f->m->frame_map;
+    boot_snapshot(&f->p, 1);
+    assert_int_equal(model_frame_owner(f->m, 0x200), FRAME_UNKNOWN);
+    assert_int_equal(fm->why, FRAMES_NONE);
+    frame_map(&f->p, 1);
+    assert_true(fm->whole);
+    assert_int_equal(fm->nframes, 2048);
+    assert_int_equal(model_frames_span(f->m), 2048);
+    assert_int_equal(model_frame_owner(f->m, 0x9e), OWNER_RESERVED);
+    assert_int_equal(model_frame_owner(f->m, 0x9f), OWNER_HOLE);
+    assert_int_equal(model_frame_owner(f->m, 0x100), OWNER_DIRECTORY);
+    assert_int_equal(model_frame_owner(f->m, 0x151), OWNER_TELEMETRY);
+    assert_int_equal(model_frame_owner(f->m, 0x1ff), OWNER_IMAGE);
+    assert_int_equal(model_frame_class(f->m, 0x203), OWNER_USER);
+    assert_int_equal(model_frame_refs(f->m, 0x203), 1);
+    assert_int_equal(model_frame_refs(f->m, 0x100), 0);
+    assert_int_equal(model_frame_owner(f->m, 0x7ff), OWNER_FREE);
+    assert_int_equal(model_frame_owner(f->m, 0x800), FRAME_UNKNOWN);
+    assert_int_equal(fm->count[OWNER_FREE], 1532);
+    assert_int_equal(fm->count[OWNER_IMAGE], 246);
+    assert_int_equal(fm->stats.refs_differ, 0);
+    assert_int_equal(fm->stats.free_mapped, 0);
+    /* The counters agree: free 1532; tables 1 + directory 1; kernel (heap) 0; user 4; of 1538. */
+    feed(&f->p, "frames", "8 1538 1532 2 0 4");
+    assert_true(fm->whole);
+    assert_int_equal(fm->stats.counter_checks, 1);
+    feed(&f->p, "frames", "9 1538 1531 2 0 5");
+    assert_false(fm->whole);
+    assert_int_equal(fm->why, FRAMES_COUNTERS);
+    assert_int_equal(fm->since, 9);
+    assert_non_null(strstr(fm->detail, "1531 free"));
+    frame_map(&f->p, 2); /* a good map makes it whole again */
+    assert_true(fm->whole);
+    uint8_t cls[0x900];
+    uint32_t counts[FRAME_CLASSES];
+    model_phys_map(f->m, cls, 0x900, counts);
+    assert_int_equal(cls[0x203], OWNER_USER);
+    assert_int_equal(cls[0x850], FRAME_UNKNOWN);
+    assert_int_equal(counts[FRAME_UNKNOWN], 0x100);
+    assert_int_equal(counts[OWNER_HOLE], 97);
+}
+
+static void test_frames_events(void **state)
+{
+    struct fixture *f = *state;
+    const struct frame_map *fm = f->m->frame_map;
+    boot_snapshot(&f->p, 1);
+    frame_map(&f->p, 1);
+    /* A frame for user pages, mapped in space 0 and, after a fork, in space 1: shared. */
+    feed(&f->p, "alloc", "10 300000 2 user");
+    feed(&f->p, "alloc", "10 306000 1 table");
+    feed(&f->p, "ptab", "10 0 32 00306007 alloc");
+    feed(&f->p, "map", "10 0 8000000 4k 2 300007");
+    assert_int_equal(model_frame_class(f->m, 0x300), OWNER_USER);
+    assert_int_equal(model_frame_refs(f->m, 0x301), 1);
+    feed(&f->p, "alloc", "11 400000 1 directory");
+    feed(&f->p, "space", "11 1 create 400000");
+    feed(&f->p, "alloc", "11 401000 2 table");
+    feed(&f->p, "ptab", "11 1 0 00401007 alloc");
+    feed(&f->p, "ptab", "11 1 32 00402007 alloc");
+    feed(&f->p, "fork", "11 0 1");
+    assert_int_equal(model_frame_refs(f->m, 0x300), 2);
+    assert_int_equal(model_frame_class(f->m, 0x300), FRAME_SHARED);
+    assert_int_equal(model_frame_refs(f->m, 0x200), 2); /* fork shares space 0's other pages too */
+    /* 1532 - 6 free; tables 1 + 1 + 2 and directories 1 + 1; user 4 + 2 */
+    feed(&f->p, "frames", "12 1538 1526 6 0 6");
+    assert_true(fm->whole);
+    assert_int_equal(fm->stats.counter_checks, 1);
+    /* A copy-on-write copy: the child gets a frame of its own. */
+    feed(&f->p, "alloc", "13 305000 1 user");
+    feed(&f->p, "remap", "13 1 8000000 4k 1 305007");
+    assert_int_equal(model_frame_refs(f->m, 0x300), 1);
+    assert_int_equal(model_frame_refs(f->m, 0x305), 1);
+    assert_int_equal(fm->stats.contradictions, 0);
+    /* Space 1 goes: its pages and tables with it; then the frees are told. */
+    feed(&f->p, "free", "14 305000 1 user");
+    assert_int_equal(model_frames_free_mapped(f->m), 1); /* freed but still mapped until the destroy */
+    feed(&f->p, "space", "14 1 destroy 400000");
+    assert_int_equal(model_frames_free_mapped(f->m), 0);
+    assert_true(fm->whole);
+    /* A free that does not fit: not what the map says the frame holds. */
+    feed(&f->p, "free", "15 300000 1 table");
+    assert_false(fm->whole);
+    assert_int_equal(fm->why, FRAMES_CONTRADICTION);
+    assert_int_equal(fm->stats.contradictions, 1);
+    assert_int_equal(model_frame_owner(f->m, 0x300), OWNER_FREE);
+    /* Past the map: a contradiction too. */
+    feed(&f->p, "alloc", "16 7ff000 2 user");
+    assert_int_equal(model_frame_owner(f->m, 0x7ff), OWNER_FREE);
+    assert_int_equal(fm->stats.contradictions, 2);
+    /* The parser refuses what cannot be an allocation. */
+    uint64_t bad = f->p.stats.bad_fields;
+    feed(&f->p, "alloc", "17 300001 1 user");
+    feed(&f->p, "alloc", "17 300000 1 image");
+    feed(&f->p, "free", "17 300000 0 user");
+    feed(&f->p, "phys", "fffff000 2 free 0");
+    feed(&f->p, "physmap", "17 3 0");
+    assert_int_equal(f->p.stats.bad_fields, bad + 5);
+}
+
+static void test_frames_trust(void **state)
+{
+    struct fixture *f = *state;
+    const struct frame_map *fm = f->m->frame_map;
+    boot_snapshot(&f->p, 1);
+    /* A run lost: the map is cut short. */
+    feed(&f->p, "physmap", "7 1 2048");
+    feed(&f->p, "phys", "0 159 reserved 0");
+    feed(&f->p, "phys", "100000 1948 free 0");
+    feed(&f->p, "physend", "1 2");
+    assert_false(fm->whole);
+    assert_int_equal(fm->why, FRAMES_CUT);
+    frame_map(&f->p, 2);
+    assert_true(fm->whole);
+    feed(&f->p, "loss", "20 full");
+    assert_int_equal(fm->why, FRAMES_LOST);
+    assert_int_equal(fm->since, 20);
+    feed(&f->p, "frames", "21 1 1 0 0 0"); /* not held against a map known to be behind */
+    assert_int_equal(fm->why, FRAMES_LOST);
+    feed(&f->p, "drop", "22 5 20 21");
+    frame_map(&f->p, 3);
+    assert_true(fm->whole);
+    /* A new boot forgets the frames. */
+    feed(&f->p, "hello", "1 abc 8192 4096 1 1");
+    assert_int_equal(fm->nframes, 0);
+    assert_int_equal(fm->why, FRAMES_NONE);
+}
+
+static void test_reverse_map_and_walk(void **state)
+{
+    struct fixture *f = *state;
+    const struct frame_mapping *mp;
+    char words[96];
+    struct walk w;
+    boot_snapshot(&f->p, 1);
+    frame_map(&f->p, 1);
+    /* Frame 0x200: space 0's page 0x1000, and the kernel's direct map at 0xc0200000 (a 4 MiB page). */
+    assert_int_equal(model_frame_mappings(f->m, 0x200, &mp), 2);
+    assert_int_equal(mp[0].asid, 0);
+    assert_int_equal(mp[0].va, 0x1000);
+    assert_int_equal(mp[1].asid, MODEL_NO_ASID);
+    assert_int_equal(mp[1].va, 0xc0200000u | 1);
+    assert_string_equal(mapping_words(&mp[1], words, sizeof words), "kernel half va 0xc0200000 (4 MiB page)");
+    assert_int_equal(model_frame_mappings(f->m, 0x7ff, &mp), 1);
+    /* A 4 KiB page, mapped. */
+    assert_int_equal(model_walk(f->m, 0, 0x2abc, &w), WALK_MAPPED);
+    assert_int_equal(w.pa, 0x201abc);
+    assert_int_equal(w.pde_at, 0x100000);
+    assert_int_equal(w.pte_at, 0x101008);
+    assert_int_equal(w.error[WALK_USER_WRITE], WALK_NO_FAULT);
+    /* A 4 MiB page: supervisor only. */
+    assert_int_equal(model_walk(f->m, MODEL_NO_ASID, 0xc1234567, &w), WALK_MAPPED);
+    assert_true(w.large);
+    assert_int_equal(w.pa, 0x01234567);
+    assert_int_equal(w.error[WALK_USER_READ], PFERR_P | PFERR_U);
+    assert_int_equal(w.error[WALK_KERNEL_WRITE], WALK_NO_FAULT);
+    /* Not present at each level. */
+    assert_int_equal(model_walk(f->m, 0, 0x6000, &w), WALK_NO_PTE);
+    assert_int_equal(w.error[WALK_USER_WRITE], PFERR_U | PFERR_W);
+    assert_int_equal(w.error[WALK_KERNEL_READ], 0);
+    assert_int_equal(model_walk(f->m, 0, 0x00400000, &w), WALK_NO_PDE);
+    assert_int_equal(model_walk(f->m, 7, 0, &w), WALK_NO_SPACE);
+    /* Read-only and copy-on-write: a write faults with P set, and says the kernel copies. */
+    feed(&f->p, "protect", "30 0 1000 4k 1 205");
+    assert_int_equal(model_walk(f->m, 0, 0x1000, &w), WALK_MAPPED);
+    assert_int_equal(w.error[WALK_USER_WRITE], PFERR_P | PFERR_W | PFERR_U);
+    assert_int_equal(w.error[WALK_KERNEL_WRITE], PFERR_P | PFERR_W);
+    assert_int_equal(w.error[WALK_USER_READ], WALK_NO_FAULT);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    walk_print(f->m, &w, out);
+    frame_print(f->m, 0x200123, out);
+    fclose(out);
+    assert_non_null(strstr(text, "PTE  1    @0x00101004 = 0x00200205  P U COW\n"));
+    assert_non_null(strstr(text, "     -> frame 0x00200000 + offset 0x000 = 0x00200000\n"));
+    assert_non_null(strstr(text, "user write   fault 0x7: protection-violation write user\n"));
+    assert_non_null(strstr(text, "copy-on-write: a write fault gives the writer its own copy"));
+    assert_non_null(strstr(text, "also: kernel 0xc0200000 (4M)\n"));
+    assert_non_null(strstr(text, "result 0x00001000 -> 0x00200000\n"));
+    assert_non_null(strstr(text, "frame 0x00200000 (#512): user, 1 reference\n"));
+    assert_non_null(strstr(text, "  kernel half va 0xc0200000 (4 MiB page): the direct map\n"));
+    free(text);
+}
+
+/* A checkpoint of the frames (issue 14's time machine): an equal copy, apart from later changes. */
+static void test_frame_map_copy(void **state)
+{
+    struct fixture *f = *state;
+    struct model *other = model_new();
+    const struct frame_map *src = f->m->frame_map, *dst = other->frame_map;
+    boot_snapshot(&f->p, 1);
+    frame_map(&f->p, 1);
+    assert_int_equal(model_frame_refs(f->m, 0x200), 1); /* derived parts made in the source */
+    assert_true(frame_map_bytes(src) >= 2048 * 3 + 2048 * 4);
+    assert_int_equal(frame_map_copy(other->frame_map, src), 0);
+    assert_int_equal(dst->nframes, 2048);
+    assert_memory_equal(dst->owner, src->owner, 2048);
+    assert_memory_equal(dst->sent, src->sent, 2048 * sizeof *src->sent);
+    assert_memory_equal(dst->count, src->count, sizeof src->count);
+    assert_true(dst->whole);
+    assert_null(frame_map_check(dst));
+    assert_null(dst->refs); /* made again when asked, from the tables of the model holding it */
+    feed(&f->p, "free", "9 200000 1 user");
+    assert_int_equal(model_frame_owner(f->m, 0x200), OWNER_FREE);
+    assert_int_equal(model_frame_owner(other, 0x200), OWNER_USER);
+    assert_int_equal(frame_map_copy(other->frame_map, src), 0); /* and back over an older copy */
+    assert_int_equal(model_frame_owner(other, 0x200), OWNER_FREE);
+    model_free(other);
+}
+
+static void test_frames_dump(void **state)
 {
     struct fixture *f = *state;
     boot_snapshot(&f->p, 1);
-    feed(&f->p, "snap", "1 1 500000 5");
-    feed(&f->p, "pde", "1 0 1 00501007");
-    feed(&f->p, "pde", "1 768 1 00000183");
-    feed(&f->p, "pte", "1 0 9 1 00203007");
-    feed(&f->p, "pte", "1 0 10 1 00204005");
-    feed(&f->p, "end", "1 1 2 2 4");
-    uint32_t n = 0x300;
-    uint8_t owner[0x300];
-    struct phys_counts c;
-    model_phys_map(f->m, owner, n, &c);
-    int slot0 = 0, slot1 = 1; /* the spaces in asid order */
-    assert_ptr_equal(model_space_at(f->m, 0), model_space(f->m, 0));
-    assert_ptr_equal(model_space_at(f->m, 1), model_space(f->m, 1));
-    assert_int_equal(owner[0x000], PHYS_KERNEL);
-    assert_int_equal(owner[0x100], PHYS_TABLE);
-    assert_int_equal(owner[0x101], PHYS_TABLE);
-    assert_int_equal(owner[0x200], PHYS_SPACE + slot0);
-    assert_int_equal(owner[0x203], PHYS_SHARED);
-    assert_int_equal(owner[0x204], PHYS_SPACE + slot1);
-    assert_int_equal(owner[0x2ff], PHYS_KERNEL);
-    assert_int_equal(c.tables, 2);
-    assert_int_equal(c.shared, 1);
-    assert_int_equal(c.user, 4);
-    assert_int_equal(c.kernel, 0x300 - 7);
-    assert_int_equal(c.none, 0);
-    /* A bigger machine: frames past the 32 MiB direct map are free. */
-    uint32_t big = 200000;
-    uint8_t *o = malloc(big);
-    model_phys_map(f->m, o, big, &c);
-    assert_int_equal(c.kernel + c.tables + c.user + c.shared + c.none, big);
-    assert_int_equal(o[0x500], PHYS_TABLE);
-    assert_int_equal(o[0x2000], PHYS_NONE);
-    free(o);
+    frame_map(&f->p, 1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    model_dump_frames(f->m, out);
+    fclose(out);
+    assert_non_null(strstr(text, "frames: 2048 (8 MiB) from the frame map of tick 7, whole;"));
+    assert_non_null(strstr(
+        text, "frames: hole 97 reserved 159 image 246 telemetry 8 free 1532 directory 1 table 1 user 4\n"));
+    assert_non_null(strstr(text, "phys 0x00200000-0x00203fff       4 user refs 1\n"));
+    assert_non_null(strstr(text, "phys 0x00204000-0x007fffff    1532 free\n"));
+    free(text);
 }
 
 int main(void)
@@ -517,7 +726,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_ring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boot_facts_and_tests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_phys_map, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_from_physmap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reverse_map_and_walk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frame_map_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_dump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

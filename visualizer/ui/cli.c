@@ -28,8 +28,17 @@ void cli_usage(FILE *f)
           "\n"
           "What to do with it:\n"
           "  --record FILE        also write every byte read to FILE\n"
-          "  --dump               print the model as text when the stream ends (no window\n"
-          "                       unless --screenshot or a window was asked for)\n"
+          "  --dump               print the model as text when the stream ends: the frames\n"
+          "                       by owner, then each space's mappings (no window unless\n"
+          "                       --screenshot or a window was asked for)\n"
+          "  --walk VA            when the stream ends, follow the virtual address VA (hex)\n"
+          "                       through the live space's tables as the MMU does; may be\n"
+          "                       given many times (a --screenshot shows the first)\n"
+          "  --asid N             walk in address space N instead of the live one (also\n"
+          "                       the space --history reads and a time-machine --screenshot shows)\n"
+          "  --frame PA           when the stream ends, the physical frame holding PA (hex):\n"
+          "                       its owner, references and every page that maps it (a\n"
+          "                       --screenshot selects the first)\n"
           "  --headless           draw off-screen, without a window\n"
           "  --screenshot F.png   save a picture when the stream ends, or after --after\n"
           "  --after N            stop after N records\n"
@@ -51,8 +60,7 @@ void cli_usage(FILE *f)
           "                       in X, + only in Y\n"
           "  --history VA         every change of the table entry of address VA (--dir:\n"
           "                       of its directory entry), with the record and the fault\n"
-          "  --asid N             the space --history reads (default: the live one at the end),\n"
-          "                       and the one a --screenshot shows\n"
+          "  --asid N             the space --history reads (default: the live one at the end)\n"
           "  --history-frame PA   every change of an entry that mapped the frame of PA\n"
           "\n"
           "  --bench-travel FILE  measure the time machine: index, seeks, a drag, histories\n"
@@ -85,11 +93,16 @@ static bool moment(const char *s, struct moment_arg *m)
     return m->set;
 }
 
+/* A 32-bit hex address, with or without 0x. */
 static bool address(const char *s, uint32_t *out)
 {
     char *end;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (!*s || *s == '-' || *end || v > 0xFFFFFFFFull)
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    if (!*s || strlen(s) > 8 || *s == '-' || *s == '+')
+        return false;
+    unsigned long v = strtoul(s, &end, 16);
+    if (*end)
         return false;
     *out = (uint32_t)v;
     return true;
@@ -98,6 +111,29 @@ static bool address(const char *s, uint32_t *out)
 bool cli_travels(const struct options *o)
 {
     return o->at.set || o->diff_a.set || o->diff_spaces || o->history || o->history_frame;
+}
+
+/* Appends a to the list *l of *n (grown as needed). */
+static bool append(uint32_t **l, int *n, uint32_t a)
+{
+    if (*n >= CLI_LOOKUPS_MAX)
+        return false;
+    if ((*n & (*n - 1)) == 0) { /* at 0, 1, 2, 4, ...: room for twice as many */
+        uint32_t *grown = realloc(*l, (size_t)(*n ? *n * 2 : 1) * sizeof *grown);
+        if (!grown)
+            return false;
+        *l = grown;
+    }
+    (*l)[(*n)++] = a;
+    return true;
+}
+
+void cli_free(struct options *o)
+{
+    free(o->walks);
+    free(o->frames);
+    o->walks = o->frames = NULL;
+    o->nwalks = o->nframes = 0;
 }
 
 static bool number(const char *s, long min, long max, long *out)
@@ -110,15 +146,26 @@ static bool number(const char *s, long min, long max, long *out)
     return true;
 }
 
+static int parse(int argc, char **argv, struct options *o, char *err, size_t errsz);
+
 int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
 {
     memset(o, 0, sizeof *o);
+    int rc = parse(argc, argv, o, err, errsz);
+    if (rc != 0)
+        cli_free(o); /* nothing is left to a caller that gives up */
+    return rc;
+}
+
+static int parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
+{
     o->mode = IN_BOCHS;
     o->baud = 115200;
     o->width = 1280;
     o->height = 800;
     o->speed = 500;
     o->megs = 32;
+    o->walk_asid = UINT32_MAX;
     bool qemu = false, baud_given = false;
     const char *positional = NULL;
     for (int i = 1; i < argc; i++) {
@@ -158,6 +205,28 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
             o->record = val;
         } else if (!strcmp(a, "--dump")) {
             o->dump = true;
+        } else if (!strcmp(a, "--walk") || !strcmp(a, "--frame")) {
+            uint32_t addr;
+            NEEDS_VALUE();
+            if (!address(val, &addr)) {
+                snprintf(err, errsz, "bad address '%s' for %s (hex, 32 bits: 0x08048000)", val, a);
+                return -1;
+            }
+            if (!(a[2] == 'w' ? append(&o->walks, &o->nwalks, addr)
+                              : append(&o->frames, &o->nframes, addr))) {
+                snprintf(err, errsz, "%s given more than %d times", a, CLI_LOOKUPS_MAX);
+                return -1;
+            }
+        } else if (!strcmp(a, "--asid")) {
+            NEEDS_VALUE();
+            char *end;
+            unsigned long v = strtoul(val, &end, 10);
+            if (!*val || *end || *val == '-' || v >= UINT32_MAX) {
+                snprintf(err, errsz, "bad asid '%s' (a number, 0 is the kernel's space)", val);
+                return -1;
+            }
+            o->walk_asid = o->asid = (uint32_t)v;
+            o->asid_set = true;
         } else if (!strcmp(a, "--headless")) {
             o->headless = true;
         } else if (!strcmp(a, "--screenshot")) {
@@ -253,14 +322,6 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
                 return -1;
             }
             o->history_frame = true;
-        } else if (!strcmp(a, "--asid")) {
-            NEEDS_VALUE();
-            if (!number(val, 0, 0xFFFFFFFEL, &n)) {
-                snprintf(err, errsz, "bad asid '%s' for --asid", val);
-                return -1;
-            }
-            o->asid = (uint32_t)n;
-            o->asid_set = true;
         } else if (!strcmp(a, "--fast")) {
             o->fast = true;
         } else if (!strcmp(a, "--megs")) {
@@ -292,8 +353,8 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         snprintf(err, errsz, "--baud goes with --serial DEV");
         return -1;
     }
-    if (o->asid_set && !o->history && !(cli_travels(o) && o->screenshot)) {
-        snprintf(err, errsz, "--asid goes with --history VA, or with the time machine's --screenshot");
+    if (o->asid_set && !o->history && !o->nwalks && !(cli_travels(o) && o->screenshot)) {
+        snprintf(err, errsz, "--asid goes with --walk VA, --history VA, or the time machine's --screenshot");
         return -1;
     }
     if (o->history_dir && !o->history) {
@@ -309,16 +370,16 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
         snprintf(err, errsz, "--bench measures a recording alone");
         return -1;
     }
-    if (o->headless && !o->screenshot && !o->dump && !cli_travels(o)) {
+    if (o->headless && !o->screenshot && !o->dump && !o->nwalks && !o->nframes && !cli_travels(o)) {
         snprintf(err, errsz, "--headless draws nothing you can see: add --screenshot FILE.png or --dump");
         return -1;
     }
     if (o->bench && (!positional || !strcmp(positional, "-") || qemu || o->device || o->record || o->dump ||
-                     o->headless || o->screenshot || o->after || o->until)) {
+                     o->headless || o->screenshot || o->after || o->until || o->nwalks || o->nframes)) {
         snprintf(err, errsz, "--bench measures a recording: koiz-view --bench FILE [--size WxH]");
         return -1;
     }
-    if ((o->after || o->until) && !o->headless && !o->dump) {
+    if ((o->after || o->until) && !o->headless && !o->dump && !o->nwalks && !o->nframes) {
         snprintf(err, errsz, "%s goes with --headless or --dump", o->after ? "--after" : "--until");
         return -1;
     }

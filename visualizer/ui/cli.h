@@ -56,8 +56,13 @@ struct options {
     bool history_dir;   /* --dir: of its directory entry */
     bool history_frame; /* --history-frame PA: every mapping of the frame of PA */
     uint32_t frame_pa;
-    bool asid_set; /* --asid N: the space of --history (default: the live one) */
+    bool asid_set; /* --asid N: the space of --history, --walk and a time-machine screenshot */
     uint32_t asid;
+    uint32_t *walks; /* --walk VA, each given (malloc'd; cli_free) */
+    int nwalks;
+    uint32_t walk_asid; /* the space walked: --asid's, or UINT32_MAX for the live one */
+    uint32_t *frames;   /* --frame PA, each given */
+    int nframes;
     bool help, version;
 };
 
@@ -69,5 +74,9 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errsz)
 /* Whether o asks a question of the time machine (--at, --diff, --diff-spaces, --history...). */
 bool cli_travels(const struct options *o);
 void cli_usage(FILE *f);
+/* Frees what cli_parse allocated in o. */
+void cli_free(struct options *o);
+
+#define CLI_LOOKUPS_MAX 100000 /* --walk and --frame, each, given at most */
 
 #endif

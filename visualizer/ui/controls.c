@@ -1,8 +1,10 @@
 /*
  * controls.c: keys and the mouse change what the view shows (view.h):
  * Tab moves the keyboard between panels, the arrows move that panel's
- * selection, a click selects what is under it. Playback keys (pause, step,
- * speed, screenshot, quit) belong to main.c.
+ * selection, a click selects what is under it; w shows the walk of the
+ * selected page, g takes an address to walk, typed in hex. Playback keys
+ * (pause, step, speed, screenshot, quit) belong to main.c, except while an
+ * address is being typed (view_typing_key).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +48,57 @@ static void choose_fault(struct view *v, const struct model *m, int i)
     v->sel_pte = (int)PTX(f->cr2);
 }
 
+/* Selects the page holding va; the walk and the lit frame follow it. */
+static void choose_page(struct view *v, uint32_t va)
+{
+    v->sel_pde = (int)PDX(va);
+    v->sel_pte = (int)PTX(va);
+    v->sel_frame = -1;
+    v->walk_va_set = false;
+}
+
 /* Moves the selected page (directory and table index together) by d pages. */
 static void step_page(struct view *v, const struct model *m, int d)
 {
     int page = view_pde(v, m) * ENTRIES + (v->sel_pte > 0 ? v->sel_pte : 0) + d;
     page = clamp(page, 0, ENTRIES * ENTRIES - 1);
-    v->sel_pde = page / ENTRIES;
-    v->sel_pte = page % ENTRIES;
+    choose_page(v, (uint32_t)page << PAGE_SHIFT);
+}
+
+/* Moves the selected frame by d frames (from the page's frame, or the first). */
+static void step_frame(struct view *v, const struct model *m, int d)
+{
+    int64_t f = view_frame(v, m), n = view_frames(m);
+    f = (f < 0 ? 0 : f + d);
+    v->sel_frame = f < 0 ? 0 : f >= n ? n - 1 : f;
+}
+
+bool view_typing_key(struct view *v, SDL_Keycode key)
+{
+    size_t len = strlen(v->typed);
+    if (!v->typing)
+        return false;
+    if (key == SDLK_ESCAPE) {
+        v->typing = false;
+    } else if (key == SDLK_BACKSPACE) {
+        if (len)
+            v->typed[len - 1] = '\0';
+    } else if (key == SDLK_RETURN || key == SDLK_KP_ENTER) {
+        if (len) {
+            uint32_t va = (uint32_t)strtoul(v->typed, NULL, 16);
+            choose_page(v, va);
+            v->walk_va = va;
+            v->walk_va_set = true;
+            v->walk_open = true;
+        }
+        v->typing = false;
+    } else if (len < 8 && ((key >= SDLK_0 && key <= SDLK_9) || (key >= SDLK_a && key <= SDLK_f))) {
+        v->typed[len] = (char)key;
+        v->typed[len + 1] = '\0';
+    } else if (key == SDLK_x && len == 1 && v->typed[0] == '0') {
+        v->typed[0] = '\0'; /* "0x" typed as a prefix */
+    }
+    return true;
 }
 
 bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod)
@@ -70,6 +116,15 @@ bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod
         v->asid = MODEL_NO_ASID;
         return true;
     }
+    if (key == SDLK_w) {
+        v->walk_open = !v->walk_open;
+        return true;
+    }
+    if (key == SDLK_g) {
+        v->typing = true;
+        v->typed[0] = '\0';
+        return true;
+    }
     if (!dx && !dy)
         return false;
     switch (v->focus) {
@@ -84,10 +139,11 @@ bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod
         int i = v->sel_pte >= 0 ? v->sel_pte : 0;
         int col = clamp(i % GRID_SIDE + dx, 0, GRID_SIDE - 1),
             row = clamp(i / GRID_SIDE + dy, 0, GRID_SIDE - 1);
-        v->sel_pte = row * GRID_SIDE + col;
+        choose_page(v, page_va((uint32_t)view_pde(v, m), (uint32_t)(row * GRID_SIDE + col)));
         break;
     }
     case P_WHOLE: step_page(v, m, dx + dy * ENTRIES); break;
+    case P_PHYS: step_frame(v, m, dx + dy * (int)(v->pg.cols ? v->pg.cols : 64)); break;
     case P_SPACES: step_space(v, m, dy ? dy : dx); break;
     case P_FAULTS: choose_fault(v, m, v->fault_sel + (dy ? dy : dx)); break;
     case P_LOG: v->log_scroll = v->log_scroll - dy > 0 ? v->log_scroll - dy : 0; break;
@@ -106,14 +162,16 @@ void view_click(struct view *v, const struct model *m, int x, int y)
         if (rect_has(&v->lay.p[p].frame, x, y))
             v->focus = (enum panel_id)p;
     int i;
-    int64_t page;
+    int64_t page, frame;
     if ((i = grid_cell_at(&v->lay.grid[P_DIR], x, y)) >= 0) {
         v->sel_pde = i;
+        v->walk_va_set = false;
     } else if ((i = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0) {
-        v->sel_pte = i;
+        choose_page(v, page_va((uint32_t)view_pde(v, m), (uint32_t)i));
     } else if ((page = whole_page_at(&v->lay.grid[P_WHOLE], x, y)) >= 0) {
-        v->sel_pde = (int)(page / ENTRIES);
-        v->sel_pte = (int)(page % ENTRIES);
+        choose_page(v, (uint32_t)page << PAGE_SHIFT);
+    } else if ((frame = phys_frame_at(&v->pg, x, y)) >= 0) {
+        v->sel_frame = frame;
     } else if (rect_has(&v->lay.p[P_SPACES].body, x, y)) {
         int row = (y - v->lay.p[P_SPACES].body.y) / v->font.line_h - 1 + list_first_space(v, m);
         if (row >= 0 && row < (int)m->nspaces)
@@ -154,36 +212,10 @@ static void select_va(struct view *v, uint32_t va)
     v->sel_pte = (int)PTX(va);
 }
 
-static bool typing_key(struct view *v, const struct model *m, SDL_Keycode key)
-{
-    struct travel_view *t = &v->tm;
-    size_t n = strlen(t->typed);
-    if (key == SDLK_ESCAPE) {
-        t->typing = false;
-    } else if (key == SDLK_BACKSPACE) {
-        if (n)
-            t->typed[n - 1] = '\0';
-    } else if (key == SDLK_RETURN || key == SDLK_KP_ENTER) {
-        t->typing = false;
-        if (n) {
-            select_va(v, (uint32_t)strtoul(t->typed, NULL, 16));
-            v->focus = P_TABLE;
-            travel_open_history(v, m, false);
-        }
-    } else if (n + 1 < sizeof t->typed && n < 8 &&
-               ((key >= SDLK_0 && key <= SDLK_9) || (key >= SDLK_a && key <= SDLK_f))) {
-        t->typed[n] = (char)key;
-        t->typed[n + 1] = '\0';
-    }
-    return true;
-}
-
 bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod)
 {
     struct travel_view *t = &v->tm;
     bool shift = mod & KMOD_SHIFT;
-    if (t->typing)
-        return typing_key(v, m, key);
     if (!t->h)
         return false;
     switch (key) {
@@ -214,11 +246,6 @@ bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 m
     }
     case SDLK_h: travel_open_history(v, m, false); return true;
     case SDLK_f: travel_open_history(v, m, true); return true;
-    case SDLK_g:
-    case SDLK_SLASH:
-        t->typing = true;
-        t->typed[0] = '\0';
-        return true;
     case SDLK_ESCAPE:
         if (t->side == SIDE_LOG)
             return false;

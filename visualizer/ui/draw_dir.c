@@ -26,6 +26,13 @@ void draw_dir(struct view *v, const struct model *m, double now)
         if (v->tm.nruns)
             draw_travel_mark(v->r, &c, travel_mark(v, m, (uint32_t)i << 22, true));
     }
+    const struct frame_mapping *mp;
+    uint32_t maps = view_frame_mappings(v, m, &mp);
+    for (uint32_t k = 0; k < maps; k++) /* where the selected frame is mapped in this space */
+        if (view_mapping_in(&mp[k], sp)) {
+            struct rect lc = grid_cell(g, (int)PDX(mp[k].va));
+            outline(v->r, lc.x, lc.y, lc.w - 1, lc.w - 1, 1, COL_LINK);
+        }
     struct rect c = grid_cell(g, sel);
     outline(v->r, c.x - 1, c.y - 1, c.w + 1, c.w + 1, v->lay.cell >= 8 ? 2 : 1, COL_SELECT);
     if (sp && view_flash_on(v, now) && v->flash_asid == sp->asid) {

@@ -45,11 +45,17 @@ void draw_spaces(struct view *v, const struct model *m)
     if (!n)
         text_draw(&v->font, v->r, b->x, y, "  none yet: the kernel sends snapshots at boot", COL_DIM, b->w);
     const struct space *shown = view_space(v, m);
+    const struct frame_mapping *mp;
+    uint32_t maps = view_frame_mappings(v, m, &mp);
     for (int i = list_first_space(v, m); i < n && y + lh <= b->y + b->h; i++, y += lh) {
         const struct space *sp = model_space_at(m, (uint32_t)i);
-        bool live = sp->asid == m->current_asid;
+        bool live = sp->asid == m->current_asid, lit = false;
         if (sp == shown)
             fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
+        for (uint32_t k = 0; k < maps && !lit; k++) /* it maps the selected frame in its own half */
+            lit = mp[k].asid == sp->asid;
+        if (lit)
+            fill(v->r, b->x, y + 2, 3, lh - 4, COL_LINK);
         char trust[48] = "";
         if (!sp->whole)
             snprintf(trust, sizeof trust, "untrusted since tick %u", sp->since);

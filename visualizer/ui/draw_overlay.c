@@ -1,20 +1,43 @@
 /*
  * draw_overlay.c: what is drawn over the panels: the tooltip for the cell,
- * page or frame under the mouse (virtual range, physical frame, flags), and
- * the F1 help with every key.
+ * page or frame under the mouse (virtual range, physical frame, flags; a
+ * frame's owner, references and every page mapping it), and the F1 help
+ * with every key.
  */
+#include "model_walk.h"
 #include "view.h"
 
-static const char *owner_words(const struct model *m, uint8_t owner)
+#define TIP_LINES 12
+
+/* The lines about frame f: its owner and references, then the pages mapping it. */
+static int frame_lines(const struct model *m, uint32_t f, char lines[][120])
 {
-    switch (owner) {
-    case PHYS_NONE: return "not mapped by any known space";
-    case PHYS_KERNEL: return "kernel (supervisor mappings only)";
-    case PHYS_TABLE: return "a page directory or page table";
-    case PHYS_SHARED: return "user pages of several spaces";
-    case PHYS_SPACE_LAST: return "user pages of one space (one of many: the list is long)";
-    default: return fmt("user pages of asid %u", model_space_at(m, owner - PHYS_SPACE)->asid);
+    const struct frame_mapping *mp;
+    char words[96];
+    unsigned owner = model_frame_owner(m, f);
+    uint32_t n = model_frame_mappings(m, f, &mp), refs = model_frame_refs(m, f);
+    int k = 0;
+    snprintf(lines[k++], 120, "frame %08x-%08x  (#%u)", f << 12, (f << 12) + 0xfff, f);
+    if (owner == FRAME_UNKNOWN)
+        snprintf(lines[k++], 120, "owner unknown: no frame map from the kernel%s",
+                 m->frame_map->nframes ? " here" : " yet");
+    else if (owner == OWNER_USER || owner == OWNER_HEAP)
+        snprintf(lines[k++], 120, "%s, %u reference%s", frame_class_name(model_frame_class(m, f)), refs,
+                 refs == 1 ? "" : "s");
+    else
+        snprintf(lines[k++], 120, "%s", frame_class_name(owner));
+    if (!n)
+        snprintf(lines[k++], 120, "mapped by no page");
+    for (uint32_t i = 0; i < n && k < TIP_LINES; i++) {
+        if (k == TIP_LINES - 1 && i + 1 < n) {
+            snprintf(lines[k++], 120, "... and %u more", n - i);
+            break;
+        }
+        bool direct = (mp[i].va & ~1u) - (f << 12) == KERNEL_BASE;
+        snprintf(lines[k++], 120, "%s%s", mapping_words(&mp[i], words, sizeof words),
+                 direct ? ": the direct map" : "");
     }
+    return k;
 }
 
 /* The lines describing the leaf entry for page `page` (va >> 12) of sp. */
@@ -42,7 +65,7 @@ static int page_lines(const struct space *sp, uint32_t page, char lines[][120])
 void draw_tooltip(struct view *v, const struct model *m)
 {
     const struct space *sp = view_space(v, m);
-    char lines[4][120];
+    char lines[TIP_LINES][120];
     int n = 0, x = v->mouse_x, y = v->mouse_y;
     int cell = grid_cell_at(&v->lay.grid[P_DIR], x, y);
     if (cell >= 0 && sp) {
@@ -73,9 +96,7 @@ void draw_tooltip(struct view *v, const struct model *m)
                      mk->kind == MARK_FAULT ? fmt(", 0x%08x, %s", mk->va, word_name(WS_OUTCOME, mk->sub))
                                             : "");
     } else if (v->owner && phys_frame_at(&v->pg, x, y) >= 0) {
-        uint32_t f = (uint32_t)phys_frame_at(&v->pg, x, y);
-        snprintf(lines[n++], 120, "frame %08x-%08x  (#%u)", f << 12, (f << 12) + 0xfff, f);
-        snprintf(lines[n++], 120, "%s", owner_words(m, v->owner[f]));
+        n = frame_lines(m, (uint32_t)phys_frame_at(&v->pg, x, y), lines);
     }
     if (!n)
         return;
@@ -106,7 +127,11 @@ void draw_help(struct view *v)
         "arrows             move the selection in that panel:",
         "                   directory entry, table entry, page,",
         "                   address space, fault, log lines",
-        "mouse              hover for details, click to select",
+        "mouse              hover for details, click to select;",
+        "                   a frame's pages light up in yellow",
+        "w                  the walk of the selected address",
+        "g                  type an address (hex), Enter: select",
+        "                   and walk it (then h: its history)",
         "space              pause and go on (a replay: play)",
         "+ / -              replay faster / slower",
         "",
@@ -122,9 +147,8 @@ void draw_help(struct view *v)
         "x                  mark the shown space X, then show",
         "                   another: shared, copied, only in one",
         "h / f              history of the selected entry / frame",
-        "g                  type an address (hex), Enter: its history",
         "Enter, Esc         in a list: go there; back to the log",
-        "w                  keep the live stream's file at exit",
+        "Ctrl+S             keep the live stream's file at exit",
         "l                  follow the live address space again",
         "s                  save a PNG screenshot here",
         "t, 1-6, k, r       with --serial, keys for the kernel: tour,",
@@ -135,6 +159,8 @@ void draw_help(struct view *v)
         "Blue is kernel, orange user; hollow cells are read-only;",
         "a framed cell is a 4 MiB page; darker tables hold fewer",
         "entries. Faults flash white on the cell they hit.",
+        "Physical frames by owner, from the kernel's allocator:",
+        "green frames are shared by several pages.",
     };
     int n = (int)(sizeof lines / sizeof lines[0]), lh = v->font.line_h;
     if (n * lh + 24 > v->h) /* a short window: as much as fits */

@@ -41,9 +41,19 @@ void draw_status(struct view *v, const struct model *m)
         if (m->nspaces && !model_whole(m, &since, &why))
             n += snprintf(facts + n, sizeof facts - n, " · picture not whole since tick %u (%s)", since,
                           untrusted_name(why));
-        if (m->have_frames)
+        /* Free frames: the frame map's, event by event, when the kernel sent one (every `frames`
+         * record is held against it); else the kernel's last counters. */
+        const struct frame_map *fm = m->frame_map;
+        if (fm->nframes)
+            n += snprintf(facts + n, sizeof facts - n, " · %u of %u frames free", fm->count[OWNER_FREE],
+                          fm->count[OWNER_FREE] + fm->count[OWNER_HEAP] + fm->count[OWNER_TABLE] +
+                              fm->count[OWNER_DIRECTORY] + fm->count[OWNER_USER]);
+        else if (m->have_frames)
             n += snprintf(facts + n, sizeof facts - n, " · %u of %u frames free", m->frames.free,
                           m->frames.total);
+        if (fm->nframes && !fm->whole) /* the counters disagreeing with the owners, a cut map, ... */
+            n += snprintf(facts + n, sizeof facts - n, " · frame map untrusted since tick %u (%s)", fm->since,
+                          frames_untrusted_name(fm->why));
         if (m->test_count || m->tests_done) {
             uint32_t passed = 0, failed = 0;
             for (uint32_t i = 0; i < m->test_count; i++)
@@ -60,7 +70,7 @@ void draw_status(struct view *v, const struct model *m)
         if (p && parser_status(p)[0])
             snprintf(facts + n, sizeof facts - n, " · %s", parser_status(p));
     }
-    bool whole = model_whole(m, NULL, NULL);
+    bool whole = model_whole(m, NULL, NULL) && (!m->frame_map->nframes || m->frame_map->whole);
     text_draw(&v->font, v->r, x, y, facts,
               m->panicked ? COL_BAD
               : whole     ? COL_TEXT

@@ -30,6 +30,13 @@ void draw_table(struct view *v, const struct model *m, double now)
         if (v->tm.nruns)
             draw_travel_mark(v->r, &c, travel_mark(v, m, va | (uint32_t)i << 12, false));
     }
+    const struct frame_mapping *mp;
+    uint32_t maps = view_frame_mappings(v, m, &mp);
+    for (uint32_t k = 0; k < maps; k++) /* the selected frame's pages in this table */
+        if (view_mapping_in(&mp[k], sp) && PDX(mp[k].va) == (uint32_t)pdi) {
+            struct rect lc = grid_cell(g, (int)PTX(mp[k].va));
+            outline(v->r, lc.x, lc.y, lc.w - 1, lc.w - 1, v->lay.cell >= 8 ? 2 : 1, COL_LINK);
+        }
     if (v->sel_pte >= 0) {
         struct rect c = grid_cell(g, v->sel_pte);
         outline(v->r, c.x - 1, c.y - 1, c.w + 1, c.w + 1, v->lay.cell >= 8 ? 2 : 1, COL_SELECT);

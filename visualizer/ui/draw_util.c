@@ -119,7 +119,18 @@ const char *flag_letters(uint32_t e, bool dir)
 
 void draw_untrusted(struct view *v, const struct rect *area, const struct space *sp)
 {
+    char label[96];
     if (!sp || sp->whole || area->w <= 0 || area->h <= 0)
+        return;
+    snprintf(label, sizeof label, "untrusted since tick %u: %s", sp->since, untrusted_name(sp->why));
+    if (text_width(&v->font, label) + v->font.char_w > area->w) /* the why is in the status line too */
+        snprintf(label, sizeof label, "untrusted since tick %u", sp->since);
+    draw_hatched(v, area, label);
+}
+
+void draw_hatched(struct view *v, const struct rect *area, const char *label)
+{
+    if (area->w <= 0 || area->h <= 0)
         return;
     /* Hatching: the picture may be wrong, so it must not look like a fact. */
     SDL_SetRenderDrawBlendMode(v->r, SDL_BLENDMODE_BLEND);
@@ -128,10 +139,6 @@ void draw_untrusted(struct view *v, const struct rect *area, const struct space 
         for (int k = 0; k < 2; k++)
             SDL_RenderDrawLine(v->r, area->x + d + k, area->y + area->h, area->x + d + k + area->h, area->y);
     SDL_SetRenderDrawBlendMode(v->r, SDL_BLENDMODE_NONE);
-    char label[96];
-    snprintf(label, sizeof label, "untrusted since tick %u: %s", sp->since, untrusted_name(sp->why));
-    if (text_width(&v->font, label) + v->font.char_w > area->w) /* the why is in the status line too */
-        snprintf(label, sizeof label, "untrusted since tick %u", sp->since);
     int w = text_width(&v->font, label) + v->font.char_w, h = v->font.line_h + 4;
     int x = area->x + (area->w - w) / 2, y = area->y + area->h - h - 4;
     if (x < area->x)

@@ -119,6 +119,14 @@ void draw_whole(struct view *v, const struct model *m, double now)
     fill(v->r, pic->x + pic->w + 1, y - 2, 4, row_h + 4, COL_SELECT);
     if (v->sel_pte >= 0)
         outline(v->r, x - 3, y - 3, 7 + row_h, 7 + row_h, 1, COL_SELECT);
+    const struct frame_mapping *mp;
+    uint32_t maps = view_frame_mappings(v, m, &mp);
+    for (uint32_t k = 0, shown = 0; k < maps && shown < 256; k++) /* the selected frame's pages */
+        if (view_mapping_in(&mp[k], sp)) {
+            whole_point(pic, mp[k].va >> 12, &x, &y);
+            outline(v->r, x - 3, y - 3, 7, 7, 1, COL_LINK);
+            shown++;
+        }
     if (sp && view_flash_on(v, now) && v->flash_asid == sp->asid) {
         whole_point(pic, v->flash_va >> 12, &x, &y);
         outline(v->r, x - 5, y - 5, 11, 11, 2, COL_FLASH);

@@ -9,6 +9,7 @@
 #define PAD         6 /* around the window's edge */
 #define GAP         6 /* between panels */
 #define GRID_LEGEND 3 /* legend lines under a 32x32 grid: a line about the selection, two of keys */
+#define PHYS_LEGEND 4 /* under the physical map: a line about the selected frame, three of owners */
 
 static int max_i(int a, int b)
 {
@@ -87,7 +88,8 @@ static void wide(struct layout *l, int ax, int ay, int aw, int ah)
     box(l, P_DIR, ax, ay, colw, half, GRID_LEGEND);
     box(l, P_TABLE, ax, ay + half + GAP, colw, ah - half - GAP, GRID_LEGEND);
     box(l, P_WHOLE, ax + colw + GAP, ay, bw, half, 2);
-    box(l, P_PHYS, ax + colw + GAP, ay + half + GAP, bw, ah - half - GAP, bw < 60 * l->char_w ? 3 : 2);
+    box(l, P_PHYS, ax + colw + GAP, ay + half + GAP, bw, ah - half - GAP,
+        PHYS_LEGEND + (bw < 60 * l->char_w));
     int cx = ax + colw + bw + 2 * GAP;
     lists(l, cx, ay, ax + aw - cx, ah);
 }
@@ -109,7 +111,7 @@ static void tall(struct layout *l, int ax, int ay, int aw, int ah)
     box(l, P_DIR, ax, ay, colw, half, GRID_LEGEND);
     box(l, P_TABLE, ax, ay + half + GAP, colw, top - half - GAP, GRID_LEGEND);
     box(l, P_WHOLE, ax + colw + GAP, ay, aw - colw - GAP, half, 2);
-    box(l, P_PHYS, ax + colw + GAP, ay + half + GAP, aw - colw - GAP, top - half - GAP, 2);
+    box(l, P_PHYS, ax + colw + GAP, ay + half + GAP, aw - colw - GAP, top - half - GAP, PHYS_LEGEND);
     int by = ay + top + GAP, bh = ah - top - GAP;
     int upper = bh / 2;
     box(l, P_SPACES, ax, by, colw, upper, 0);

@@ -1,8 +1,8 @@
 /*
  * main.c: koiz-view's entry: the command line, the input (an emulator it
  * starts, stdin, a FIFO, a serial port, or a recording replayed at a pace),
- * and either the window's main loop or a headless run that ends with a PNG
- * and/or the model's text dump. Bytes become records and records change the
+ * and either the window's main loop or a headless run that ends with a PNG,
+ * the model's text dump, and the walks and frames asked for. Bytes become records and records change the
  * model here, on the main thread only; the reader thread (source.c) just
  * fills a buffer.
  *
@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "history.h"
 #include "model.h"
+#include "model_walk.h"
 #include "parser.h"
 #include "shot.h"
 #include "replay.h"
@@ -271,12 +272,43 @@ static void ingest_live(struct app *a, size_t budget)
 
 static void describe(struct app *a, struct view *v, bool paused);
 
+/* A picture of the end of the stream: the status line, and the first --walk
+ * (its page selected, the walk view open) or --frame (selected) shown. */
 static void describe_batch(struct view *v, void *arg)
 {
-    describe(arg, v, false);
+    struct app *a = arg;
+    describe(a, v, false);
+    if (a->o.nwalks) {
+        if (a->o.walk_asid != UINT32_MAX)
+            v->asid = a->o.walk_asid;
+        v->sel_pde = (int)PDX(a->o.walks[0]);
+        v->sel_pte = (int)PTX(a->o.walks[0]);
+        v->walk_va = a->o.walks[0];
+        v->walk_va_set = v->walk_open = true;
+    }
+    if (a->o.nframes)
+        v->sel_frame = a->o.frames[0] >> PAGE_SHIFT;
 }
 
 /* ---- headless: read it all, then a picture and/or the dump ---- */
+
+/* What --dump, --walk and --frame ask of the model as it is now (the end of the
+ * stream, or the time machine's moment). */
+static void print_answers(struct app *a)
+{
+    if (a->o.dump) {
+        model_dump_summary(a->m, stdout);
+        model_dump_frames(a->m, stdout);
+        model_dump(a->m, stdout);
+    }
+    for (int i = 0; i < a->o.nwalks; i++) {
+        struct walk w;
+        model_walk(a->m, a->o.walk_asid == UINT32_MAX ? MODEL_NO_ASID : a->o.walk_asid, a->o.walks[i], &w);
+        walk_print(a->m, &w, stdout);
+    }
+    for (int i = 0; i < a->o.nframes; i++)
+        frame_print(a->m, a->o.frames[i], stdout);
+}
 
 /* What a headless run that read all it could must say: 0 when the stream gave what was
  * asked, else an exit status after saying what was missing. */
@@ -348,10 +380,8 @@ static int run_batch(struct app *a)
             rc = fail(1, err);
         SDL_FreeSurface(s);
     }
-    if (a->o.dump && a->p.stats.records) {
-        model_dump_summary(a->m, stdout);
-        model_dump(a->m, stdout);
-    }
+    if (a->p.stats.records)
+        print_answers(a);
     return rc;
 }
 
@@ -452,10 +482,9 @@ static int run_travel(struct app *a, const char *path)
     }
     if (o->history_frame)
         travel_print_frame(stdout, h, o->frame_pa);
-    if (o->dump) {
+    if (o->dump || o->nwalks || o->nframes) {
         printf("moment %s of %llu\n", travel_moment_name(h, at, name, sizeof name), (unsigned long long)last);
-        model_dump_summary(a->m, stdout);
-        model_dump(a->m, stdout);
+        print_answers(a);
     }
     if (o->screenshot) {
         snprintf(what, sizeof what, "at %s of %llu records", travel_moment_name(h, at, name, sizeof name),
@@ -862,12 +891,12 @@ static int run_window(struct app *a)
                     break;
                 case SDL_KEYDOWN: {
                     SDL_Keycode k = e.key.keysym.sym;
+                    if (view_typing_key(&v, k))
+                        break; /* an address being typed takes every key */
                     if (k == SDLK_q)
                         quit = true;
                     else if (k == SDLK_F1 || (k == SDLK_ESCAPE && v.help))
                         v.help = !v.help;
-                    else if (v.tm.typing)
-                        travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod);
                     else if (k == SDLK_SPACE && a->replaying)
                         a->playing = !a->playing;
                     else if (k == SDLK_SPACE)
@@ -876,13 +905,13 @@ static int run_window(struct app *a)
                         a->rate = a->rate * 2 < 1e8 ? a->rate * 2 : 1e8;
                     else if ((k == SDLK_MINUS || k == SDLK_KP_MINUS) && a->replaying)
                         a->rate = a->rate / 2 > 1 ? a->rate / 2 : 1;
-                    else if (k == SDLK_s)
-                        screenshot(&v, r, now, &message_until);
-                    else if (k == SDLK_w && a->stream_tmp[0]) {
+                    else if (k == SDLK_s && (e.key.keysym.mod & KMOD_CTRL) && a->stream_tmp[0]) {
                         a->keep_stream = true;
                         snprintf(v.message, sizeof v.message, "the stream is kept in %.130s", a->stream_tmp);
                         message_until = now + 8;
-                    } else if ((a->o.mode == IN_SERIAL || a->src.keys_fd >= 0) && kernel_key(k))
+                    } else if (k == SDLK_s)
+                        screenshot(&v, r, now, &message_until);
+                    else if ((a->o.mode == IN_SERIAL || a->src.keys_fd >= 0) && kernel_key(k))
                         send_key(a, &v, kernel_key(k), now, &message_until);
                     else if (travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod))
                         ;
@@ -971,9 +1000,9 @@ int main(int argc, char **argv)
         TTF_Quit();
         return rc;
     }
-    /* a picture or a dump of the end of the stream, or of another moment, needs no window */
+    /* a picture, a dump or a walk of the end of the stream, or of another moment, needs no window */
     bool travel = cli_travels(&a.o);
-    bool batch = a.o.headless || a.o.dump || a.o.screenshot || travel;
+    bool batch = a.o.headless || a.o.dump || a.o.screenshot || a.o.nwalks || a.o.nframes || travel;
     if (batch)
         setenv("SDL_VIDEODRIVER", "offscreen", 0);
     a.m = model_new();
@@ -1020,5 +1049,6 @@ int main(int argc, char **argv)
     free(a.pending);
     free(a.chunk);
     model_free(a.m);
+    cli_free(&a.o);
     return rc;
 }

@@ -63,15 +63,23 @@ uint32_t look_page(uint32_t pde, uint32_t leaf)
     return writable ? COL_KERNEL : COL_KERNEL_LT;
 }
 
-uint32_t look_frame(uint8_t owner)
+/* By class: [0] the colour, [1] the checker's other colour (the same when plain). */
+static const uint32_t frame_looks[FRAME_CLASSES][2] = {
+    [OWNER_HOLE] = {0x000000u, 0x000000u},      [OWNER_RESERVED] = {0x6b6f78u, 0x6b6f78u},
+    [OWNER_IMAGE] = {COL_KERNEL, COL_KERNEL},   [OWNER_TELEMETRY] = {0xb9e0f7u, 0xb9e0f7u},
+    [OWNER_BOOT] = {COL_USER_LT, COL_USER_LT},  [OWNER_RECORDS] = {0x00466du, 0x00466du},
+    [OWNER_FREE] = {COL_EMPTY, COL_EMPTY},      [OWNER_HEAP] = {COL_KERNEL_LT, COL_KERNEL_LT},
+    [OWNER_DIRECTORY] = {0x8c4a70u, 0x8c4a70u}, [OWNER_TABLE] = {COL_TABLE, COL_TABLE},
+    [OWNER_USER] = {COL_USER, COL_USER},        [OWNER_UNUSED] = {0x3f424au, 0x24262cu},
+    [FRAME_UNKNOWN] = {0x55585fu, 0x1d1f24u},   [FRAME_SHARED] = {COL_SHARED, COL_SHARED},
+};
+
+uint32_t look_frame(unsigned cls)
 {
-    /* orange for user frames; each space its own lightness, so neighbours stay apart */
-    static const uint32_t spaces[] = {COL_USER, 0xf6c25au, 0xa86f00u, 0xfbd98fu, 0xc98a00u};
-    switch (owner) {
-    case PHYS_NONE: return COL_EMPTY;
-    case PHYS_KERNEL: return COL_KERNEL;
-    case PHYS_TABLE: return COL_TABLE;
-    case PHYS_SHARED: return COL_SHARED;
-    default: return spaces[(owner - PHYS_SPACE) % (sizeof spaces / sizeof spaces[0])];
-    }
+    return cls < FRAME_CLASSES ? frame_looks[cls][0] : frame_looks[FRAME_UNKNOWN][0];
+}
+
+uint32_t look_frame_alt(unsigned cls)
+{
+    return cls < FRAME_CLASSES ? frame_looks[cls][1] : frame_looks[FRAME_UNKNOWN][1];
 }

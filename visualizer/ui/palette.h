@@ -9,6 +9,13 @@
  * shape carry meaning too, never hue alone: read-only cells are hollow (or a
  * lighter tone in the 4 GiB picture), a 4 MiB page has an inner frame, a
  * table's fill darkens-to-full as it fills, global pages have a light top bar.
+ *
+ * Physical frames, by owner: the kernel's in blues from dark to light (frame
+ * records, image, heap, telemetry queue), directories and tables in reddish
+ * purple (dark, light), user frames orange, shared ones bluish green, boot
+ * data yellow; free frames the empty cell's grey; what is not RAM the
+ * kernel uses is drawn as not there: holes black, reserved RAM mid grey,
+ * RAM above 768 MiB and frames nobody described checkered.
  */
 #ifndef KOIZ_VIEW_PALETTE_H
 #define KOIZ_VIEW_PALETTE_H
@@ -56,7 +63,11 @@ struct cell_look look_pde(uint32_t pde, uint32_t present);
 struct cell_look look_pte(uint32_t pde, uint32_t pte);
 /* One page's pixel in the 4 GiB picture: the entry that translates it (PDE of a 4 MiB page, else PTE). */
 uint32_t look_page(uint32_t pde, uint32_t leaf);
-/* A physical frame's colour, by owner (PHYS_* of model.h); slot colours cycle for spaces. */
-uint32_t look_frame(uint8_t owner);
+#define COL_LINK 0xf0e442u /* Okabe-Ito yellow: the pages mapping the selected frame */
+
+/* A physical frame's colour, by class (an owner word, FRAME_SHARED or FRAME_UNKNOWN). */
+uint32_t look_frame(unsigned cls);
+/* The second colour of a checkered class (frames that are not there), else look_frame's. */
+uint32_t look_frame_alt(unsigned cls);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "model_walk.h"
 #include "view.h"
 
 static int font_px(int w, int h)
@@ -47,6 +48,7 @@ int view_init(struct view *v, SDL_Renderer *r, int w, int h, char *err, size_t e
     v->asid = MODEL_NO_ASID;
     v->sel_pde = -1;
     v->fault_sel = -1;
+    v->sel_frame = -1;
     v->focus = P_DIR;
     v->whole_version = v->phys_version = UINT64_MAX;
     v->tm.go = -1;
@@ -107,16 +109,38 @@ int view_pde(const struct view *v, const struct model *m)
 
 uint32_t view_frames(const struct model *m)
 {
-    uint64_t kib = 0;
-    if (m->have_mem)
-        kib = 1024 + (uint64_t)m->mem.upper_kib;
-    if (m->have_frames && (uint64_t)m->frames.total * 4 > kib)
-        kib = (uint64_t)m->frames.total * 4;
-    if (!kib)
-        kib = 32 * 1024;
-    uint64_t frames = (kib + 3) / 4;
-    frames = (frames + 255) / 256 * 256; /* whole MiB */
-    return frames > (1u << 20) ? (1u << 20) : (uint32_t)frames;
+    return model_frames_span(m);
+}
+
+uint32_t view_walk_va(const struct view *v, const struct model *m)
+{
+    if (v->walk_va_set)
+        return v->walk_va;
+    return page_va((uint32_t)view_pde(v, m), (uint32_t)(v->sel_pte > 0 ? v->sel_pte : 0));
+}
+
+int64_t view_frame(const struct view *v, const struct model *m)
+{
+    if (v->sel_frame >= 0)
+        return v->sel_frame;
+    const struct space *sp = view_space(v, m);
+    struct walk w;
+    if (!sp || (v->sel_pte < 0 && !v->walk_va_set))
+        return -1;
+    return model_walk(m, sp->asid, view_walk_va(v, m), &w) == WALK_MAPPED ? (int64_t)(w.frame >> PAGE_SHIFT)
+                                                                          : -1;
+}
+
+uint32_t view_frame_mappings(const struct view *v, const struct model *m, const struct frame_mapping **out)
+{
+    int64_t f = view_frame(v, m);
+    *out = NULL;
+    return f >= 0 ? model_frame_mappings(m, (uint32_t)f, out) : 0;
+}
+
+bool view_mapping_in(const struct frame_mapping *mp, const struct space *sp)
+{
+    return sp && (mp->asid == sp->asid || mp->asid == MODEL_NO_ASID);
 }
 
 bool view_animating(const struct view *v, double now)
@@ -186,6 +210,9 @@ void view_draw(struct view *v, const struct model *m, double now)
     lap(v, P_LOG, &t);
     draw_timeline(v, m);
     draw_status(v, m);
+    SDL_RenderSetClipRect(v->r, NULL);
+    if (v->walk_open || v->typing)
+        draw_walk(v, m);
     SDL_RenderSetClipRect(v->r, NULL);
     if (v->mouse_in && !v->help)
         draw_tooltip(v, m);

@@ -56,9 +56,6 @@ struct travel_view {
     struct diff_counts counts;
     uint64_t runs_of[3]; /* the versions (and space) the runs were made for */
     int run_sel;
-    /* an address being typed (g) */
-    bool typing;
-    char typed[12];
     /* the marks, binned into the track's pixel columns: a bit per kind (and fault outcome) */
     uint32_t *bins;
     int nbins;
@@ -76,7 +73,13 @@ struct view {
     uint32_t asid;        /* chosen space; MODEL_NO_ASID: follow the live one */
     int sel_pde, sel_pte; /* selected entries; sel_pde -1 until chosen (then: first table) */
     int fault_sel;        /* selected fault (0 = newest), -1 none */
-    int log_scroll;       /* log lines scrolled back from the newest */
+    int64_t sel_frame;    /* selected physical frame, -1: the selected page's frame (view_frame) */
+    bool walk_open;       /* the walk view is shown (w) */
+    bool walk_va_set;     /* walk_va was typed: walk it, offset and all, not the selected page */
+    uint32_t walk_va;
+    bool typing; /* an address is being typed (g): keys go to `typed` */
+    char typed[12];
+    int log_scroll; /* log lines scrolled back from the newest */
     enum panel_id focus;
     bool help;
     int mouse_x, mouse_y;
@@ -97,10 +100,10 @@ struct view {
 
     /* the physical map */
     SDL_Texture *phys_tex;
-    uint64_t phys_version;
-    uint8_t *owner;
+    uint64_t phys_version, phys_frames_version; /* the model's map_version and frame_map->version drawn */
+    uint8_t *owner;                             /* a class per frame (model_phys_map) */
     uint32_t nframes;
-    struct phys_counts counts;
+    uint32_t counts[FRAME_CLASSES];
     struct phys_geom pg;
 
     /* the status line, filled by main.c */
@@ -133,11 +136,22 @@ bool view_flash_on(const struct view *v, double now);
 const struct space *view_space(const struct view *v, const struct model *m);
 /* The selected directory index (resolving "not chosen yet" to the first page table). */
 int view_pde(const struct view *v, const struct model *m);
-/* Frames in the physical map: RAM up to its top as the memory map said, else a guess. */
+/* Frames in the physical map: as the kernel's frame map says, else RAM as `mem` said it. */
 uint32_t view_frames(const struct model *m);
+/* The address whose walk is shown: the typed one, else the selected page's. */
+uint32_t view_walk_va(const struct view *v, const struct model *m);
+/* The frame whose mappings light up: the selected one, else the frame the
+ * selected page maps; -1 when none. */
+int64_t view_frame(const struct view *v, const struct model *m);
+/* The pages mapping view_frame (model_frame_mappings); 0 when none. */
+uint32_t view_frame_mappings(const struct view *v, const struct model *m, const struct frame_mapping **out);
+/* Whether a mapping lies in space sp: its user half, or the kernel half every space shares. */
+bool view_mapping_in(const struct frame_mapping *mp, const struct space *sp);
 
 /* controls.c: returns true when the key was used. */
 bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod);
+/* While an address is being typed (g), every key is its: true then. */
+bool view_typing_key(struct view *v, SDL_Keycode key);
 void view_click(struct view *v, const struct model *m, int x, int y);
 void view_wheel(struct view *v, int dy);
 
@@ -150,6 +164,8 @@ void panel_begin(struct view *v, enum panel_id id, const char *title, const char
 void draw_cell(SDL_Renderer *r, const struct rect *c, const struct cell_look *look);
 /* Over a picture of sp, when sp is not whole: hatching and "untrusted since tick N: why". */
 void draw_untrusted(struct view *v, const struct rect *area, const struct space *sp);
+/* Hatching over area, with label in a box at its foot: a picture that may be wrong. */
+void draw_hatched(struct view *v, const struct rect *area, const char *label);
 /* Legend items flow left to right inside rc and wrap; *x, *y is the cursor. */
 void legend_cell(struct view *v, const struct rect *rc, int *x, int *y, const struct cell_look *look,
                  const char *label);
@@ -171,6 +187,8 @@ void draw_log(struct view *v, const struct model *m);
 void draw_status(struct view *v, const struct model *m);
 void draw_tooltip(struct view *v, const struct model *m);
 void draw_help(struct view *v);
+/* The walk view (draw_walk.c): the selected or typed address followed through the tables. */
+void draw_walk(struct view *v, const struct model *m);
 
 /* draw_timeline.c: the time machine's strip: marks, the playhead, the moment in words. */
 void draw_timeline(struct view *v, const struct model *m);

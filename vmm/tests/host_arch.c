@@ -69,7 +69,7 @@ void host_pmm_boot(uint32_t ram_top)
         {0, 0x9F000},
         {0x100000, ram_top - 0x100000},
     };
-    struct pmm_range reserved[] = {{HOST_KERNEL_START, HOST_KERNEL_END}};
+    struct pmm_range reserved[] = {{HOST_KERNEL_START, HOST_KERNEL_END, FRAME_IMAGE}};
 
     if (!host_ram && !(host_ram = aligned_alloc(4096, HOST_RAM_SIZE)))
         abort();

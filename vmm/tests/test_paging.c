@@ -377,7 +377,7 @@ static void test_device_memory(void **state)
     assert_int_equal(vmem_get_phys_addr(A->pd, TEST_VA + 4), dev + 4);
     assert_int_equal(vmm_unmap(A, TEST_VA, 0), VMM_OK);
     assert_int_equal(vmm_unmap(A, TEST_VA + 4096, 0), VMM_OK);
-    assert_int_equal(pmem_use(kimage), FRAME_RESERVED);
+    assert_int_equal(pmem_use(kimage), FRAME_IMAGE);
 }
 
 static void test_seed_allocators(void **state)

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include "host_arch.h"
+#include "../hooks.h"
 #include "../pmm.h"
 
 #define MiB        (1u << 20)
@@ -32,8 +33,8 @@ static void test_init_counts(void **state)
     assert_int_equal(s->kernel + s->page_tables + s->process, 0);
     assert_int_equal(pmem_use(0x1000), FRAME_RESERVED);
     assert_int_equal(pmem_use(0xA0000), FRAME_ABSENT); /* the hole */
-    assert_int_equal(pmem_use(HOST_KERNEL_START), FRAME_RESERVED);
-    assert_int_equal(pmem_use(2 * MiB), FRAME_RESERVED); /* records */
+    assert_int_equal(pmem_use(HOST_KERNEL_START), FRAME_IMAGE);
+    assert_int_equal(pmem_use(2 * MiB), FRAME_RECORDS);
     assert_int_equal(pmem_use(FIRST_FREE), FRAME_FREE);
     assert_int_equal(pmem_use(64 * MiB), FRAME_ABSENT);
 }
@@ -178,7 +179,7 @@ static void test_junk_fill(void **state)
 static void test_limit_768(void **state)
 {
     struct pmm_region r[] = {{MiB, 1024ull * MiB - MiB}, {0x100000000ull, 0x10000000ull}};
-    struct pmm_range k = {MiB, 2 * MiB};
+    struct pmm_range k = {MiB, 2 * MiB, FRAME_IMAGE};
     const struct pmm_stats *s = pmem_stats();
     (void)state;
     host_pmm_boot(64 * MiB);
@@ -199,18 +200,18 @@ static void test_metadata_placement(void **state)
         {MiB, 2 * MiB},
         {0x100800, 0x1000}, /* overlapping, unaligned */
     };
-    struct pmm_range res[] = {{MiB, 0x280000}};
+    struct pmm_range res[] = {{MiB, 0x280000, FRAME_IMAGE}};
     (void)state;
     host_pmm_boot(64 * MiB);
     /* top 20 MiB: 5120 frames, 40 KiB = 10 frames of records, fit at 2.5 MiB */
     pmem_init(r, 3, res, 1);
     assert_int_equal(pmem_stats()->metadata, 10);
-    assert_int_equal(pmem_use(0x280000), FRAME_RESERVED);
+    assert_int_equal(pmem_use(0x280000), FRAME_RECORDS);
     assert_int_equal(pmem_alloc(), 0x280000 + 10 * 4096);
     /* Reserve up to 2.99 MiB: the records no longer fit there, so go to 16 MiB. */
     res[0].end = 0x2FF000;
     pmem_init(r, 3, res, 1);
-    assert_int_equal(pmem_use(16 * MiB), FRAME_RESERVED);
+    assert_int_equal(pmem_use(16 * MiB), FRAME_RECORDS);
     assert_int_equal(pmem_use(0x2FF000), FRAME_FREE);
     assert_int_equal(pmem_alloc(), 0x2FF000);
     assert_int_equal(pmem_stats()->total, 1 + (4 * MiB) / 4096 - 10);
@@ -226,6 +227,111 @@ static void test_init_failures(void **state)
     EXPECT_PANIC(pmem_init(tiny, 2, 0, 0), "pmem_init: no room for");
 }
 
+/* Each range says what its frames hold; where ranges overlap, the first says it. */
+static void test_range_uses(void **state)
+{
+    struct pmm_region r[] = {{0, 0x9F000}, {MiB, 63 * MiB}};
+    struct pmm_range res[] = {
+        {0x150000, 0x158000, FRAME_TELEMETRY}, /* inside the image, listed first */
+        {MiB, 2 * MiB, FRAME_IMAGE},
+        {0x300000, 0x301000, FRAME_BOOT},
+        {0x3FF800, 0x400800, FRAME_RESERVED}, /* unaligned: both frames it touches */
+    };
+    (void)state;
+    host_pmm_boot(64 * MiB);
+    pmem_init(r, 2, res, 4);
+    assert_int_equal(pmem_use(0x14F000), FRAME_IMAGE);
+    assert_int_equal(pmem_use(0x150000), FRAME_TELEMETRY);
+    assert_int_equal(pmem_use(0x157000), FRAME_TELEMETRY);
+    assert_int_equal(pmem_use(0x158000), FRAME_IMAGE);
+    assert_int_equal(pmem_use(0x300000), FRAME_BOOT);
+    assert_int_equal(pmem_use(0x3FF000), FRAME_RESERVED);
+    assert_int_equal(pmem_use(0x400000), FRAME_RESERVED);
+    assert_int_equal(pmem_use(0x401000), FRAME_FREE);
+    assert_int_equal(pmem_use(0x9E000), FRAME_RESERVED); /* the first MiB */
+    /* 0x9F low, 256 image (telemetry's 8 among them), 1 boot, 2 firmware, the records */
+    assert_int_equal(pmem_stats()->reserved, 0x9F + 256 + 1 + 2 + pmem_stats()->metadata);
+    res[2].use = FRAME_FREE;
+    EXPECT_PANIC(pmem_init(r, 2, res, 4), "pmem_init: reserved range 0x00300000-0x00301000 says use 2");
+}
+
+/* RAM from 768 MiB to 4 GiB is not used, but pmm says where it is, merged. */
+static void test_unused_spans(void **state)
+{
+    struct pmm_region r[] = {
+        {MiB, 1024ull * MiB - MiB},      {0xE0000000ull, 0x1000000},
+        {0xE1000000ull, 0x1000000},      /* touching */
+        {0x30001000ull, 0x2000},         /* inside the first */
+        {0x100000000ull, 0x10000000ull}, /* above 4 GiB */
+        {0xFFFFF000ull, 0x2000},         /* across 4 GiB */
+    };
+    struct pmm_range k = {MiB, 2 * MiB, FRAME_IMAGE};
+    const struct pmm_span *sp;
+    int n;
+    (void)state;
+    host_pmm_boot(64 * MiB);
+    pmem_init(r, 6, &k, 1);
+    sp = pmem_unused(&n);
+    assert_int_equal(n, 3);
+    assert_int_equal(sp[0].first, PMM_LIMIT / 4096);
+    assert_int_equal(sp[0].end, 1024 * MiB / 4096);
+    assert_int_equal(sp[1].first, 0xE0000);
+    assert_int_equal(sp[1].end, 0xE2000);
+    assert_int_equal(sp[2].first, 0xFFFFF);
+    assert_int_equal(sp[2].end, 0x100000);
+    host_pmm_boot(64 * MiB);
+    pmem_unused(&n);
+    assert_int_equal(n, 0);
+}
+
+/* Every change of a frame's use is told, after it happened. */
+static struct {
+    uint32_t pa;
+    enum frame_use from, to, now;
+    int calls;
+} told;
+
+static void note_use(uint32_t pa, enum frame_use from, enum frame_use to)
+{
+    told.pa = pa;
+    told.from = from;
+    told.to = to;
+    told.now = pmem_use(pa);
+    told.calls++;
+}
+
+static void test_use_hook(void **state)
+{
+    struct vmm_hooks hooks = {.frame_use = note_use};
+    uint32_t pa, dir;
+    (void)state;
+    host_pmm_boot(64 * MiB);
+    vmm_set_hooks(&hooks);
+    memset(&told, 0, sizeof told);
+    pa = pmem_alloc_for(FRAME_PROCESS);
+    assert_int_equal(told.calls, 1);
+    assert_int_equal(told.pa, pa);
+    assert_int_equal(told.from, FRAME_FREE);
+    assert_int_equal(told.to, FRAME_PROCESS);
+    assert_int_equal(told.now, FRAME_PROCESS);
+    pmem_ref(pa);
+    pmem_unref(pa);
+    assert_int_equal(told.calls, 1); /* references are not uses */
+    pmem_unref(pa);
+    assert_int_equal(told.calls, 2);
+    assert_int_equal(told.from, FRAME_PROCESS);
+    assert_int_equal(told.to, FRAME_FREE);
+    assert_int_equal(told.now, FRAME_FREE);
+    dir = pmem_alloc_for(FRAME_PAGE_DIR);
+    assert_int_equal(pmem_stats()->page_dirs, 1);
+    assert_int_equal(pmem_stats()->page_tables, 1);
+    EXPECT_PANIC(pmem_ref(dir), "pmem_ref: frame");
+    pmem_free(dir);
+    assert_int_equal(told.from, FRAME_PAGE_DIR);
+    assert_int_equal(pmem_stats()->page_dirs, 0);
+    vmm_set_hooks(0);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -237,17 +343,13 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_counts),
-        cmocka_unit_test(test_alloc_lowest_first),
-        cmocka_unit_test(test_exhaust_and_refill),
-        cmocka_unit_test(test_counters_by_use),
-        cmocka_unit_test(test_bad_frees_panic),
-        cmocka_unit_test(test_references),
-        cmocka_unit_test(test_junk_fill),
-        cmocka_unit_test(test_limit_768),
-        cmocka_unit_test(test_metadata_placement),
-        cmocka_unit_test(test_init_failures),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_init_counts),        cmocka_unit_test(test_alloc_lowest_first),
+        cmocka_unit_test(test_exhaust_and_refill), cmocka_unit_test(test_counters_by_use),
+        cmocka_unit_test(test_bad_frees_panic),    cmocka_unit_test(test_references),
+        cmocka_unit_test(test_junk_fill),          cmocka_unit_test(test_limit_768),
+        cmocka_unit_test(test_metadata_placement), cmocka_unit_test(test_init_failures),
+        cmocka_unit_test(test_range_uses),         cmocka_unit_test(test_unused_spans),
+        cmocka_unit_test(test_use_hook),           cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -137,7 +137,7 @@ static void test_create_shares_kernel_half(void **state)
         assert_int_equal(A->pd[i], 0);
     assert_memory_equal(&A->pd[768], &K->pd[768], 256 * 4);
     assert_int_equal(vmm_stats()->spaces, 3);
-    assert_int_equal(pmem_use(A->pd_phys), FRAME_PAGE_TABLE);
+    assert_int_equal(pmem_use(A->pd_phys), FRAME_PAGE_DIR);
     vmm_check(A);
 }
 

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <koiz/protocol.h>
 
 #define STREAM KOIZ_UI_TESTDATA "/selftest-qemu.txt"
 
@@ -189,6 +190,18 @@ static void bad_arguments_exit_2(void **state)
     expect(&r, 2, "--bench measures a recording");
     run(&r, NULL, NULL, (const char *[]){"--bench", "--dump", STREAM, NULL});
     expect(&r, 2, "--bench measures a recording");
+    run(&r, NULL, NULL, (const char *[]){"--walk", NULL});
+    expect(&r, 2, "option '--walk' needs a value");
+    run(&r, NULL, NULL, (const char *[]){"--walk", "0x1g", STREAM, NULL});
+    expect(&r, 2, "bad address '0x1g' for --walk (hex, 32 bits: 0x08048000)");
+    run(&r, NULL, NULL, (const char *[]){"--frame", "123456789", STREAM, NULL});
+    expect(&r, 2, "bad address '123456789' for --frame");
+    run(&r, NULL, NULL, (const char *[]){"--frame", "-1", STREAM, NULL});
+    expect(&r, 2, "bad address '-1' for --frame");
+    run(&r, NULL, NULL, (const char *[]){"--asid", "3", "--dump", STREAM, NULL});
+    expect(&r, 2, "--asid goes with --walk VA");
+    run(&r, NULL, NULL, (const char *[]){"--walk", "0", "--asid", "x", STREAM, NULL});
+    expect(&r, 2, "bad asid 'x'");
 }
 
 static void unreadable_inputs_exit_1(void **state)
@@ -270,6 +283,56 @@ static void dump_prints_the_model(void **state)
     (void)state;
     run(&r, NULL, NULL, (const char *[]){"--dump", STREAM, NULL});
     expect(&r, 0, "0xc0000000-0xc0400000    4M -> 0x00000000 4M RW");
+    /* A kernel from before frame maps: the frames are said to be unknown, never guessed. */
+    expect(&r, 0, "\nframes: no frame map from the kernel\n");
+    run(&r, NULL, NULL, (const char *[]){"--frame", "0x100000", STREAM, NULL});
+    expect(&r, 0, "frame 0x00100000 (#256): owner unknown (no frame map yet)\n");
+}
+
+/* A stream of one space with a frame map, written to a temporary file. */
+static void small_stream(char *path)
+{
+    static const char *const lines[][2] = {
+        {"hello", "1 abc 8192 4096 1 1"}, {"snap", "1 0 100000 5"},
+        {"pde", "0 0 1 00101007"},        {"pde", "0 768 2 00000183"},
+        {"pte", "0 0 1 4 00200007"},      {"end", "1 0 3 4 3"},
+        {"physmap", "6 1 2048"},          {"phys", "0 256 reserved 0"},
+        {"phys", "100000 1 directory 0"}, {"phys", "101000 1 table 0"},
+        {"phys", "102000 254 image 0"},   {"phys", "200000 4 user 1"},
+        {"phys", "204000 1532 free 0"},   {"physend", "1 6"},
+    };
+    char line[PROTO_LINE_MAX + 1];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        size_t n = proto_format(line, sizeof line, lines[i][0], "%s", lines[i][1]);
+        assert_int_equal(write(fd, line, n), (ssize_t)n);
+    }
+    close(fd);
+}
+
+static void walk_and_frame_print(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/koiz-view-walk-XXXXXX";
+    small_stream(path);
+    run(&r, NULL, NULL,
+        (const char *[]){"--walk", "0x1abc", "--walk", "400000", "--walk", "c0123456", "--frame", "0x200fff",
+                         path, NULL});
+    expect(&r, 0, "result 0x00001abc -> 0x00200abc\n");
+    expect(&r, 0, "PDE  0    @0x00100000 = 0x00101007  P W U\n");
+    expect(&r, 0, "result 0x00400000 -> none (PDE)\n");
+    expect(&r, 0, "     -> 4 MiB page 0x00000000 + offset 0x123456 = 0x00123456\n");
+    expect(&r, 0, "user read    fault 0x5: protection-violation read user\n");
+    expect(&r, 0, "frame 0x00200000 (#512): user, 1 reference\n  asid 0 va 0x00001000\n");
+    expect(&r, 0, "  kernel half va 0xc0200000 (4 MiB page): the direct map\n");
+    run(&r, NULL, NULL, (const char *[]){"--walk", "0x1abc", "--asid", "9", path, NULL});
+    expect(
+        &r, 0,
+        "walk 0x00001abc: no address space with that asid in the model\nresult 0x00001abc -> none (space)\n");
+    run(&r, NULL, NULL, (const char *[]){"--dump", path, NULL});
+    expect(&r, 0, "phys 0x00200000-0x00203fff       4 user refs 1\n");
+    unlink(path);
 }
 
 /* Headless runs stay near the model's size: the source's buffer (16 MiB) and a little. */
@@ -442,6 +505,7 @@ int main(void)
         cmocka_unit_test(headless_from_a_file_makes_a_png),
         cmocka_unit_test(headless_from_a_pipe_ends_by_itself),
         cmocka_unit_test(dump_prints_the_model),
+        cmocka_unit_test(walk_and_frame_print),
         cmocka_unit_test(bench_prints_figures),
         cmocka_unit_test(serial_refuses_what_is_not_a_port),
         cmocka_unit_test(signals_end_headless_runs),

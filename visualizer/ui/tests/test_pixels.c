@@ -64,6 +64,8 @@ static int teardown(void **state)
 /* What the test chooses before drawing, and the layout it gets back. */
 struct pick {
     int sel_pde, sel_pte;
+    int64_t sel_frame; /* 0: none */
+    bool walk;         /* the walk view open */
     struct layout lay;
 };
 
@@ -72,6 +74,8 @@ static void choose(struct view *v, void *arg)
     struct pick *p = arg;
     v->sel_pde = p->sel_pde;
     v->sel_pte = p->sel_pte;
+    v->sel_frame = p->sel_frame ? p->sel_frame : -1;
+    v->walk_open = p->walk;
     p->lay = v->lay;
 }
 
@@ -184,29 +188,105 @@ static void whole_picture_shows_every_mapping(void **state)
     SDL_FreeSurface(pic);
 }
 
+/* The centre of frame f's cell in the physical map. */
+static void frame_centre(const struct phys_geom *g, uint32_t f, int *x, int *y)
+{
+    uint32_t col = f % g->cols, row = f / g->cols;
+    *x = g->pic.x + (int)((col * 2 + 1) * (uint64_t)g->pic.w / (2 * g->cols));
+    *y = g->pic.y + (int)((row * 2 + 1) * (uint64_t)g->pic.h / (2 * g->rows));
+}
+
+static void second_space_and_frame_map(struct parser *p)
+{
+    feed(p, "space", "5 1 create 900000");
+    feed(p, "snap", "2 1 900000 5");
+    feed(p, "pde", "1 1 1 902007");
+    feed(p, "pte", "1 1 0 1 400007");
+    feed(p, "end", "2 1 1 1 2");
+    feed(p, "physmap", "6 1 8192");
+    feed(p, "phys", "0 159 reserved 0");
+    feed(p, "phys", "9f000 97 hole 0");
+    feed(p, "phys", "100000 1 directory 0");
+    feed(p, "phys", "101000 3 table 0");
+    feed(p, "phys", "104000 252 image 0");
+    feed(p, "phys", "200000 2 heap 1");
+    feed(p, "phys", "202000 510 free 0");
+    feed(p, "phys", "400000 1 user 2");
+    feed(p, "phys", "401000 519 user 1");
+    feed(p, "phys", "608000 2552 free 0");
+    feed(p, "phys", "1000000 4096 unused 0");
+    feed(p, "physend", "1 11");
+}
+
 static void physical_map_colours_frames_by_owner(void **state)
 {
     struct fixture *f = *state;
-    /* a second space maps frame 0x400000 too: shared */
-    feed(&f->p, "space", "5 1 create 900000");
-    feed(&f->p, "snap", "2 1 900000 5");
-    feed(&f->p, "pde", "1 1 1 902007");
-    feed(&f->p, "pte", "1 1 0 1 400007");
-    feed(&f->p, "end", "2 1 1 1 2");
+    /* Before the kernel's frame map: every frame unknown, the picture hatched. */
     struct pick pick = {.sel_pde = 1000, .sel_pte = -1};
     SDL_Surface *pic = draw(f, 1280, 800, &pick);
     struct phys_geom g;
+    int x, y;
     phys_geometry(&g, &pick.lay.grid[P_PHYS], view_frames(f->m));
-    uint32_t frames[] = {0x400, 0x401, 0x101, 0x1ff0};
-    uint32_t want[] = {COL_SHARED, look_frame(PHYS_SPACE + 0), COL_TABLE, COL_KERNEL};
-    for (int i = 0; i < 4; i++) {
-        uint32_t col = frames[i] % g.cols, row = frames[i] / g.cols;
-        int x = g.pic.x + (int)((col * 2 + 1) * (uint64_t)g.pic.w / (2 * g.cols));
-        int y = g.pic.y + (int)((row * 2 + 1) * (uint64_t)g.pic.h / (2 * g.rows));
+    frame_centre(&g, 0x500, &x, &y);
+    assert_true(pixel(pic, x, y) != COL_EMPTY);
+    SDL_FreeSurface(pic);
+    /* The frame map (32 MiB): a second space maps frame 0x400 too: shared. */
+    second_space_and_frame_map(&f->p);
+    assert_true(f->m->frame_map->whole);
+    pic = draw(f, 1280, 800, &pick);
+    phys_geometry(&g, &pick.lay.grid[P_PHYS], view_frames(f->m));
+    uint32_t frames[] = {0x400, 0x401, 0x101, 0x100, 0x104, 0x200, 0x300, 0x50, 0xa0};
+    uint32_t want[] = {COL_SHARED, COL_USER,      COL_TABLE, look_frame(OWNER_DIRECTORY),
+                       COL_KERNEL, COL_KERNEL_LT, COL_EMPTY, look_frame(OWNER_RESERVED),
+                       0x000000};
+    for (int i = 0; i < 9; i++) {
+        frame_centre(&g, frames[i], &x, &y);
         assert_int_equal(phys_frame_at(&g, x, y), frames[i]);
         assert_colour(pic, x, y, want[i]);
     }
     SDL_FreeSurface(pic);
+}
+
+/* A frame selected: the pages mapping it light up in the directory, the table, the 4 GiB picture. */
+static void selected_frame_lights_its_pages(void **state)
+{
+    struct fixture *f = *state;
+    second_space_and_frame_map(&f->p);
+    struct pick pick = {.sel_pde = 40, .sel_pte = 600, .sel_frame = 0x400};
+    SDL_Surface *pic = draw(f, 1280, 800, &pick);
+    struct rect dc = grid_cell(&pick.lay.grid[P_DIR], 1);
+    assert_colour(pic, dc.x, dc.y + dc.w / 2, COL_LINK);
+    SDL_FreeSurface(pic);
+    pick = (struct pick){.sel_pde = 1, .sel_pte = 600, .sel_frame = 0x400};
+    pic = draw(f, 1280, 800, &pick);
+    struct rect tc = grid_cell(&pick.lay.grid[P_TABLE], 0);
+    assert_colour(pic, tc.x, tc.y + tc.w / 2, COL_LINK);
+    tc = grid_cell(&pick.lay.grid[P_TABLE], 1); /* frame 0x401: not lit */
+    assert_colour(pic, tc.x, tc.y + tc.w / 2, COL_USER);
+    int x, y;
+    whole_point(&pick.lay.grid[P_WHOLE], 0x00400000u >> 12, &x, &y);
+    assert_colour(pic, x + 3, y + 1, COL_LINK); /* the right side of its mark */
+    SDL_FreeSurface(pic);
+}
+
+/* The walk view draws over the foot of the log panel. */
+static void walk_view_is_drawn(void **state)
+{
+    struct fixture *f = *state;
+    struct pick pick = {.sel_pde = 1, .sel_pte = 2, .walk = true};
+    SDL_Surface *with = draw(f, 1280, 800, &pick);
+    pick.walk = false;
+    SDL_Surface *without = draw(f, 1280, 800, &pick);
+    const struct rect *log = &pick.lay.p[P_LOG].frame;
+    int differ = 0;
+    assert_colour(with, log->x + log->w - 1, log->y + log->h - 3,
+                  COL_FOCUS); /* its outline, at the log's corner */
+    for (int yy = log->y + log->h / 2; yy < log->y + log->h; yy++)
+        for (int xx = log->x; xx < log->x + log->w; xx++)
+            differ += pixel(with, xx, yy) != pixel(without, xx, yy);
+    assert_true(differ > 1000);
+    SDL_FreeSurface(with);
+    SDL_FreeSurface(without);
 }
 
 static void selection_is_outlined(void **state)
@@ -412,6 +492,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_cells_show_the_selected_table, setup, teardown),
         cmocka_unit_test_setup_teardown(whole_picture_shows_every_mapping, setup, teardown),
         cmocka_unit_test_setup_teardown(physical_map_colours_frames_by_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(selected_frame_lights_its_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(walk_view_is_drawn, setup, teardown),
         cmocka_unit_test_setup_teardown(selection_is_outlined, setup, teardown),
         cmocka_unit_test(timeline_shows_marks_and_the_playhead),
         cmocka_unit_test(a_difference_marks_the_cells),
