@@ -590,6 +590,39 @@ static void space_begin(struct model *m, struct space *sp, uint32_t tick)
     }
 }
 
+/* Lets go of the ended space and its own tables. */
+static void ended_free(struct model *m)
+{
+    struct space *e = m->ended;
+    if (!e)
+        return;
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        free(e->table[i]);
+    free(e);
+    m->ended = NULL;
+}
+
+/* Keeps a copy of sp as the ended space, its tables copied (a later change to a kernel table
+ * the copy shared is not its: it shows the space as it ended). Out of memory: none kept. */
+static void ended_keep(struct model *m, const struct space *sp)
+{
+    ended_free(m);
+    struct space *e = malloc(sizeof *e);
+    if (!e)
+        return;
+    memcpy(e, sp, offsetof(struct space, table));
+    e->ended = m->tick ? m->tick : 1;
+    for (uint32_t i = 0; i < ENTRIES; i++) {
+        e->table[i] = NULL;
+        if (sp->table[i] && (e->table[i] = malloc(sizeof *e->table[i])) != NULL) {
+            memcpy(e->table[i], sp->table[i], sizeof *e->table[i]);
+            e->table[i]->refs = 1;
+            e->table[i]->next_free = NULL;
+        }
+    }
+    m->ended = e;
+}
+
 /* Takes sp out of the model and frees it. */
 static void space_destroy(struct model *m, struct space *sp)
 {
@@ -755,6 +788,7 @@ struct model *model_new(void)
 /* A new boot: what described the old kernel goes; log and stats stay. */
 static void model_reboot(struct model *m)
 {
+    ended_free(m);
     stage_discard(m);
     while (m->nspaces)
         space_destroy(m, m->spaces[m->nspaces - 1]);
@@ -1014,6 +1048,7 @@ static enum applied apply_space_create(struct model *m, const struct record *r)
         return IGNORED;
     space_begin(m, sp, r->tick);
     sp->cr3 = r->u.space_create.cr3;
+    ended_free(m); /* the next space starts: the story moves on */
     return MAPPING;
 }
 
@@ -1022,6 +1057,8 @@ static enum applied apply_space_destroy(struct model *m, const struct record *r)
     struct space *sp = event_space(m, r->asid);
     if (!sp)
         return IGNORED;
+    if (sp->asid != 0 && sp->active)
+        ended_keep(m, sp);
     space_destroy(m, sp);
     return MAPPING;
 }
@@ -1151,6 +1188,13 @@ int model_apply(struct model *m, const struct record *r)
         return 0;
     if (what == MAPPING)
         m->map_version++;
+    const struct record_desc *d = &records_table()[r->type];
+    if (d->cls == RC_EVENT && d->asid >= 0 && r->asid != 0 && r->type != RT_SPACE_DESTROY &&
+        r->type != RT_SPACE_CREATE) { /* made is not yet run */
+        struct space *sp = find_space(m, r->asid);
+        if (sp)
+            sp->active = ++m->activity;
+    }
     m->version++;
     m->stats.applied++;
     return 1;
@@ -1166,6 +1210,22 @@ const struct space *model_space(const struct model *m, uint32_t asid)
 const struct space *model_space_at(const struct model *m, uint32_t i)
 {
     return i < m->nspaces ? m->spaces[i] : NULL;
+}
+
+const struct space *model_ended(const struct model *m)
+{
+    return m->ended;
+}
+
+const struct space *model_story_space(const struct model *m)
+{
+    const struct space *best = m->ended;
+    for (uint32_t i = 0; i < m->nspaces; i++) {
+        const struct space *sp = m->spaces[i];
+        if (sp->asid != 0 && sp->active && (!best || sp->active > best->active))
+            best = sp;
+    }
+    return best;
 }
 
 bool model_whole(const struct model *m, uint32_t *since, enum untrusted *why)

@@ -98,6 +98,9 @@ struct space {
     uint32_t round_seq; /* the last round whose snapshot of it arrived whole */
     uint32_t pdes;      /* present directory entries */
     uint32_t faults;    /* faults seen in this space */
+    uint64_t active;    /* model.activity at the last event in it (0: none yet); the story's
+                           space is the user space with the latest (view.c) */
+    uint32_t ended;     /* the tick its `space destroy` came, in model.ended; 0 in a live space */
     /* The contents, last (model_save.c copies the fields above as they are). */
     uint32_t dir[ENTRIES]; /* raw directory entries */
     /* The table of each directory entry: NULL unless dir[i] is present and
@@ -186,6 +189,11 @@ struct model {
 
     struct space **spaces; /* the live ones, in asid order: model_space_at() */
     uint32_t nspaces, spaces_cap;
+    /* The user space destroyed last, as it was at its end, with tables of its own (none of the
+     * model's): shown on while it is the story's space (model_ended). Let go of at the next
+     * `space create` or a new boot; not kept in checkpoints (model_load lets it go). */
+    struct space *ended;
+    uint64_t activity; /* counts events in user spaces (space.active) */
     struct snap_stage stage;
     struct { /* the round under way, from `round` to `sync` */
         bool active, broken;
@@ -256,6 +264,14 @@ int model_apply(struct model *m, const struct record *r);
 const struct space *model_space(const struct model *m, uint32_t asid);
 /* The i-th live space in asid order (0 <= i < m->nspaces), or NULL. */
 const struct space *model_space_at(const struct model *m, uint32_t i);
+/* The user space destroyed last, as it was when its `space destroy` came (space.ended holds
+ * that tick), or NULL: gone since a `space create` or a new boot. */
+const struct space *model_ended(const struct model *m);
+/* The space a story follows: the user space (asid other than 0) an event touched last (its
+ * `space create` aside: made is not yet run), or the
+ * ended one when nothing happened in a live user space since it ended; NULL when no user
+ * space saw an event yet. */
+const struct space *model_story_space(const struct model *m);
 /* Whether every space is whole; if not, the earliest tick since when one is
  * not and why (either pointer may be NULL). */
 bool model_whole(const struct model *m, uint32_t *since, enum untrusted *why);

@@ -233,6 +233,7 @@ int model_load(struct model *m, const void *data, size_t len)
     m->registry = registry;
     m->pool = pool;
     m->frame_map = frame_map;
+    m->ended = NULL; /* model_reset let this model's go; the saved one's is not kept */
     m->on_change = NULL;
     m->change_ctx = change_ctx;
     m->version = (m->version > version ? m->version : version) + 1;

@@ -116,6 +116,10 @@ bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod
         v->asid = MODEL_NO_ASID;
         return true;
     }
+    if (key == SDLK_p) { /* pin the space shown now: the story moves on without the view */
+        choose_space(v, view_space(v, m));
+        return true;
+    }
     if (key == SDLK_w) {
         v->walk_open = !v->walk_open;
         return true;
@@ -176,6 +180,8 @@ void view_click(struct view *v, const struct model *m, int x, int y)
         int row = (y - v->lay.p[P_SPACES].body.y) / v->font.line_h - 1 + list_first_space(v, m);
         if (row >= 0 && row < (int)m->nspaces)
             choose_space(v, model_space_at(m, (uint32_t)row));
+        else if (row == (int)m->nspaces && model_ended(m))
+            choose_space(v, model_ended(m)); /* pinned to its end */
     } else if (rect_has(&v->lay.p[P_FAULTS].body, x, y)) {
         int row = (y - v->lay.p[P_FAULTS].body.y) / v->font.line_h - 1 + list_first_fault(v, m);
         if (row >= 0 && row < (int)m->fault_count)

@@ -11,12 +11,13 @@ void draw_dir(struct view *v, const struct model *m, double now)
     const struct space *sp = view_space(v, m);
     const struct panel_box *b = &v->lay.p[P_DIR];
     const struct rect *g = &v->lay.grid[P_DIR];
-    char note[64];
+    char note[80];
     if (sp)
-        snprintf(note, sizeof note, "asid %u · cr3 %08x%s", sp->asid, sp->cr3,
+        snprintf(note, sizeof note, "asid %u · %s%s", sp->asid, sp->ended ? "ended" : view_space_how(v, m),
                  sp->whole ? "" : " · untrusted");
     else
-        snprintf(note, sizeof note, "waiting for a snapshot");
+        snprintf(note, sizeof note, "%s",
+                 m->have_hello ? "waiting for a snapshot" : "waiting for the kernel to boot");
     panel_begin(v, P_DIR, "Page directory", note);
     int sel = view_pde(v, m);
     for (int i = 0; i < ENTRIES; i++) {

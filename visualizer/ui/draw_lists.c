@@ -35,11 +35,17 @@ int list_first_fault(const struct view *v, const struct model *m)
 
 void draw_spaces(struct view *v, const struct model *m)
 {
-    int n = (int)m->nspaces;
+    int n = (int)m->nspaces, lh = v->font.line_h, y;
     const struct rect *b = &v->lay.p[P_SPACES].body;
+    const struct space *ended = model_ended(m);
+    int rows = b->h / lh - 1, first = list_first_space(v, m), all = n + (ended != NULL);
+    char where[48] = "";
+    if (all > rows && rows > 0)
+        snprintf(where, sizeof where, " · rows %d-%d", first + 1, first + rows < all ? first + rows : all);
     panel_begin(v, P_SPACES, "Address spaces",
-                m->live_cr3 ? fmt("%d · live cr3 %08x", n, m->live_cr3) : fmt("%d", n));
-    int lh = v->font.line_h, y = b->y;
+                fmt("%d%s%s · %s", n, ended ? " + 1 ended" : "", where,
+                    v->asid == MODEL_NO_ASID ? "following the story" : "pinned (l: follow)"));
+    y = b->y;
     text_draw(&v->font, v->r, b->x, y, "  asid  cr3       tables  pages   faults", COL_DIM, b->w);
     y += lh;
     if (!n)
@@ -63,6 +69,14 @@ void draw_spaces(struct view *v, const struct model *m)
                               sp->pdes, space_ptes(sp), sp->faults, live ? "live " : "", trust);
         text_draw(&v->font, v->r, b->x, y, row, sp->whole ? (sp == shown ? COL_TITLE : COL_TEXT) : COL_DIM,
                   b->w);
+    }
+    if (ended && y + lh <= b->y + b->h) { /* the space that ended last, below the live ones */
+        if (ended == shown)
+            fill(v->r, b->x, y, b->w, lh, ROW_HILITE);
+        text_draw(&v->font, v->r, b->x, y,
+                  fmt("  %4u  %08x  %6u %6u  %6u  ended at tick %u", ended->asid, ended->cr3, ended->pdes,
+                      space_ptes(ended), ended->faults, ended->ended),
+                  COL_DIM, b->w);
     }
 }
 

@@ -62,6 +62,30 @@ static int page_lines(const struct space *sp, uint32_t page, char lines[][120])
     return n;
 }
 
+/* Puts text into at most max lines of at most width characters, broken at spaces where it
+ * can be; returns how many. */
+static int wrap_lines(const char *text, char lines[][120], int max, int width)
+{
+    int n = 0;
+    size_t len = strlen(text);
+    while (len && n < max) {
+        size_t take = len;
+        if (take > (size_t)width) {
+            take = (size_t)width;
+            while (take > (size_t)width / 2 && text[take] != ' ')
+                take--;
+            if (text[take] != ' ')
+                take = (size_t)width;
+        }
+        snprintf(lines[n++], 120, "%.*s", (int)take, text);
+        text += take;
+        len -= take;
+        while (len && *text == ' ')
+            text++, len--;
+    }
+    return n;
+}
+
 void draw_tooltip(struct view *v, const struct model *m)
 {
     const struct space *sp = view_space(v, m);
@@ -98,6 +122,9 @@ void draw_tooltip(struct view *v, const struct model *m)
     } else if (v->owner && phys_frame_at(&v->pg, x, y) >= 0) {
         n = frame_lines(m, (uint32_t)phys_frame_at(&v->pg, x, y), lines);
     }
+    const char *cut = n ? NULL : text_cut_at(&v->font, x, y);
+    if (cut) /* a text drawn cut short: all of it, wrapped at spaces */
+        n = wrap_lines(cut, lines, TIP_LINES, 72);
     if (!n)
         return;
     int w = 0, lh = v->font.line_h;
@@ -149,7 +176,10 @@ void draw_help(struct view *v)
         "h / f              history of the selected entry / frame",
         "Enter, Esc         in a list: go there; back to the log",
         "Ctrl+S             keep the live stream's file at exit",
-        "l                  follow the live address space again",
+        "p                  pin the space shown (a click on a space",
+        "                   pins it too); l: follow the story again:",
+        "                   the user space with the latest event,",
+        "                   an ended one kept until the next starts",
         "s                  save a PNG screenshot here",
         "t, 1-6, k, r       with --serial, keys for the kernel: tour,",
         "                   a demo, stop tasks, a snapshot (its s)",

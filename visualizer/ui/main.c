@@ -790,7 +790,8 @@ static void set_title(SDL_Window *win, struct view *v, const struct model *m)
     const struct travel_view *t = &v->tm;
     int n = snprintf(title, sizeof title, "koiz-view · %s", v->source);
     if (sp)
-        n += snprintf(title + n, sizeof title - (size_t)n, " · space %u", sp->asid);
+        n +=
+            snprintf(title + n, sizeof title - (size_t)n, " · space %u (%s)", sp->asid, view_space_how(v, m));
     if (t->h && t->live && !t->replay)
         snprintf(title + n, sizeof title - (size_t)n, " · live #%llu", (unsigned long long)t->moments);
     else if (t->h)

@@ -160,6 +160,7 @@ int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint
         SDL_SetTextureColorMod(atlas, (rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff);
     }
     int x0 = x;
+    const char *whole = s;
     int ellipsis = glyph_index(0x2026);
     while (*s) {
         int g = glyph_index(next_cp(&s));
@@ -172,10 +173,33 @@ int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint
         if (g != ' ' - 32) /* a space has nothing to draw */
             SDL_RenderCopy(r, atlas, &f->src[g], &dst);
         x += f->char_w;
-        if (g == ellipsis && *s)
+        if (g == ellipsis && *s) {
+            if (f->ncuts < FONT_CUTS) {
+                struct text_cut *c = &f->cuts[f->ncuts++];
+                c->at = (SDL_Rect){x0, y, x - x0, f->line_h};
+                snprintf(c->text, sizeof c->text, "%s", whole);
+            } else {
+                f->cuts_lost++;
+            }
             break;
+        }
     }
     return x - x0;
+}
+
+void text_cuts_clear(struct font *f)
+{
+    f->ncuts = f->cuts_lost = 0;
+}
+
+const char *text_cut_at(const struct font *f, int x, int y)
+{
+    for (int i = f->ncuts; i-- > 0;) { /* the last drawn is on top */
+        const SDL_Rect *a = &f->cuts[i].at;
+        if (x >= a->x && x < a->x + a->w && y >= a->y && y < a->y + a->h)
+            return f->cuts[i].text;
+    }
+    return NULL;
 }
 
 const char *fmt(const char *format, ...)

@@ -23,6 +23,8 @@
 
 #define FONT_TINTS 16
 
+#define FONT_CUTS 160
+
 struct font {
     SDL_Renderer *r;
     SDL_Surface *sheet;            /* the glyphs, white on transparent */
@@ -32,6 +34,13 @@ struct font {
     int tints;
     SDL_Rect src[GLYPHS];
     int line_h, char_w, px;
+    /* Texts drawn cut short ("…") since text_cuts_clear: where, and the whole text, so that
+     * hovering one shows all of it (draw_tooltip). The first FONT_CUTS of a frame are kept. */
+    struct text_cut {
+        SDL_Rect at;
+        char text[240];
+    } cuts[FONT_CUTS];
+    int ncuts, cuts_lost;
 };
 
 /* Opens path at px pixels and builds its atlas. Returns 0, or -1 with SDL_GetError() set. */
@@ -43,6 +52,10 @@ void font_close(struct font *f);
 int text_draw(struct font *f, SDL_Renderer *r, int x, int y, const char *s, uint32_t rgb, int max_w);
 /* Its width in pixels. */
 int text_width(const struct font *f, const char *s);
+/* Forgets the texts drawn cut short: at the start of each frame. */
+void text_cuts_clear(struct font *f);
+/* The whole of a text drawn cut short under (x, y) since text_cuts_clear, or NULL. */
+const char *text_cut_at(const struct font *f, int x, int y);
 /* printf into a static buffer, for one-off labels. */
 const char *fmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
 

@@ -85,10 +85,31 @@ void view_free(struct view *v)
 
 const struct space *view_space(const struct view *v, const struct model *m)
 {
-    const struct space *sp = v->asid != MODEL_NO_ASID ? model_space(m, v->asid) : NULL;
-    if (!sp && m->current_asid != MODEL_NO_ASID)
-        sp = model_space(m, m->current_asid);
-    return sp ? sp : model_space_at(m, 0);
+    const struct space *sp = NULL, *ended = model_ended(m);
+    if (v->asid != MODEL_NO_ASID) { /* pinned: that space, or its end while it is kept */
+        if ((sp = model_space(m, v->asid)) != NULL)
+            return sp;
+        if (ended && ended->asid == v->asid)
+            return ended;
+    }
+    if ((sp = model_story_space(m)) != NULL)
+        return sp;
+    if (m->current_asid != MODEL_NO_ASID && (sp = model_space(m, m->current_asid)) != NULL)
+        return sp;
+    return model_space_at(m, 0);
+}
+
+const char *view_space_how(const struct view *v, const struct model *m)
+{
+    static char how[48];
+    const struct space *sp = view_space(v, m);
+    if (sp && sp->ended)
+        snprintf(how, sizeof how, "ended at tick %u", sp->ended);
+    else if (v->asid != MODEL_NO_ASID && sp && sp->asid == v->asid)
+        snprintf(how, sizeof how, "pinned");
+    else
+        snprintf(how, sizeof how, "following");
+    return how;
 }
 
 int view_pde(const struct view *v, const struct model *m)
@@ -96,6 +117,11 @@ int view_pde(const struct view *v, const struct model *m)
     if (v->sel_pde >= 0)
         return v->sel_pde;
     const struct space *sp = view_space(v, m);
+    if (sp && m->fault_count) { /* the story: where the newest fault in the space hit */
+        const struct fault_event *f = model_fault(m, 0);
+        if (f->asid == sp->asid && (sp->dir[PDX(f->cr2)] & PTE_P))
+            return (int)PDX(f->cr2);
+    }
     if (sp) {
         for (int i = 0; i < ENTRIES; i++) /* the first page table, else the first entry */
             if ((sp->dir[i] & (PTE_P | PDE_PS)) == PTE_P)
@@ -188,6 +214,7 @@ static void lap(struct view *v, int slot, double *t)
 void view_draw(struct view *v, const struct model *m, double now)
 {
     double t = v->panel_seconds ? cpu_now() : 0;
+    text_cuts_clear(&v->font);
     catch_faults(v, m, now);
     travel_update(v, m);
     SDL_RenderSetClipRect(v->r, NULL);

@@ -132,8 +132,12 @@ bool view_animating(const struct view *v, double now);
 /* Whether a flashing fault is lit at time now (on and off at 4 Hz). */
 bool view_flash_on(const struct view *v, double now);
 
-/* The space shown: the chosen one, else the live one, else the first; NULL when none. */
+/* The space shown: the pinned one (v->asid; or its end, kept while it is the last ended),
+ * else the story's (model_story_space), else the live one, else the first; NULL when none. */
 const struct space *view_space(const struct view *v, const struct model *m);
+/* How the shown space was chosen, for titles: "following" (the story: the user space an event
+ * touched last), "pinned" (chosen by the user; l follows again) or "ended at tick N". */
+const char *view_space_how(const struct view *v, const struct model *m);
 /* The selected directory index (resolving "not chosen yet" to the first page table). */
 int view_pde(const struct view *v, const struct model *m);
 /* Frames in the physical map: as the kernel's frame map says, else RAM as `mem` said it. */

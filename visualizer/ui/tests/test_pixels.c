@@ -88,6 +88,21 @@ static SDL_Surface *draw(struct fixture *f, int w, int h, struct pick *pick)
     return s;
 }
 
+static void note_shown(struct view *v, void *arg);
+struct shown;
+static const struct model *noting_model; /* the model draw_noting draws */
+
+/* Draws at 1280x800 with the view's own choices, noting them in *s. */
+static SDL_Surface *draw_noting(struct fixture *f, struct shown *s)
+{
+    char err[256] = "";
+    noting_model = f->m;
+    SDL_Surface *pic = shot_offscreen(f->m, &f->p, 1280, 800, note_shown, s, err, sizeof err);
+    if (!pic)
+        fail_msg("%s", err);
+    return pic;
+}
+
 static uint32_t pixel(SDL_Surface *s, int x, int y)
 {
     assert_true(x >= 0 && y >= 0 && x < s->w && y < s->h);
@@ -484,6 +499,65 @@ static void history_panel_lists_the_changes(void **state)
     travel_done(&t);
 }
 
+/* What the view chose to show, seen from inside the draw. */
+struct shown {
+    uint32_t asid, ended;
+    int pde;
+    struct layout lay;
+};
+
+static void note_shown(struct view *v, void *arg)
+{
+    struct shown *s = arg;
+    const struct model *m = noting_model;
+    const struct space *sp = view_space(v, m);
+    s->asid = sp ? sp->asid : UINT32_MAX;
+    s->ended = sp ? sp->ended : 0;
+    s->pde = view_pde(v, m);
+    s->lay = v->lay;
+}
+
+/* The view follows the story: the user space an event touched last, not the kernel's that is live
+ * while the task sleeps; when that space ends it stays on screen, marked ended, with the table of
+ * its newest fault, until another space starts. */
+static void story_space_is_followed_and_kept_when_ended(void **state)
+{
+    struct fixture *f = *state;
+    feed(&f->p, "space", "5 2 create 900000");
+    feed(&f->p, "snap", "2 2 900000 5");
+    feed(&f->p, "pde", "2 1 1 902007");
+    feed(&f->p, "pte", "2 1 0 1 400007");
+    feed(&f->p, "pde", "2 767 1 903007");
+    feed(&f->p, "end", "2 2 2 1 3");
+    feed(&f->p, "space", "6 2 switch 900000");
+    feed(&f->p, "map", "7 2 bffff000 4k 1 500007");
+    feed(&f->p, "fault", "7 2 bffff010 8048033 6 zero-filled");
+    feed(&f->p, "space", "8 0 switch 100000"); /* the task sleeps: the kernel's space is live */
+    struct shown s;
+    SDL_Surface *pic = draw_noting(f, &s);
+    assert_int_equal(s.asid, 2);
+    assert_int_equal(s.ended, 0);
+    assert_int_equal(s.pde, 767); /* where its newest fault hit */
+    SDL_FreeSurface(pic);
+
+    feed(&f->p, "space", "9 2 destroy 900000");
+    assert_null(model_space(f->m, 2));
+    pic = draw_noting(f, &s);
+    assert_int_equal(s.asid, 2);
+    assert_int_equal(s.ended, 9);
+    assert_int_equal(s.pde, 767);
+    int x, y;
+    cell_fill_point(&s.lay.grid[P_TABLE], 1023, &x, &y); /* its stack page, as it was */
+    assert_colour(pic, x, y, COL_USER);
+    SDL_FreeSurface(pic);
+
+    feed(&f->p, "space", "10 3 create 904000"); /* the next one starts: the ended one goes */
+    assert_null(model_ended(f->m));
+    pic = draw_noting(f, &s);
+    assert_true(s.asid != 2);
+    SDL_FreeSurface(pic);
+}
+
 int main(void)
 {
     setenv("SDL_VIDEODRIVER", "offscreen", 0);
@@ -495,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(selected_frame_lights_its_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(walk_view_is_drawn, setup, teardown),
         cmocka_unit_test_setup_teardown(selection_is_outlined, setup, teardown),
+        cmocka_unit_test_setup_teardown(story_space_is_followed_and_kept_when_ended, setup, teardown),
         cmocka_unit_test(timeline_shows_marks_and_the_playhead),
         cmocka_unit_test(a_difference_marks_the_cells),
         cmocka_unit_test(history_panel_lists_the_changes),
