@@ -70,6 +70,7 @@ void draw_table(struct view *v, const struct model *m, double now)
     y += v->font.line_h;
     struct cell_look k = look_pte(PTE_P | PTE_W, PTE_P | PTE_W),
                      u = look_pte(PTE_U | PTE_W, PTE_P | PTE_W | PTE_U);
+    struct cell_look cow = look_pte(PTE_U, PTE_P | PTE_U | PTE_COW);
     struct cell_look ro = look_pte(PTE_U, PTE_P | PTE_U), gl = look_pte(PTE_W, PTE_P | PTE_W | PTE_G);
     struct cell_look a = look_pte(PTE_W, PTE_P | PTE_W | PTE_A),
                      d = look_pte(PTE_W, PTE_P | PTE_W | PTE_D | PTE_A);
@@ -77,6 +78,7 @@ void draw_table(struct view *v, const struct model *m, double now)
     legend_cell(v, &b->legend, &x, &y, &u, "user");
     legend_cell(v, &b->legend, &x, &y, &ro, "read-only");
     legend_cell(v, &b->legend, &x, &y, &gl, "global");
+    legend_cell(v, &b->legend, &x, &y, &cow, "copy-on-write");
     legend_cell(v, &b->legend, &x, &y, &a, "accessed");
     legend_cell(v, &b->legend, &x, &y, &d, "dirty");
 }

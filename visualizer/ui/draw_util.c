@@ -65,7 +65,7 @@ void draw_cell(SDL_Renderer *r, const struct rect *c, const struct cell_look *lo
         outline(r, x + mark, y + mark, s - 2 * mark, s - 2 * mark, 1, col_mix(look->fill, 0x000000, 0.6));
     if (look->hollow && s >= 4) {
         int in = s / 4 > 1 ? s / 4 : 1;
-        fill(r, x + in, y + in, s - 2 * in, s - 2 * in, COL_PANEL);
+        fill(r, x + in, y + in, s - 2 * in, s - 2 * in, look->cow ? COL_SHARED : COL_PANEL);
     }
     if (look->global_bar && s >= 4)
         fill(r, x, y, s, mark, COL_KERNEL_LT == look->fill ? 0xffffff : COL_KERNEL_LT);
@@ -107,10 +107,10 @@ void legend_swatch(struct view *v, const struct rect *rc, int *x, int *y, uint32
 const char *flag_letters(uint32_t e, bool dir)
 {
     static char buf[128];
-    snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s", e & PTE_P ? "present" : "not present",
+    snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s%s", e & PTE_P ? "present" : "not present",
              e & PTE_W ? " writable" : " read-only", e & PTE_U ? " user" : " kernel",
-             e & PTE_A ? " accessed" : "", e & PTE_D ? " dirty" : "", dir && (e & PDE_PS) ? " 4MiB" : "",
-             e & PTE_G ? " global" : "",
+             !dir && (e & PTE_COW) ? " copy-on-write" : "", e & PTE_A ? " accessed" : "",
+             e & PTE_D ? " dirty" : "", dir && (e & PDE_PS) ? " 4MiB" : "", e & PTE_G ? " global" : "",
              e & PTE_PCD   ? " uncached"
              : e & PTE_PWT ? " write-through"
                            : "");

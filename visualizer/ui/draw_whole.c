@@ -144,5 +144,6 @@ void draw_whole(struct view *v, const struct model *m, double now)
     legend_swatch(v, &b->legend, &x, &y, COL_KERNEL_LT, "kernel RO");
     legend_swatch(v, &b->legend, &x, &y, COL_USER, "user");
     legend_swatch(v, &b->legend, &x, &y, COL_USER_LT, "user RO");
+    legend_swatch(v, &b->legend, &x, &y, COL_SHARED, "copy-on-write");
     legend_swatch(v, &b->legend, &x, &y, COL_EMPTY, "unmapped");
 }

@@ -83,8 +83,8 @@ static int wide_cell(const struct layout *l, int aw, int ah)
 static void wide(struct layout *l, int ax, int ay, int aw, int ah)
 {
     int half = (ah - GAP) / 2;
-    int colw = max_i(l->cell * GRID_SIDE + 10, 40 * l->char_w);
-    int bw = aw - colw - lists_w(l, aw) - 2 * GAP; /* the pictures' column takes what is left */
+    int colw = max_i(l->cell * GRID_SIDE + 10, 44 * l->char_w); /* room for the grids' legends */
+    int bw = aw - colw - lists_w(l, aw) - 2 * GAP;              /* the pictures' column takes what is left */
     box(l, P_DIR, ax, ay, colw, half, GRID_LEGEND);
     box(l, P_TABLE, ax, ay + half + GAP, colw, ah - half - GAP, GRID_LEGEND);
     box(l, P_WHOLE, ax + colw + GAP, ay, bw, half, 2);

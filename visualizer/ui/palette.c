@@ -47,6 +47,7 @@ struct cell_look look_pte(uint32_t pde, uint32_t pte)
     c.present = true;
     c.fill = (pde & pte & PTE_U) ? COL_USER : COL_KERNEL;
     c.hollow = !(pde & pte & PTE_W);
+    c.cow = c.hollow && (pde & pte & PTE_U) && (pte & PTE_COW);
     c.global_bar = (pte & PTE_G) != 0;
     c.accessed = (pte & PTE_A) != 0;
     c.dirty = (pte & PTE_D) != 0;
@@ -59,7 +60,7 @@ uint32_t look_page(uint32_t pde, uint32_t leaf)
         return COL_EMPTY;
     bool user = (pde & leaf & PTE_U) != 0, writable = (pde & leaf & PTE_W) != 0;
     if (user)
-        return writable ? COL_USER : COL_USER_LT;
+        return writable ? COL_USER : (leaf & PTE_COW) ? COL_SHARED : COL_USER_LT;
     return writable ? COL_KERNEL : COL_KERNEL_LT;
 }
 

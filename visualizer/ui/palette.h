@@ -7,7 +7,8 @@
  * deficiency can tell apart: kernel is blue, user is orange, page tables are
  * reddish purple, pages shared by several spaces bluish green. Lightness and
  * shape carry meaning too, never hue alone: read-only cells are hollow (or a
- * lighter tone in the 4 GiB picture), a 4 MiB page has an inner frame, a
+ * lighter tone in the 4 GiB picture), copy-on-write ones hollow with a bluish
+ * green centre (bluish green in the 4 GiB picture), a 4 MiB page has an inner frame, a
  * table's fill darkens-to-full as it fills, global pages have a light top bar.
  *
  * Physical frames, by owner: the kernel's in blues from dark to light (frame
@@ -52,6 +53,7 @@ struct cell_look {
     bool present;
     uint32_t fill;        /* the cell's colour */
     bool hollow;          /* read-only: centre left in the panel colour */
+    bool cow;             /* copy-on-write (user, read-only, PTE_COW): the hollow centre bluish green */
     bool framed;          /* a 4 MiB page: a dark inner frame */
     bool global_bar;      /* global page: a light bar along the top */
     bool accessed, dirty; /* small corner marks */

@@ -499,6 +499,33 @@ static void history_panel_lists_the_changes(void **state)
     travel_done(&t);
 }
 
+/* A copy-on-write page has a look of its own (hollow, a bluish green centre; bluish green in the
+ * 4 GiB picture), apart from read-only code, and the table's legend shows it. */
+static void cow_page_has_its_own_look(void **state)
+{
+    struct fixture *f = *state;
+    feed(&f->p, "map", "7 0 402000 4k 1 404205"); /* present, user, copy-on-write, not writable */
+    struct pick pick = {.sel_pde = 1, .sel_pte = 1000};
+    SDL_Surface *pic = draw(f, 1280, 800, &pick);
+    const struct rect *g = &pick.lay.grid[P_TABLE];
+    int x, y;
+    cell_fill_point(g, 2, &x, &y);
+    assert_colour(pic, x, y, COL_USER);
+    cell_centre(g, 2, &x, &y);
+    assert_colour(pic, x, y, COL_SHARED);
+    cell_centre(g, 515, &x, &y); /* read-only, not copy-on-write: hollow */
+    assert_colour(pic, x, y, COL_PANEL);
+    assert_int_equal(look_page(0x102007, 0x404205),
+                     COL_SHARED); /* a pixel of the 4 GiB picture mixes pages */
+    const struct rect *legend = &pick.lay.p[P_TABLE].legend;
+    int found = 0;
+    for (int yy = legend->y; yy < legend->y + legend->h; yy++)
+        for (int xx = legend->x; xx < legend->x + legend->w; xx++)
+            found += pixel(pic, xx, yy) == COL_SHARED;
+    assert_true(found > 0);
+    SDL_FreeSurface(pic);
+}
+
 /* What the view chose to show, seen from inside the draw. */
 struct shown {
     uint32_t asid, ended;
@@ -570,6 +597,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(walk_view_is_drawn, setup, teardown),
         cmocka_unit_test_setup_teardown(selection_is_outlined, setup, teardown),
         cmocka_unit_test_setup_teardown(story_space_is_followed_and_kept_when_ended, setup, teardown),
+        cmocka_unit_test_setup_teardown(cow_page_has_its_own_look, setup, teardown),
         cmocka_unit_test(timeline_shows_marks_and_the_playhead),
         cmocka_unit_test(a_difference_marks_the_cells),
         cmocka_unit_test(history_panel_lists_the_changes),
