@@ -17,7 +17,7 @@ void draw_dir(struct view *v, const struct model *m, double now)
                  sp->whole ? "" : " · untrusted");
     else
         snprintf(note, sizeof note, "%s",
-                 m->have_hello ? "waiting for a snapshot" : "waiting for the kernel to boot");
+                 m->have_hello ? "waiting for a snapshot" : "waiting for the kernel");
     panel_begin(v, P_DIR, "Page directory", note);
     int sel = view_pde(v, m);
     for (int i = 0; i < ENTRIES; i++) {

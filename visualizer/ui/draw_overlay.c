@@ -166,7 +166,8 @@ void draw_help(struct view *v)
         "click, drag        go to that moment; End: back to live",
         ", / .              one record back / forward",
         "[ / ]              previous / next fault",
-        "{ / }              previous / next mark of a kind; m: kind",
+        "{ / }              previous / next mark of a kind",
+        "m                  the kind { and } go to",
         "Home               the first moment",
         "a                  mark moment A: every panel shows what",
         "                   changed since (+ mapped, x unmapped,",
@@ -176,35 +177,48 @@ void draw_help(struct view *v)
         "h / f              history of the selected entry / frame",
         "Enter, Esc         in a list: go there; back to the log",
         "Ctrl+S             keep the live stream's file at exit",
-        "p                  pin the space shown (a click on a space",
-        "                   pins it too); l: follow the story again:",
-        "                   the user space with the latest event,",
-        "                   an ended one kept until the next starts",
+        "p                  pin the space shown (or click one)",
+        "l                  follow the story again: the user space",
+        "                   of the latest event; one that ended",
+        "                   stays until the next one starts",
         "s                  save a PNG screenshot here",
-        "t, 1-6, k, r       with --serial, keys for the kernel: tour,",
+        "t, 1-6, k, r       the kernel's keys (--serial, or the",
+        "                   emulator koiz-view started): the tour,",
         "                   a demo, stop tasks, a snapshot (its s)",
         "F1 or Escape       close this help",
         "q                  quit",
         "",
-        "Blue is kernel, orange user; hollow cells are read-only;",
-        "a framed cell is a 4 MiB page; darker tables hold fewer",
-        "entries. Faults flash white on the cell they hit.",
-        "Physical frames by owner, from the kernel's allocator:",
-        "green frames are shared by several pages.",
+        "What the colours and marks say:",
+        "Blue is kernel, orange user; hollow cells are read-only,",
+        "hollow with a green centre copy-on-write (green in the",
+        "4 GiB picture); a framed cell is a 4 MiB page; a darker",
+        "table holds fewer entries (\"few entries\"); a light top",
+        "bar: global; corner marks: accessed (white), dirty",
+        "(black). Faults flash white on the cell they hit.",
+        "Fault rows: white handled (zero-filled, copied), grey",
+        "expected by the demo, vermillion fatal (task killed).",
+        "Hatched \"untrusted since tick N\": records were lost or",
+        "a snapshot came cut short; its next snapshot mends it.",
+        "\"ended\": a space the kernel destroyed, kept on screen",
+        "until the next one starts. Physical frames by owner, as",
+        "the kernel's allocator says (legend); green frames are",
+        "shared by several pages. Text ending in ... : hover it.",
     };
     int n = (int)(sizeof lines / sizeof lines[0]), lh = v->font.line_h;
-    if (n * lh + 24 > v->h) /* a short window: as much as fits */
-        n = (v->h - 24) / lh;
-    int w = 60 * v->font.char_w, h = n * lh + 24;
+    int cols = n * lh + 24 > v->h ? 2 : 1; /* a short window: two columns */
+    int per = (n + cols - 1) / cols;
+    int colw = 62 * v->font.char_w, w = cols * colw, h = per * lh + 24;
     if (w > v->w - 20)
         w = v->w - 20;
+    if (h > v->h)
+        h = v->h;
     int x = (v->w - w) / 2, y = (v->h - h) / 2 > 0 ? (v->h - h) / 2 : 0;
     fill(v->r, x, y, w, h, 0x0c0d10);
     outline(v->r, x, y, w, h, 2, COL_FOCUS);
     struct rect rc = {x, y, w, h};
     clip(v->r, &rc);
     for (int i = 0; i < n; i++)
-        text_draw(i ? &v->font : &v->bold, v->r, x + 14, y + 12 + i * lh, lines[i], i ? COL_TEXT : COL_TITLE,
-                  w - 28);
+        text_draw(i ? &v->font : &v->bold, v->r, x + 14 + (i / per) * colw, y + 12 + (i % per) * lh, lines[i],
+                  i ? COL_TEXT : COL_TITLE, colw - 28);
     SDL_RenderSetClipRect(v->r, NULL);
 }
