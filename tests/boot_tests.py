@@ -511,12 +511,19 @@ def xvfb_desktop():
             except ValueError:
                 return 0.0
 
+        def live_title():
+            """koiz-view's title once records came: 'koiz-view · Bochs · space N (...) · live #M'."""
+            names = _x_windows(display)
+            m = next((re.search(r' · live #(\d+)', n) for n in names if n.startswith('koiz-view')), None)
+            return m is not None and int(m.group(1)) > 0
+
         # Until the kernel is up and koiz-view has drawn its first snapshot: the kernel's
-        # direct map fills the page-table panel with kernel blue (Bochs and GRUB take a
-        # while to read the floppy, longer on a busy machine).
+        # mappings are drawn in kernel blue in every space (the directory's kernel half, the
+        # kernel's frames), more while its own space is shown (Bochs and GRUB take a while to
+        # read the floppy, longer on a busy machine).
         while True:
             subprocess.run(['import', '-window', 'root', shot], env=env, timeout=30)
-            if kernel_blue(kv) > 0.05 or time.time() > deadline + 60:
+            if (kernel_blue(kv) > 0.003 and live_title()) or time.time() > deadline + 60:
                 break
             time.sleep(3)
         problems = []
@@ -526,8 +533,10 @@ def xvfb_desktop():
         for label, geometry, least in (('Bochs', bochs, 4), ('koiz-view', kv, 12)):
             if colours(geometry) < least:
                 problems.append('%s window looks blank (%d colours)' % (label, colours(geometry)))
-        if kernel_blue(kv) <= 0.05:
+        if kernel_blue(kv) <= 0.003:
             problems.append("koiz-view never drew the kernel's mappings (%.3f of it kernel blue)" % kernel_blue(kv))
+        if not live_title():
+            problems.append("koiz-view's title never said it was live with records: %r" % list(_x_windows(display)))
         kv_id = subprocess.run(['xdotool', 'search', '--class', 'koiz-view'], env=env, capture_output=True,
                                text=True).stdout.split()
         if kv_id:
