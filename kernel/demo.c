@@ -126,7 +126,8 @@ int demo_run(const char *name)
                 kprintf_color(VGA_YELLOW, "The tour stops here (k).\n");
                 return 0;
             }
-            pit_wait(PIT_HZ); /* a second between scenes */
+            if (i + 1 < NDEMOS) /* time to look at the scene before the next (tour_pause) */
+                pit_wait(kernel_options.tour_pause_seconds * PIT_HZ);
         }
         kprintf_color(VGA_LIGHT_CYAN, "The tour is over.\n");
         return 0;

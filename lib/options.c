@@ -20,6 +20,7 @@ enum option_id {
     OPT_SNAPSHOT,
     OPT_DEMO,
     OPT_DEMO_LIMIT,
+    OPT_TOUR_PAUSE,
     OPT_BENCH,
     OPT_CRASH,
     OPT_COUNT
@@ -40,13 +41,14 @@ static const struct {
     [OPT_SNAPSHOT] = {"snapshot", VALUE_NEEDED, "snapshot=10"},
     [OPT_DEMO] = {"demo", VALUE_NEEDED, "demo=tour"},
     [OPT_DEMO_LIMIT] = {"demo_limit", VALUE_NEEDED, "demo_limit=30"},
+    [OPT_TOUR_PAUSE] = {"tour_pause", VALUE_NEEDED, "tour_pause=5"},
     [OPT_BENCH] = {"bench", VALUE_NONE, 0},
     [OPT_CRASH] = {"crash", VALUE_NEEDED, "crash=panic"},
 };
 
 #define KNOWN_OPTIONS                                                                          \
     "selftest, telemetry, telemetry_loss, telemetry_queue, baud, snapshot, demo, demo_limit, " \
-    "crash, bench; see README.md"
+    "tour_pause, crash, bench"
 
 /* The rates a PC's UART makes from its 115,200 baud clock that serial software offers. */
 static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200};
@@ -131,6 +133,7 @@ static void reset(struct koiz_options *o, enum option_id id)
     case OPT_SNAPSHOT: o->snapshot_seconds = 0; break;
     case OPT_DEMO: o->demo[0] = '\0'; break;
     case OPT_DEMO_LIMIT: o->demo_limit_seconds = 0; break;
+    case OPT_TOUR_PAUSE: o->tour_pause_seconds = TOUR_PAUSE_DEFAULT; break;
     case OPT_BENCH: o->bench = 0; break;
     case OPT_CRASH: o->crash = CRASH_NONE; break;
     case OPT_COUNT: break;
@@ -227,6 +230,13 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
         else
             complain(p, "option '%s': demo_limit=N needs N seconds from 1 to 86400; no time limit", w, none);
         return;
+    case OPT_TOUR_PAUSE:
+        if (decimal(v, vlen, 600, &n))
+            o->tour_pause_seconds = n;
+        else
+            complain(p, "option '%s': tour_pause=N needs N seconds from 0 to 600; a second between scenes", w,
+                     none);
+        return;
     case OPT_BENCH: o->bench = 1; return;
     case OPT_CRASH:
         if (word_is(v, vlen, "divide"))
@@ -316,6 +326,7 @@ int options_parse(const char *cmdline, struct koiz_options *opt, options_warn_fn
     kmemset(opt, 0, sizeof *opt);
     opt->telemetry = TELEMETRY_AUTO;
     opt->baud = 115200;
+    opt->tour_pause_seconds = TOUR_PAUSE_DEFAULT;
     if (!cmdline)
         return 0;
 

@@ -9,10 +9,10 @@ static int depth(int n)
     volatile char frame[2048];
     frame[0] = (char)n;
     frame[2047] = (char)n;
-    if (n % 16 == 0) {
+    if (n % 16 == 0)
         uprintf("stackgrow: depth %d, %d KiB of stack\n", n, n * 2);
-        sleep_ticks(5);
-    }
+    if (n % 4 == 0)
+        sleep_ticks(8); /* two pages at a time, slow enough to watch the stack grow */
     if (n > 100000)
         return 0;
     return depth(n + 1) + frame[0];

@@ -28,6 +28,8 @@
  *                        the names are checked by the kernel
  *   demo_limit=N         stop a demo's tasks after N seconds, 1-86400 (default: no limit;
  *                        the k key stops them at any time)
+ *   tour_pause=N         seconds the tour waits between its scenes, 0-600 (default 1; the
+ *                        floppy's tour entry says 5, time for people to look)
  *   bench                run the benchmarks (cycles per operation), then power off
  */
 #ifndef KOIZ_OPTIONS_H
@@ -37,7 +39,8 @@
 
 /* The longest command line read is CMDLINE_MAX - 1 characters. The kernel copies up to
  * CMDLINE_MAX of them, so that options_parse sees when a line is longer. */
-#define CMDLINE_MAX 256
+#define CMDLINE_MAX        256
+#define TOUR_PAUSE_DEFAULT 1u /* seconds between the tour's scenes */
 
 enum telemetry_target {
     TELEMETRY_AUTO = 0, /* e9 when the port exists, else serial */
@@ -72,6 +75,7 @@ struct koiz_options {
     uint32_t snapshot_seconds;
     char demo[16];
     uint32_t demo_limit_seconds; /* 0: no limit */
+    uint32_t tour_pause_seconds; /* between the tour's scenes */
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);
