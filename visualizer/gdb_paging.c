@@ -95,6 +95,19 @@ bool gdb_paging_wide(uint32_t e)
     return (e & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (e & WIDE_BITS);
 }
 
+uint32_t gdb_paging_model_pde(bool pse, uint32_t e)
+{
+    if (!(e & PTE_P))
+        return 0;
+    if (e & PDE_PS) {
+        if (!pse)
+            return e & ~(uint32_t)PDE_PS;
+        if (e & WIDE_BITS)
+            return 0;
+    }
+    return e;
+}
+
 int gdb_paging_also(struct gdb_paging *p, const uint32_t *phys, uint32_t n)
 {
     if (n > GDB_PAGING_ALSO_MAX)

@@ -172,6 +172,14 @@ void gdb_paging_describe(const struct gdb_paging *p, FILE *f);
 bool gdb_paging_wide(uint32_t e);
 
 /*
+ * Directory entry e as koiz-view's model holds it, for a poll in mode
+ * pse (GDB_PAGING_32_PSE) or not: 0 when not present; without PSE the PS
+ * bit cleared (the CPU ignores it: the entry points to a table); a 4 MiB
+ * entry with bits 13-21 set is 0 (not drawn, see gdb_paging_dump).
+ */
+uint32_t gdb_paging_model_pde(bool pse, uint32_t e);
+
+/*
  * Prints the mappings as ptdump.h runs (the lines of `koiz-view --dump`),
  * then a line for every directory entry whose table was not read, and for
  * every 4 MiB entry that is not drawn because it maps above 4 GiB (PSE-36)

@@ -162,21 +162,6 @@ static void warn(struct gdb_watch *w, const char *fmt, ...)
 
 /* ---- what a poll read, as the model would hold it ---- */
 
-/* A directory entry as the model holds it: 0 when not present; without PSE the PS bit cleared (the
- * CPU ignores it: a table); a 4 MiB entry with bits 13-21 set left out (not drawn). */
-static uint32_t model_pde(bool pse, uint32_t e)
-{
-    if (!(e & PTE_P))
-        return 0;
-    if (e & PDE_PS) {
-        if (!pse)
-            return e & ~(uint32_t)PDE_PS;
-        if (gdb_paging_wide(e))
-            return 0;
-    }
-    return e;
-}
-
 static bool is_table(uint32_t e)
 {
     return (e & (PTE_P | PDE_PS)) == PTE_P;
@@ -190,7 +175,7 @@ static bool is_large(uint32_t e)
 /* The model's view of entry i of the space's new reading. */
 static uint32_t new_pde(const struct gdb_watch *w, const struct wspace *s, uint32_t i)
 {
-    return model_pde(w->pse_now, s->reading->dir[i]);
+    return gdb_paging_model_pde(w->pse_now, s->reading->dir[i]);
 }
 
 /* Whether every table the new reading's directory points to was read. */
@@ -682,7 +667,11 @@ void gdb_watch_update(struct gdb_watch *w, const struct gdb_paging *p, uint32_t 
     w->arg = arg;
     w->tick = tick;
     w->stats.polls++;
-    if (!w->hello_sent) {
+    if (!p->drawable) {
+        go_dark(w, p->says);
+        return;
+    }
+    if (!w->hello_sent) { /* at the first poll that draws: the paging features the kernel uses */
         bool pse = (p->cr4 & CR4_PSE) != 0, pge = (p->cr4 & CR4_PGE) != 0;
         send(w, RT_HELLO,
              &(struct rec_hello){PROTO_VERSION, text_of("gdb-stub"), w->ram_kib, PAGE_SIZE, pse, pge});
@@ -690,10 +679,6 @@ void gdb_watch_update(struct gdb_watch *w, const struct gdb_paging *p, uint32_t 
             send(w, RT_MEM,
                  &(struct rec_mem){w->ram_kib, 1, 640, w->ram_kib > 1024 ? w->ram_kib - 1024 : 0, 0});
         w->hello_sent = true;
-    }
-    if (!p->drawable) {
-        go_dark(w, p->says);
-        return;
     }
     w->says[0] = '\0';
     w->said[0] = '\0';

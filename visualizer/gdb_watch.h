@@ -7,9 +7,10 @@
  * threads: the caller polls, hands each poll over, and gets lines back.
  *
  * What the records say:
- *   - the first poll (and the first after paging was off, in PAE or long
- *     mode, or after CR4.PSE changed): `hello` and `mem` (once), then a
- *     round: a snapshot of every known space, the live one last;
+ *   - the first poll that draws (and the first after paging was off, in PAE
+ *     or long mode, or after CR4.PSE changed): `hello` (its pse and pge: CR4's)
+ *     and `mem` the first time, then a round: a snapshot of every known
+ *     space, the live one last;
  *   - later polls: the differences as events, per page table frame (one
  *     table seen under several entries or spaces changes once): `map`,
  *     `unmap`, `remap` (same page, other frame), `protect` (same frame,

@@ -423,6 +423,7 @@ static void test_modes_not_drawn(void **state)
     const char *lines = poll_once(&s);
     assert_non_null(strstr(lines, "@KZ1 warn paging off (CR0.PG clear)"));
     assert_int_equal(count_of(lines, "round"), 0);
+    assert_int_equal(count_of(lines, "hello"), 0); /* with the first picture */
     assert_string_equal(gdb_watch_says(s.w), "paging off (CR0.PG clear): addresses are physical");
     assert_string_equal(poll_once(&s), ""); /* said once */
     g.stub.regs[FAKE_CR0] = CR0_PE | CR0_PG;

@@ -18,6 +18,7 @@ enum input_mode {
     IN_STDIN,  /* - */
     IN_FILE,   /* FILE: replay (a FIFO or character device is read live) */
     IN_SERIAL, /* --serial DEV --baud N */
+    IN_GDB,    /* --gdb HOST:PORT alone: QEMU's GDB stub only */
 };
 
 struct options {
@@ -38,6 +39,14 @@ struct options {
     bool paused;            /* --paused: a replay starts paused */
     bool bench;             /* --bench: measure a replay of FILE (bench.h) */
     int megs;               /* --megs N: the emulator's RAM */
+    bool gdb;               /* --gdb: polls through QEMU's GDB stub (with --qemu: the QEMU started) */
+    const char *gdb_where;  /* --gdb HOST:PORT; NULL with --qemu */
+    int rate;               /* --rate N: polls per second (default 10) */
+    uint64_t polls;         /* --polls N: stop after N polls (0: never) */
+    bool verify;            /* --verify: telemetry and the stub compared */
+    int verify_every_ms;    /* --verify-every MS: compare every MS ms (0: at quiet moments) */
+    const char *kernel;     /* --kernel FILE: QEMU boots this multiboot kernel (-kernel) */
+    const char *append;     /* --append TEXT: its command line */
     bool help, version;
 };
 

@@ -28,11 +28,13 @@
 #include <unistd.h>
 #include "bench.h"
 #include "cli.h"
+#include "gdb_run.h"
 #include "model.h"
 #include "parser.h"
 #include "replay.h"
 #include "shot.h"
 #include "source.h"
+#include "source_gdb.h"
 #include "view.h"
 
 #define TAKE_MAX    (1u << 20)                  /* bytes taken from the reader per go */
@@ -51,6 +53,7 @@ struct app {
     size_t pending_len;
     int exit_status;
     Uint32 wake_event;
+    struct gdb_run gdb; /* --gdb, --verify */
 };
 
 static volatile sig_atomic_t interrupted; /* the signal that asked us to stop, or 0 */
@@ -133,6 +136,17 @@ static int open_input(struct app *a, bool headless)
     char err[512], root[PATH_MAX];
     const struct options *o = &a->o;
     a->live = true;
+    if (o->gdb) { /* QEMU's GDB stub, alone or beside the guest's output */
+        find_root(root, sizeof root);
+        int rc = gdb_run_open(&a->gdb, &a->src, o, root, headless, err, sizeof err);
+        if (rc)
+            return fail(rc, err);
+        if (o->record && source_record(&a->src, o->record, err, sizeof err) != 0) {
+            source_stop(&a->src);
+            return fail(1, err);
+        }
+        return 0;
+    }
     switch (o->mode) {
     case IN_BOCHS:
     case IN_QEMU:
@@ -142,6 +156,7 @@ static int open_input(struct app *a, bool headless)
             return fail(1, err);
         break;
     case IN_STDIN: source_fd(&a->src, 0, "stdin"); break;
+    case IN_GDB: break; /* o->gdb: above */
     case IN_SERIAL:
         if (source_serial(&a->src, o->device, o->baud, err, sizeof err) != 0)
             return fail(1, err);
@@ -294,7 +309,7 @@ static int run_batch(struct app *a)
     char error[320] = "";
     uint64_t bytes = 0;
     unsigned full_times = 0;
-    int rc = 0;
+    int rc = 0, verified = 0;
 
     if (a->replaying) {
         while (!interrupted && !stop_reached(a) && !replay_done(&a->rp))
@@ -306,6 +321,7 @@ static int run_batch(struct app *a)
             return fail(1, "cannot start the reader thread");
         while (!a->ended && !interrupted) {
             ingest_live(a, FRAME_MAX); /* a bounded go: a signal is seen between two */
+            gdb_run_step(&a->gdb, &a->src, a->m, a->p.stats.records, true);
             source_note(&a->src, note, sizeof note);
             if (note[0] && strcmp(note, said)) { /* what a window's status line would say, once */
                 fprintf(stderr, "koiz-view: %s\n", note);
@@ -316,6 +332,7 @@ static int run_batch(struct app *a)
         }
         source_counts(&a->src, &bytes, &full_times);
         source_error(&a->src, error, sizeof error);
+        verified = gdb_run_finish(&a->gdb, &a->src);
         source_stop(&a->src);
     }
     if (interrupted) {
@@ -343,7 +360,7 @@ static int run_batch(struct app *a)
         model_dump_summary(a->m, stdout);
         model_dump(a->m, stdout);
     }
-    return rc;
+    return rc ? rc : verified;
 }
 
 /* ---- the window ---- */
@@ -404,6 +421,7 @@ static void describe(struct app *a, struct view *v, bool paused)
                  o->record ? " · recording" : "");
     else
         snprintf(v->state, sizeof v->state, "· running%s", o->record ? " · recording" : "");
+    gdb_run_describe(&a->gdb, &a->src, v->state, sizeof v->state);
 }
 
 static double now_s(void)
@@ -446,6 +464,20 @@ static void send_key(struct app *a, struct view *v, char key, double now, double
                               : "");
     else
         snprintf(v->message, sizeof v->message, "%s is away: %c not sent", a->o.device, key);
+    *message_until = now + 4;
+}
+
+/* --gdb: the window's key f forgets the space shown (the watch drops it; it comes back when live). */
+static void forget_space(struct app *a, struct view *v, double now, double *message_until)
+{
+    const struct space *sp = view_space(v, a->m);
+    if (sp && sp->asid != a->m->current_asid) {
+        source_gdb_forget(&a->src, sp->asid);
+        snprintf(v->message, sizeof v->message, "space %u forgotten (it comes back when it is live again)",
+                 sp->asid);
+    } else {
+        snprintf(v->message, sizeof v->message, "the live space cannot be forgotten");
+    }
     *message_until = now + 4;
 }
 
@@ -583,6 +615,8 @@ static int run_window(struct app *a)
                         screenshot(&v, r, now, &message_until);
                     else if (a->o.mode == IN_SERIAL && kernel_key(k))
                         send_key(a, &v, kernel_key(k), now, &message_until);
+                    else if (k == SDLK_f && a->gdb.on && !a->gdb.verify)
+                        forget_space(a, &v, now, &message_until);
                     else
                         view_key(&v, a->m, k, e.key.keysym.mod);
                     break;
@@ -594,6 +628,8 @@ static int run_window(struct app *a)
         now = now_s();
         if (a->live && !paused)
             ingest_live(a, FRAME_MAX);
+        if (a->live && !paused)
+            gdb_run_step(&a->gdb, &a->src, a->m, a->p.stats.records, false);
         if (a->replaying)
             replay_tick(&a->rp, &a->p, now - last > 0.25 ? 0.25 : now - last);
         last = now;
@@ -613,6 +649,7 @@ static int run_window(struct app *a)
             dirty = false;
         }
     }
+    int verified = gdb_run_finish(&a->gdb, &a->src);
     if (a->live)
         source_stop(&a->src);
     view_free(&v);
@@ -623,7 +660,7 @@ static int run_window(struct app *a)
         fprintf(stderr, "koiz-view: stopped by %s\n", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
         return signal_status();
     }
-    return 0;
+    return verified;
 }
 
 int main(int argc, char **argv)
