@@ -22,6 +22,7 @@ enum option_id {
     OPT_DEMO_LIMIT,
     OPT_BENCH,
     OPT_CRASH,
+    OPT_TEST_DIVERGE,
     OPT_COUNT
 };
 
@@ -42,8 +43,10 @@ static const struct {
     [OPT_DEMO_LIMIT] = {"demo_limit", VALUE_NEEDED, "demo_limit=30"},
     [OPT_BENCH] = {"bench", VALUE_NONE, 0},
     [OPT_CRASH] = {"crash", VALUE_NEEDED, "crash=panic"},
+    [OPT_TEST_DIVERGE] = {"test_diverge", VALUE_NEEDED, "test_diverge=2"},
 };
 
+/* (test_diverge, for tests only, is left out of the list people are shown) */
 #define KNOWN_OPTIONS                                                                          \
     "selftest, telemetry, telemetry_loss, telemetry_queue, baud, snapshot, demo, demo_limit, " \
     "crash, bench; see README.md"
@@ -133,6 +136,7 @@ static void reset(struct koiz_options *o, enum option_id id)
     case OPT_DEMO_LIMIT: o->demo_limit_seconds = 0; break;
     case OPT_BENCH: o->bench = 0; break;
     case OPT_CRASH: o->crash = CRASH_NONE; break;
+    case OPT_TEST_DIVERGE: o->test_diverge_seconds = 0; break;
     case OPT_COUNT: break;
     }
 }
@@ -237,6 +241,12 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
             o->crash = CRASH_PANIC;
         else
             complain(p, "option '%s': crash must be divide, pagefault or panic; not crashing", w, none);
+        return;
+    case OPT_TEST_DIVERGE:
+        if (decimal(v, vlen, 3600, &n) && n > 0)
+            o->test_diverge_seconds = n;
+        else
+            complain(p, "option '%s': test_diverge=N needs N seconds from 1 to 3600; ignored", w, none);
         return;
     case OPT_COUNT: return;
     }

@@ -29,6 +29,9 @@
  *   demo_limit=N         stop a demo's tasks after N seconds, 1-86400 (default: no limit;
  *                        the k key stops them at any time)
  *   bench                run the benchmarks (cycles per operation), then power off
+ *   test_diverge=N       FOR TESTS ONLY: N seconds (1-3600) after boot, set PCD in the kernel
+ *                        directory's entry for 0xC0400000 without telling the telemetry, so that
+ *                        koiz-view --verify has a divergence to find (tests/gdb_tests.py)
  */
 #ifndef KOIZ_OPTIONS_H
 #define KOIZ_OPTIONS_H
@@ -71,7 +74,8 @@ struct koiz_options {
     enum crash_kind crash;
     uint32_t snapshot_seconds;
     char demo[16];
-    uint32_t demo_limit_seconds; /* 0: no limit */
+    uint32_t demo_limit_seconds;   /* 0: no limit */
+    uint32_t test_diverge_seconds; /* tests only: 0, or when to corrupt an entry (see above) */
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);
