@@ -104,8 +104,10 @@ void gdb_run_step(struct gdb_run *r, struct source *src, struct model *m, uint64
     }
     uint32_t cr3[GDB_PAGING_ALSO_MAX];
     double at;
-    if (!r->held && (r->held = source_gdb_take_reading(src, &at)))
+    if (!r->held && (r->held = source_gdb_take_reading(src, &at))) {
         r->held_at = at;
+        r->asked = false;
+    }
     if (r->held && r->every_ms) {
         compare(r, src, m, headless);
     } else if (r->held && r->last_record_at >= r->held_at - 0.002) {
@@ -118,10 +120,11 @@ void gdb_run_step(struct gdb_run *r, struct source *src, struct model *m, uint64
     /* The next poll: every N ms, or once the stream has been still a moment (a quiet moment). */
     bool due = r->every_ms ? now - r->last_ask >= r->every_ms / 1e3
                            : !r->held && now - r->last_record_at >= GDB_RUN_IDLE_S;
-    if (due && !r->held) {
+    if (due && !r->held && (!r->asked || now - r->last_ask > 1.0)) { /* one poll at a time */
         source_gdb_want(src, cr3, gdb_verify_spaces(m, cr3, GDB_PAGING_ALSO_MAX));
         source_gdb_ask(src);
         r->last_ask = now;
+        r->asked = true;
     }
 }
 

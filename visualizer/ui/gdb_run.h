@@ -37,6 +37,7 @@ struct gdb_run {
     uint64_t records;              /* the parser's count at the last step */
     double last_record_at;         /* when that count last moved */
     double last_ask;               /* when a poll was last asked for */
+    bool asked;                    /* and it has not come yet */
     const struct gdb_paging *held; /* a poll waiting for its quiet time, or NULL */
     double held_at;                /* its stop */
     uint64_t not_quiet;            /* polls dropped: a record came before their quiet time was over */

@@ -87,13 +87,16 @@ static void collect(void *arg, const char *line, size_t len)
     out_add(arg, line, len);
 }
 
-/* A line of the guest's output as a `log` record, escaped as Koiz escapes console text. A line
- * holding a Koiz record is not console text: left out. */
+/* A line of the guest's output as a `log` record, escaped as Koiz escapes console text. A Koiz
+ * record is not console text: a line holding one keeps only what comes before it. */
 static void log_line(struct feed *f, double now)
 {
     char text[LOG_LINE_MAX * TEXT_ESCAPE_MAX + 1], rec[PROTO_LINE_MAX + 16];
     f->line[f->line_len] = '\0';
-    if (!strstr(f->line, PROTO_MARK)) {
+    char *mark = strstr(f->line, PROTO_MARK);
+    if (mark)
+        f->line_len = (size_t)(mark - f->line);
+    if (f->line_len) {
         size_t n = text_escape(text, f->line, f->line_len);
         text[n] = '\0';
         size_t len = rec_format_log(rec, sizeof rec, &(struct rec_log){tick_at(f, now), text_of(text)});
