@@ -287,6 +287,8 @@ static void describe_batch(struct view *v, void *arg)
 static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
 {
     const char *input = a->o.mode == IN_FILE ? a->o.path : a->src.what;
+    if (error && *error && a->gdb.on) /* the stub's failure says it all */
+        return fail(1, error);
     if (error && *error)
         return fail(1,
                     fmt("%s (after %llu bytes): the stream is cut short", error, (unsigned long long)bytes));

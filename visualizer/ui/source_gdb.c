@@ -179,7 +179,9 @@ static struct gdb *connect_stub(struct source *s, struct feed *f)
             return NULL;
         drain(s, f, 0); /* what QEMU says meanwhile; its end ends the waiting */
         if (source_gdb_now() >= until || (f->o.spawned && !f->fd_open)) {
-            failed(s, f, "cannot connect to the GDB stub at %s: %s", err);
+            size_t n = strlen(f->where); /* the client's message may start with the address too */
+            const char *why = !strncmp(err, f->where, n) && !strncmp(err + n, ": ", 2) ? err + n + 2 : err;
+            failed(s, f, "cannot connect to the GDB stub at %s: %s", why);
             return NULL;
         }
         usleep(50000);
