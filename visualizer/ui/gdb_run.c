@@ -168,10 +168,11 @@ int gdb_run_finish(struct gdb_run *r, struct source *src)
         fprintf(
             stderr,
             "koiz-view: %s: %llu polls in %.1f s (%.1f per second); per poll: stop %.0f us, reads %.0f us, "
-            "resume %.0f us, model update %.0f us; mean %.0f us, max %llu us\n",
+            "resume %.0f us, model update %.0f us; mean %.0f us, max %llu us; %.0f requests, %.0f KiB; "
+            "up to %u spaces\n",
             src->what, (unsigned long long)st.polls, span, st.polls > 1 && span > 0 ? (n - 1) / span : 0.0,
             st.stop_us / n, st.reads_us / n, st.resume_us / n, st.update_us / n, st.total_us / n,
-            (unsigned long long)st.max_total_us);
+            (unsigned long long)st.max_total_us, st.requests / n, st.bytes / n / 1024, st.spaces_max);
     }
     if (!r->verify)
         return 0;

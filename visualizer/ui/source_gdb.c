@@ -255,7 +255,12 @@ static void count(struct source *s, struct feed *f, double at, uint64_t update_u
     st->total_us += t->total_us + update_us;
     if (t->total_us + update_us > st->max_total_us)
         st->max_total_us = t->total_us + update_us;
+    st->requests += t->requests;
+    st->bytes += t->bytes;
     st->records = f->w ? gdb_watch_stats(f->w)->records : 0;
+    uint32_t spaces = f->w ? gdb_watch_stats(f->w)->spaces : 1 + f->p->nalso;
+    if (spaces > st->spaces_max)
+        st->spaces_max = spaces;
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -46,7 +46,9 @@ struct gdb_feed_options {
 struct gdb_feed_stats {
     uint64_t polls;
     uint64_t stop_us, reads_us, resume_us, update_us, total_us, max_total_us;
+    uint64_t requests, bytes; /* packets sent, guest memory read */
     uint64_t records;
+    uint32_t spaces_max;      /* address spaces known at once, at most */
     double first_at, last_at; /* the clock (CLOCK_MONOTONIC seconds) at the first and last poll */
 };
 
