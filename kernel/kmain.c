@@ -16,6 +16,7 @@
 #include <koiz/paging.h>
 #include <koiz/protocol.h>
 #include "../telemetry/send.h"
+#include "../vmm/vmm.h"
 #include "dev/console.h"
 #include "gdt.h"
 #include "bench.h"
@@ -71,12 +72,33 @@ static void crash_on_purpose(enum crash_kind kind)
     }
 }
 
+/*
+ * test_diverge=N, FOR TESTS ONLY (tests/gdb_tests.py): a bug on purpose. The
+ * kernel's own directory entry for TEST_DIVERGE_VA (the direct map's second
+ * 4 MiB page) gets PCD set, and the telemetry is not told, so that koiz-view
+ * --verify, which compares the telemetry's picture with the tables in
+ * memory, has a divergence to find. PCD only makes those 4 MiB uncached.
+ */
+#define TEST_DIVERGE_VA 0xC0400000u
+
+static void diverge_on_purpose(void)
+{
+    uint32_t *pd = vmm_kernel_space()->pd;
+    pd[PDX(TEST_DIVERGE_VA)] |= PTE_PCD;
+    invlpg(TEST_DIVERGE_VA);
+    kprintf_color(VGA_YELLOW,
+                  "koiz: test_diverge: the kernel's directory entry for 0x%08x is now 0x%08x, "
+                  "and the telemetry was not told\n",
+                  TEST_DIVERGE_VA, pd[PDX(TEST_DIVERGE_VA)]);
+}
+
 /* The idle loop: keys (keyboard or COM1), periodic snapshots, and writing out telemetry
  * between interrupts. */
 static void idle(void)
 {
     uint64_t next_snapshot = 0;
     uint32_t period = kernel_options.snapshot_seconds * PIT_HZ;
+    uint64_t diverge_at = kernel_options.test_diverge_seconds * (uint64_t)PIT_HZ;
 
     for (;;) {
         int key;
@@ -89,6 +111,10 @@ static void idle(void)
             telemetry_request_round(ROUND_REQUEST);
         } else if (key > 0 && demo_key(key)) {
             kprintf("Back to idle. Press s for a snapshot, t for the tour, 1-6 for a demo.\n");
+        }
+        if (diverge_at && pit_ticks() >= diverge_at) {
+            diverge_on_purpose();
+            diverge_at = 0;
         }
         if (period && pit_ticks() >= next_snapshot) {
             if (next_snapshot)

@@ -23,6 +23,7 @@ enum option_id {
     OPT_TOUR_PAUSE,
     OPT_BENCH,
     OPT_CRASH,
+    OPT_TEST_DIVERGE,
     OPT_COUNT
 };
 
@@ -44,8 +45,10 @@ static const struct {
     [OPT_TOUR_PAUSE] = {"tour_pause", VALUE_NEEDED, "tour_pause=5"},
     [OPT_BENCH] = {"bench", VALUE_NONE, 0},
     [OPT_CRASH] = {"crash", VALUE_NEEDED, "crash=panic"},
+    [OPT_TEST_DIVERGE] = {"test_diverge", VALUE_NEEDED, "test_diverge=2"},
 };
 
+/* (test_diverge, for tests only, is left out of the list people are shown) */
 #define KNOWN_OPTIONS                                                                          \
     "selftest, telemetry, telemetry_loss, telemetry_queue, baud, snapshot, demo, demo_limit, " \
     "tour_pause, crash, bench"
@@ -136,6 +139,7 @@ static void reset(struct koiz_options *o, enum option_id id)
     case OPT_TOUR_PAUSE: o->tour_pause_seconds = TOUR_PAUSE_DEFAULT; break;
     case OPT_BENCH: o->bench = 0; break;
     case OPT_CRASH: o->crash = CRASH_NONE; break;
+    case OPT_TEST_DIVERGE: o->test_diverge_seconds = 0; break;
     case OPT_COUNT: break;
     }
 }
@@ -247,6 +251,12 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
             o->crash = CRASH_PANIC;
         else
             complain(p, "option '%s': crash must be divide, pagefault or panic; not crashing", w, none);
+        return;
+    case OPT_TEST_DIVERGE:
+        if (decimal(v, vlen, 3600, &n) && n > 0)
+            o->test_diverge_seconds = n;
+        else
+            complain(p, "option '%s': test_diverge=N needs N seconds from 1 to 3600; ignored", w, none);
         return;
     case OPT_COUNT: return;
     }

@@ -18,7 +18,10 @@ build/anykernel.elf`): what watching a guest through QEMU's GDB stub costs.
 The guest's clock (QEMU's virtual clock, which drives the PIT) stands still
 while the guest is stopped, so a guest measuring itself sees almost nothing
 of a poll's cost; the wall clock of the host sees it all. Both are printed.
-The poller is build/bench/gdb_peek (-O2, no sanitizers).
+The pollers: build/bench/gdb_peek (the poll alone), and build/koiz-view --gdb
+(the poll, the other spaces it keeps, and the records made of it: the model
+update), both -O2 without sanitizers; koiz-view prints its own split of each
+poll (stop, reads, resume, model update) when it ends.
 """
 import os
 import re
@@ -30,6 +33,10 @@ import time
 import gdb_tests as gt
 
 PEEK = os.path.join(gt.ROOT, 'build', 'bench', 'gdb_peek')
+VIEW = gt.VIEW
+_VIEW_SUMMARY = re.compile(r'(\d+) polls in ([\d.]+) s \(([\d.]+) per second\); per poll: stop (\d+) us, reads (\d+) us, '
+                           r'resume (\d+) us, model update (\d+) us; mean (\d+) us, max (\d+) us; (\d+) requests, '
+                           r'(\d+) KiB; up to (\d+) spaces')
 _SUMMARY = re.compile(r'polls (\d+) in ([\d.]+) s: ([\d.]+) per second; mean stop (\d+) us, reads (\d+) us, '
                       r'resume (\d+) us, total (\d+) us; max total (\d+) us')
 
@@ -79,6 +86,23 @@ def peek(guest, *args, timeout=120):
             'p95': sorted(p[3] for p in per)[int(len(per) * 0.95)] if per else 0}
 
 
+def view_summary(text):
+    """koiz-view's summary of its polls (stderr), as a dict like peek()'s."""
+    m = _VIEW_SUMMARY.search(text)
+    if not m:
+        raise RuntimeError('koiz-view gave no summary of its polls:\n' + text[-2000:])
+    keys = ('polls', 'span', 'rate', 'stop', 'reads', 'resume', 'update', 'total', 'max', 'requests', 'kib', 'spaces')
+    return {k: float(v) for k, v in zip(keys, m.groups())}
+
+
+def view(guest, *args, timeout=120):
+    """koiz-view --gdb polling guest headless until --polls are done; its summary."""
+    import subprocess
+    p = subprocess.run([VIEW, '--gdb', '127.0.0.1:%d' % guest.port, '--headless', '--dump'] + list(args),
+                       capture_output=True, text=True, timeout=timeout)
+    return view_summary(p.stderr)
+
+
 def loop_rate(guest, t0, t1):
     """(busy-loop rounds, guest TSC ticks) per wall second between host times t0 and t1."""
     pts = []
@@ -92,26 +116,31 @@ def loop_rate(guest, t0, t1):
     return (pts[-1][1] - pts[0][1]) * 2 ** 20 / wall, (pts[-1][2] - pts[0][2]) / wall
 
 
-def anykernel_figures(pairs=5):
-    """Busy-loop speed alone and polled, in alternating windows (the host is shared: its load
-    drifts, and a window next to its pair sees nearly the same); the slowdown of each pair."""
+def anykernel_figures(pairs=5, poller=None):
+    """Busy-loop speed alone and polled (by gdb_peek, or by koiz-view with poller='view'), in
+    alternating windows (the host is shared: its load drifts, and a window next to its pair sees
+    nearly the same); the slowdown of each pair."""
     guest = TimedGuest('bench-anykernel', ['-kernel', gt.ANYKERNEL, '-append', 'bench'])
     try:
         if not guest.wait_for(r'^bench: counting$', 30):
             raise RuntimeError('the anykernel bench did not start:\n' + guest.output()[-2000:])
         time.sleep(1)
 
-        def pair(*peek_args):
+        def pair(*args):
             t0 = time.time()
             time.sleep(2.5)
             alone = loop_rate(guest, t0, time.time())
             t0 = time.time()
-            f = peek(guest, *peek_args)
+            f = view(guest, *args) if poller == 'view' else peek(guest, *args)
             polled = loop_rate(guest, t0, time.time())
             return alone, polled, f
 
-        at10 = [pair('--polls', '25', '--interval-ms', '100', '--no-runs') for _ in range(pairs)]
-        fast = [pair('--polls', '400', '--interval-ms', '0', '--no-runs') for _ in range(3)]
+        if poller == 'view':
+            at10 = [pair('--rate', '10', '--polls', '25') for _ in range(pairs)]
+            fast = [pair('--rate', '1000', '--polls', '400') for _ in range(3)]
+        else:
+            at10 = [pair('--polls', '25', '--interval-ms', '100', '--no-runs') for _ in range(pairs)]
+            fast = [pair('--polls', '400', '--interval-ms', '0', '--no-runs') for _ in range(3)]
         return {'at10': at10, 'fast': fast}
     finally:
         guest.stop()
@@ -130,11 +159,17 @@ def koiz_idle_figures():
 
 def koiz_churn(poll):
     """One `bench` boot of Koiz (telemetry on 0xE9, which its bench needs): churn's context switches
-    per second of the guest's clock, and the churn phase's wall time; polled at 10 Hz if poll."""
+    per second of the guest's clock, and the churn phase's wall time; polled at 10 Hz if poll (by
+    gdb_peek, or by koiz-view --gdb when poll is 'view': it keeps every space it saw live)."""
+    import signal
+    import subprocess
     guest = TimedGuest('bench-koiz-churn', ['-kernel', gt.KOIZ, '-append', 'bench'])
-    poller, result = None, {}
+    poller, result, watcher = None, {}, None
     try:
-        if poll:
+        if poll == 'view':
+            watcher = subprocess.Popen([VIEW, '--gdb', '127.0.0.1:%d' % guest.port, '--rate', '10', '--headless',
+                                        '--dump'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        elif poll:
             def run():
                 try:
                     result['peek'] = peek(guest, '--polls', '100000', '--interval-ms', '100', '--no-runs',
@@ -152,10 +187,15 @@ def koiz_churn(poll):
 
         switches = int(re.search(r'@KZ1 bench tasks.context_switches_per_s (\d+)', guest.output()).group(1))
         wall = arrival('tasks.context_switches_per_s') - arrival('telemetry.bytes_for_workload')
+        if watcher:
+            watcher.send_signal(signal.SIGTERM)
+            result['peek'] = view_summary(watcher.communicate(timeout=30)[1])
     finally:
         guest.stop()
         if poller:
             poller.join(timeout=60)
+        if watcher and watcher.poll() is None:
+            watcher.kill()
     if poll and 'peek' not in result:
         raise RuntimeError('the poller failed: %s' % result.get('error'))
     return switches, wall, result.get('peek')
@@ -172,7 +212,7 @@ def _slowdowns(pairs, which):
 
 
 def main():
-    for need in (PEEK, gt.ANYKERNEL, gt.KOIZ):
+    for need in (PEEK, VIEW, gt.ANYKERNEL, gt.KOIZ):
         if not os.path.exists(need):
             print('bench_gdb: %s is missing (scons build/bench/gdb_peek build/anykernel.elf build/koiz.elf)' % need)
             return 1
@@ -182,6 +222,8 @@ def main():
     churn = []
     for _ in range(5):
         churn.append((koiz_churn(False), koiz_churn(True)))
+    v = anykernel_figures(poller='view')
+    vchurn = [(koiz_churn(False), koiz_churn('view')) for _ in range(3)]
     load = max(load, os.getloadavg()[0])
 
     print('Watching a guest through QEMU\'s GDB stub (build/bench/gdb_peek; QEMU %s; load up to %.1f on %d '
@@ -213,7 +255,36 @@ def main():
           % (', '.join('%d/%d' % (alone[0], polled[0]) for alone, polled in churn),
              statistics.median(alone[0] for alone, _ in churn),
              statistics.median(polled[0] for _, polled in churn)))
+    print_view_figures(v, vchurn)
     return 0
+
+
+def print_view_figures(v, churn):
+    """What koiz-view --gdb costs: its polls (with the model update) and the guest's slowdown."""
+    print('koiz-view --gdb (build/koiz-view, the records made of each poll included):')
+
+    def poll_line(label, figures):
+        f = _mean_polls(figures)
+        print('  %-32s stop %5.0f us, reads %5.0f us, resume %4.0f us, model update %4.0f us: %5.0f us mean, '
+              '%6.0f max (%.0f requests, %.0f KiB, up to %.0f spaces)'
+              % (label, f['stop'], f['reads'], f['resume'], f['update'], f['total'], f['max'], f['requests'],
+                 f['kib'], f['spaces']))
+    poll_line('anykernel bench, 10 Hz:', [f for _, _, f in v['at10']])
+    poll_line('anykernel bench, back to back:', [f for _, _, f in v['fast']])
+    poll_line('Koiz bench boot (churn), 10 Hz:', [p for _, (_, _, p) in churn])
+    print('  poll rate back to back: %s per second' % ', '.join('%.0f' % f['rate'] for _, _, f in v['fast']))
+    for label, which in (('wall time the guest stood stopped (its TSC)', 1), ('busy-loop slowdown (wall clock)', 0)):
+        s10, sfast = _slowdowns(v['at10'], which), _slowdowns(v['fast'], which)
+        print('  anykernel %s: at 10 Hz median %.1f%% (pairs: %s); back to back median %.0f%% (%s)'
+              % (label, statistics.median(s10), ', '.join('%.1f' % x for x in s10), statistics.median(sfast),
+                 ', '.join('%.0f' % x for x in sfast)))
+    walls = [100 * (polled[1] / alone[1] - 1) for alone, polled in churn]
+    print('  Koiz churn phase wall time, alone / koiz-view at 10 Hz: %s s; median change %+.1f%%'
+          % (', '.join('%.2f/%.2f' % (alone[1], polled[1]) for alone, polled in churn), statistics.median(walls)))
+    print('  Koiz churn context switches per guest second, alone / koiz-view at 10 Hz: %s; medians %d / %d'
+          % (', '.join('%d/%d' % (alone[0], polled[0]) for alone, polled in churn),
+             statistics.median(alone[0] for alone, _ in churn),
+             statistics.median(polled[0] for _, polled in churn)))
 
 
 def _qemu_version():

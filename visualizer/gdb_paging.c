@@ -31,8 +31,10 @@ struct gdb_paging *gdb_paging_new(uint32_t max_tables)
 
 void gdb_paging_free(struct gdb_paging *p)
 {
-    if (p)
+    if (p) {
         free(p->store);
+        free(p->also);
+    }
     free(p);
 }
 
@@ -88,60 +90,147 @@ static int read_registers(struct gdb *g, struct gdb_paging *p)
     return gdb_broken(g) ? -1 : 0;
 }
 
-/* Reads the tables the directory points to, each distinct frame once. */
-static int read_tables(struct gdb *g, struct gdb_paging *p)
+bool gdb_paging_wide(uint32_t e)
 {
+    return (e & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (e & WIDE_BITS);
+}
+
+uint32_t gdb_paging_model_pde(bool pse, uint32_t e)
+{
+    if (!(e & PTE_P))
+        return 0;
+    if (e & PDE_PS) {
+        if (!pse)
+            return e & ~(uint32_t)PDE_PS;
+        if (e & WIDE_BITS)
+            return 0;
+    }
+    return e;
+}
+
+int gdb_paging_also(struct gdb_paging *p, const uint32_t *phys, uint32_t n)
+{
+    if (n > GDB_PAGING_ALSO_MAX)
+        return -1;
+    if (n && !p->also && !(p->also = calloc(GDB_PAGING_ALSO_MAX, sizeof *p->also)))
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        p->also[i].phys = phys[i] & CR3_FRAME;
+    p->nalso = n;
+    return 0;
+}
+
+/* The distinct table frames read in one poll, every directory together: frame -> first holder. */
+struct frames {
     uint32_t key[FRAMES_HASH];
-    int16_t slot_of[FRAMES_HASH]; /* the directory index that first named the frame, -1 for none */
+    uint32_t *table[FRAMES_HASH];
+    uint8_t state[FRAMES_HASH];
+    bool used[FRAMES_HASH];
+    uint32_t count; /* distinct frames met (at most ENTRIES * (1 + GDB_PAGING_ALSO_MAX) would not fit:
+                       past FRAMES_HASH / 2 a frame counts as over the limit) */
+};
+
+/* Reads the tables directory d points to: each distinct frame once in the whole poll. */
+static int read_tables(struct gdb *g, struct gdb_paging *p, struct gdb_directory *d, struct frames *fr,
+                       uint32_t *read_so_far)
+{
     bool pse = p->mode == GDB_PAGING_32_PSE;
-    memset(slot_of, 0xFF, sizeof slot_of);
     for (uint32_t i = 0; i < ENTRIES; i++) {
-        uint32_t pde = p->dir[i];
+        uint32_t pde = d->dir[i];
         if (!(pde & PTE_P))
             continue;
-        p->pdes++;
+        d->pdes++;
         if (pse && (pde & PDE_PS)) {
-            p->wide_pages += (pde & WIDE_BITS) != 0;
+            d->wide_pages += (pde & WIDE_BITS) != 0;
             continue;
         }
         uint32_t frame = frame_of(pde);
-        if (frame == p->dir_phys) { /* a recursive entry: the directory is its own table */
-            p->table[i] = p->dir;
-            p->table_state[i] = GDB_TABLE_READ;
-            p->tables_shared++;
+        if (frame == d->phys) { /* a recursive entry: the directory is its own table */
+            d->table[i] = d->dir;
+            d->table_state[i] = GDB_TABLE_READ;
+            d->tables_shared++;
             continue;
         }
         uint32_t h = (frame >> 12) * 2654435761u % FRAMES_HASH;
-        while (slot_of[h] >= 0 && key[h] != frame)
+        while (fr->used[h] && fr->key[h] != frame)
             h = (h + 1) % FRAMES_HASH;
-        if (slot_of[h] >= 0) {
-            uint32_t first = (uint32_t)slot_of[h];
-            p->table[i] = p->table[first];
-            p->table_state[i] = p->table_state[first];
-            p->tables_shared += p->table_state[i] == GDB_TABLE_READ;
+        if (fr->used[h]) {
+            d->table[i] = fr->table[h];
+            d->table_state[i] = fr->state[h];
+            d->tables_shared += d->table_state[i] == GDB_TABLE_READ;
             continue;
         }
-        key[h] = frame;
-        slot_of[h] = (int16_t)i;
-        if (p->tables_read == p->max_tables) {
-            p->table_state[i] = GDB_TABLE_OVER_LIMIT;
-            p->tables_over_limit++;
+        if (*read_so_far == p->max_tables || fr->count >= FRAMES_HASH / 2) {
+            d->table_state[i] = GDB_TABLE_OVER_LIMIT;
+            d->tables_over_limit++;
+            if (fr->count < FRAMES_HASH / 2) { /* remembered, so that it is counted once */
+                fr->used[h] = true;
+                fr->key[h] = frame;
+                fr->table[h] = NULL;
+                fr->state[h] = GDB_TABLE_OVER_LIMIT;
+                fr->count++;
+            }
             continue;
         }
-        uint32_t *t = p->store + (size_t)p->tables_read * ENTRIES;
+        fr->used[h] = true;
+        fr->key[h] = frame;
+        fr->count++;
+        uint32_t *t = p->store + (size_t)*read_so_far * ENTRIES;
         if (gdb_read_memory(g, frame, t, ENTRIES * sizeof *t)) {
             if (gdb_broken(g))
                 return -1;
             if (!p->table_error[0])
                 snprintf(p->table_error, sizeof p->table_error, "%s", gdb_error(g));
-            p->table_state[i] = GDB_TABLE_FAILED;
-            p->tables_failed++;
+            fr->table[h] = NULL;
+            fr->state[h] = d->table_state[i] = GDB_TABLE_FAILED;
+            d->tables_failed++;
             continue;
         }
         p->times.bytes += ENTRIES * sizeof *t;
-        p->table[i] = t;
-        p->table_state[i] = GDB_TABLE_READ;
-        p->tables_read++;
+        fr->table[h] = d->table[i] = t;
+        fr->state[h] = d->table_state[i] = GDB_TABLE_READ;
+        d->tables_read++;
+        (*read_so_far)++;
+    }
+    return 0;
+}
+
+/* Whether another directory, just read, still looks like one (gdb_paging_also). */
+static bool looks_like_directory(const struct gdb_paging *p, const struct gdb_directory *d)
+{
+    bool pse = p->mode == GDB_PAGING_32_PSE, shares = false;
+    for (uint32_t i = 0; i < ENTRIES; i++) {
+        uint32_t e = d->dir[i];
+        if (!(e & PTE_P))
+            continue;
+        if (pse && gdb_paging_wide(e))
+            return false;
+        shares |= ((e ^ p->cur.dir[i]) & ~(uint32_t)(PTE_A | PTE_D)) == 0;
+    }
+    return shares;
+}
+
+/* Reads the directories the caller asked for besides the current one, in order. */
+static int read_others(struct gdb *g, struct gdb_paging *p, struct frames *fr, uint32_t *read_so_far)
+{
+    for (uint32_t k = 0; k < p->nalso; k++) {
+        struct gdb_directory *d = &p->also[k];
+        if (d->phys == p->cur.phys)
+            continue;
+        if (gdb_read_memory(g, d->phys, d->dir, sizeof d->dir)) {
+            if (gdb_broken(g))
+                return -1;
+            d->state = GDB_DIR_FAILED;
+            continue;
+        }
+        p->times.bytes += sizeof d->dir;
+        if (!looks_like_directory(p, d)) {
+            d->state = GDB_DIR_NOT_A_DIRECTORY;
+            continue;
+        }
+        if (read_tables(g, p, d, fr, read_so_far))
+            return -1;
+        d->state = GDB_DIR_READ;
     }
     return 0;
 }
@@ -166,19 +255,30 @@ static int read_all(struct gdb *g, struct gdb_paging *p)
     }
     if (p->mode != GDB_PAGING_32 && p->mode != GDB_PAGING_32_PSE)
         return 0;
-    p->dir_phys = (uint32_t)p->cr3 & CR3_FRAME;
-    if (gdb_read_memory(g, p->dir_phys, p->dir, sizeof p->dir)) {
+    p->cur.phys = (uint32_t)p->cr3 & CR3_FRAME;
+    if (gdb_read_memory(g, p->cur.phys, p->cur.dir, sizeof p->cur.dir)) {
         if (gdb_broken(g))
             return -1;
+        p->cur.state = GDB_DIR_FAILED;
         snprintf(p->says, sizeof p->says, "%s; the directory at 0x%08x could not be read: %s",
-                 gdb_paging_mode_name(p->mode), p->dir_phys, gdb_error(g));
+                 gdb_paging_mode_name(p->mode), p->cur.phys, gdb_error(g));
         return 0;
     }
-    p->times.bytes += sizeof p->dir;
-    if (read_tables(g, p))
-        return -1;
-    p->drawable = true;
-    return 0;
+    p->times.bytes += sizeof p->cur.dir;
+    struct frames *fr = calloc(1, sizeof *fr);
+    uint32_t read_so_far = 0;
+    if (!fr) {
+        snprintf(p->says, sizeof p->says, "out of memory reading the tables");
+        return 0;
+    }
+    int rc = read_tables(g, p, &p->cur, fr, &read_so_far);
+    if (rc == 0) {
+        p->cur.state = GDB_DIR_READ;
+        p->drawable = true;
+        rc = read_others(g, p, fr, &read_so_far);
+    }
+    free(fr);
+    return rc;
 }
 
 int gdb_paging_poll(struct gdb *g, struct gdb_paging *p)
@@ -187,7 +287,8 @@ int gdb_paging_poll(struct gdb *g, struct gdb_paging *p)
     uint64_t peek_addr[GDB_PAGING_PEEKS];
     memcpy(peek_addr, p->peek_addr, sizeof peek_addr);
     uint64_t polls = p->polls + 1;
-    uint32_t max_tables = p->max_tables, *store = p->store;
+    uint32_t max_tables = p->max_tables, *store = p->store, nalso = p->nalso;
+    struct gdb_directory *also = p->also;
     /* Everything else starts afresh: nothing of the last poll may pass for this one's. */
     memset(p, 0, sizeof *p);
     p->peeks = peeks;
@@ -195,6 +296,13 @@ int gdb_paging_poll(struct gdb *g, struct gdb_paging *p)
     p->polls = polls;
     p->max_tables = max_tables;
     p->store = store;
+    p->nalso = nalso;
+    p->also = also;
+    for (uint32_t k = 0; k < nalso; k++) {
+        uint32_t phys = also[k].phys;
+        memset(&also[k], 0, sizeof also[k]);
+        also[k].phys = phys;
+    }
     snprintf(p->says, sizeof p->says, "%s", gdb_paging_mode_name(GDB_PAGING_UNREAD));
 
     uint64_t requests = gdb_stats(g)->requests;
@@ -237,40 +345,45 @@ void gdb_paging_describe(const struct gdb_paging *p, FILE *f)
         fprintf(f,
                 "directory 0x%08x: %u entries present, %u tables read, %u shared, %u over the limit, "
                 "%u refused\n",
-                p->dir_phys, p->pdes, p->tables_read, p->tables_shared, p->tables_over_limit,
-                p->tables_failed);
+                p->cur.phys, p->cur.pdes, p->cur.tables_read, p->cur.tables_shared, p->cur.tables_over_limit,
+                p->cur.tables_failed);
     if (p->table_error[0])
         fprintf(f, "first refusal: %s\n", p->table_error);
-    if (p->wide_pages)
+    if (p->cur.wide_pages)
         fprintf(f, "warning: %u 4 MiB entries not drawn: frame above 4 GiB (PSE-36) or reserved bits set\n",
-                p->wide_pages);
+                p->cur.wide_pages);
 }
 
-void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
+void gdb_paging_dump_directory(const struct gdb_paging *p, const struct gdb_directory *d, FILE *f)
 {
-    if (!p->drawable)
+    if (!p->drawable || d->state != GDB_DIR_READ)
         return;
     bool pse = p->mode == GDB_PAGING_32_PSE;
     uint32_t dir[ENTRIES];
-    memcpy(dir, p->dir, sizeof dir);
-    for (uint32_t i = 0; pse && p->wide_pages && i < ENTRIES; i++)
-        if ((dir[i] & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (dir[i] & WIDE_BITS))
+    memcpy(dir, d->dir, sizeof dir);
+    for (uint32_t i = 0; pse && d->wide_pages && i < ENTRIES; i++)
+        if (gdb_paging_wide(dir[i]))
             dir[i] = 0; /* its frame is not the 32-bit address the dump would print */
-    ptdump_runs(f, dir, p->table, pse);
+    ptdump_runs(f, dir, d->table, pse);
     for (uint32_t i = 0; i < ENTRIES; i++) {
-        if (pse && (p->dir[i] & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS) && (p->dir[i] & WIDE_BITS))
+        if (pse && gdb_paging_wide(d->dir[i]))
             fprintf(f,
                     "not drawn 0x%08x-0x%08llx 4M entry 0x%08x: "
                     "frame above 4 GiB (PSE-36) or reserved bits\n",
-                    i << 22, ((unsigned long long)i + 1) << 22, p->dir[i]);
-        uint8_t s = p->table_state[i];
+                    i << 22, ((unsigned long long)i + 1) << 22, d->dir[i]);
+        uint8_t s = d->table_state[i];
         if (s != GDB_TABLE_OVER_LIMIT && s != GDB_TABLE_FAILED)
             continue;
         fprintf(f, "not read 0x%08x-0x%08llx table 0x%08x: ", i << 22, ((unsigned long long)i + 1) << 22,
-                frame_of(p->dir[i]));
+                frame_of(d->dir[i]));
         if (s == GDB_TABLE_OVER_LIMIT)
             fprintf(f, "over the limit of %u tables\n", p->max_tables);
         else
             fprintf(f, "the stub refused\n");
     }
+}
+
+void gdb_paging_dump(const struct gdb_paging *p, FILE *f)
+{
+    gdb_paging_dump_directory(p, &p->cur, f);
 }

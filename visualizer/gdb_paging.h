@@ -14,10 +14,16 @@
  * them. Without CR4.PSE the CPU ignores a directory entry's PS bit and
  * walks a table there; so does the poll.
  *
- * Work per poll is bounded: the directory and at most max_tables tables
- * (2 `m` packets each with QEMU), a table shared by several directory
- * entries (or the directory itself, under a recursive entry) read once.
- * Memory: the result holds max_tables tables (4 KiB each), allocated once.
+ * A poll can also read other directories in the same stop (gdb_paging_also:
+ * address spaces seen live before, which a watcher keeps up to date while
+ * they are not live), each only while it still looks like a directory.
+ *
+ * Work per poll is bounded: the directories and at most max_tables tables
+ * in all (2 `m` packets each with QEMU), a table shared by several directory
+ * entries, in one directory or several (or a directory itself, under a
+ * recursive entry), read once. Memory: the result holds max_tables tables
+ * (4 KiB each), allocated once, and the other directories (13 KiB each)
+ * once asked for.
  */
 #ifndef KOIZ_VIEW_GDB_PAGING_H
 #define KOIZ_VIEW_GDB_PAGING_H
@@ -28,7 +34,8 @@
 #include "gdb_remote.h"
 #include "record.h" /* ENTRIES, ENT_* */
 
-#define GDB_PAGING_PEEKS 4 /* physical words a poll can read besides the tables */
+#define GDB_PAGING_PEEKS    4  /* physical words a poll can read besides the tables */
+#define GDB_PAGING_ALSO_MAX 63 /* directories a poll can read besides the current one */
 
 enum gdb_paging_mode {
     GDB_PAGING_UNREAD,      /* no poll yet, or it failed before the registers were read */
@@ -59,6 +66,34 @@ struct gdb_paging_times {
 };
 
 /*
+ * One directory as a poll read it: the current one (gdb_paging.cur), or
+ * one the caller asked for besides (gdb_paging.also).
+ */
+struct gdb_directory {
+    uint32_t phys; /* physical address (CR3 & 0xFFFFF000; for `also`, set by the caller) */
+    uint8_t state; /* enum gdb_directory_state */
+    uint32_t dir[ENTRIES];
+    uint32_t *table[ENTRIES];     /* NULL unless table_state[i] is GDB_TABLE_READ */
+    uint8_t table_state[ENTRIES]; /* enum gdb_table_state */
+    uint32_t pdes;                /* present directory entries */
+    uint32_t tables_read;         /* distinct tables read from memory for this directory */
+    uint32_t tables_shared;     /* entries whose table was read already in this poll (or is the directory) */
+    uint32_t tables_over_limit; /* distinct tables left unread for max_tables */
+    uint32_t tables_failed;     /* distinct tables the stub would not read */
+    uint32_t wide_pages;        /* 4 MiB entries with bits 13-21 set: PSE-36 frames above 4 GiB, or
+                                   reserved bits; not drawn (gdb_paging_dump names them) */
+};
+
+/* What became of a directory in the last poll. */
+enum gdb_directory_state {
+    GDB_DIR_UNREAD,          /* not read: the mode is not 32-bit paging, or the poll failed first */
+    GDB_DIR_READ,            /* read, with its tables (table_state says which) */
+    GDB_DIR_FAILED,          /* the stub would not read it */
+    GDB_DIR_NOT_A_DIRECTORY, /* `also` only: read, but it no longer looks like a directory (see
+                                gdb_paging_also); its tables were not read */
+};
+
+/*
  * One poll's result: plain data, valid until the next poll into the same
  * struct (keep two to compare polls). Fields below `mode` mean something
  * only when `drawable`.
@@ -69,28 +104,21 @@ struct gdb_paging {
     enum gdb_paging_mode mode;
     char says[200]; /* the mode in words, or what went wrong: for the user */
 
-    bool drawable;     /* 32-bit paging and the directory was read */
-    uint32_t dir_phys; /* physical address of the directory (CR3 & 0xFFFFF000) */
-    uint32_t dir[ENTRIES];
-    uint32_t *table[ENTRIES];     /* NULL unless table_state[i] is GDB_TABLE_READ */
-    uint8_t table_state[ENTRIES]; /* enum gdb_table_state */
-    char table_error[120];        /* the first refusal of a table read, if any */
-    uint32_t pdes;                /* present directory entries */
-    uint32_t tables_read;         /* distinct tables read from memory */
-    uint32_t tables_shared;       /* entries whose table was read already (or is the directory) */
-    uint32_t tables_over_limit;   /* distinct tables left unread for max_tables */
-    uint32_t tables_failed;       /* distinct tables the stub would not read */
-    uint32_t wide_pages;          /* 4 MiB entries with bits 13-21 set: PSE-36 frames above 4 GiB, or
-                                     reserved bits; not drawn (gdb_paging_dump names them) */
+    bool drawable;            /* 32-bit paging and the current directory was read */
+    struct gdb_directory cur; /* the directory CR3 points to */
+    char table_error[120];    /* the first refusal of a table read, if any */
 
     uint32_t peeks;                        /* words to read (set by the caller) */
     uint64_t peek_addr[GDB_PAGING_PEEKS];  /* their physical addresses (set by the caller) */
     uint32_t peek_value[GDB_PAGING_PEEKS]; /* little-endian, valid when peek_ok */
     bool peek_ok[GDB_PAGING_PEEKS];
 
+    uint32_t nalso;             /* directories read besides the current one (gdb_paging_also) */
+    struct gdb_directory *also; /* GDB_PAGING_ALSO_MAX of them once asked for, else NULL */
+
     struct gdb_paging_times times;
     uint64_t polls;      /* polls made into this struct */
-    uint32_t max_tables; /* set by gdb_paging_new */
+    uint32_t max_tables; /* set by gdb_paging_new: distinct tables per poll, all directories together */
     uint32_t *store;     /* max_tables tables of ENTRIES entries */
 };
 
@@ -102,6 +130,21 @@ struct gdb_paging {
 struct gdb_paging *gdb_paging_new(uint32_t max_tables);
 /* Frees p and its tables. NULL is fine. */
 void gdb_paging_free(struct gdb_paging *p);
+
+/*
+ * Asks the next polls to read n directories besides the current one, at
+ * physical addresses phys[0..n) (at most GDB_PAGING_ALSO_MAX; the current
+ * one, if among them, is not read twice: its entry is left GDB_DIR_UNREAD).
+ * Each is read, and its tables after those of the current directory, only
+ * while it looks like a directory: a present entry, no 4 MiB entry with
+ * bits 13-21 set, and at least one present entry equal (accessed and dirty
+ * aside) to the current directory's entry at the same index, as the kernel
+ * half of most kernels is. A frame freed and reused for something else
+ * fails that test, and its "tables" are not read (they could be a device's
+ * registers). Results in p->also[i], in the order given. Returns 0, or -1
+ * (n too big, or out of memory: nothing changed).
+ */
+int gdb_paging_also(struct gdb_paging *p, const uint32_t *phys, uint32_t n);
 
 /*
  * One poll (see the top): stop, read, resume; the guest is left running
@@ -125,6 +168,17 @@ const char *gdb_paging_mode_name(enum gdb_paging_mode mode);
  */
 void gdb_paging_describe(const struct gdb_paging *p, FILE *f);
 
+/* Whether directory entry e, present, is a 4 MiB entry with bits 13-21 set (in a mode with PSE). */
+bool gdb_paging_wide(uint32_t e);
+
+/*
+ * Directory entry e as koiz-view's model holds it, for a poll in mode
+ * pse (GDB_PAGING_32_PSE) or not: 0 when not present; without PSE the PS
+ * bit cleared (the CPU ignores it: the entry points to a table); a 4 MiB
+ * entry with bits 13-21 set is 0 (not drawn, see gdb_paging_dump).
+ */
+uint32_t gdb_paging_model_pde(bool pse, uint32_t e);
+
 /*
  * Prints the mappings as ptdump.h runs (the lines of `koiz-view --dump`),
  * then a line for every directory entry whose table was not read, and for
@@ -132,8 +186,10 @@ void gdb_paging_describe(const struct gdb_paging *p, FILE *f);
  * or has reserved bits set:
  *   not read 0x40000000-0x40400000 table 0x00123000: over the limit of 256 tables
  *   not drawn 0x80000000-0x80400000 4M entry 0x00802083: frame above 4 GiB (PSE-36) or reserved bits
- * Nothing when the poll is not drawable.
+ * Nothing when the poll is not drawable. gdb_paging_dump_directory does the
+ * same for any directory of the poll (p->cur or one of p->also).
  */
 void gdb_paging_dump(const struct gdb_paging *p, FILE *f);
+void gdb_paging_dump_directory(const struct gdb_paging *p, const struct gdb_directory *d, FILE *f);
 
 #endif

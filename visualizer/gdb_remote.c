@@ -519,6 +519,12 @@ void gdb_close(struct gdb *g)
     free(g);
 }
 
+void gdb_abort(struct gdb *g)
+{
+    if (g)
+        shutdown(g->fd, SHUT_RDWR);
+}
+
 const char *gdb_error(const struct gdb *g)
 {
     return g->error;

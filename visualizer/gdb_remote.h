@@ -22,7 +22,7 @@
  * Memory is bounded: a connection holds a few buffers of GDB_PACKET_MAX
  * bytes, and at most GDB_REGISTERS_MAX registers.
  *
- * Not thread-safe: one thread uses a connection at a time.
+ * Not thread-safe: one thread uses a connection at a time (gdb_abort aside).
  */
 #ifndef KOIZ_VIEW_GDB_REMOTE_H
 #define KOIZ_VIEW_GDB_REMOTE_H
@@ -75,6 +75,14 @@ struct gdb *gdb_attach_fd(int fd, int timeout_ms, char *err, size_t errsz);
  * the stub resumes it on detach), closes the socket, frees g. NULL is fine.
  */
 void gdb_close(struct gdb *g);
+
+/*
+ * From another thread: cuts the link, so that a request waiting for the
+ * stub (for up to its deadline) fails at once, as if the stub had closed.
+ * Only gdb_close is left to do after it. The one call that may be made
+ * while another thread uses g.
+ */
+void gdb_abort(struct gdb *g);
 
 /* The last failure's message ("" when none). Valid until the next call on g. */
 const char *gdb_error(const struct gdb *g);

@@ -632,6 +632,8 @@ static void space_destroy(struct model *m, struct space *sp)
         stage_discard(m);
     if (m->current_asid == sp->asid)
         m->current_asid = MODEL_NO_ASID;
+    if (m->live_cr3 == sp->cr3) /* a space that is gone is not what CR3 holds */
+        m->live_cr3 = 0;
     space_clear(m, sp);
     memmove(&m->spaces[i], &m->spaces[i + 1], (m->nspaces - i - 1) * sizeof *m->spaces);
     m->nspaces--;

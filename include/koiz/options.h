@@ -31,6 +31,9 @@
  *   tour_pause=N         seconds the tour waits between its scenes, 0-600 (default 1; the
  *                        floppy's tour entry says 5, time for people to look)
  *   bench                run the benchmarks (cycles per operation), then power off
+ *   test_diverge=N       FOR TESTS ONLY: N seconds (1-3600) after boot, set PCD in the kernel
+ *                        directory's entry for 0xC0400000 without telling the telemetry, so that
+ *                        koiz-view --verify has a divergence to find (tests/gdb_tests.py)
  */
 #ifndef KOIZ_OPTIONS_H
 #define KOIZ_OPTIONS_H
@@ -74,8 +77,9 @@ struct koiz_options {
     enum crash_kind crash;
     uint32_t snapshot_seconds;
     char demo[16];
-    uint32_t demo_limit_seconds; /* 0: no limit */
-    uint32_t tour_pause_seconds; /* between the tour's scenes */
+    uint32_t demo_limit_seconds;   /* 0: no limit */
+    uint32_t tour_pause_seconds;   /* between the tour's scenes */
+    uint32_t test_diverge_seconds; /* tests only: 0, or when to corrupt an entry (see above) */
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);

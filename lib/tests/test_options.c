@@ -148,7 +148,7 @@ static void test_values_checked(void **state)
     static const char *const bad[] = {"baud=1",      "baud=0x2580",  "baud=+9600",       "baud=9601",
                                       "baud=230400", "baud=",        "snapshot=3601",    "snapshot=0x10",
                                       "snapshot=-1", "demo_limit=0", "demo_limit=86401", "demo_limit=ten",
-                                      "demo_limit"};
+                                      "demo_limit",  "test_diverge", "test_diverge=0",   "test_diverge=3601"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "/k %s", bad[i]);
@@ -157,6 +157,7 @@ static void test_values_checked(void **state)
         assert_int_equal(o.baud, 115200);
         assert_int_equal(o.snapshot_seconds, 0);
         assert_int_equal(o.demo_limit_seconds, 0);
+        assert_int_equal(o.test_diverge_seconds, 0);
     }
     static const uint32_t good[] = {300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -168,6 +169,8 @@ static void test_values_checked(void **state)
     assert_int_equal(parse("/k demo_limit=30 demo=spin", &o, &w), 0);
     assert_int_equal(o.demo_limit_seconds, 30);
     assert_string_equal(o.demo, "spin");
+    assert_int_equal(parse("/k test_diverge=2", &o, &w), 0);
+    assert_int_equal(o.test_diverge_seconds, 2);
 }
 
 /* Given twice: alike is harmless (a warning), different is ambiguous (the default). */

@@ -1,6 +1,6 @@
 /*
  * main.c: a small kernel that is NOT Koiz, for testing readers of page
- * tables that know nothing about the kernel (build/tests/gdb_peek, later
+ * tables that know nothing about the kernel (build/tests/gdb_peek and
  * koiz-view --gdb). QEMU loads it with -kernel (multiboot); it sends no
  * telemetry. It builds paging layouts Koiz never uses, then changes them
  * on a schedule; at each step it prints the layout on port 0xE9 and holds

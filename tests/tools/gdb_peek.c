@@ -70,7 +70,7 @@ static void print_entries(const struct gdb_paging *p)
 {
     static const char *const state[] = {"", "", ": not read (over the limit)", ": not read (refused)"};
     for (uint32_t i = 0; p->drawable && i < ENTRIES; i++) {
-        uint32_t pde = p->dir[i];
+        uint32_t pde = p->cur.dir[i];
         if (!(pde & PTE_P))
             continue;
         if (p->mode == GDB_PAGING_32_PSE && (pde & PDE_PS)) {
@@ -79,13 +79,13 @@ static void print_entries(const struct gdb_paging *p)
             continue;
         }
         printf("pde %u 0x%08x -> table 0x%08x flags 0x%03x", i, i << 22, frame_of(pde), pde & PTE_FLAGS);
-        if (p->table_state[i] != GDB_TABLE_READ) {
-            printf("%s\n", state[p->table_state[i] & 3]);
+        if (p->cur.table_state[i] != GDB_TABLE_READ) {
+            printf("%s\n", state[p->cur.table_state[i] & 3]);
             continue;
         }
         uint32_t n = 0;
         for (uint32_t j = 0; j < ENTRIES; j++)
-            n += p->table[i][j] & PTE_P;
+            n += p->cur.table[i][j] & PTE_P;
         printf(": %u pages present\n", n);
     }
 }

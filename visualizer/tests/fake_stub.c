@@ -94,7 +94,7 @@ static size_t encode(const struct fake_stub *s, const char *payload, size_t len,
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t run = 1;
-        while (i + run < len && payload[i + run] == payload[i] && run < 98)
+        while (s->rle && i + run < len && payload[i + run] == payload[i] && run < 98)
             run++;
         out[o++] = payload[i];
         size_t extra = run - 1;
@@ -203,9 +203,13 @@ static int memory(struct fake_stub *s, const char *args)
         return reply(s, "E14");
     if (len > 2048 || addr >= s->mem_size || len > s->mem_size - addr)
         return reply(s, len > 2048 ? "E22" : "E14");
+    static const char hex[] = "0123456789abcdef";
     char *out = malloc(2 * len + 1);
-    for (size_t i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02x", s->mem[addr + i]);
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex[s->mem[addr + i] >> 4];
+        out[2 * i + 1] = hex[s->mem[addr + i] & 15];
+    }
+    out[2 * len] = '\0';
     int rc = reply(s, out);
     free(out);
     return rc;

@@ -10,6 +10,13 @@
  *   PDE 0x300  -> table 0x00108000 (user): 4 pages -> 0x00200000.. (user RW)
  *   PDE 0x301  -> the same table 0x00108000
  *   PDE 0x3ff  -> the directory itself (recursive: it appears at 0xffc00000)
+ *
+ * and, for the polls that read other directories too (gdb_paging_also):
+ *
+ *   0x00109000 another directory: PDE 0x300 as the current one's (the shared
+ *              table 0x00108000), PDE 2 -> its own table 0x0010a000
+ *   0x0010b000 a freed directory, filled with 0x5a (no entry present)
+ *   0x0010c000 a page of data: "present" entries equal to none of the current's
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,13 +108,13 @@ static void test_32bit_paging_with_pse(void **state)
     assert_int_equal(p->mode, GDB_PAGING_32_PSE);
     assert_true(p->drawable);
     assert_true(p->have_efer);
-    assert_int_equal(p->dir_phys, DIR);
-    assert_int_equal(p->pdes, 5);
-    assert_int_equal(p->tables_read, 2);   /* 0x106000 and 0x108000, each once */
-    assert_int_equal(p->tables_shared, 2); /* PDE 0x301 and the recursive PDE 0x3ff */
-    assert_int_equal(p->table_state[1], GDB_TABLE_NONE);
-    assert_ptr_equal(p->table[0x300], p->table[0x301]);
-    assert_ptr_equal(p->table[0x3ff], p->dir);
+    assert_int_equal(p->cur.phys, DIR);
+    assert_int_equal(p->cur.pdes, 5);
+    assert_int_equal(p->cur.tables_read, 2);   /* 0x106000 and 0x108000, each once */
+    assert_int_equal(p->cur.tables_shared, 2); /* PDE 0x301 and the recursive PDE 0x3ff */
+    assert_int_equal(p->cur.table_state[1], GDB_TABLE_NONE);
+    assert_ptr_equal(p->cur.table[0x300], p->cur.table[0x301]);
+    assert_ptr_equal(p->cur.table[0x3ff], p->cur.dir);
     assert_int_equal(s.m_packets, 2 + 2 * 2); /* directory and two tables, 2 KiB a packet */
     assert_int_equal(p->times.bytes, 3 * 4096);
     expect_dump(p, "0x00001000-0x00010000   60K -> 0x00001000 4K RW\n"
@@ -136,8 +143,8 @@ static void test_without_pse_ps_entries_are_tables(void **state)
     struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
     assert_int_equal(gdb_paging_poll(g, p), 0);
     assert_int_equal(p->mode, GDB_PAGING_32);
-    assert_int_equal(p->tables_read, 3);
-    assert_int_equal(p->table_state[1], GDB_TABLE_READ);
+    assert_int_equal(p->cur.tables_read, 3);
+    assert_int_equal(p->cur.table_state[1], GDB_TABLE_READ);
     char *d = dump_of(p);
     assert_non_null(strstr(d, "0x00400000-0x00401000    4K -> 0x00500000 4K RW\n"
                               "0x00405000-0x00406000    4K -> 0x00501000 4K ro\n"));
@@ -215,10 +222,10 @@ static void test_tables_past_the_limit_are_named(void **state)
     struct gdb *g = attach(&s);
     struct gdb_paging *p = gdb_paging_new(1);
     assert_int_equal(gdb_paging_poll(g, p), 0);
-    assert_int_equal(p->tables_read, 1);
-    assert_int_equal(p->tables_over_limit, 1);
-    assert_int_equal(p->table_state[0x300], GDB_TABLE_OVER_LIMIT);
-    assert_int_equal(p->table_state[0x301], GDB_TABLE_OVER_LIMIT);
+    assert_int_equal(p->cur.tables_read, 1);
+    assert_int_equal(p->cur.tables_over_limit, 1);
+    assert_int_equal(p->cur.table_state[0x300], GDB_TABLE_OVER_LIMIT);
+    assert_int_equal(p->cur.table_state[0x301], GDB_TABLE_OVER_LIMIT);
     assert_int_equal(s.m_packets, 2 + 2);
     char *d = dump_of(p);
     assert_non_null(strstr(d, "not read 0xc0000000-0xc0400000 table 0x00108000: over the limit of 1 tables"));
@@ -240,7 +247,7 @@ static void test_wide_4m_entries_are_not_drawn(void **state)
     struct gdb *g = attach(&s);
     struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
     assert_int_equal(gdb_paging_poll(g, p), 0);
-    assert_int_equal(p->wide_pages, 1);
+    assert_int_equal(p->cur.wide_pages, 1);
     char *d = dump_of(p);
     assert_null(strstr(d, "0x80000000-0x80400000    4M"));
     assert_non_null(strstr(d, "not drawn 0x80000000-0x80400000 4M entry 0x00802083: frame above 4 GiB"));
@@ -261,8 +268,8 @@ static void test_unreadable_table_is_named(void **state)
     struct gdb_paging *p = gdb_paging_new(ENTRIES - 1);
     assert_int_equal(gdb_paging_poll(g, p), 0);
     assert_true(p->drawable);
-    assert_int_equal(p->tables_failed, 1);
-    assert_int_equal(p->table_state[0x200], GDB_TABLE_FAILED);
+    assert_int_equal(p->cur.tables_failed, 1);
+    assert_int_equal(p->cur.table_state[0x200], GDB_TABLE_FAILED);
     assert_non_null(strstr(p->table_error, "E14"));
     char *d = dump_of(p);
     assert_non_null(strstr(d, "not read 0x80000000-0x80400000 table 0x7fff0000: the stub refused\n"));
@@ -314,9 +321,9 @@ static void test_polls_stop_and_resume(void **state)
     }
     assert_int_equal(p->polls, 3);
     assert_int_equal(p->mode, GDB_PAGING_OFF);
-    assert_int_equal(p->tables_read, 0);
-    assert_int_equal(p->pdes, 0);
-    assert_null(p->table[0]);
+    assert_int_equal(p->cur.tables_read, 0);
+    assert_int_equal(p->cur.pdes, 0);
+    assert_null(p->cur.table[0]);
     assert_true(p->times.requests > 0);
     gdb_paging_free(p);
     gdb_close(g);
@@ -325,6 +332,70 @@ static void test_polls_stop_and_resume(void **state)
     assert_int_equal(s.interrupts, 2 + 1);
     assert_int_equal(s.resumes, 3);
     assert_true(s.detached);
+}
+
+static void build_others(void)
+{
+    uint32_t *other = word(0x00109000);
+    other[0x300] = 0x00108027; /* the shared table, accessed: still the same entry */
+    other[2] = 0x0010a007;
+    word(0x0010a000)[7] = 0x00377005;
+    memset(word(0x0010b000), 0x5a, 4096);
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        word(0x0010c000)[i] = 0x00600001 + (i << 12);
+}
+
+/* Other directories are read in the same stop, tables shared with the current one read once; a
+ * frame that no longer looks like a directory is named, and what it points to is not read. */
+static void test_other_directories(void **state)
+{
+    (void)state;
+    struct fake_stub s;
+    build_guest(&s);
+    build_others();
+    struct gdb *g = attach(&s);
+    struct gdb_paging *p = gdb_paging_new(ENTRIES);
+    const uint32_t phys[] = {0x00109000, 0x0010b000, 0x0010c000, DIR, 0x7FFF0000};
+    assert_int_equal(gdb_paging_also(p, phys, 5), 0);
+    assert_int_equal(gdb_paging_poll(g, p), 0);
+    assert_int_equal(p->nalso, 5);
+    const struct gdb_directory *o = &p->also[0];
+    assert_int_equal(o->state, GDB_DIR_READ);
+    assert_int_equal(o->pdes, 2);
+    assert_int_equal(o->tables_read, 1); /* 0x0010a000; 0x00108000 was read for the current one */
+    assert_int_equal(o->tables_shared, 1);
+    assert_ptr_equal(o->table[0x300], p->cur.table[0x300]);
+    assert_int_equal(o->table[2][7], 0x00377005);
+    assert_int_equal(p->also[1].state, GDB_DIR_NOT_A_DIRECTORY);
+    assert_int_equal(p->also[2].state, GDB_DIR_NOT_A_DIRECTORY);
+    assert_int_equal(p->also[2].tables_read, 0);
+    assert_int_equal(p->also[3].state, GDB_DIR_UNREAD); /* the current one: read once, as p->cur */
+    assert_int_equal(p->also[4].state, GDB_DIR_FAILED);
+    /* current: 2 + 2 tables x 2; others: 3 directories x 2, one table x 2, one refused read */
+    assert_int_equal(s.m_packets, 2 + 4 + 6 + 2 + 1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    gdb_paging_dump_directory(p, o, f);
+    fclose(f);
+    assert_string_equal(text, "0x00807000-0x00808000    4K -> 0x00377000 4K ro USR\n"
+                              "0xc0000000-0xc0004000   16K -> 0x00200000 4K RW USR\n");
+    free(text);
+
+    /* The budget of tables is for the whole poll: the other directory's own table is left out. */
+    gdb_paging_free(p);
+    p = gdb_paging_new(2);
+    assert_int_equal(gdb_paging_also(p, phys, 1), 0);
+    assert_int_equal(gdb_paging_poll(g, p), 0);
+    assert_int_equal(p->also[0].table_state[2], GDB_TABLE_OVER_LIMIT);
+    assert_int_equal(p->also[0].table_state[0x300], GDB_TABLE_READ);
+    assert_int_equal(gdb_paging_also(p, phys, GDB_PAGING_ALSO_MAX + 1), -1);
+    assert_int_equal(gdb_paging_also(p, NULL, 0), 0);
+    assert_int_equal(gdb_paging_poll(g, p), 0);
+    assert_int_equal(p->nalso, 0);
+    gdb_paging_free(p);
+    gdb_close(g);
+    fake_stop(&s);
 }
 
 static void test_limits_of_new(void **state)
@@ -357,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_table_is_named),
         cmocka_unit_test(test_stub_without_control_registers),
         cmocka_unit_test(test_polls_stop_and_resume),
+        cmocka_unit_test(test_other_directories),
         cmocka_unit_test(test_limits_of_new),
     };
     return cmocka_run_group_tests(tests, NULL, cleanup);

@@ -25,6 +25,20 @@ void cli_usage(FILE *f)
           "                       to the kernel, which is asked for a snapshot on\n"
           "                       connecting; anything but a terminal or a socket is refused\n"
           "  --baud N             its speed (default 115200)\n"
+          "  --gdb HOST:PORT      any 32-bit kernel in a QEMU started with -gdb tcp::PORT (or\n"
+          "                       -s): its page tables read through QEMU's GDB stub, no\n"
+          "                       telemetry needed (docs/any-kernel.md); with - or a FIFO,\n"
+          "                       also the guest's output (its port 0xE9) as log lines\n"
+          "  --qemu --gdb         start QEMU with its stub on a free port, and watch it so\n"
+          "  --kernel FILE        with --qemu: boot this multiboot kernel instead of the\n"
+          "                       floppy (QEMU -kernel); --append TEXT: its command line\n"
+          "  --rate N             polls per second through the stub (default 10)\n"
+          "  --polls N            stop after N polls\n"
+          "  --verify             with --qemu (or --gdb HOST:PORT and Koiz's stream on - or a\n"
+          "                       FIFO): the telemetry's picture compared with the tables in\n"
+          "                       the guest's memory at quiet moments; a difference is shown\n"
+          "                       as a warning, and the exit status is 3\n"
+          "  --verify-every MS    compare every MS ms instead (a difference must show twice)\n"
           "\n"
           "What to do with it:\n"
           "  --record FILE        also write every byte read to FILE\n"
@@ -47,7 +61,8 @@ void cli_usage(FILE *f)
           "  --size WxH           window or picture size (default 1280x800)\n"
           "  --speed N            replay N records per second (default 500)\n"
           "  --paused             start a replay paused\n"
-          "  --megs N             the emulator's RAM in MiB (default 32)\n"
+          "  --megs N             the emulator's RAM in MiB (default 32); with --gdb HOST:PORT,\n"
+          "                       the guest's, for the physical map\n"
           "  --fast               do not keep the emulator to the wall clock once the kernel\n"
           "                       is up (in a window, demos are paced for people)\n"
           "\n"
@@ -70,13 +85,15 @@ void cli_usage(FILE *f)
           "  -V, --version        the version\n"
           "\n"
           "Keys: arrows move the selection, Tab the focus, space pauses, . steps a replay,\n"
-          "+ and - change its speed, End jumps to its end, s saves a PNG, F1 help, q quits.\n"
+          "+ and - change its speed, End jumps to its end, s saves a PNG, F1 help, q quits;\n"
+          "with --gdb, Delete forgets the space shown (it comes back when it is live again).\n"
           "\n"
           "Live input waits in a buffer of 16 MiB at most: when it is full (a long pause,\n"
           "input faster than koiz-view parses) reading waits, and the status line says so.\n"
           "Exit status: 0; 1 when the input could not be read, held no record, or ended\n"
-          "before what --after or --until waits for; 2 for a bad command line; 130 and\n"
-          "143 when SIGINT or SIGTERM stopped it.\n",
+          "before what --after or --until waits for (or the GDB stub failed); 2 for a bad\n"
+          "command line; 3 when --verify found a divergence; 130 and 143 when SIGINT or\n"
+          "SIGTERM stopped it.\n",
           f);
 }
 
@@ -166,7 +183,8 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
     o->speed = 500;
     o->megs = 32;
     o->walk_asid = UINT32_MAX;
-    bool qemu = false, baud_given = false;
+    o->rate = 10;
+    bool qemu = false, baud_given = false, rate_given = false;
     const char *positional = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -331,6 +349,44 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
                 return -1;
             }
             o->megs = (int)n;
+        } else if (!strcmp(a, "--gdb")) {
+            o->gdb = true;
+            /* HOST:PORT, :PORT or unix:PATH; without one, --qemu starts the stub */
+            if (val && val[0] != '-' && strchr(val, ':')) {
+                o->gdb_where = val;
+                i++;
+            }
+        } else if (!strcmp(a, "--rate")) {
+            NEEDS_VALUE();
+            if (!number(val, 1, 1000, &n)) {
+                snprintf(err, errsz, "bad poll rate '%s' for --rate (polls per second, 1 to 1000)", val);
+                return -1;
+            }
+            o->rate = (int)n;
+            rate_given = true;
+        } else if (!strcmp(a, "--polls")) {
+            NEEDS_VALUE();
+            if (!number(val, 1, 2000000000L, &n)) {
+                snprintf(err, errsz, "bad poll count '%s' for --polls (a number from 1)", val);
+                return -1;
+            }
+            o->polls = (uint64_t)n;
+        } else if (!strcmp(a, "--verify")) {
+            o->verify = true;
+        } else if (!strcmp(a, "--verify-every")) {
+            NEEDS_VALUE();
+            if (!number(val, 10, 3600000L, &n)) {
+                snprintf(err, errsz, "bad interval '%s' for --verify-every (milliseconds, 10 to 3600000)",
+                         val);
+                return -1;
+            }
+            o->verify_every_ms = (int)n;
+        } else if (!strcmp(a, "--kernel")) {
+            NEEDS_VALUE();
+            o->kernel = val;
+        } else if (!strcmp(a, "--append")) {
+            NEEDS_VALUE();
+            o->append = val;
         } else if (a[0] == '-' && a[1]) {
             snprintf(err, errsz, "unknown option '%s'", a);
             return -1;
@@ -374,9 +430,50 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
         snprintf(err, errsz, "--headless draws nothing you can see: add --screenshot FILE.png or --dump");
         return -1;
     }
-    if (o->bench && (!positional || !strcmp(positional, "-") || qemu || o->device || o->record || o->dump ||
-                     o->headless || o->screenshot || o->after || o->until || o->nwalks || o->nframes)) {
+    if (o->bench &&
+        (!positional || !strcmp(positional, "-") || qemu || o->device || o->record || o->dump ||
+         o->headless || o->screenshot || o->after || o->until || o->nwalks || o->nframes || o->gdb)) {
         snprintf(err, errsz, "--bench measures a recording: koiz-view --bench FILE [--size WxH]");
+        return -1;
+    }
+    if (o->verify && qemu)
+        o->gdb = true; /* --qemu --verify: the QEMU started gets its stub */
+    if (o->gdb && o->gdb_where && qemu) {
+        snprintf(err, errsz,
+                 "--qemu --gdb starts QEMU with its stub on a free port; --gdb %s watches a QEMU "
+                 "already running: choose one",
+                 o->gdb_where);
+        return -1;
+    }
+    if (o->gdb && !o->gdb_where && !qemu) {
+        snprintf(err, errsz,
+                 "--gdb needs HOST:PORT (QEMU's -gdb tcp::PORT, or -s: localhost:1234), or --qemu");
+        return -1;
+    }
+    if (o->gdb && o->device) {
+        snprintf(err, errsz, "--gdb reads QEMU's stub; --serial reads a real machine: choose one");
+        return -1;
+    }
+    if (o->verify && (!o->gdb || (!qemu && !positional))) {
+        snprintf(err, errsz,
+                 "--verify compares Koiz's telemetry with its memory: koiz-view --qemu --verify, or "
+                 "--verify --gdb HOST:PORT with the telemetry on - or a FIFO");
+        return -1;
+    }
+    if ((rate_given || o->polls) && !o->gdb) {
+        snprintf(err, errsz, "%s goes with --gdb", rate_given ? "--rate" : "--polls");
+        return -1;
+    }
+    if (o->verify_every_ms && !o->verify) {
+        snprintf(err, errsz, "--verify-every goes with --verify");
+        return -1;
+    }
+    if ((o->kernel || o->append) && !qemu) {
+        snprintf(err, errsz, "%s goes with --qemu", o->kernel ? "--kernel" : "--append");
+        return -1;
+    }
+    if (o->append && !o->kernel) {
+        snprintf(err, errsz, "--append gives a command line to --kernel FILE (the floppy has its own menu)");
         return -1;
     }
     if ((o->after || o->until) && !o->headless && !o->dump && !o->nwalks && !o->nframes) {
@@ -385,6 +482,8 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
     }
     if (qemu)
         o->mode = IN_QEMU;
+    else if (o->gdb && !positional)
+        o->mode = IN_GDB;
     else if (o->device)
         o->mode = IN_SERIAL;
     else if (positional && !strcmp(positional, "-"))

@@ -18,6 +18,7 @@ enum input_mode {
     IN_STDIN,  /* - */
     IN_FILE,   /* FILE: replay (a FIFO or character device is read live) */
     IN_SERIAL, /* --serial DEV --baud N */
+    IN_GDB,    /* --gdb HOST:PORT alone: QEMU's GDB stub only */
 };
 
 /* A moment of the stream, as given: a tick, or #N (right after the N-th record). */
@@ -63,6 +64,14 @@ struct options {
     uint32_t walk_asid; /* the space walked: --asid's, or UINT32_MAX for the live one */
     uint32_t *frames;   /* --frame PA, each given */
     int nframes;
+    bool gdb;              /* --gdb: polls through QEMU's GDB stub (with --qemu: the QEMU started) */
+    const char *gdb_where; /* --gdb HOST:PORT; NULL with --qemu */
+    int rate;              /* --rate N: polls per second (default 10) */
+    uint64_t polls;        /* --polls N: stop after N polls (0: never) */
+    bool verify;           /* --verify: telemetry and the stub compared */
+    int verify_every_ms;   /* --verify-every MS: compare every MS ms (0: at quiet moments) */
+    const char *kernel;    /* --kernel FILE: QEMU boots this multiboot kernel (-kernel) */
+    const char *append;    /* --append TEXT: its command line */
     bool help, version;
 };
 

@@ -182,6 +182,7 @@ void draw_help(struct view *v)
         "                   of the latest event; one that ended",
         "                   stays until the next one starts",
         "s                  save a PNG screenshot here",
+        "Delete             with --gdb: forget the space shown",
         "t, 1-6, k, r       the kernel's keys (--serial, or the",
         "                   emulator koiz-view started): the tour,",
         "                   a demo, stop tasks, a snapshot (its s)",

@@ -29,6 +29,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "history.h"
+#include "gdb_run.h"
 #include "model.h"
 #include "model_walk.h"
 #include "parser.h"
@@ -36,6 +37,7 @@
 #include "replay.h"
 #include "source.h"
 #include "travel.h"
+#include "source_gdb.h"
 #include "view.h"
 
 #define TAKE_MAX    (1u << 20)                  /* bytes taken from the reader per go */
@@ -63,6 +65,7 @@ struct app {
     uint64_t am_at;
     bool playing;        /* a replay moves on by itself */
     double rate, credit; /* records a second; owed records */
+    struct gdb_run gdb;  /* --gdb, --verify */
 };
 
 static volatile sig_atomic_t interrupted; /* the signal that asked us to stop, or 0 */
@@ -145,6 +148,17 @@ static int open_input(struct app *a, bool headless)
     char err[512], root[PATH_MAX];
     const struct options *o = &a->o;
     a->live = true;
+    if (o->gdb) { /* QEMU's GDB stub, alone or beside the guest's output */
+        find_root(root, sizeof root);
+        int rc = gdb_run_open(&a->gdb, &a->src, o, root, headless, err, sizeof err);
+        if (rc)
+            return fail(rc, err);
+        if (o->record && source_record(&a->src, o->record, err, sizeof err) != 0) {
+            source_stop(&a->src);
+            return fail(1, err);
+        }
+        return 0;
+    }
     switch (o->mode) {
     case IN_BOCHS:
     case IN_QEMU:
@@ -154,6 +168,7 @@ static int open_input(struct app *a, bool headless)
             return fail(1, err);
         break;
     case IN_STDIN: source_fd(&a->src, 0, "stdin"); break;
+    case IN_GDB: break; /* o->gdb: above */
     case IN_SERIAL:
         if (source_serial(&a->src, o->device, o->baud, err, sizeof err) != 0)
             return fail(1, err);
@@ -315,6 +330,8 @@ static void print_answers(struct app *a)
 static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
 {
     const char *input = a->o.mode == IN_FILE ? a->o.path : a->src.what;
+    if (error && *error && a->gdb.on) /* the stub's failure says it all */
+        return fail(1, error);
     if (error && *error)
         return fail(1,
                     fmt("%s (after %llu bytes): the stream is cut short", error, (unsigned long long)bytes));
@@ -337,7 +354,7 @@ static int run_batch(struct app *a)
     char error[320] = "";
     uint64_t bytes = 0;
     unsigned full_times = 0;
-    int rc = 0;
+    int rc = 0, verified = 0;
 
     {
         char said[320] = "", note[320];
@@ -345,6 +362,7 @@ static int run_batch(struct app *a)
             return fail(1, "cannot start the reader thread");
         while (!a->ended && !interrupted) {
             ingest_live(a, FRAME_MAX); /* a bounded go: a signal is seen between two */
+            gdb_run_step(&a->gdb, &a->src, a->m, a->p.stats.records, true);
             source_note(&a->src, note, sizeof note);
             if (note[0] && strcmp(note, said)) { /* what a window's status line would say, once */
                 fprintf(stderr, "koiz-view: %s\n", note);
@@ -355,6 +373,7 @@ static int run_batch(struct app *a)
         }
         source_counts(&a->src, &bytes, &full_times);
         source_error(&a->src, error, sizeof error);
+        verified = gdb_run_finish(&a->gdb, &a->src);
         source_stop(&a->src);
     }
     if (interrupted) {
@@ -370,6 +389,7 @@ static int run_batch(struct app *a)
                 "%u MiB held\n",
                 full_times, full_times == 1 ? "" : "s", SOURCE_BUFFER_LIMIT >> 20);
     rc = batch_verdict(a, error, bytes);
+    rc = rc ? rc : verified;
     if (cli_travels(&a->o))
         return rc; /* the stream is whole in its file: the time machine answers from it */
     if (a->o.screenshot) {
@@ -562,6 +582,7 @@ static void describe(struct app *a, struct view *v, bool paused)
                  o->record ? " · recording" : "");
     else
         snprintf(v->state, sizeof v->state, "· running%s", o->record ? " · recording" : "");
+    gdb_run_describe(&a->gdb, &a->src, v->state, sizeof v->state);
 }
 
 static double now_s(void)
@@ -606,6 +627,20 @@ static void send_key(struct app *a, struct view *v, char key, double now, double
     else
         snprintf(v->message, sizeof v->message, "%s is away: %c not sent",
                  a->o.mode == IN_SERIAL ? a->o.device : "the emulator's COM1", key);
+    *message_until = now + 4;
+}
+
+/* --gdb: the window's key Delete forgets the space shown (the watch drops it; it comes back when live). */
+static void forget_space(struct app *a, struct view *v, double now, double *message_until)
+{
+    const struct space *sp = view_space(v, a->m);
+    if (sp && sp->asid != a->m->current_asid) {
+        source_gdb_forget(&a->src, sp->asid);
+        snprintf(v->message, sizeof v->message, "space %u forgotten (it comes back when it is live again)",
+                 sp->asid);
+    } else {
+        snprintf(v->message, sizeof v->message, "the live space cannot be forgotten");
+    }
     *message_until = now + 4;
 }
 
@@ -914,6 +949,8 @@ static int run_window(struct app *a)
                         screenshot(&v, r, now, &message_until);
                     else if ((a->o.mode == IN_SERIAL || a->src.keys_fd >= 0) && kernel_key(k))
                         send_key(a, &v, kernel_key(k), now, &message_until);
+                    else if (k == SDLK_DELETE && a->gdb.on && !a->gdb.verify)
+                        forget_space(a, &v, now, &message_until);
                     else if (travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod))
                         ;
                     else if (k == SDLK_END)
@@ -930,6 +967,8 @@ static int run_window(struct app *a)
         if (a->live && !paused)
             ingest_live(a, FRAME_MAX);
         pace(a, &pacing, now);
+        if (a->live && !paused)
+            gdb_run_step(&a->gdb, &a->src, a->m, a->p.stats.records, false);
         travel_step(a, &v, now - last > 0.25 ? 0.25 : now - last);
         last = now;
         if (a->replaying && a->ended) {
@@ -956,6 +995,7 @@ static int run_window(struct app *a)
     }
     if (pacing.stopped)
         kill(-a->src.pid, SIGCONT); /* so that it can end */
+    int verified = gdb_run_finish(&a->gdb, &a->src);
     if (a->live)
         source_stop(&a->src);
     if (a->src.log[0])
@@ -971,6 +1011,8 @@ static int run_window(struct app *a)
         fprintf(stderr, "koiz-view: stopped by %s\n", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
         return signal_status();
     }
+    if (verified)
+        return verified;
     return a->replaying && a->ended ? a->exit_status : 0;
 }
 

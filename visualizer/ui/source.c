@@ -53,8 +53,8 @@ static bool file_exists(const char *root, const char *name, char *path, size_t s
     return access(path, R_OK) == 0;
 }
 
-int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
-                 size_t errsz)
+static int spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless,
+                 const struct qemu_extra *x, char *err, size_t errsz)
 {
     bool bochs = emu == SRC_BOCHS;
     init(s, emu, bochs ? "Bochs" : "QEMU");
@@ -65,7 +65,7 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
         return -1;
     }
     char path[4096];
-    const char *needed[] = {"build/floppy.img", bochs ? "bochsrc" : NULL,
+    const char *needed[] = {x && x->kernel ? NULL : "build/floppy.img", bochs ? "bochsrc" : NULL,
                             bochs ? "tools/bochs-continue.rc" : NULL};
     for (size_t i = 0; i < 3; i++) {
         if (needed[i] && !file_exists(root, needed[i], path, sizeof path)) {
@@ -101,24 +101,38 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
         snprintf(mem, sizeof mem, "%d", megs);
     const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc",
                                 mem,     com1, NULL};
-    const char *qemu_argv[] = {"qemu-system-i386",
-                               "-drive",
-                               drive,
-                               "-boot",
-                               "a",
-                               "-m",
-                               mem,
-                               "-debugcon",
-                               "stdio",
-                               "-no-reboot",
-                               "-monitor",
-                               "none",
-                               "-serial",
-                               serial,
-                               "-snapshot",
-                               headless ? "-display" : NULL,
-                               "none",
-                               NULL};
+    const char *qemu_argv[24] = {"qemu-system-i386", "-m",       mem,    "-debugcon", "stdio",
+                                 "-no-reboot",       "-monitor", "none", "-serial",   serial};
+    char gdb[64];
+    int n = 10;
+    if (x && x->kernel) {
+        if (access(x->kernel, R_OK) != 0) {
+            snprintf(err, errsz, "cannot read the kernel %s: %s", x->kernel, strerror(errno));
+            return -1;
+        }
+        qemu_argv[n++] = "-kernel";
+        qemu_argv[n++] = x->kernel;
+        qemu_argv[n++] = "-device";
+        qemu_argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
+        if (x->append) {
+            qemu_argv[n++] = "-append";
+            qemu_argv[n++] = x->append;
+        }
+    } else {
+        const char *floppy[] = {"-drive", drive, "-boot", "a", "-snapshot"};
+        for (size_t i = 0; i < sizeof floppy / sizeof floppy[0]; i++)
+            qemu_argv[n++] = floppy[i];
+    }
+    if (x && x->gdb_port) {
+        snprintf(gdb, sizeof gdb, "tcp:127.0.0.1:%d", x->gdb_port);
+        qemu_argv[n++] = "-gdb";
+        qemu_argv[n++] = gdb;
+        qemu_argv[n++] = "-S";
+    }
+    if (headless) {
+        qemu_argv[n++] = "-display";
+        qemu_argv[n++] = "none";
+    }
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(err, errsz, "cannot make a pipe: %s", strerror(errno));
@@ -151,6 +165,18 @@ int source_spawn(struct source *s, enum source_kind emu, const char *root, int m
     s->fd = pipefd[0];
     s->pid = pid;
     return 0;
+}
+
+int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
+                 size_t errsz)
+{
+    return spawn(s, emu, root, megs, headless, NULL, err, errsz);
+}
+
+int source_spawn_qemu(struct source *s, const char *root, int megs, bool headless, const struct qemu_extra *x,
+                      char *err, size_t errsz)
+{
+    return spawn(s, SRC_QEMU, root, megs, headless, x, err, errsz);
 }
 
 void source_fd(struct source *s, int fd, const char *what)
@@ -318,7 +344,7 @@ int source_record(struct source *s, const char *path, char *err, size_t errsz)
     return 0;
 }
 
-static void set_note(struct source *s, const char *text)
+void source_set_note(struct source *s, const char *text)
 {
     pthread_mutex_lock(&s->lock);
     snprintf(s->note, sizeof s->note, "%s", text);
@@ -333,7 +359,15 @@ static void set_error(struct source *s, const char *fmt, const char *what, int e
     pthread_mutex_unlock(&s->lock);
 }
 
-static bool stopping(struct source *s)
+void source_set_error(struct source *s, const char *text)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->error[0])
+        snprintf(s->error, sizeof s->error, "%s", text);
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool source_stopping(struct source *s)
 {
     pthread_mutex_lock(&s->lock);
     bool stop = s->stop;
@@ -388,7 +422,7 @@ static bool wait_for_room(struct source *s)
             return false;
         if (!full) {
             if (said)
-                set_note(s, "");
+                source_set_note(s, "");
             return true;
         }
         if (!said) {
@@ -397,7 +431,7 @@ static bool wait_for_room(struct source *s)
                      "holding %u MiB of input, the most koiz-view keeps: reading waits until "
                      "the picture catches up",
                      SOURCE_BUFFER_LIMIT >> 20);
-            set_note(s, note);
+            source_set_note(s, note);
             said = true;
         }
         usleep(20000);
@@ -422,7 +456,7 @@ static int reap(struct source *s)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         if (got < 0)
             return -1;
-        if (stopping(s)) {
+        if (source_stopping(s)) {
             if (!asked)
                 asked = now_s();
             else if (now_s() - asked > 2)
@@ -432,10 +466,20 @@ static int reap(struct source *s)
     }
 }
 
+bool source_put(struct source *s, const char *data, size_t n)
+{
+    return wait_for_room(s) && append(s, data, n);
+}
+
 static void *reader(void *arg)
 {
     struct source *s = arg;
-    char *chunk = malloc(CHUNK);
+    char *chunk = s->produce ? NULL : malloc(CHUNK);
+    if (s->produce) {
+        s->produce(s);
+        if (s->pid) /* the producer is done with the emulator it was fed by */
+            kill(-s->pid, SIGTERM);
+    }
     while (chunk && wait_for_room(s)) {
         if (s->fd < 0) { /* a serial port that went away */
             int fd = open_serial(s->device, s->baud);
@@ -444,9 +488,9 @@ static void *reader(void *arg)
                     char note[320];
                     snprintf(note, sizeof note, "%s came back as something else than a serial port; waiting",
                              s->device);
-                    set_note(s, note);
+                    source_set_note(s, note);
                 }
-                for (int i = 0; i < 10 && !stopping(s); i++)
+                for (int i = 0; i < 10 && !source_stopping(s); i++)
                     usleep(50000);
                 continue;
             }
@@ -454,7 +498,7 @@ static void *reader(void *arg)
             s->fd = fd;
             pthread_mutex_unlock(&s->lock);
             ask_for_snapshot(fd);
-            set_note(s, "");
+            source_set_note(s, "");
         }
         struct pollfd fds[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->keys_fd, .events = POLLIN}};
         int r = poll(fds, s->keys_fd >= 0 ? 2 : 1, 200);
@@ -491,7 +535,7 @@ static void *reader(void *arg)
             pthread_mutex_unlock(&s->lock);
             char note[320];
             snprintf(note, sizeof note, "%s went away; waiting for it to come back", s->device);
-            set_note(s, note);
+            source_set_note(s, note);
             continue;
         }
         break; /* end of stream */
@@ -583,9 +627,14 @@ void source_stop(struct source *s)
     pthread_mutex_unlock(&s->lock);
     if (s->pid && !ended)
         kill(-s->pid, SIGTERM);
+    if (s->produce_stop && s->started)
+        s->produce_stop(s);
     if (s->started)
         pthread_join(s->thread, NULL);
     s->started = false;
+    if (s->produce_free)
+        s->produce_free(s);
+    s->produce_free = NULL;
     if (s->fd > 0)
         close(s->fd);
     s->fd = -1;

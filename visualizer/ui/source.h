@@ -57,6 +57,20 @@ struct source {
     void (*notify)(
         void *arg); /* called (from the thread) when bytes arrive after a take emptied the buffer */
     void *notify_arg;
+
+    /* A producer (source_gdb.c) runs in the thread instead of the reading loop: it reads fd
+     * itself, if any, and hands bytes over with source_put. Set before source_start. */
+    void (*produce)(struct source *s);
+    void (*produce_stop)(struct source *s); /* from source_stop, before the join: unblock produce */
+    void (*produce_free)(struct source *s); /* from source_stop, after the join */
+    void *produce_arg;
+};
+
+/* What else QEMU gets when koiz-view starts it (source_spawn_qemu). */
+struct qemu_extra {
+    const char *kernel; /* boot this multiboot kernel with -kernel instead of the floppy, or NULL */
+    const char *append; /* its command line (-append), or NULL */
+    int gdb_port;       /* 0, or the GDB stub on 127.0.0.1:gdb_port with the guest stopped (-S) */
 };
 
 /*
@@ -71,6 +85,10 @@ struct source {
  */
 int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
                  size_t errsz);
+/* The same for QEMU, with a kernel of one's own and/or its GDB stub (x may be NULL). With a kernel,
+ * QEMU gets an isa-debug-exit device at port 0xf4 too: a test kernel ends QEMU by writing there. */
+int source_spawn_qemu(struct source *s, const char *root, int megs, bool headless, const struct qemu_extra *x,
+                      char *err, size_t errsz);
 /* Reads an already open descriptor (0 for stdin, or a FIFO). */
 void source_fd(struct source *s, int fd, const char *what);
 /* Opens a serial port raw at baud (9600..921600), or connects to a Unix socket standing
@@ -103,6 +121,15 @@ void source_note(struct source *s, char *out, size_t size);
 int source_send(struct source *s, char c);
 /* Stops the thread, ends the emulator it started (SIGTERM to its process group), closes everything. */
 void source_stop(struct source *s);
+
+/* For a producer (see `produce`): adds bytes as if read (teed to the record file), waiting while the
+ * buffer is full. False once stopping, or out of memory (the error says so). */
+bool source_put(struct source *s, const char *data, size_t n);
+/* Whether source_stop was asked. */
+bool source_stopping(struct source *s);
+/* Sets the note ("" clears it); sets the error (the first one stays). */
+void source_set_note(struct source *s, const char *text);
+void source_set_error(struct source *s, const char *text);
 
 /* The termios speed constant for baud, or 0 when the rate is not one we offer. */
 unsigned source_baud_code(int baud);
