@@ -65,10 +65,19 @@ static void set_pde(struct space *sp, uint32_t pdi, uint32_t e)
 
 static void note(struct model *m, uint32_t key, uint32_t va, uint32_t old, uint32_t new)
 {
-    if (m->on_change && old != new) {
-        struct entry_change c = {key, va, old, new};
+    if (old == new)
+        return;
+    struct entry_change c = {key, va, old, new};
+    if (m->on_change)
         m->on_change(m->change_ctx, &c);
-    }
+    if (m->check_change)
+        m->check_change(m->check_ctx, &c);
+}
+
+/* Whether anyone is told of changes (note_* may skip the work otherwise). */
+static bool noted(const struct model *m)
+{
+    return m->on_change || m->check_change;
 }
 
 /* The key of a table entry's changes: the kernel half's tables are every space's. */
@@ -88,7 +97,7 @@ static void put_pte(struct model *m, struct space *sp, uint32_t pdi, struct ptab
  * half's always, the kernel half's when sp held its last reference. */
 static void note_table_gone(struct model *m, struct space *sp, uint32_t pdi, const struct ptab *t)
 {
-    if (!m->on_change || !t || (pdi >= KERNEL_PDE_FIRST && t->refs > 1))
+    if (!noted(m) || !t || (pdi >= KERNEL_PDE_FIRST && t->refs > 1))
         return;
     for (uint32_t w = 0; w < TABLE_WORDS; w++)
         for (uint64_t b = t->bits[w]; b; b &= b - 1) {
@@ -130,7 +139,7 @@ static void hold_table(struct space *sp, uint32_t pdi, struct ptab *t)
 /* Empties a space's contents (directory and tables); keeps its identity. */
 static void space_clear(struct model *m, struct space *sp)
 {
-    if (m->on_change && sp != &m->stage.sp)
+    if (noted(m) && sp != &m->stage.sp)
         for (uint32_t i = 0; i < ENTRIES; i++)
             if (sp->dir[i] || sp->table[i])
                 put_pde_drop(m, sp, i, 0);
@@ -343,7 +352,7 @@ static void space_swap_contents(struct space *a, struct space *b)
  * table takes the new contents in place). */
 static void note_install(struct model *m, struct space *sp, const struct space *st)
 {
-    if (!m->on_change)
+    if (!noted(m))
         return;
     for (uint32_t pdi = 0; pdi < ENTRIES; pdi++) {
         const struct ptab *nt = st->table[pdi];
@@ -815,6 +824,8 @@ void model_reset(struct model *m)
     struct space **spaces = m->spaces;
     struct ptab **registry = m->registry;
     struct frame_map *frame_map = m->frame_map;
+    void (*check_change)(void *, const struct entry_change *) = m->check_change;
+    void *check_ctx = m->check_ctx;
     uint32_t cap = m->spaces_cap;
     model_reboot(m);
     struct ptab *pool = m->pool;
@@ -824,6 +835,8 @@ void model_reset(struct model *m)
     m->registry = registry;
     m->pool = pool;
     m->frame_map = frame_map;
+    m->check_change = check_change;
+    m->check_ctx = check_ctx;
     m->current_asid = MODEL_NO_ASID;
 }
 
@@ -832,6 +845,7 @@ void model_free(struct model *m)
     if (!m)
         return;
     m->on_change = NULL; /* going away is nobody's change */
+    m->check_change = NULL;
     model_reboot(m);
     table_pool_free(m);
     free(m->spaces);

@@ -179,6 +179,9 @@ struct model {
     /* Told every entry that changes (history.c keeps them), or NULL. Kept by model_load. */
     void (*on_change)(void *ctx, const struct entry_change *c);
     void *change_ctx;
+    /* Told them too, after on_change: the paging sanitizer's (sanitizer.c). Kept by model_load. */
+    void (*check_change)(void *ctx, const struct entry_change *c);
+    void *check_ctx;
     uint64_t map_version;   /* moves when entries or spaces change: re-derive maps */
     uint32_t tick;          /* latest tick seen */
     uint32_t current_asid;  /* the live space, MODEL_NO_ASID when unknown */

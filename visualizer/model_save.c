@@ -213,9 +213,12 @@ int model_load(struct model *m, const void *data, size_t len)
     /* What belongs to this model and not to the saved one. */
     void (*on_change)(void *, const struct entry_change *) = m->on_change;
     void *change_ctx = m->change_ctx;
+    void (*check_change)(void *, const struct entry_change *) = m->check_change;
+    void *check_ctx = m->check_ctx;
     /* Versions only move on, so a picture drawn of another moment is never taken for this one's. */
     uint64_t version = m->version, map_version = m->map_version;
     m->on_change = NULL; /* emptying it is no change anyone is told of */
+    m->check_change = NULL;
     model_reset(m);
     struct space **spaces = m->spaces;
     struct ptab **registry = m->registry, *pool = m->pool;
@@ -233,6 +236,8 @@ int model_load(struct model *m, const void *data, size_t len)
     m->registry = registry;
     m->pool = pool;
     m->frame_map = frame_map;
+    m->check_change = NULL;
+    m->check_ctx = check_ctx;
     m->ended = NULL; /* model_reset let this model's go; the saved one's is not kept */
     m->on_change = NULL;
     m->change_ctx = change_ctx;
@@ -342,6 +347,7 @@ int model_load(struct model *m, const void *data, size_t len)
     if (frame_map_copy(frame_map, &saved) != 0 || r.p != r.end)
         goto bad_after;
     m->on_change = on_change;
+    m->check_change = check_change;
     return 0;
 
 bad:
@@ -355,6 +361,7 @@ bad:
 bad_after:
     model_reset(m);
     m->on_change = on_change;
+    m->check_change = check_change;
     m->change_ctx = change_ctx;
     m->version = version + 1;
     m->map_version = map_version + 1;

@@ -45,6 +45,10 @@ void cli_usage(FILE *f)
           "  --dump               print the model as text when the stream ends: the frames\n"
           "                       by owner, then each space's mappings (no window unless\n"
           "                       --screenshot or a window was asked for)\n"
+          "  --check              the paging sanitizer: one line per rule broken (stale TLB\n"
+          "                       entry, frame freed while mapped, broken copy-on-write,\n"
+          "                       kernel exposed, leak, bad frame); status 4 when any\n"
+          "                       (docs/sanitizer.md); --dump lists them too\n"
           "  --walk VA            when the stream ends, follow the virtual address VA (hex)\n"
           "                       through the live space's tables as the MMU does; may be\n"
           "                       given many times (a --screenshot shows the first)\n"
@@ -223,6 +227,8 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
             o->record = val;
         } else if (!strcmp(a, "--dump")) {
             o->dump = true;
+        } else if (!strcmp(a, "--check")) {
+            o->check = true;
         } else if (!strcmp(a, "--walk") || !strcmp(a, "--frame")) {
             uint32_t addr;
             NEEDS_VALUE();
@@ -426,7 +432,8 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
         snprintf(err, errsz, "--bench measures a recording alone");
         return -1;
     }
-    if (o->headless && !o->screenshot && !o->dump && !o->nwalks && !o->nframes && !cli_travels(o)) {
+    if (o->headless && !o->screenshot && !o->dump && !o->check && !o->nwalks && !o->nframes &&
+        !cli_travels(o)) {
         snprintf(err, errsz, "--headless draws nothing you can see: add --screenshot FILE.png or --dump");
         return -1;
     }

@@ -34,6 +34,7 @@ struct options {
     int baud;               /* --baud, default 115200 */
     const char *record;     /* --record FILE */
     bool dump;              /* --dump: print the model at the end */
+    bool check;             /* --check: the paging sanitizer's warnings, status 4 when any */
     bool headless;          /* --headless: no window */
     const char *screenshot; /* --screenshot FILE.png */
     uint64_t after;         /* --after N: stop after N records (0: at the end of the stream) */

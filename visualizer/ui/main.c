@@ -33,6 +33,7 @@
 #include "model.h"
 #include "model_walk.h"
 #include "parser.h"
+#include "sanitizer.h"
 #include "shot.h"
 #include "replay.h"
 #include "source.h"
@@ -56,7 +57,8 @@ struct app {
     int exit_status;
     Uint32 wake_event;
     char stream_tmp[PATH_MAX]; /* a live stream kept for the time machine in a temporary file, or "" */
-    bool keep_stream;          /* w: the temporary file stays */
+    bool keep_stream;          /* Ctrl+S: the temporary file stays */
+    struct sanitizer *san;     /* the paging sanitizer, fed every record of a->m (NULL: none) */
     /* the time machine, in the window */
     struct history *h;
     struct model *vm; /* the model of the moment shown when it is not the present (a replay: always) */
@@ -402,6 +404,13 @@ static int run_batch(struct app *a)
     }
     if (a->p.stats.records)
         print_answers(a);
+    if (a->o.check || a->o.dump) {
+        uint64_t n = sanitizer_count(a->san);
+        printf("sanitizer: %llu warning%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+        sanitizer_print(a->san, stdout);
+        if (a->o.check && n && !rc)
+            rc = 4;
+    }
     return rc;
 }
 
@@ -754,7 +763,11 @@ static bool travel_busy(struct app *a)
 
 static void on_record(void *ctx, const struct record *r, uint64_t line_start)
 {
-    history_live_record(ctx, r, line_start);
+    struct app *a = ctx;
+    if (a->h)
+        history_live_record(a->h, r, line_start);
+    if (a->san)
+        sanitizer_record(a->san, a->m, r, a->p.stats.records);
 }
 
 #define BUILD_PER_FRAME (8u << 20) /* bytes of a recording indexed or built per frame */
@@ -846,7 +859,7 @@ static void travel_live_open(struct app *a)
     }
     history_watch(a->h, a->m);
     a->p.on_record = on_record;
-    a->p.record_ctx = a->h;
+    a->p.record_ctx = a;
 }
 
 static int run_window(struct app *a)
@@ -1045,7 +1058,8 @@ int main(int argc, char **argv)
     }
     /* a picture, a dump or a walk of the end of the stream, or of another moment, needs no window */
     bool travel = cli_travels(&a.o);
-    bool batch = a.o.headless || a.o.dump || a.o.screenshot || a.o.nwalks || a.o.nframes || travel;
+    bool batch =
+        a.o.headless || a.o.dump || a.o.check || a.o.screenshot || a.o.nwalks || a.o.nframes || travel;
     if (batch)
         setenv("SDL_VIDEODRIVER", "offscreen", 0);
     a.m = model_new();
@@ -1053,6 +1067,11 @@ int main(int argc, char **argv)
     if (!a.m || !a.chunk)
         return fail(1, "out of memory");
     parser_init(&a.p, a.m);
+    if (!(a.san = sanitizer_new()))
+        return fail(1, "out of memory");
+    sanitizer_watch(a.san, a.m);
+    a.p.on_record = on_record;
+    a.p.record_ctx = &a;
     int rc = 0;
     struct stat st;
     /* the time machine answers from a file: a recording, or the live stream kept in one */
@@ -1092,6 +1111,7 @@ int main(int argc, char **argv)
     free(a.pending);
     free(a.chunk);
     model_free(a.m);
+    sanitizer_free(a.san);
     cli_free(&a.o);
     return rc;
 }
