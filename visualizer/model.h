@@ -23,6 +23,12 @@
  * why (`untrusted`). Events still apply to a space that is not whole, as
  * best effort, and are drawn as such. Snapshots are built in a staging copy
  * and replace the space's contents only at a good `end`.
+ *
+ * Each space keeps its regions as the kernel tells them (`region` records:
+ * in every snapshot, and as they are added, resized and removed), in
+ * address order; they go with the space. An event that does not fit them
+ * (a resize of a region not held, an add over another) makes the space not
+ * whole, as any contradiction does.
  */
 #ifndef KOIZ_VIEW_MODEL_H
 #define KOIZ_VIEW_MODEL_H

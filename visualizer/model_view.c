@@ -125,6 +125,21 @@ static const char *check_space(const struct space *sp)
     return pdes == sp->pdes ? NULL : "model_check: directory count wrong";
 }
 
+/* A space's regions: at most MODEL_REGIONS_MAX, each whole pages and not empty, in address order, apart. */
+static const char *check_regions(const struct space *sp)
+{
+    if (sp->nregions > MODEL_REGIONS_MAX)
+        return "model_check: too many regions";
+    for (uint32_t k = 0; k < sp->nregions; k++) {
+        const struct model_region *r = &sp->regions[k];
+        if (r->start >= r->end || (r->start | r->end) & (PAGE_SIZE - 1))
+            return "model_check: a region is empty or not whole pages";
+        if (k > 0 && sp->regions[k - 1].end > r->start)
+            return "model_check: regions out of order or overlapping";
+    }
+    return NULL;
+}
+
 const char *model_check(const struct model *m)
 {
     const char *why;
@@ -138,6 +153,8 @@ const char *model_check(const struct model *m)
         if (sp->whole != (sp->why == UNTRUSTED_NONE))
             return "model_check: whole and its reason disagree";
         current_found |= sp->asid == m->current_asid;
+        if ((why = check_regions(sp)))
+            return why;
         if ((why = check_space(sp)))
             return why;
     }
