@@ -101,7 +101,7 @@ void draw_regions(struct view *v, const struct model *m)
     clip(v->r, &b->body);
     /* columns: swatch, range, size, then the bar and the count; what the row is
      * follows the size, or on a line of its own when the panel is narrow */
-    int x = b->body.x + 4, bar_w = 8 * cw, count_w = 12 * cw;
+    int x = b->body.x + 4, bar_w = REGION_BAR_CHARS * cw, count_w = REGION_COUNT_CHARS * cw;
     int bar_x = b->body.x + b->body.w - count_w - bar_w - 4, size_x = x + 14 + 18 * cw,
         words_x = size_x + 7 * cw;
     bool narrow = bar_x - words_x < 22 * cw;
@@ -128,7 +128,7 @@ void draw_regions(struct view *v, const struct model *m)
             text_draw(&v->bold, v->r, x + 14 + 2 * cw, y + lh, row_words(r), col, b->body.w - 20 - 2 * cw);
         else
             text_draw(gap ? &v->font : &v->bold, v->r, words_x, y, gap ? "gap" : row_words(r),
-                      gap ? COL_DIM : col, bar_x - words_x - 6);
+                      gap ? COL_DIM : col, (gap && !present ? b->body.x + b->body.w : bar_x) - words_x - 6);
         if (!gap || present) {
             /* present pages: the bar fills that share, at least a pixel when any; a gap's mapped
              * pages (outside every region) in vermillion */

@@ -184,6 +184,8 @@ void draw_whole(struct view *v, const struct model *m, double now);
 /* draw_regions.c: whether the 4 GiB panel shows the region view (a user
  * space, a stream that tells regions, not switched off with v), and the view. */
 bool view_regions_shown(const struct view *v, const struct model *m);
+#define REGION_BAR_CHARS   8  /* the present-pages bar's width, in characters */
+#define REGION_COUNT_CHARS 14 /* the count right of it ("196608/262144"), from the body's right edge */
 void draw_regions(struct view *v, const struct model *m);
 void draw_phys(struct view *v, const struct model *m);
 void draw_spaces(struct view *v, const struct model *m);

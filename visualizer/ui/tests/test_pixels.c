@@ -343,10 +343,10 @@ static void region_view_draws_the_guard_page(void **state)
             fail_msg("%dx%d: %d rows with the guard's outline at both edges", sizes[i][0], sizes[i][1], n);
         assert_colour(pic, body->x + 8, y + 5, COL_BAD);
         /* the stack's row below it: all 64 pages present, its bar full in user orange */
-        int bar_end = body->x + body->w - 12 * pick.lay.char_w - 4 - 1, stack_y = -1;
+        int bar_end = body->x + body->w - REGION_COUNT_CHARS * pick.lay.char_w - 4 - 1, stack_y = -1;
         for (int yy = y + n; yy < body->y + body->h && stack_y < 0; yy++)
             if (pixel(pic, bar_end, yy) == COL_USER &&
-                pixel(pic, bar_end - 8 * pick.lay.char_w + 1, yy) == COL_USER)
+                pixel(pic, bar_end - REGION_BAR_CHARS * pick.lay.char_w + 1, yy) == COL_USER)
                 stack_y = yy;
         if (stack_y < 0)
             fail_msg("%dx%d: no full stack bar under the guard page's row", sizes[i][0], sizes[i][1]);
