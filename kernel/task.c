@@ -3,7 +3,8 @@
  *
  * task_spawn checks the ELF file (lib/elf.c), builds a fresh address space
  * from it (every page of every segment a fresh frame, file bytes copied in,
- * the rest zero), gives it a demand-zero stack with a guard page below, and
+ * the rest zero; each segment a region saying what it holds), gives it a
+ * demand-zero stack with a guard page below, and
  * a kernel stack prepared so that the first switch to it "returns" into
  * task_start, which drops to ring 3 at the entry point. From then on the task
  * comes back to the kernel only through traps: a system call, an interrupt,
@@ -98,7 +99,11 @@ static int load_segment(struct address_space *as, const unsigned char *elf, cons
         if (err != VMM_OK)
             return err;
     }
-    return VMM_OK;
+    /* A region that says what the pages hold; they are all mapped, so a fault there is bad. */
+    return vmm_region_add_for(as, start, end, REGION_LOADED,
+                              seg->executable ? REGION_FOR_CODE
+                              : seg->writable ? REGION_FOR_DATA
+                                              : REGION_FOR_RODATA);
 }
 
 /* Where a new task's kernel stack first "returns" to: down to ring 3. */
@@ -167,10 +172,11 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     for (int i = 0; err == VMM_OK && i < img.nsegments; i++)
         err = load_segment(t->as, elf, &img.segments[i]);
     if (err == VMM_OK)
-        err = vmm_region_add(t->as, USER_STACK_TOP - USER_STACK_LIMIT, USER_STACK_TOP, REGION_DEMAND_ZERO);
+        err = vmm_region_add_for(t->as, USER_STACK_TOP - USER_STACK_LIMIT, USER_STACK_TOP, REGION_DEMAND_ZERO,
+                                 REGION_FOR_STACK);
     if (err == VMM_OK)
-        err = vmm_region_add(t->as, USER_STACK_TOP - USER_STACK_LIMIT - 4096,
-                             USER_STACK_TOP - USER_STACK_LIMIT, REGION_GUARD);
+        err = vmm_region_add_for(t->as, USER_STACK_TOP - USER_STACK_LIMIT - 4096,
+                                 USER_STACK_TOP - USER_STACK_LIMIT, REGION_GUARD, REGION_FOR_GUARD);
     if (err != VMM_OK) {
         ksnprintf(why, why_size, "task %s: cannot load: %s", name, vmm_strerror(err));
         kprintf_color(VGA_YELLOW, "%s\n", why);
@@ -505,7 +511,7 @@ int task_sbrk(int32_t delta)
     if (end == old)
         return (int)old;
     if (old == t->heap_base)
-        err = vmm_region_add(t->as, t->heap_base, end, REGION_DEMAND_ZERO);
+        err = vmm_region_add_for(t->as, t->heap_base, end, REGION_DEMAND_ZERO, REGION_FOR_HEAP);
     else
         err = vmm_region_resize(t->as, t->heap_base, end);
     if (err != VMM_OK)

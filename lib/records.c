@@ -69,6 +69,8 @@ const char *word_name(enum word_set set, unsigned w)
 #define FIELD_LOSS(n)    FK_WORD, WS_LOSS
 #define FIELD_ROUND(n)   FK_WORD, WS_ROUND
 #define FIELD_OWNER(n)   FK_WORD, WS_OWNER
+#define FIELD_HOLDS(n)   FK_WORD, WS_HOLDS
+#define FIELD_CHANGE(n)  FK_WORD, WS_CHANGE
 
 static struct record_desc table[RT_COUNT];
 

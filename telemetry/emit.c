@@ -167,6 +167,46 @@ static void on_frame_use(uint32_t pa, enum frame_use from, enum frame_use to)
     held.owner = owner;
 }
 
+/* ---- regions ------------------------------------------------------------ */
+
+/* The protocol's word for what a region holds. */
+static const uint8_t holds_of_use[] = {
+    [REGION_FOR_OTHER] = HOLDS_OTHER, [REGION_FOR_CODE] = HOLDS_CODE,
+    [REGION_FOR_DATA] = HOLDS_DATA,   [REGION_FOR_RODATA] = HOLDS_RODATA,
+    [REGION_FOR_HEAP] = HOLDS_HEAP,   [REGION_FOR_STACK] = HOLDS_STACK,
+    [REGION_FOR_GUARD] = HOLDS_GUARD, [REGION_FOR_KERNEL_HEAP] = HOLDS_KHEAP,
+};
+_Static_assert(sizeof holds_of_use == REGION_FOR_KERNEL_HEAP + 1, "a word for every region use vmm knows");
+
+static enum word_HOLDS holds_of(enum region_use use)
+{
+    return (unsigned)use < sizeof holds_of_use ? (enum word_HOLDS)holds_of_use[use] : HOLDS_OTHER;
+}
+
+static void on_region(struct address_space *as, const struct vmm_region *r, enum region_change change)
+{
+    tel_send_region(&(struct rec_region){.tick = tel_now(),
+                                         .asid = (uint32_t)as->id,
+                                         .start = r->start,
+                                         .end = r->end,
+                                         .kind = holds_of(r->use),
+                                         .change = change == REGION_ADDED     ? CHANGE_ADD
+                                                   : change == REGION_RESIZED ? CHANGE_RESIZE
+                                                                              : CHANGE_REMOVE});
+}
+
+/* The regions of as, in a snapshot: `region asid i n ... held`, i from 0 to n-1. */
+static void snapshot_regions(const struct address_space *as)
+{
+    for (int i = 0; i < as->nregions; i++)
+        tel_send_region_held(&(struct rec_region_held){.asid = (uint32_t)as->id,
+                                                       .index = (uint32_t)i,
+                                                       .count = (uint32_t)as->nregions,
+                                                       .start = as->regions[i].start,
+                                                       .end = as->regions[i].end,
+                                                       .kind = holds_of(as->regions[i].use)});
+}
+
 /* ---- snapshots ---------------------------------------------------------- */
 
 struct run {
@@ -250,6 +290,7 @@ void tel_snapshot(const struct address_space *as)
     run_flush(&s, &s.pde, 1);
     vmm_walk(as, VMM_WALK_USER | VMM_WALK_KERNEL, snapshot_visit_tables, &s);
     run_flush(&s, &s.pte, 0);
+    snapshot_regions(as);
     tel_send_end(
         &(struct rec_end){.seq = seq, .asid = s.asid, .pdes = s.pdes, .ptes = s.ptes, .records = s.records});
     tel_count_snapshot();
@@ -460,6 +501,7 @@ void tel_hooks(int on)
         .tlb_flush = on_tlb_flush,
         .fault = on_fault,
         .frame_use = on_frame_use,
+        .region = on_region,
     };
     held_send();
     vmm_set_hooks(on ? &hooks : 0);

@@ -17,7 +17,7 @@ void tel_hooks(int on);
 /* Both: tel_set_sink(sink) and tel_hooks(sink != NULL). */
 void tel_emit_start(const struct tel_sink *sink);
 
-/* Sends one address space whole: snap, pde and pte runs, end. */
+/* Sends one address space whole: snap, pde and pte runs, its regions, end. */
 void tel_snapshot(const struct address_space *as);
 /* Sends a round: `round`, a snapshot of every live address space (the live
  * one last), `sync`. */

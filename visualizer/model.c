@@ -147,6 +147,7 @@ static void space_clear(struct model *m, struct space *sp)
         drop_table(m, sp, i);
     memset(sp->dir, 0, sizeof sp->dir);
     sp->pdes = 0;
+    sp->nregions = 0;
 }
 
 /* ---- spaces ---- */
@@ -268,6 +269,8 @@ static void snap_begin(struct model *m, const struct record *r)
     st->seq = r->u.snap.seq;
     st->tick = r->tick;
     st->pdes = st->ptes = st->records = 0;
+    st->regions = st->regions_told = 0;
+    st->sp.nregions = 0;
     st->sp.asid = r->asid;
     st->sp.cr3 = r->u.snap.cr3;
 }
@@ -328,6 +331,98 @@ static void snap_pte(struct model *m, const struct record *r)
             m->stage.broken = true;
         else
             set_pte(sp->table[pdi], pti, e);
+    }
+}
+
+/* ---- regions ---- */
+
+/* Where a region starting at start goes in sp's list (address order), and
+ * whether [start, end) overlaps one held. */
+static uint32_t region_slot(const struct space *sp, uint32_t start, uint32_t end, bool *overlaps)
+{
+    uint32_t i = 0;
+    *overlaps = false;
+    for (uint32_t k = 0; k < sp->nregions; k++) {
+        if (sp->regions[k].start < end && start < sp->regions[k].end)
+            *overlaps = true;
+        if (sp->regions[k].start < start)
+            i = k + 1;
+    }
+    return i;
+}
+
+/* Adds a region to sp; false when it overlaps one held or there is no room. */
+static bool region_insert(struct space *sp, uint32_t start, uint32_t end, enum word_HOLDS kind)
+{
+    bool overlaps;
+    uint32_t i = region_slot(sp, start, end, &overlaps);
+    if (overlaps || sp->nregions == MODEL_REGIONS_MAX)
+        return false;
+    memmove(&sp->regions[i + 1], &sp->regions[i], (sp->nregions - i) * sizeof sp->regions[0]);
+    sp->regions[i] = (struct model_region){start, end, kind};
+    sp->nregions++;
+    return true;
+}
+
+/* The index of sp's region starting at start, or -1. */
+static int region_at(const struct space *sp, uint32_t start)
+{
+    for (uint32_t k = 0; k < sp->nregions; k++)
+        if (sp->regions[k].start == start)
+            return (int)k;
+    return -1;
+}
+
+/* A snapshot's region: the i-th of n, in the order the kernel holds them. */
+static void snap_region(struct model *m, const struct record *r)
+{
+    const struct rec_region_held *f = &r->u.region_held;
+    struct snap_stage *st = &m->stage;
+    m->regions_seen = true;
+    if (!st->active || st->sp.asid != f->asid) {
+        m->stats.orphan_runs++;
+        return;
+    }
+    if (f->index != st->regions || (st->regions && f->count != st->regions_told) ||
+        !region_insert(&st->sp, f->start, f->end, f->kind))
+        st->broken = true; /* a line lost, or two regions overlapping: not what the kernel sends */
+    st->regions++;
+    st->regions_told = f->count;
+}
+
+/* A region added, resized or removed: the space's list follows, or the
+ * space is not whole when the event does not fit it. */
+static void region_event(struct model *m, struct space *sp, const struct rec_region *f)
+{
+    int k = region_at(sp, f->start);
+    bool overlaps;
+    switch (f->change) {
+    case CHANGE_ADD:
+        if (!region_insert(sp, f->start, f->end, f->kind))
+            lose(m, sp);
+        return;
+    case CHANGE_RESIZE:
+        if (k < 0 || sp->regions[k].kind != f->kind) {
+            lose(m, sp);
+            return;
+        }
+        sp->regions[k].end = f->start; /* out of the way of the overlap check */
+        region_slot(sp, f->start, f->end, &overlaps);
+        sp->regions[k].end = f->end;
+        if (overlaps)
+            lose(m, sp);
+        return;
+    case CHANGE_REMOVE:
+    default:
+        if (k < 0 || sp->regions[k].end != f->end) {
+            lose(m, sp);
+            if (k < 0)
+                return;
+        }
+        memmove(&sp->regions[k], &sp->regions[k + 1],
+                (sp->nregions - (uint32_t)k - 1) * sizeof sp->regions[0]);
+        sp->nregions--;
+        return;
     }
 }
 
@@ -400,7 +495,7 @@ static void snap_end(struct model *m, const struct record *r)
     struct space *sp = find_space(m, r->asid);
     bool good = st->active && !st->broken && st->sp.asid == r->asid && st->seq == r->u.end.seq &&
                 st->pdes == r->u.end.pdes && st->ptes == r->u.end.ptes && st->records == r->u.end.records &&
-                sp;
+                st->regions == st->regions_told && sp;
     if (!good) {
         if (sp)
             distrust(sp, UNTRUSTED_SNAPSHOT, m->tick);
@@ -416,6 +511,10 @@ static void snap_end(struct model *m, const struct record *r)
     note_install(m, sp, &st->sp);
     stage_register(m, &st->sp);
     space_swap_contents(sp, &st->sp);
+    /* A kernel that tells regions sends them in every snapshot; an older one
+     * never does, and the space keeps none. */
+    sp->nregions = st->sp.nregions;
+    memcpy(sp->regions, st->sp.regions, sizeof sp->regions);
     sp->cr3 = st->sp.cr3;
     sp->snap_seq = st->seq;
     sp->whole = true;
@@ -963,6 +1062,22 @@ static enum applied apply_pde(struct model *m, const struct record *r)
 static enum applied apply_pte(struct model *m, const struct record *r)
 {
     snap_pte(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_region_held(struct model *m, const struct record *r)
+{
+    snap_region(m, r);
+    return CHANGED;
+}
+
+static enum applied apply_region(struct model *m, const struct record *r)
+{
+    struct space *sp = event_space(m, r->asid);
+    m->regions_seen = true;
+    if (!sp)
+        return IGNORED;
+    region_event(m, sp, &r->u.region);
     return CHANGED;
 }
 

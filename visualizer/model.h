@@ -23,6 +23,12 @@
  * why (`untrusted`). Events still apply to a space that is not whole, as
  * best effort, and are drawn as such. Snapshots are built in a staging copy
  * and replace the space's contents only at a good `end`.
+ *
+ * Each space keeps its regions as the kernel tells them (`region` records:
+ * in every snapshot, and as they are added, resized and removed), in
+ * address order; they go with the space. An event that does not fit them
+ * (a resize of a region not held, an add over another) makes the space not
+ * whole, as any contradiction does.
  */
 #ifndef KOIZ_VIEW_MODEL_H
 #define KOIZ_VIEW_MODEL_H
@@ -41,6 +47,7 @@
 #define MODEL_BENCH       64    /* benchmark figures kept per boot */
 #define MODEL_TEXT_MAX    240   /* bytes of one kept text (PROTO_LINE_MAX) */
 #define MODEL_NO_ASID     UINT32_MAX
+#define MODEL_REGIONS_MAX 32 /* regions kept per space (the kernel's hold at most 20); more: not whole */
 
 /*
  * A page table as the model holds it. Like the hardware's, one table is
@@ -88,6 +95,13 @@ enum untrusted {
     UNTRUSTED_COUNT
 };
 
+/* A region of a space as the kernel told it (`region` records): [start, end),
+ * what it holds. A heap's end is its break; a stack's start is its limit. */
+struct model_region {
+    uint32_t start, end;
+    enum word_HOLDS kind;
+};
+
 struct space {
     bool whole;         /* contents equal the kernel's (see above) */
     enum untrusted why; /* UNTRUSTED_NONE when whole */
@@ -101,6 +115,8 @@ struct space {
     uint64_t active;    /* model.activity at the last event in it (0: none yet); the story's
                            space is the user space with the latest (view.c) */
     uint32_t ended;     /* the tick its `space destroy` came, in model.ended; 0 in a live space */
+    uint32_t nregions;  /* regions[0 .. nregions-1], in address order */
+    struct model_region regions[MODEL_REGIONS_MAX];
     /* The contents, last (model_save.c copies the fields above as they are). */
     uint32_t dir[ENTRIES]; /* raw directory entries */
     /* The table of each directory entry: NULL unless dir[i] is present and
@@ -171,6 +187,8 @@ struct snap_stage {
     bool active, broken;
     uint32_t seq, tick;
     uint32_t pdes, ptes, records; /* as counted while receiving */
+    uint32_t regions;             /* `region ... held` records received, in index order */
+    uint32_t regions_told;        /* the count they said, 0 when none came */
     struct space sp;
 };
 
@@ -209,6 +227,7 @@ struct model {
         uint32_t count, first, last; /* of the last `drop` */
     } loss;
     uint32_t synced_tick; /* the tick of the last complete round */
+    bool regions_seen;    /* a `region` record arrived: the kernel tells regions (older ones do not) */
 
     bool have_hello, have_mem, have_frames, panicked;
     struct {
@@ -287,14 +306,23 @@ uint32_t model_pte(const struct model *m, uint32_t asid, uint32_t va);
 /* The entry that translates va: the PDE of a 4 MiB page, else the PTE; 0 when none. */
 uint32_t model_entry(const struct model *m, uint32_t asid, uint32_t va);
 
+/* Pages of [start, end) that sp maps (a 4 MiB page counts its 1,024), for
+ * region views: start and end page aligned, end 0 meaning 4 GiB. */
+uint32_t model_present_pages(const struct space *sp, uint32_t start, uint32_t end);
+/* "code", "heap", ...: what a region holds, in the protocol's word. */
+const char *region_kind_name(enum word_HOLDS kind);
+
 /* The i-th most recent fault (0 = newest), or NULL past model->fault_count. */
 const struct fault_event *model_fault(const struct model *m, uint32_t i);
 /* The i-th kept log line, oldest first (0 = oldest), or NULL past model->log_count. */
 const struct log_line *model_log(const struct model *m, uint32_t i);
 
 /*
- * Prints the model as text: a line per space, then its mappings as runs of
- * equal size and leaf flags and consecutive frames, one line each:
+ * Prints the model as text: a line per space, its regions like
+ * /proc/PID/maps (range, size, what it holds, pages present of pages in it),
+ *   region 0xbffbf000-0xbffff000   256K stack    3/64 present
+ * then its mappings as runs of equal size and leaf flags and consecutive
+ * frames, one line each:
  *   0xc0000000-0xc2000000   32M -> 0x00000000 4M RW    G
  * Spaces in asid order. For `koiz-view --dump`, scripts and tests.
  */

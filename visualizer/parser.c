@@ -96,6 +96,23 @@ static int check_fork(const struct record *r)
     return r->u.fork.parent != r->u.fork.asid;
 }
 
+/* [start, end): whole pages, not empty (regions end below 4 GiB). */
+static int range_ok(uint32_t start, uint32_t end)
+{
+    return (start & (PAGE_SIZE - 1)) == 0 && (end & (PAGE_SIZE - 1)) == 0 && start < end;
+}
+
+static int check_region(const struct record *r)
+{
+    return range_ok(r->u.region.start, r->u.region.end);
+}
+
+static int check_region_held(const struct record *r)
+{
+    const struct rec_region_held *f = &r->u.region_held;
+    return f->index < f->count && range_ok(f->start, f->end);
+}
+
 static int check_drop(const struct record *r)
 {
     return r->u.drop.first <= r->u.drop.last && r->u.drop.last <= r->u.drop.tick;
@@ -145,6 +162,8 @@ static const check_fn checks[RT_COUNT] = {
     [RT_PTAB_FREE] = check_ptab_free,
     [RT_FORK] = check_fork,
     [RT_DROP] = check_drop,
+    [RT_REGION] = check_region,
+    [RT_REGION_HELD] = check_region_held,
     [RT_PHYSMAP] = check_physmap,
     [RT_PHYS] = check_phys,
     [RT_ALLOC] = check_alloc,

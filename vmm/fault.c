@@ -6,6 +6,8 @@
  *     (any region, or none)           or OUT_OF_MEMORY
  *   demand-zero, page not present  -> fresh zeroed frame mapped: RESOLVED
  *   guard                          -> STACK_OVERFLOW
+ *   loaded (mapped whole when made),
+ *   page not present               -> BAD
  *   no region, or a protection
  *   fault, or user code touching
  *   a kernel region                -> BAD (the kernel reports it)
@@ -63,7 +65,8 @@ enum fault_outcome vmm_handle_fault(struct address_space *as, uint32_t cr2, uint
         f->outcome = vmm_cow_break(space, cr2, cow) == VMM_OK ? FAULT_RESOLVED : FAULT_OUT_OF_MEMORY;
     } else if (r && r->kind == REGION_GUARD) {
         f->outcome = FAULT_STACK_OVERFLOW;
-    } else if (r && !(error & PFERR_P) && !(cr2 >= USER_END && (error & PFERR_U))) {
+    } else if (r && r->kind == REGION_DEMAND_ZERO && !(error & PFERR_P) &&
+               !(cr2 >= USER_END && (error & PFERR_U))) {
         f->outcome = demand_zero(space, cr2);
     }
     vmm_counters.faults[f->outcome]++;

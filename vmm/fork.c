@@ -131,8 +131,7 @@ struct address_space *vmm_space_fork(struct address_space *src)
         vmm_space_destroy(dst);
         return 0;
     }
-    kmemcpy(dst->regions, src->regions, sizeof dst->regions);
-    dst->nregions = src->nregions;
+    vmm_regions_copy(dst, src);
     for (pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
         uint32_t pde = src->pd[pdi];
         if (!pte_present(pde))

@@ -43,6 +43,10 @@ struct vmm_hooks {
     void (*tlb_flush)(uint32_t va, int all);
     /* A fault and its verdict (vmm_fault_report), after the changes it caused. */
     void (*fault)(const struct vmm_fault *f);
+    /* Region r of as was added (also: copied to a new space by fork or clone,
+     * after its space_create), resized (r holds the new end; shrinking calls
+     * unmap_range first), or removed (r as it was). */
+    void (*region)(struct address_space *as, const struct vmm_region *r, enum region_change change);
     /* Something counted changed; both tables are live, read them now. */
     void (*counters)(const struct vmm_stats *vmm, const struct pmm_stats *pmm);
     /* pmm changed frame pa's use: an allocation (from FRAME_FREE) or a release
@@ -134,6 +138,13 @@ static inline void hook_frame_use(uint32_t pa, enum frame_use from, enum frame_u
 {
     if (vmm_hooks_installed.frame_use)
         vmm_hooks_installed.frame_use(pa, from, to);
+}
+
+static inline void hook_region(struct address_space *as, const struct vmm_region *r,
+                               enum region_change change)
+{
+    if (vmm_hooks_installed.region)
+        vmm_hooks_installed.region(as, r, change);
 }
 
 static inline void hook_counters(void)

@@ -49,6 +49,9 @@ int vmm_unmap_page(struct address_space *as, uint32_t va, uint32_t *pa_out);
  * the shared kernel half. */
 void vmm_tlb_page(const struct address_space *as, uint32_t va);
 
+/* Gives dst (new, without regions) src's regions, each told to the region hook (region.c). */
+void vmm_regions_copy(struct address_space *dst, const struct address_space *src);
+
 /* Copy-on-write (cow.c; fork.c makes the shared pages). The PTE of the present PTE_COW page holding
  * user address va in as, or NULL. */
 uint32_t *vmm_cow_pte(const struct address_space *as, uint32_t va);

@@ -1,18 +1,27 @@
 /*
- * region.c: the regions of an address space (demand-zero, guard), which
- * decide what a fault in them means (fault.c): added, resized (pages past a
- * shrunk end are unmapped; a region shrunk to nothing goes) and found.
+ * region.c: the regions of an address space (demand-zero, guard, loaded),
+ * which decide what a fault in them means (fault.c): added, resized (pages
+ * past a shrunk end are unmapped; a region shrunk to nothing goes), copied
+ * to a new space, and found. Each change is told to the region hook.
  */
 #include <koiz/klib.h>
+#include "hooks.h"
 #include "internal.h"
 
 int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind)
+{
+    return vmm_region_add_for(as, start, end, kind, REGION_FOR_OTHER);
+}
+
+int vmm_region_add_for(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind,
+                       enum region_use use)
 {
     int i, kernel = start >= USER_END;
 
     if (!page_aligned(start) || !page_aligned(end))
         return VMM_EUNALIGNED;
-    if (start >= end || (kind != REGION_DEMAND_ZERO && kind != REGION_GUARD) || (!kernel && end > USER_END) ||
+    if (start >= end || (kind != REGION_DEMAND_ZERO && kind != REGION_GUARD && kind != REGION_LOADED) ||
+        (unsigned)use > REGION_FOR_KERNEL_HEAP || (!kernel && end > USER_END) ||
         kernel != (as == vmm_state.kernel))
         return VMM_EINVAL;
     /* Only the heap's tables can take new kernel pages (see vmm.c). */
@@ -26,7 +35,9 @@ int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum 
     as->regions[as->nregions].start = start;
     as->regions[as->nregions].end = end;
     as->regions[as->nregions].kind = kind;
+    as->regions[as->nregions].use = use;
     as->nregions++;
+    hook_region(as, &as->regions[as->nregions - 1], REGION_ADDED);
     return VMM_OK;
 }
 
@@ -65,11 +76,26 @@ int vmm_region_resize(struct address_space *as, uint32_t start, uint32_t new_end
             arch_panic("vmm_region_resize: unmapping 0x%08x failed", va);
         va += (n ? n : 1) * PAGE_SIZE;
     }
-    if (new_end == start) { /* shrunk to nothing: the region goes */
+    if (new_end == old_end)
+        return VMM_OK;
+    if (new_end != start) {
+        hook_region(as, r, REGION_RESIZED);
+    } else { /* shrunk to nothing: the region goes */
+        struct vmm_region gone = *r;
+        gone.end = old_end;
+        hook_region(as, &gone, REGION_REMOVED);
         *r = as->regions[--as->nregions];
         kmemset(&as->regions[as->nregions], 0, sizeof as->regions[0]);
     }
     return VMM_OK;
+}
+
+void vmm_regions_copy(struct address_space *dst, const struct address_space *src)
+{
+    kmemcpy(dst->regions, src->regions, sizeof dst->regions);
+    dst->nregions = src->nregions;
+    for (int i = 0; i < dst->nregions; i++)
+        hook_region(dst, &dst->regions[i], REGION_ADDED);
 }
 
 const struct vmm_region *vmm_region_find(const struct address_space *as, uint32_t va)

@@ -89,7 +89,7 @@ struct address_space *vmem_init(const struct vmem_config *cfg)
     kmemcpy(vmm_state.kernel_pdes, &k->pd[KERNEL_PDE_FIRST], sizeof vmm_state.kernel_pdes);
     vmm_state.fixed = 1;
     vmm_counters.spaces = 1;
-    if (vmm_region_add(k, KHEAP_BASE, KHEAP_END, REGION_DEMAND_ZERO) != VMM_OK)
+    if (vmm_region_add_for(k, KHEAP_BASE, KHEAP_END, REGION_DEMAND_ZERO, REGION_FOR_KERNEL_HEAP) != VMM_OK)
         arch_panic("vmem_init: cannot add the heap region");
     hook_space_create(k);
     hook_counters();
@@ -224,8 +224,7 @@ struct address_space *vmm_space_clone(const struct address_space *src)
     check_space("vmm_space_clone", src);
     if ((dst = vmm_space_create()) == 0)
         return 0;
-    kmemcpy(dst->regions, src->regions, sizeof dst->regions);
-    dst->nregions = src->nregions;
+    vmm_regions_copy(dst, src);
     for (pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
         uint32_t pde = src->pd[pdi], *table;
         if (!pte_present(pde))

@@ -42,19 +42,39 @@ const char *vmm_strerror(int err);
  * pages when the CPU has PGE. User addresses need PTE_U, kernel ones must not. */
 #define VMM_MAP_FLAGS (PTE_W | PTE_U | PTE_PWT | PTE_PCD)
 
-#define VMM_MAX_SPACES  64
-#define VMM_MAX_REGIONS 8
+#define VMM_MAX_SPACES 64
+/* A program's loadable segments (ELF_MAX_SEGMENTS, 16), its heap, stack and guard page. */
+#define VMM_MAX_REGIONS 20
 
+/* What a fault in a region means. */
 enum region_kind {
     REGION_NONE,
     REGION_DEMAND_ZERO, /* a fault maps a fresh zeroed frame */
     REGION_GUARD,       /* a fault here is a stack overflow */
+    REGION_LOADED,      /* mapped whole when made (a program's segment): a fault here is bad */
+};
+
+/* What a region holds, as whoever made it said: for people (telemetry, the
+ * region view); faults go by the kind alone. */
+enum region_use {
+    REGION_FOR_OTHER,       /* not said (self-tests, host tests) */
+    REGION_FOR_CODE,        /* a program segment, executable */
+    REGION_FOR_DATA,        /* a program segment, writable */
+    REGION_FOR_RODATA,      /* a program segment, neither */
+    REGION_FOR_HEAP,        /* a task's heap: its end is the break (sbrk) */
+    REGION_FOR_STACK,       /* a task's stack: its start is the stack's limit */
+    REGION_FOR_GUARD,       /* the guard page below a stack */
+    REGION_FOR_KERNEL_HEAP, /* the kernel heap's addresses */
 };
 
 struct vmm_region {
     uint32_t start, end; /* [start, end), page aligned */
     enum region_kind kind;
+    enum region_use use;
 };
+
+/* What happened to a region, for the region hook. */
+enum region_change { REGION_ADDED, REGION_RESIZED, REGION_REMOVED };
 
 struct address_space {
     uint32_t pd_phys; /* the page directory, for CR3 */
@@ -232,6 +252,9 @@ uint32_t vmm_check(const struct address_space *as);
  * regions in the kernel's). VMM_EUNALIGNED, VMM_EINVAL, VMM_EEXIST
  * (overlap), VMM_ENOMEM (no slot left). */
 int vmm_region_add(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind);
+/* The same, saying what the region holds (vmm_region_add: REGION_FOR_OTHER). */
+int vmm_region_add_for(struct address_space *as, uint32_t start, uint32_t end, enum region_kind kind,
+                       enum region_use use);
 /* Moves the end of the user region of as that starts at start to new_end
  * (a heap growing or shrinking). Shrinking unmaps the 4 KiB pages mapped in
  * [new_end, old end) as vmm_unmap_range does, freeing tables left empty

@@ -79,6 +79,8 @@ enum record_type {
 #define FIELD_TYPE_LOSS    enum word_LOSS
 #define FIELD_TYPE_ROUND   enum word_ROUND
 #define FIELD_TYPE_OWNER   enum word_OWNER
+#define FIELD_TYPE_HOLDS   enum word_HOLDS
+#define FIELD_TYPE_CHANGE  enum word_CHANGE
 
 #define WORDSET(set, words)
 #define F(kind, name) FIELD_TYPE_##kind name;

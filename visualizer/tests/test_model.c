@@ -352,6 +352,72 @@ static void test_spaces(void **state)
     free(text);
 }
 
+/* Regions: from a snapshot (held), added, resized, removed by events, gone with their
+ * space; events that do not fit the list make the space not whole; --dump prints them. */
+static void test_regions(void **state)
+{
+    struct fixture *f = *state;
+    boot_snapshot(&f->p, 1);
+    assert_false(f->m->regions_seen);
+    feed(&f->p, "space", "20 3 create 00700000");
+    feed(&f->p, "region", "20 3 8048000 804a000 code add");
+    feed(&f->p, "region", "20 3 bffbf000 bffff000 stack add");
+    feed(&f->p, "region", "20 3 bffbe000 bffbf000 guard add");
+    feed(&f->p, "region", "21 3 804a000 804b000 heap add");
+    const struct space *sp = model_space(f->m, 3);
+    assert_true(f->m->regions_seen);
+    assert_int_equal(sp->nregions, 4);
+    assert_int_equal(sp->regions[0].kind, HOLDS_CODE); /* address order */
+    assert_int_equal(sp->regions[1].kind, HOLDS_HEAP);
+    assert_int_equal(sp->regions[2].kind, HOLDS_GUARD);
+    assert_int_equal(sp->regions[3].start, 0xbffbf000);
+    /* The heap grows: its end is the break. */
+    feed(&f->p, "region", "22 3 804a000 8050000 heap resize");
+    assert_int_equal(sp->regions[1].end, 0x8050000);
+    feed(&f->p, "ptab", "22 3 32 00500007 alloc");
+    feed(&f->p, "map", "22 3 804a000 4k 2 00300007");
+    assert_int_equal(model_present_pages(sp, 0x804a000, 0x8050000), 2);
+    assert_true(sp->whole);
+    char *text = dump_of(f->m);
+    assert_non_null(strstr(text, "region 0x0804a000-0x08050000    24K heap   2/6 present\n"));
+    assert_non_null(strstr(text, "region 0xbffbe000-0xbffbf000     4K guard  0/1 present\n"));
+    free(text);
+    /* It shrinks to nothing: the region goes. */
+    feed(&f->p, "unmap", "23 3 804a000 4k 2");
+    feed(&f->p, "region", "23 3 804a000 8050000 heap remove");
+    assert_int_equal(sp->nregions, 3);
+    assert_true(sp->whole);
+    /* A resize of a region nobody added, an overlapping add: records went missing. */
+    feed(&f->p, "region", "24 3 9000000 9001000 heap resize");
+    assert_false(sp->whole);
+    assert_int_equal(sp->why, UNTRUSTED_CONTRADICTION);
+    /* A snapshot's regions replace the list, installed with the snapshot at its end. */
+    feed(&f->p, "snap", "2 3 700000 25");
+    feed(&f->p, "region", "3 0 2 8048000 804a000 code held");
+    feed(&f->p, "region", "3 1 2 bffbf000 bffff000 stack held");
+    assert_int_equal(sp->nregions, 3); /* not yet */
+    feed(&f->p, "end", "2 3 0 0 0");
+    assert_true(sp->whole);
+    assert_int_equal(sp->nregions, 2);
+    assert_int_equal(sp->regions[1].kind, HOLDS_STACK);
+    /* One held line missing: the snapshot is not whole, and the list stays. */
+    feed(&f->p, "snap", "3 3 700000 26");
+    feed(&f->p, "region", "3 1 2 bffbf000 bffff000 stack held");
+    feed(&f->p, "end", "3 3 0 0 0");
+    assert_false(sp->whole);
+    assert_int_equal(sp->why, UNTRUSTED_SNAPSHOT);
+    assert_int_equal(sp->nregions, 2);
+    /* Destroyed: the regions go with the space; a new space of another id starts with none. */
+    feed(&f->p, "space", "27 3 destroy 00700000");
+    assert_null(model_space(f->m, 3));
+    feed(&f->p, "space", "28 4 create 00800000");
+    assert_int_equal(model_space(f->m, 4)->nregions, 0);
+    /* A region event of a space the model does not hold is counted and ignored. */
+    uint64_t unknown = f->m->stats.unknown_asid;
+    feed(&f->p, "region", "29 3 8048000 804a000 code add");
+    assert_int_equal(f->m->stats.unknown_asid, unknown + 1);
+}
+
 static void test_faults_ring(void **state)
 {
     struct fixture *f = *state;
@@ -732,6 +798,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reverse_map_and_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frame_map_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frames_dump, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,10 @@ bool view_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 mod
         v->walk_open = !v->walk_open;
         return true;
     }
+    if (key == SDLK_v) {
+        v->regions_off = !v->regions_off;
+        return true;
+    }
     if (key == SDLK_g) {
         v->typing = true;
         v->typed[0] = '\0';
@@ -172,7 +176,7 @@ void view_click(struct view *v, const struct model *m, int x, int y)
         v->walk_va_set = false;
     } else if ((i = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0) {
         choose_page(v, page_va((uint32_t)view_pde(v, m), (uint32_t)i));
-    } else if ((page = whole_page_at(&v->lay.grid[P_WHOLE], x, y)) >= 0) {
+    } else if (!view_regions_shown(v, m) && (page = whole_page_at(&v->lay.grid[P_WHOLE], x, y)) >= 0) {
         choose_page(v, (uint32_t)page << PAGE_SHIFT);
     } else if ((frame = phys_frame_at(&v->pg, x, y)) >= 0) {
         v->sel_frame = frame;

@@ -107,7 +107,7 @@ void draw_tooltip(struct view *v, const struct model *m)
             snprintf(lines[n++], 120, "%s", flag_letters(pde, true));
     } else if ((cell = grid_cell_at(&v->lay.grid[P_TABLE], x, y)) >= 0 && sp) {
         n = page_lines(sp, (uint32_t)view_pde(v, m) * ENTRIES + (uint32_t)cell, lines);
-    } else if (sp && whole_page_at(&v->lay.grid[P_WHOLE], x, y) >= 0) {
+    } else if (sp && !view_regions_shown(v, m) && whole_page_at(&v->lay.grid[P_WHOLE], x, y) >= 0) {
         n = page_lines(sp, (uint32_t)whole_page_at(&v->lay.grid[P_WHOLE], x, y), lines);
     } else if (v->tm.h && rect_has(&v->lay.timeline, x, y)) {
         uint64_t at = track_moment_at(&v->lay.track, v->tm.moments, x);
@@ -157,6 +157,10 @@ void draw_help(struct view *v)
         "mouse              hover for details, click to select;",
         "                   a frame's pages light up in yellow",
         "w                  the walk of the selected address",
+        "v                  a user space's regions (code, data, heap",
+        "                   and its break, stack and its limit, the",
+        "                   guard page; gaps collapsed; bars: pages",
+        "                   present) or its 4 GiB picture",
         "g                  type an address (hex), Enter: select",
         "                   and walk it (then h: its history)",
         "space              pause and go on (a replay: play)",

@@ -5,7 +5,8 @@
  * the most telling page it covers (user over kernel, writable over
  * read-only, anything over nothing), so a single mapped page never vanishes.
  * The texture is rebuilt only when the model's map_version, the space or the
- * size changed.
+ * size changed. A user space is shown as its regions instead (draw_regions.c)
+ * unless `v` switched them off.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,10 @@ void draw_whole(struct view *v, const struct model *m, double now)
     const struct space *sp = view_space(v, m);
     const struct panel_box *b = &v->lay.p[P_WHOLE];
     const struct rect *pic = &v->lay.grid[P_WHOLE];
+    if (view_regions_shown(v, m)) {
+        draw_regions(v, m);
+        return;
+    }
     panel_begin(v, P_WHOLE, "4 GiB address space", sp ? fmt("asid %u · a row is 4 MiB", sp->asid) : "");
     int ts = pic->w < WHOLE_SIDE ? pic->w : WHOLE_SIDE;
     uint32_t asid = sp ? sp->asid : MODEL_NO_ASID;

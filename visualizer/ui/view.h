@@ -75,6 +75,7 @@ struct view {
     int fault_sel;        /* selected fault (0 = newest), -1 none */
     int64_t sel_frame;    /* selected physical frame, -1: the selected page's frame (view_frame) */
     bool walk_open;       /* the walk view is shown (w) */
+    bool regions_off;     /* v: the 4 GiB picture in place of the region view */
     bool walk_va_set;     /* walk_va was typed: walk it, offset and all, not the selected page */
     uint32_t walk_va;
     bool typing; /* an address is being typed (g): keys go to `typed` */
@@ -184,6 +185,12 @@ int list_first_fault(const struct view *v, const struct model *m);
 void draw_dir(struct view *v, const struct model *m, double now);
 void draw_table(struct view *v, const struct model *m, double now);
 void draw_whole(struct view *v, const struct model *m, double now);
+/* draw_regions.c: whether the 4 GiB panel shows the region view (a user
+ * space, a stream that tells regions, not switched off with v), and the view. */
+bool view_regions_shown(const struct view *v, const struct model *m);
+#define REGION_BAR_CHARS   8  /* the present-pages bar's width, in characters */
+#define REGION_COUNT_CHARS 14 /* the count right of it ("196608/262144"), from the body's right edge */
+void draw_regions(struct view *v, const struct model *m);
 void draw_phys(struct view *v, const struct model *m);
 void draw_spaces(struct view *v, const struct model *m);
 void draw_faults(struct view *v, const struct model *m);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <unistd.h>
 #include <SDL_ttf.h>
+#include <koiz/syscall.h>
 #include "shot.h"
 #include "tests/feed.h"
 
@@ -66,6 +67,9 @@ struct pick {
     int sel_pde, sel_pte;
     int64_t sel_frame; /* 0: none */
     bool walk;         /* the walk view open */
+    bool regions_off;  /* v: the 4 GiB picture in place of a user space's regions */
+    uint32_t asid;     /* the space shown; 0: the one the view follows (unless pin) */
+    bool pin;          /* show asid even when it is 0 */
     struct layout lay;
 };
 
@@ -76,6 +80,9 @@ static void choose(struct view *v, void *arg)
     v->sel_pte = p->sel_pte;
     v->sel_frame = p->sel_frame ? p->sel_frame : -1;
     v->walk_open = p->walk;
+    v->regions_off = p->regions_off;
+    if (p->asid || p->pin)
+        v->asid = p->asid;
     p->lay = v->lay;
 }
 
@@ -302,6 +309,89 @@ static void walk_view_is_drawn(void **state)
     assert_true(differ > 1000);
     SDL_FreeSurface(with);
     SDL_FreeSurface(without);
+}
+
+/* The stack demo's space as the kernel tells it (include/koiz/syscall.h's layout): its
+ * code, its stack grown to the limit, the guard page below it, a page past the stack's
+ * limit mapped by nobody's region: the moment of the overflow. */
+static void stack_demo_space(struct parser *p, bool guard)
+{
+    uint32_t limit = USER_STACK_TOP - USER_STACK_LIMIT;
+    feed(p, "space", "5 1 create 900000");
+    feed(p, "region", "5 1 8048000 804a000 code add");
+    feed(p, "region", "5 1 %x %x stack add", limit, USER_STACK_TOP);
+    if (guard)
+        feed(p, "region", "5 1 %x %x guard add", limit - 4096, limit);
+    feed(p, "ptab", "5 1 32 00904007 alloc");
+    feed(p, "map", "5 1 8048000 4k 2 00a00005");
+    feed(p, "ptab", "5 1 767 00905007 alloc");
+    feed(p, "map", "6 1 %x 4k %u 00b00007", limit, USER_STACK_LIMIT / 4096);
+    feed(p, "space", "6 1 switch 900000");
+}
+
+/* The rows of the region panel whose left edge is vermillion: the guard page's outline. */
+static int guard_rows(SDL_Surface *s, const struct rect *body, int *first)
+{
+    int n = 0;
+    *first = -1;
+    for (int y = body->y; y < body->y + body->h; y++)
+        if (pixel(s, body->x, y) == COL_BAD && pixel(s, body->x + body->w - 1, y) == COL_BAD) {
+            if (*first < 0)
+                *first = y;
+            n++;
+        }
+    return n;
+}
+
+static void region_view_draws_the_guard_page(void **state)
+{
+    struct fixture *f = *state;
+    stack_demo_space(&f->p, true);
+    assert_int_equal(f->m->current_asid, 1);
+    static const int sizes[][2] = {{1280, 800}, {1920, 1080}};
+    for (int i = 0; i < 2; i++) {
+        struct pick pick = {.sel_pde = 767, .sel_pte = -1};
+        SDL_Surface *pic = draw(f, sizes[i][0], sizes[i][1], &pick);
+        const struct rect *body = &pick.lay.p[P_WHOLE].body;
+        int y, n = guard_rows(pic, body, &y);
+        /* the outline's left and right edges over one row of text, a swatch in the guard's colour */
+        if (n < pick.lay.line_h || n > 3 * pick.lay.line_h + 8)
+            fail_msg("%dx%d: %d rows with the guard's outline at both edges", sizes[i][0], sizes[i][1], n);
+        assert_colour(pic, body->x + 8, y + 5, COL_BAD);
+        /* the stack's row below it: all 64 pages present, its bar full in user orange */
+        int bar_end = body->x + body->w - REGION_COUNT_CHARS * pick.lay.char_w - 4 - 1, stack_y = -1;
+        for (int yy = y + n; yy < body->y + body->h && stack_y < 0; yy++)
+            if (pixel(pic, bar_end, yy) == COL_USER &&
+                pixel(pic, bar_end - REGION_BAR_CHARS * pick.lay.char_w + 1, yy) == COL_USER)
+                stack_y = yy;
+        if (stack_y < 0)
+            fail_msg("%dx%d: no full stack bar under the guard page's row", sizes[i][0], sizes[i][1]);
+        SDL_FreeSurface(pic);
+        /* v: the 4 GiB picture instead, with no such row */
+        pick.regions_off = true;
+        pic = draw(f, sizes[i][0], sizes[i][1], &pick);
+        assert_int_equal(guard_rows(pic, body, &y), 0);
+        SDL_FreeSurface(pic);
+        /* the kernel's space: the picture */
+        pick = (struct pick){.sel_pde = 767, .sel_pte = -1, .asid = 0, .pin = true};
+        f->m->current_asid = 0;
+        pic = draw(f, sizes[i][0], sizes[i][1], &pick);
+        assert_int_equal(guard_rows(pic, body, &y), 0);
+        f->m->current_asid = 1;
+        SDL_FreeSurface(pic);
+    }
+}
+
+/* Without a guard region, no guard row: the view draws what the kernel said, nothing else. */
+static void region_view_without_guard(void **state)
+{
+    struct fixture *f = *state;
+    stack_demo_space(&f->p, false);
+    struct pick pick = {.sel_pde = 767, .sel_pte = -1};
+    SDL_Surface *pic = draw(f, 1280, 800, &pick);
+    int y;
+    assert_int_equal(guard_rows(pic, &pick.lay.p[P_WHOLE].body, &y), 0);
+    SDL_FreeSurface(pic);
 }
 
 static void selection_is_outlined(void **state)
@@ -598,6 +688,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(selection_is_outlined, setup, teardown),
         cmocka_unit_test_setup_teardown(story_space_is_followed_and_kept_when_ended, setup, teardown),
         cmocka_unit_test_setup_teardown(cow_page_has_its_own_look, setup, teardown),
+        cmocka_unit_test_setup_teardown(region_view_draws_the_guard_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(region_view_without_guard, setup, teardown),
         cmocka_unit_test(timeline_shows_marks_and_the_playhead),
         cmocka_unit_test(a_difference_marks_the_cells),
         cmocka_unit_test(history_panel_lists_the_changes),
