@@ -33,8 +33,12 @@ static void crc_table_build(void)
 
 uint16_t proto_crc16(const char *data, size_t len)
 {
+    return proto_crc16_more(0xFFFF, data, len);
+}
+
+uint16_t proto_crc16_more(uint16_t crc, const char *data, size_t len)
+{
     const unsigned char *p = (const unsigned char *)data;
-    uint16_t crc = 0xFFFF;
     if (!crc_table_ready)
         crc_table_build();
     for (; len >= 4; len -= 4, p += 4) {
