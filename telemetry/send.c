@@ -18,7 +18,7 @@ void tel_send(enum record_type t, const void *fields)
     size_t n;
     if (!have_sink)
         return;
-    if (muted && records_table()[t].cls == RC_EVENT) {
+    if (muted && record_classes[t] == RC_EVENT) {
         counts.muted++;
         return;
     }
