@@ -148,19 +148,19 @@ static char dec2[200], hex2[512]; /* "00".."99", "00".."ff" */
 static uint16_t prefix_crc[RT_COUNT];
 static int format_ready;
 
-static char *put_u(char *p, uint32_t v)
+static const uint32_t powers_of_10[10] = {1,      10,      100,      1000,      10000,
+                                          100000, 1000000, 10000000, 100000000, 1000000000};
+
+/* The decimal digits of v, written from the last back: their count from the
+ * bit length (log10(2) is about 1233/4096), two at a time after that. Small
+ * enough to be inlined into every formatter. */
+static inline __attribute__((always_inline)) char *put_u(char *p, uint32_t v)
 {
-    unsigned n = v < 10           ? 1
-                 : v < 100        ? 2
-                 : v < 1000       ? 3
-                 : v < 10000      ? 4
-                 : v < 100000     ? 5
-                 : v < 1000000    ? 6
-                 : v < 10000000   ? 7
-                 : v < 100000000  ? 8
-                 : v < 1000000000 ? 9
-                                  : 10;
+    unsigned guess = (unsigned)(32 - __builtin_clz(v | 1)) * 1233 >> 12;
+    unsigned n = guess + (v >= powers_of_10[guess]);
     char *q = p + n;
+    if (n == 0)
+        n = 1, q = p + 1; /* v is 0 */
     while (v >= 100) {
         uint32_t r = v % 100;
         v /= 100;
@@ -177,9 +177,11 @@ static char *put_u(char *p, uint32_t v)
     return p + n;
 }
 
-static char *put_x(char *p, uint32_t v)
+/* The hex digits of v (lower case, no leading zeros), from the last back,
+ * a byte at a time. */
+static inline __attribute__((always_inline)) char *put_x(char *p, uint32_t v)
 {
-    unsigned n = v ? (unsigned)(35 - __builtin_clz(v)) / 4 : 1;
+    unsigned n = (unsigned)(35 - __builtin_clz(v | 1)) / 4;
     char *q = p + n;
     while (v > 0xFF) {
         q -= 2;
