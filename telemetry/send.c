@@ -28,6 +28,17 @@ void tel_send(enum record_type t, const void *fields)
     sink.write(sink.ctx, t, line, n);
 }
 
+int tel_event_wanted(void)
+{
+    if (!have_sink)
+        return 0;
+    if (muted) {
+        counts.muted++;
+        return 0;
+    }
+    return 1;
+}
+
 int tel_has_sink(void)
 {
     return have_sink;

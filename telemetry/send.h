@@ -22,7 +22,7 @@ struct tel_sink {
 
 struct tel_counts {
     uint32_t records, bytes, snapshots, rounds;
-    uint32_t muted;             /* records not formatted while muted */
+    uint32_t muted; /* records not formatted while muted */
 };
 
 /* Remembers the sink records go to (NULL: none, records are not made). */
@@ -38,10 +38,10 @@ uint32_t tel_now(void);
 void tel_send(enum record_type t, const void *fields);
 /* The typed forms: tel_send_map(&(struct rec_map){ .tick = ..., ... }). */
 #define WORDSET(set, words)
-#define RECORD(id, member, wire, cls, fields)                                                              \
-    static inline void tel_send_##member(const struct rec_##member *f)                                     \
-    {                                                                                                      \
-        tel_send(RT_##id, f);                                                                              \
+#define RECORD(id, member, wire, cls, fields)                          \
+    static inline void tel_send_##member(const struct rec_##member *f) \
+    {                                                                  \
+        tel_send(RT_##id, f);                                          \
     }
 #include <koiz/records.def>
 #undef WORDSET
@@ -50,6 +50,10 @@ void tel_send(enum record_type t, const void *fields);
 /* While muted, events are counted (tel_counts()->muted) instead of formatted
  * and sent: the kernel's pause, at the cost of a call per event. */
 void tel_emit_mute(int on);
+/* Whether an event is to be made now: 0 without a sink, and 0 while muted,
+ * counting it as muted; the memory manager's hooks ask first, so a pause
+ * costs them nothing else. */
+int tel_event_wanted(void);
 /* For emit.c: one more snapshot, one more round sent. */
 void tel_count_snapshot(void);
 void tel_count_round(void);
