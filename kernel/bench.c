@@ -10,6 +10,7 @@
  * an identity map of 0xC0000000 would unmap the running kernel).
  */
 #include <koiz/klib.h>
+#include <koiz/protocol.h>
 #include "../telemetry/emit.h"
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
@@ -128,6 +129,49 @@ static void workload(const char *suffix)
     (void)sink;
 }
 
+/* What one record costs, piece by piece: formatting a `map` record (the
+ * fields, the CRC and the marks around them), the CRC alone, and queueing a
+ * line of the same length for the ports, the writing out included (a line
+ * of filler, no record: the stream's readers skip it). */
+static void record_pieces(void)
+{
+    static char line[PROTO_LINE_MAX + 1];
+    struct rec_map m = {
+        .tick = 123456, .asid = 7, .va = 0x10000000, .size = SIZE_4K, .count = 1, .entry = 0x345007};
+    volatile uint32_t sink = 0;
+    size_t n = 0;
+    uint64_t t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        n = rec_format_map(line, sizeof line, &m);
+    report("telemetry.format_map", rdtsc() - t, NPAGES);
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        sink += proto_crc16(line + 1, n - 8);
+    report("telemetry.crc16_of_map", rdtsc() - t, NPAGES);
+    kmemset(line, '.', n - 1);
+    line[n - 1] = '\n';
+    telemetry_flush();
+    t = rdtsc();
+    for (int i = 0; i < NPAGES; i++)
+        telemetry_queue(line, n, 1);
+    telemetry_drain();
+    report("telemetry.queue_and_write_map_line", rdtsc() - t, NPAGES);
+    {
+        static char block[2048];
+        kmemset(block, '.', sizeof block);
+        block[sizeof block - 1] = '\n';
+        t = rdtsc();
+        for (int i = 0; i < 16; i++)
+            debugcon_write(block, sizeof block, 0);
+        report("telemetry.debugcon_write_per_KiB", (rdtsc() - t) * 1024 / (16 * sizeof block), 1);
+        t = rdtsc();
+        for (int i = 0; i < 16; i++)
+            kmemcpy(block, block + 1024, 1024);
+        report("kmemcpy_per_KiB", rdtsc() - t, 16);
+    }
+    (void)sink;
+}
+
 /* The ceiling of port 0xE9 itself: BLAST_BYTES of filler lines, bracketed by two
  * records whose arrival the host times (tests/bench.py). Filler is noise to readers. */
 #define BLAST_BYTES (4u << 20)
@@ -149,28 +193,38 @@ static void e9_blast(void)
 }
 
 /* Tasks: the churn program (eight workers forking, growing and unmapping) run
- * three times with the stream paused; context switches and copy-on-write
- * faults per second of PIT time (wall-clock time under QEMU, emulated time
- * under Bochs). */
-static void bench_tasks(void)
+ * three times with the stream paused, then three times with it on (every
+ * event formatted and written); context switches and copy-on-write faults
+ * per second of PIT time (wall-clock time under QEMU, emulated time under
+ * Bochs), each figure named name + suffix. */
+static void churn_three_times(const struct user_program *p, const char *suffix)
 {
-    const struct user_program *p = user_program("churn");
     uint32_t switches = sched_stats()->switches, copies = vmm_stats()->cow_copies;
     uint64_t start = pit_ticks(), ticks;
     struct task_result r;
 
-    if (!p)
-        return;
-    telemetry_pause();
     for (int i = 0; i < 3; i++)
         task_run("churn", p->elf, (uint32_t)p->size, &r);
-    telemetry_resume();
     ticks = pit_ticks() - start;
     if (ticks == 0)
         ticks = 1;
-    report("tasks.context_switches_per_s", (uint64_t)(sched_stats()->switches - switches) * PIT_HZ,
-           (uint32_t)ticks);
-    report("tasks.cow_faults_per_s", (uint64_t)(vmm_stats()->cow_copies - copies) * PIT_HZ, (uint32_t)ticks);
+    report2("tasks.context_switches_per_s", suffix, (uint64_t)(sched_stats()->switches - switches) * PIT_HZ,
+            (uint32_t)ticks);
+    report2("tasks.cow_faults_per_s", suffix, (uint64_t)(vmm_stats()->cow_copies - copies) * PIT_HZ,
+            (uint32_t)ticks);
+}
+
+static void bench_tasks(void)
+{
+    const struct user_program *p = user_program("churn");
+    if (!p)
+        return;
+    telemetry_pause();
+    churn_three_times(p, "");
+    telemetry_resume();
+    telemetry_flush();
+    churn_three_times(p, ".telemetry");
+    telemetry_flush();
 }
 
 void bench_run(void)
@@ -208,6 +262,7 @@ void bench_run(void)
         report("telemetry.physmap_bytes", telemetry_stats()->queued_bytes - bytes, 1);
         report("telemetry.physmap_runs", tel_physmap_sent()->runs, 1);
         telemetry_flush();
+        record_pieces();
     }
     bench_tasks();
     e9_blast();

@@ -37,14 +37,24 @@
 
 #define RING_BYTES  32768                /* a few hundred records */
 #define RING_MIN    1024                 /* telemetry_queue= may not go below this */
+#define LINES_MAX   (RING_BYTES / 16)    /* lines queued at most: records are longer than 16 bytes */
 #define RESERVE     (2 * PROTO_LINE_MAX) /* kept from events: room for the `loss` note */
 #define TICK_BUDGET 2048                 /* bytes drained per tick: about 200 KB/s at 100 Hz */
 #define RESYNC_GAP  10                   /* ticks between resync rounds sent between tasks */
 
+/*
+ * The queue: the lines' bytes in a ring, and beside them each line's length
+ * (and whether it is a record: its only '@' is its first byte), so that
+ * writing out whole lines, and counting the records written to each port,
+ * goes a line at a time instead of a byte at a time.
+ */
+#define LINE_RECORD 0x8000u
 /* Page-aligned, so its frames hold nothing else: the frame map says `telemetry` of exactly them. */
 static char ring[RING_BYTES] __attribute__((aligned(4096)));
+static uint16_t lines[LINES_MAX];
 static uint32_t ring_size = RING_BYTES;
-static uint32_t ring_head, ring_tail; /* free-running: used = ring_head - ring_tail */
+static uint32_t ring_head, ring_tail; /* bytes, free-running: used = ring_head - ring_tail */
+static uint32_t line_head, line_tail; /* lines, free-running */
 static int active, to_e9, to_serial;
 static int in_round; /* the emitter's records now are a round's: keep them */
 static enum telemetry_loss policy;
@@ -74,66 +84,94 @@ static uint32_t now(void)
     return (uint32_t)pit_ticks();
 }
 
-static void port_write(const char *s, size_t n)
+/* n bytes to the ports; records: how many records they begin. */
+static void port_write(const char *s, size_t n, uint32_t records)
 {
     if (to_e9)
-        debugcon_write(s, n);
+        debugcon_write(s, n, records);
     for (size_t i = 0; to_serial && i < n; i++)
         serial_putc(s[i]);
     stats.written_bytes += (uint32_t)n;
 }
 
-/* Writes the ring's bytes [ring_tail, end) out. Interrupts must be off. */
-static void write_to(uint32_t end)
+/* Writes the next n queued lines out. Interrupts must be off. */
+static void write_lines(uint32_t n)
 {
-    while (ring_tail != end) {
-        uint32_t at = ring_tail % RING_BYTES;
-        uint32_t n = end - ring_tail;
-        if (n > RING_BYTES - at)
-            n = RING_BYTES - at;
-        port_write(ring + at, n);
-        ring_tail += n;
+    uint32_t bytes = 0, records = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t l = lines[(line_tail + i) % LINES_MAX];
+        bytes += l & ~LINE_RECORD;
+        records += l >> 15;
+    }
+    line_tail += n;
+    while (bytes) {
+        uint32_t at = ring_tail % RING_BYTES, chunk = bytes < RING_BYTES - at ? bytes : RING_BYTES - at;
+        port_write(ring + at, chunk, records);
+        records = 0;
+        ring_tail += chunk;
+        bytes -= chunk;
     }
 }
 
-/* Writes up to max bytes from the ring, in whole lines only: console text
+/* How many of the queued lines, from the oldest, hold at least want bytes
+ * (all of them when they hold less); at least one when any is queued. */
+static uint32_t lines_for(uint32_t want)
+{
+    uint32_t n = 0, bytes = 0;
+    while (line_tail + n != line_head && (n == 0 || bytes < want))
+        bytes += lines[(line_tail + n++) % LINES_MAX] & ~LINE_RECORD;
+    return n;
+}
+
+/* Writes up to max bytes from the queue, in whole lines only: console text
  * written to the same port between two drains must never land inside a
  * record. At least one line goes when any is queued. Interrupts must be off. */
 static void drain(uint32_t max)
 {
-    uint32_t end = ring_head;
-    if (ring_head - ring_tail > max) {
-        end = ring_tail + max;
-        while (end > ring_tail && ring[(end - 1) % RING_BYTES] != '\n')
-            end--;
-        while (end == ring_tail || (end < ring_head && ring[(end - 1) % RING_BYTES] != '\n'))
-            end++; /* no whole line fits in max: the first line goes anyway */
+    uint32_t n = 0, bytes = 0;
+    while (line_tail + n != line_head) {
+        uint32_t len = lines[(line_tail + n) % LINES_MAX] & ~LINE_RECORD;
+        if (n && bytes + len > max)
+            break;
+        bytes += len;
+        n++;
     }
-    write_to(end);
+    write_lines(n);
 }
 
-/* Back-pressure: writes whole lines out until at least need bytes are free
- * below limit. Interrupts must be off. */
+/* Whether a line of len bytes fits below limit, and a place in the list
+ * (slots: kept free, as bytes are below ring_size for a `loss` note). */
+static int fits(uint32_t len, uint32_t limit, uint32_t slots)
+{
+    return ring_head - ring_tail + len <= limit && line_head - line_tail + slots < LINES_MAX;
+}
+
+/* Back-pressure: writes whole lines out until a line of need bytes fits
+ * below limit, and then some: at least a tick's budget, so that a full
+ * queue is written out in pieces of that size, not a line per record.
+ * Interrupts must be off. */
 static void make_room(uint32_t need, uint32_t limit)
 {
-    uint32_t end = ring_tail;
-    if (ring_head - ring_tail + need <= limit)
+    uint32_t used = ring_head - ring_tail, before = ring_tail;
+    if (fits(need, limit, 0))
         return;
-    while (end != ring_head && ring_head - end + need > limit) {
-        while (end != ring_head && ring[end % RING_BYTES] != '\n')
-            end++;
-        if (end != ring_head)
-            end++;
-    }
+    write_lines(lines_for(used + need > limit + tick_budget ? used + need - limit : tick_budget));
+    while (!fits(need, limit, 0))
+        write_lines(1);
     stats.waits++;
-    stats.waited_bytes += end - ring_tail;
-    write_to(end);
+    stats.waited_bytes += ring_tail - before;
 }
 
 static void put(const char *line, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        ring[(ring_head + i) % RING_BYTES] = line[i];
+    uint32_t at = ring_head % RING_BYTES, first = RING_BYTES - at;
+    if (first >= len) {
+        kmemcpy(ring + at, line, len);
+    } else {
+        kmemcpy(ring + at, line, first);
+        kmemcpy(ring, line + first, len - first);
+    }
+    lines[line_head++ % LINES_MAX] = (uint16_t)(len | (line[0] == '@' ? LINE_RECORD : 0));
     ring_head += (uint32_t)len;
     stats.queued_bytes += (uint32_t)len;
     if (ring_head - ring_tail > stats.queue_high_water)
@@ -167,7 +205,7 @@ void telemetry_queue(const char *line, size_t len, int keep)
     uint32_t flags = irq_save();
     if (!active) {
         choose_ports(); /* before the stream starts: straight out, as the option says so far */
-        port_write(line, len);
+        port_write(line, len, len && line[0] == '@');
     } else if (loss.open && !keep) {
         loss.count++;
         loss.last = now();
@@ -176,7 +214,7 @@ void telemetry_queue(const char *line, size_t len, int keep)
         /* Events may not take the room kept for a `loss` note; kept records may. */
         make_room((uint32_t)len, keep ? ring_size : ring_size - RESERVE);
         put(line, len);
-    } else if (ring_head - ring_tail + len <= ring_size - RESERVE) {
+    } else if (fits((uint32_t)len, ring_size - RESERVE, 2)) {
         put(line, len);
     } else {
         loss_begin(LOSS_FULL);
@@ -190,7 +228,7 @@ void telemetry_queue(const char *line, size_t len, int keep)
 static void sink_write(void *ctx, enum record_type t, const char *line, size_t len)
 {
     (void)ctx;
-    telemetry_queue(line, len, in_round || records_table()[t].cls != RC_EVENT);
+    telemetry_queue(line, len, in_round || record_classes[t] != RC_EVENT);
 }
 
 static uint32_t sink_now(void *ctx)
@@ -244,7 +282,7 @@ static void drain_interruptible(void)
 {
     for (;;) {
         uint32_t flags = irq_save();
-        int more = ring_head != ring_tail;
+        int more = line_head != line_tail;
         if (more)
             drain(1);
         irq_restore(flags);
@@ -346,7 +384,7 @@ int telemetry_set_loss(enum telemetry_loss p, uint32_t queue_bytes)
         return -1;
     flags = irq_save();
     drain(0xFFFFFFFFu);
-    ring_head = ring_tail = 0;
+    ring_head = ring_tail = line_head = line_tail = 0;
     ring_size = queue_bytes;
     policy = p;
     irq_restore(flags);

@@ -8,11 +8,11 @@
 #include <koiz/protocol.h>
 
 /* CRC tables, built on first use. crc_table[0][b] is the CRC of byte b, so
- * a byte costs one lookup instead of eight shifts; tables 1-3 carry that on
- * by one, two and three more bytes, so four bytes cost four lookups with no
- * dependency between them ("slicing by 4"). Every record is checksummed, by
- * the kernel as it writes and by koiz-view as it reads. */
-static uint16_t crc_table[4][256];
+ * a byte costs one lookup instead of eight shifts; table k carries that on
+ * by k more bytes, so eight bytes cost eight lookups with no dependency
+ * between them ("slicing by 8"). Every record is checksummed, by the kernel
+ * as it writes and by koiz-view as it reads. */
+static uint16_t crc_table[8][256];
 static int crc_table_ready;
 
 static void crc_table_build(void)
@@ -23,7 +23,7 @@ static void crc_table_build(void)
             crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
         crc_table[0][b] = crc;
     }
-    for (int k = 1; k < 4; k++)
+    for (int k = 1; k < 8; k++)
         for (int b = 0; b < 256; b++) {
             uint16_t c = crc_table[k - 1][b];
             crc_table[k][b] = (uint16_t)((c << 8) ^ crc_table[0][c >> 8]);
@@ -33,14 +33,26 @@ static void crc_table_build(void)
 
 uint16_t proto_crc16(const char *data, size_t len)
 {
+    return proto_crc16_more(0xFFFF, data, len);
+}
+
+uint16_t proto_crc16_more(uint16_t crc, const char *data, size_t len)
+{
     const unsigned char *p = (const unsigned char *)data;
-    uint16_t crc = 0xFFFF;
     if (!crc_table_ready)
         crc_table_build();
-    for (; len >= 4; len -= 4, p += 4) {
+    for (; len >= 8; len -= 8, p += 8) {
+        uint16_t x = (uint16_t)(crc ^ (p[0] << 8 | p[1]));
+        crc = (uint16_t)(crc_table[7][x >> 8] ^ crc_table[6][x & 0xFF] ^ crc_table[5][p[2]] ^
+                         crc_table[4][p[3]] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^
+                         crc_table[0][p[7]]);
+    }
+    if (len >= 4) {
         uint16_t x = (uint16_t)(crc ^ (p[0] << 8 | p[1]));
         crc = (uint16_t)(crc_table[3][x >> 8] ^ crc_table[2][x & 0xFF] ^ crc_table[1][p[2]] ^
                          crc_table[0][p[3]]);
+        len -= 4;
+        p += 4;
     }
     for (; len; len--, p++)
         crc = (uint16_t)((crc << 8) ^ crc_table[0][((crc >> 8) ^ *p) & 0xFF]);

@@ -110,6 +110,14 @@ static void add(struct record_desc *d, int *i, uint8_t kind, uint8_t set, size_t
 #undef L
 #undef RECORD
 
+const uint8_t record_classes[RT_COUNT] = {
+#define WORDSET(set, ws)
+#define RECORD(id, member, wire, cls, fields) [RT_##id] = RC_##cls,
+#include <koiz/records.def>
+#undef WORDSET
+#undef RECORD
+};
+
 static int table_ready;
 
 const struct record_desc *records_table(void)
@@ -132,58 +140,215 @@ const struct record_desc *records_table(void)
     return table;
 }
 
-/* ---- formatting ---- */
+/* ---- formatting ----
+ *
+ * Each kind has a formatter of its own, made from its row, so nothing is
+ * looked up while a record is written: the marker and the wire name are
+ * one string whose CRC is computed once; numbers are written from their
+ * last digit back, two digits per table lookup (decimal by hundreds, hex by
+ * bytes: no division for hex); the CRC covers the fields in one pass at the
+ * end. Only ID and TEXT fields have no length known in advance, so only
+ * they check the room left: a kind's longest line without its texts is a
+ * constant, far below a whole line. A buffer short of a whole line (which
+ * no caller in the tree passes) gets the line formatted whole elsewhere
+ * and cut.
+ */
 
-struct out {
-    char *buf;
-    size_t n, end; /* bytes written; where the fields must stop (room for " *CCCC\n") */
+#define TAIL 8 /* " *CCCC\n" and the NUL */
+
+/* The longest a field of each kind can be, the space before it included;
+ * ID and TEXT count only their space and check their room as they go. */
+#define FIELD_MAX_U       11
+#define FIELD_MAX_X       9
+#define FIELD_MAX_FLAG    11
+#define FIELD_MAX_ID      1
+#define FIELD_MAX_TEXT    1
+#define FIELD_MAX_SIZE    (1 + WORD_MAX)
+#define FIELD_MAX_OUTCOME (1 + WORD_MAX)
+#define FIELD_MAX_LOSS    (1 + WORD_MAX)
+#define FIELD_MAX_ROUND   (1 + WORD_MAX)
+#define FIELD_MAX_OWNER   (1 + WORD_MAX)
+#define FIELD_MAX_HOLDS   (1 + WORD_MAX)
+#define FIELD_MAX_CHANGE  (1 + WORD_MAX)
+
+static char dec2[200], hex2[512]; /* "00".."99", "00".."ff" */
+static uint16_t prefix_crc[RT_COUNT];
+static int format_ready;
+
+static const uint32_t powers_of_10[10] = {1,      10,      100,      1000,      10000,
+                                          100000, 1000000, 10000000, 100000000, 1000000000};
+
+/* The decimal digits of v, written from the last back: their count from the
+ * bit length (log10(2) is about 1233/4096), two at a time after that. Small
+ * enough to be inlined into every formatter. */
+static inline __attribute__((always_inline)) char *put_u(char *p, uint32_t v)
+{
+    unsigned guess = (unsigned)(32 - __builtin_clz(v | 1)) * 1233 >> 12;
+    unsigned n = guess + (v >= powers_of_10[guess]);
+    char *q = p + n;
+    if (n == 0)
+        n = 1, q = p + 1; /* v is 0 */
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        q -= 2;
+        q[0] = dec2[2 * r];
+        q[1] = dec2[2 * r + 1];
+    }
+    if (v >= 10) {
+        q[-2] = dec2[2 * v];
+        q[-1] = dec2[2 * v + 1];
+    } else {
+        q[-1] = (char)('0' + v);
+    }
+    return p + n;
+}
+
+/* The hex digits of v (lower case, no leading zeros), from the last back,
+ * a byte at a time. */
+static inline __attribute__((always_inline)) char *put_x(char *p, uint32_t v)
+{
+    unsigned n = (unsigned)(35 - __builtin_clz(v | 1)) / 4;
+    char *q = p + n;
+    while (v > 0xFF) {
+        q -= 2;
+        q[0] = hex2[2 * (v & 0xFF)];
+        q[1] = hex2[2 * (v & 0xFF) + 1];
+        v >>= 8;
+    }
+    if (v > 0xF) {
+        q[-2] = hex2[2 * v];
+        q[-1] = hex2[2 * v + 1];
+    } else {
+        q[-1] = hex2[2 * v + 1];
+    }
+    return p + n;
+}
+
+static char *put_word(char *p, enum word_set set, unsigned w)
+{
+    for (const char *s = word_name(set, w); *s; s++)
+        *p++ = *s;
+    return p;
+}
+
+/* Text as a field: bytes that would end or start a record become spaces
+ * and '?'; what does not fit before end is cut. */
+static char *put_text(char *p, const char *end, struct text t)
+{
+    for (size_t i = 0; i < t.len && p < end; i++) {
+        char c = t.s[i];
+        if (c == '\n' || c == '\r' || c == '*' || (unsigned char)c < 0x20)
+            c = ' ';
+        else if (c == '@')
+            c = '?';
+        *p++ = c;
+    }
+    return p;
+}
+
+/* Each field after its space. A text field stops at end; an ID, which
+ * fields follow, keeps reserve bytes for them, so a long name is cut
+ * rather than the numbers after it. */
+#define PUT_U(p, end, v)       put_u(p, v)
+#define PUT_X(p, end, v)       put_x(p, v)
+#define PUT_FLAG(p, end, v)    put_u(p, v)
+#define PUT_ID(p, end, v)      put_text(p, (end)-reserve, v)
+#define PUT_TEXT(p, end, v)    put_text(p, end, v)
+#define PUT_SIZE(p, end, v)    put_word(p, WS_SIZE, v)
+#define PUT_OUTCOME(p, end, v) put_word(p, WS_OUTCOME, v)
+#define PUT_LOSS(p, end, v)    put_word(p, WS_LOSS, v)
+#define PUT_ROUND(p, end, v)   put_word(p, WS_ROUND, v)
+#define PUT_OWNER(p, end, v)   put_word(p, WS_OWNER, v)
+#define PUT_HOLDS(p, end, v)   put_word(p, WS_HOLDS, v)
+#define PUT_CHANGE(p, end, v)  put_word(p, WS_CHANGE, v)
+/* (a WORDSET of records.def without its PUT_ line here is a compile error, not a silent miss) */
+
+#define WORDSET(set, ws)
+#define F(kind, name) \
+    *p++ = ' ';       \
+    p = PUT_##kind(p, end, f->name);
+#define L(word)                                            \
+    __builtin_memcpy(p, " " #word, sizeof(" " #word) - 1); \
+    p += sizeof(" " #word) - 1;
+#define RECORD(id, member, wire, cls, fields)                                              \
+    static char *fields_##member(char *p, const char *end, size_t reserve, const void *fv) \
+    {                                                                                      \
+        const struct rec_##member *f = fv;                                                 \
+        (void)end;                                                                         \
+        (void)reserve;                                                                     \
+        fields return p;                                                                   \
+    }
+#include <koiz/records.def>
+#undef F
+#undef L
+#undef RECORD
+
+struct kind_format {
+    char prefix[16]; /* "@KZ1 map", NUL-padded: copied whole, the fields overwrite the padding */
+    uint8_t prefix_len;
+    uint8_t longest; /* the longest line without its texts, TAIL included */
+    /* Writes the fields from p; texts stop at end, IDs keep reserve bytes before it. */
+    char *(*fields)(char *p, const char *end, size_t reserve, const void *fields);
 };
 
-static void put_char(struct out *o, char c)
-{
-    if (o->n < o->end)
-        o->buf[o->n++] = c;
-}
+#define F(kind, name) +FIELD_MAX_##kind
+#define L(word)       +sizeof(" " #word) - 1
+#define RECORD(id, member, wire, cls, fields)                            \
+    [RT_##id] = {PROTO_MARK " " #wire, sizeof(PROTO_MARK " " #wire) - 1, \
+                 sizeof(PROTO_MARK " " #wire) - 1 fields + TAIL, fields_##member},
+static const struct kind_format formats[RT_COUNT] = {
+#include <koiz/records.def>
+};
+#undef WORDSET
+#undef F
+#undef L
+#undef RECORD
 
-static void put_str(struct out *o, const char *s, size_t len, int text)
+static void format_tables(void)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (text && (c == '\n' || c == '\r' || c == '*' || (unsigned char)c < 0x20))
-            c = ' ';
-        else if (text && c == '@')
-            c = '?';
-        put_char(o, c);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 100; i++) {
+        dec2[2 * i] = (char)('0' + i / 10);
+        dec2[2 * i + 1] = (char)('0' + i % 10);
     }
+    for (int i = 0; i < 256; i++) {
+        hex2[2 * i] = hex[i >> 4];
+        hex2[2 * i + 1] = hex[i & 15];
+    }
+    for (int t = 0; t < RT_COUNT; t++)
+        prefix_crc[t] = proto_crc16(formats[t].prefix + 1, formats[t].prefix_len - 1U);
+    format_ready = 1;
 }
 
-static void put_dec(struct out *o, uint32_t v)
+/* Ends the line whose fields end at p: trailing spaces (an empty text) go,
+ * then " *CCCC\n" and a NUL. crc is the CRC of buf[1 .. from); the bytes
+ * from there are added here. Returns the line's length. */
+static size_t seal(char *buf, char *p, const char *from, uint16_t crc)
 {
-    char digits[10];
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        put_char(o, digits[--n]);
-}
-
-static void put_hex(struct out *o, uint32_t v)
-{
-    int shift = 28;
-    while (shift > 0 && !(v >> shift))
-        shift -= 4;
-    for (; shift >= 0; shift -= 4)
-        put_char(o, "0123456789abcdef"[(v >> shift) & 15]);
+    static const char hex[] = "0123456789ABCDEF";
+    while (p > buf && p[-1] == ' ')
+        p--;
+    if (p < from) { /* cut into the marks: count from the start */
+        from = buf + 1;
+        crc = 0xFFFF;
+    }
+    crc = proto_crc16_more(crc, from, (size_t)(p - from));
+    p[0] = ' ';
+    p[1] = '*';
+    p[2] = hex[crc >> 12];
+    p[3] = hex[(crc >> 8) & 15];
+    p[4] = hex[(crc >> 4) & 15];
+    p[5] = hex[crc & 15];
+    p[6] = '\n';
+    p[7] = '\0';
+    return (size_t)(p + 7 - buf);
 }
 
 size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    const struct record_desc *d = &records_table()[t];
-    const unsigned char *base = fields;
-    struct out o;
+    const struct kind_format *k;
+    char *p;
 
     if (size > PROTO_LINE_MAX + 1)
         size = PROTO_LINE_MAX + 1;
@@ -192,40 +357,21 @@ size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields
             buf[0] = '\0';
         return 0;
     }
-    o.buf = buf;
-    o.n = 0;
-    o.end = size - 8; /* " *CCCC\n" and the NUL */
-    put_str(&o, PROTO_MARK " ", sizeof PROTO_MARK, 0);
-    put_str(&o, d->wire, kstrlen(d->wire), 0);
-    for (const struct field_desc *f = d->fields; f->kind != FK_END; f++) {
-        const void *at = base + f->offset;
-        const struct text *tx = at;
-        put_char(&o, ' ');
-        switch (f->kind) {
-        case FK_U:
-        case FK_FLAG: put_dec(&o, *(const uint32_t *)at); break;
-        case FK_X: put_hex(&o, *(const uint32_t *)at); break;
-        case FK_WORD: {
-            const char *w = word_name((enum word_set)f->set, *(const unsigned *)at);
-            put_str(&o, w, kstrlen(w), 0);
-            break;
-        }
-        case FK_LIT: put_str(&o, f->name, kstrlen(f->name), 0); break;
-        default: /* FK_ID, FK_TEXT */ put_str(&o, tx->s, tx->len, 1); break;
-        }
+    if (!format_ready)
+        format_tables();
+    k = &formats[t];
+    if (size < PROTO_LINE_MAX + 1) {
+        /* A buffer short of a whole line: the line elsewhere, then its first size - TAIL bytes. */
+        char whole[PROTO_LINE_MAX + 1];
+        size_t n = rec_format(whole, sizeof whole, t, fields) - 7;
+        if (n > size - TAIL)
+            n = size - TAIL;
+        kmemcpy(buf, whole, n);
+        return seal(buf, buf + n, buf + 1, 0xFFFF);
     }
-    while (o.n > 0 && buf[o.n - 1] == ' ') /* empty text at the end */
-        o.n--;
-    {
-        uint16_t crc = proto_crc16(buf + 1, o.n - 1);
-        buf[o.n++] = ' ';
-        buf[o.n++] = '*';
-        for (int shift = 12; shift >= 0; shift -= 4)
-            buf[o.n++] = hex[(crc >> shift) & 15];
-        buf[o.n++] = '\n';
-        buf[o.n] = '\0';
-    }
-    return o.n;
+    __builtin_memcpy(buf, k->prefix, sizeof k->prefix); /* a whole line's room: longest < 128 */
+    p = k->fields(buf + k->prefix_len, buf + size - TAIL, k->longest - k->prefix_len - TAIL, fields);
+    return seal(buf, p, buf + k->prefix_len, prefix_crc[t]);
 }
 
 /* ---- scanning ---- */

@@ -27,6 +27,17 @@ void *kmemset(void *dst, int c, size_t n)
 
 void *kmemcpy(void *dst, const void *src, size_t n)
 {
+#if defined(KOIZ_KERNEL) && defined(__i386__)
+    /* The kernel copies records into its telemetry queue at any alignment:
+     * string moves, four bytes at a time and the rest one at a time,
+     * whatever the alignment (x86 allows it; a 486 takes a cycle more). */
+    void *d = dst;
+    size_t words = n / 4;
+    __asm__ volatile("cld; rep movsl; mov %3, %%ecx; rep movsb"
+                     : "+D"(d), "+S"(src), "+c"(words)
+                     : "r"(n % 4)
+                     : "memory");
+#else
     unsigned char *d = dst;
     const unsigned char *s = src;
 
@@ -35,6 +46,7 @@ void *kmemcpy(void *dst, const void *src, size_t n)
             *(word_t *)d = *(const word_t *)s;
     while (n--)
         *d++ = *s++;
+#endif
     return dst;
 }
 

@@ -335,6 +335,8 @@ static uint32_t live_entry(const struct address_space *as, uint32_t va, int *lar
 
 static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
 {
+    if (!tel_event_wanted())
+        return;
     int large;
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
@@ -352,6 +354,8 @@ static void on_map(struct address_space *as, uint32_t va, uint32_t pa, uint32_t 
 
 static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_t bytes, uint32_t flags)
 {
+    if (!tel_event_wanted())
+        return;
     int large;
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
@@ -366,6 +370,8 @@ static void on_remap(struct address_space *as, uint32_t va, uint32_t pa, uint32_
 
 static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int large)
 {
+    if (!tel_event_wanted())
+        return;
     tel_send_unmap(&(struct rec_unmap){.tick = tel_now(),
                                        .asid = (uint32_t)as->id,
                                        .va = va,
@@ -375,6 +381,8 @@ static void on_unmap(struct address_space *as, uint32_t va, uint32_t bytes, int 
 
 static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, uint32_t flags)
 {
+    if (!tel_event_wanted())
+        return;
     int large;
     uint32_t entry = live_entry(as, va, &large);
     (void)flags;
@@ -388,6 +396,8 @@ static void on_protect(struct address_space *as, uint32_t va, uint32_t bytes, ui
 
 static void on_table_alloc(struct address_space *as, uint32_t pdi, uint32_t table_pa)
 {
+    if (!tel_event_wanted())
+        return;
     (void)table_pa;
     tel_send_ptab_alloc(&(struct rec_ptab_alloc){
         .tick = tel_now(), .asid = (uint32_t)as->id, .pde = pdi, .entry = as->pd[pdi]});
@@ -395,12 +405,16 @@ static void on_table_alloc(struct address_space *as, uint32_t pdi, uint32_t tabl
 
 static void on_table_free(struct address_space *as, uint32_t pdi, uint32_t table_pa)
 {
+    if (!tel_event_wanted())
+        return;
     (void)table_pa;
     tel_send_ptab_free(&(struct rec_ptab_free){.tick = tel_now(), .asid = (uint32_t)as->id, .pde = pdi});
 }
 
 static void on_space_create(struct address_space *as)
 {
+    if (!tel_event_wanted())
+        return;
     /* No snapshot: a new space is its empty user half and the kernel half
      * every space shares, which a reader has already (docs/protocol.md). */
     tel_send_space_create(
@@ -409,18 +423,24 @@ static void on_space_create(struct address_space *as)
 
 static void on_space_fork(struct address_space *src, struct address_space *dst)
 {
+    if (!tel_event_wanted())
+        return;
     tel_send_fork(
         &(struct rec_fork){.tick = tel_now(), .parent = (uint32_t)src->id, .asid = (uint32_t)dst->id});
 }
 
 static void on_space_destroy(struct address_space *as)
 {
+    if (!tel_event_wanted())
+        return;
     tel_send_space_destroy(
         &(struct rec_space_destroy){.tick = tel_now(), .asid = (uint32_t)as->id, .cr3 = as->pd_phys});
 }
 
 static void on_space_switch(struct address_space *from, struct address_space *to)
 {
+    if (!tel_event_wanted())
+        return;
     (void)from;
     tel_send_space_switch(
         &(struct rec_space_switch){.tick = tel_now(), .asid = (uint32_t)to->id, .cr3 = to->pd_phys});
@@ -428,6 +448,8 @@ static void on_space_switch(struct address_space *from, struct address_space *to
 
 static void on_tlb_flush(uint32_t va, int all)
 {
+    if (!tel_event_wanted())
+        return;
     if (all)
         tel_send_tlb_all(&(struct rec_tlb_all){.tick = tel_now()});
     else
@@ -451,6 +473,8 @@ static enum word_OUTCOME outcome_word(const struct vmm_fault *f)
 
 static void on_fault(const struct vmm_fault *f)
 {
+    if (!tel_event_wanted())
+        return;
     /* The space that was live: for a kernel address vmm decides by the kernel's
      * regions (f->space), but it is the live task's access that faulted. */
     const struct address_space *live = vmm_current_space();

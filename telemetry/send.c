@@ -29,7 +29,7 @@ void tel_send(enum record_type t, const void *fields)
         before_send = 0; /* once; what it sends goes straight out */
         fn();
     }
-    if (muted && records_table()[t].cls == RC_EVENT) {
+    if (muted && record_classes[t] == RC_EVENT) {
         counts.muted++;
         return;
     }
@@ -37,6 +37,17 @@ void tel_send(enum record_type t, const void *fields)
     counts.records++;
     counts.bytes += (uint32_t)n;
     sink.write(sink.ctx, t, line, n);
+}
+
+int tel_event_wanted(void)
+{
+    if (!have_sink)
+        return 0;
+    if (muted) {
+        counts.muted++;
+        return 0;
+    }
+    return 1;
 }
 
 int tel_has_sink(void)

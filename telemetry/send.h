@@ -54,6 +54,10 @@ void tel_before_next_send(void (*fn)(void));
 /* While muted, events are counted (tel_counts()->muted) instead of formatted
  * and sent: the kernel's pause, at the cost of a call per event. */
 void tel_emit_mute(int on);
+/* Whether an event is to be made now: 0 without a sink, and 0 while muted,
+ * counting it as muted; the memory manager's hooks ask first, so a pause
+ * costs them nothing else. */
+int tel_event_wanted(void);
 /* For emit.c: one more snapshot, one more round sent. */
 void tel_count_snapshot(void);
 void tel_count_round(void);

@@ -75,8 +75,52 @@ def kernel_fits_a_486():
     return [Result(name, not bad and not problems and len(elfs) > 5, '\n'.join(problems + bad[:20]))]
 
 
+def _loads(elf):
+    """What a multiboot loader takes from an ELF file's bytes: its entry point and each
+    PT_LOAD segment's addresses, sizes and bytes (the rest, symbols and debug
+    information, it need not read)."""
+    import struct
+    if elf[:4] != b'\x7fELF' or elf[4] != 1:
+        return None
+    entry, phoff = struct.unpack_from('<II', elf, 24)
+    phentsize, phnum = struct.unpack_from('<HH', elf, 42)
+    segments = []
+    for i in range(phnum):
+        kind, off, vaddr, paddr, filesz, memsz, flags, _ = struct.unpack_from('<8I', elf, phoff + i * phentsize)
+        if kind == 1:
+            segments.append((vaddr, paddr, filesz, memsz, flags, elf[off:off + filesz]))
+    return entry, segments
+
+
+def _kernel_on_image(mtools_image):
+    """Problems with /boot/koiz.elf on an image: it must be build/koiz.elf.gz, whose gzip
+    inflates to an ELF that loads exactly what build/koiz.elf loads and that mbchk takes."""
+    import gzip
+    problems = []
+    inside = subprocess.run(['mtype', '-i', mtools_image, '::/boot/koiz.elf'], capture_output=True).stdout
+    with open(os.path.join(ROOT, 'build', 'koiz.elf.gz'), 'rb') as f:
+        if inside != f.read():
+            problems.append('the kernel on the image differs from build/koiz.elf.gz')
+    try:
+        elf = gzip.decompress(inside)
+    except (OSError, EOFError) as e:
+        return problems + ['the kernel on the image is not gzip: %s' % e]
+    with open(os.path.join(ROOT, 'build', 'koiz.elf'), 'rb') as f:
+        whole = f.read()
+    if _loads(elf) is None or _loads(elf) != _loads(whole):
+        problems.append('the kernel on the image does not load what build/koiz.elf loads')
+    with tempfile.NamedTemporaryFile(suffix='.elf') as t:
+        t.write(elf)
+        t.flush()
+        p = subprocess.run(['mbchk', t.name], capture_output=True, text=True)
+        if p.returncode != 0 or 'All checks passed' not in p.stdout + p.stderr:
+            problems.append('mbchk refuses the inflated kernel: ' + p.stdout + p.stderr)
+    return problems
+
+
 def floppy_image_shape():
-    """Exactly 1,474,560 bytes of FAT12, GRUB's stage1 in the boot sector, our files inside."""
+    """Exactly 1,474,560 bytes of FAT12, GRUB's stage1 in the boot sector, our files inside,
+    the kernel compressed."""
     name = 'build/floppy-image'
     image = os.path.join(ROOT, 'build', 'floppy.img')
     problems = []
@@ -93,11 +137,7 @@ def floppy_image_shape():
     for want in ('stage1', 'stage2', 'menu.lst', 'koiz.elf'):
         if want not in listing:
             problems.append('missing ' + want)
-    with open(os.path.join(ROOT, 'build', 'koiz.elf'), 'rb') as k:
-        kernel = k.read()
-    inside = subprocess.run(['mtype', '-i', image, '::/boot/koiz.elf'], capture_output=True).stdout
-    if inside != kernel:
-        problems.append('the kernel on the floppy differs from build/koiz.elf')
+    problems += _kernel_on_image(image)
     return [Result(name, not problems, '; '.join(problems))]
 
 
@@ -124,6 +164,7 @@ def usb_image_shape():
     for want in ('stage2', 'fat_stage1_5', 'menu.lst', 'koiz.elf'):
         if want not in listing:
             problems.append('missing ' + want)
+    problems += _kernel_on_image(image + koiz_image.USB_PART_AT)
     return [Result(name, not problems, '; '.join(problems))]
 
 

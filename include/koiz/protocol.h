@@ -26,6 +26,9 @@
 /* The record kinds, their fields and their words: include/koiz/records.def. */
 
 uint16_t proto_crc16(const char *data, size_t len);
+/* The CRC of what came before (crc) carried on over data: proto_crc16(a b)
+ * is proto_crc16_more(proto_crc16(a), b). */
+uint16_t proto_crc16_more(uint16_t crc, const char *data, size_t len);
 
 /*
  * Seals a line of any shape into buf: the marker, type, the printf-style

@@ -47,6 +47,9 @@ enum word_set {
     WORD_SETS
 };
 
+/* The longest word of any set, in bytes (lib/tests/test_records checks). */
+#define WORD_MAX 16
+
 /* The words of each set, in enum order: word_names[WS_OUTCOME][OUTCOME_COPIED] is "copied". */
 extern const char *const *const word_names[WORD_SETS];
 extern const uint8_t word_counts[WORD_SETS];
@@ -135,6 +138,9 @@ struct record_desc {
 };
 /* The table, filled from records.def on first use (records_table()). */
 const struct record_desc *records_table(void);
+/* Each kind's class (an enum record_class), without the table: for the
+ * kernel's path of every record. */
+extern const uint8_t record_classes[RT_COUNT];
 
 /* ---- formatting and scanning ---- */
 
@@ -142,8 +148,11 @@ const struct record_desc *records_table(void);
  * Formats a record of type t whose fields are *fields (its struct
  * rec_<member>) as one line, "@KZ1 <wire> <fields> *CCCC\n", into buf;
  * returns its length (0 when size is too small for any record). Text that
- * does not fit is cut; a newline, a carriage return or a '*' in text
- * becomes a space, an '@' a '?', so a field never ends or starts a record.
+ * does not fit is cut (an ID before other fields is cut so that they keep
+ * their room; a line cut by a small buffer ends where the buffer does); a
+ * newline, a carriage return or a '*' in text becomes a space, an '@' a
+ * '?', so a field never ends or starts a record. The one formatter of the
+ * tree: the kernel's records, koiz-view's tests and tools all use it.
  */
 size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields);
 

@@ -52,13 +52,17 @@ int serial_getc_nonblock(void); /* -1 when nothing waits */
 int debugcon_init(void); /* 1 when port 0xE9 reads back 0xE9 */
 int debugcon_present(void);
 void debugcon_putc(char c);
-/* n bytes to port 0xE9 at once (a no-op when the port is absent). */
-void debugcon_write(const char *s, size_t n);
+/* n bytes to port 0xE9 at once (a no-op when the port is absent), which
+ * begin records_begun records: the caller knows, every record being a line
+ * whose first byte is its only '@' (telemetry counts its lines as it queues
+ * them), so the bytes need not be read twice. */
+void debugcon_write(const char *s, size_t n, uint32_t records_begun);
 
 /* How many records began on port 0xE9 and on COM1 so far: the '@' bytes written
  * there, since the kernel writes '@' only as a record's first byte (console text is
- * escaped, record fields never hold one). A reader that finds more records than
- * this was fed some the kernel did not write. */
+ * escaped, record fields never hold one): debugcon_putc and serial_putc count them,
+ * debugcon_write is told. A reader that finds more records than this was fed some
+ * the kernel did not write. */
 uint32_t debugcon_records(void);
 uint32_t serial_records(void);
 

@@ -37,13 +37,12 @@ uint32_t debugcon_records(void)
     return records;
 }
 
-void debugcon_write(const char *s, size_t n)
+void debugcon_write(const char *s, size_t n, uint32_t records_begun)
 {
     /* One string instruction for the lot: an emulator handles `rep outsb` in
      * one exit where a loop of `outb` costs one each. */
     if (!present || !n)
         return;
-    for (size_t i = 0; i < n; i++)
-        records += s[i] == '@';
+    records += records_begun;
     __asm__ volatile("cld; rep outsb" : "+S"(s), "+c"(n) : "d"(DEBUGCON_PORT) : "memory");
 }

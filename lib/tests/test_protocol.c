@@ -15,6 +15,38 @@ static void test_crc_reference(void **state)
     assert_int_equal(proto_crc16("", 0), 0xFFFF);
 }
 
+/* The CRC a bit at a time, as the standard defines it. */
+static uint16_t crc_by_bits(uint16_t crc, const unsigned char *p, size_t len)
+{
+    for (; len; len--, p++) {
+        crc ^= (uint16_t)(*p << 8);
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+    }
+    return crc;
+}
+
+/* The sliced CRC (eight bytes, then four, then one at a time) against the
+ * bitwise one for every length up to 80 and every split of it into two calls. */
+static void test_crc_in_slices_agrees_with_the_bitwise_crc(void **state)
+{
+    unsigned char data[80];
+    uint32_t seed = 12345;
+    (void)state;
+    for (size_t i = 0; i < sizeof data; i++) {
+        seed = seed * 1103515245u + 12345u;
+        data[i] = (unsigned char)(seed >> 16);
+    }
+    for (size_t len = 0; len <= sizeof data; len++) {
+        uint16_t want = crc_by_bits(0xFFFF, data, len);
+        assert_int_equal(proto_crc16((const char *)data, len), want);
+        for (size_t cut = 0; cut <= len; cut++)
+            assert_int_equal(
+                proto_crc16_more(proto_crc16((const char *)data, cut), (const char *)data + cut, len - cut),
+                want);
+    }
+}
+
 static void test_format_then_validate(void **state)
 {
     (void)state;
@@ -92,6 +124,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc_reference),
+        cmocka_unit_test(test_crc_in_slices_agrees_with_the_bitwise_crc),
         cmocka_unit_test(test_format_then_validate),
         cmocka_unit_test(test_known_line),
         cmocka_unit_test(test_rejects_noise),
