@@ -14,6 +14,8 @@ extern struct koiz_options kernel_options;
 /* Reads the command line into kernel_options; a word it cannot take is
  * warned about on the console and as a warn record, and otherwise ignored. */
 void kernel_options_parse(const char *cmdline);
+/* Says on every output (and as a `warn` record) each mistake bug= makes Koiz make on purpose. */
+void bugs_announce(uint32_t bugs);
 
 /* Prints "PANIC at file:line: message" on every output, then halts (or, in
  * self-test mode, reports a failed run and powers off). Never returns. */

@@ -200,6 +200,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
         stop_booting("memory_init: %s", why);
     pagefault_init();
     telemetry_init();
+    bugs_announce(kernel_options.bugs);
+    vmm_set_bugs(kernel_options.bugs);
     if (!keyboard_init())
         kprintf_color(VGA_YELLOW, "Keyboard: no i8042 controller answered; keys are off\n");
     sched_set_poll(keys_poll_serial);

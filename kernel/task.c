@@ -20,6 +20,7 @@
  *                   USER_STACK_TOP    (0xBFFFF000)
  */
 #include <koiz/elf.h>
+#include <koiz/bugs.h>
 #include <koiz/klib.h>
 #include <koiz/syscall.h>
 #include "../vmm/heap.h"
@@ -177,6 +178,8 @@ int task_spawn(const char *name, const unsigned char *elf, uint32_t size, char *
     if (err == VMM_OK)
         err = vmm_region_add_for(t->as, USER_STACK_TOP - USER_STACK_LIMIT - 4096,
                                  USER_STACK_TOP - USER_STACK_LIMIT, REGION_GUARD, REGION_FOR_GUARD);
+    if (err == VMM_OK && (kernel_options.bugs & BUG(USER_KERNEL))) /* the bug: a kernel page, user-readable */
+        err = vmm_map(t->as, USER_KERNEL_PAGE, (uint32_t)V2P(&kernel_options) & ~0xFFFu, PTE_U);
     if (err != VMM_OK) {
         ksnprintf(why, why_size, "task %s: cannot load: %s", name, vmm_strerror(err));
         kprintf_color(VGA_YELLOW, "%s\n", why);

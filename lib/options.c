@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 #include <koiz/klib.h>
+#include <koiz/bugs.h>
 #include <koiz/options.h>
 
 enum option_id {
@@ -24,6 +25,7 @@ enum option_id {
     OPT_BENCH,
     OPT_CRASH,
     OPT_TEST_DIVERGE,
+    OPT_BUG,
     OPT_COUNT
 };
 
@@ -46,12 +48,17 @@ static const struct {
     [OPT_BENCH] = {"bench", VALUE_NONE, 0},
     [OPT_CRASH] = {"crash", VALUE_NEEDED, "crash=panic"},
     [OPT_TEST_DIVERGE] = {"test_diverge", VALUE_NEEDED, "test_diverge=2"},
+    [OPT_BUG] = {"bug", VALUE_NEEDED, "bug=skip-invlpg"},
 };
+
+#define BUG_WORD(id, word, about) word,
+static const char *const bug_words[KOIZ_BUG_COUNT] = {KOIZ_BUGS(BUG_WORD)};
+#undef BUG_WORD
 
 /* (test_diverge, for tests only, is left out of the list people are shown) */
 #define KNOWN_OPTIONS                                                                          \
     "selftest, telemetry, telemetry_loss, telemetry_queue, baud, snapshot, demo, demo_limit, " \
-    "tour_pause, crash, bench"
+    "tour_pause, crash, bench, bug"
 
 /* The rates a PC's UART makes from its 115,200 baud clock that serial software offers. */
 static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200};
@@ -140,6 +147,7 @@ static void reset(struct koiz_options *o, enum option_id id)
     case OPT_BENCH: o->bench = 0; break;
     case OPT_CRASH: o->crash = CRASH_NONE; break;
     case OPT_TEST_DIVERGE: o->test_diverge_seconds = 0; break;
+    case OPT_BUG: o->bugs = 0; break;
     case OPT_COUNT: break;
     }
 }
@@ -258,6 +266,29 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
         else
             complain(p, "option '%s': test_diverge=N needs N seconds from 1 to 3600; ignored", w, none);
         return;
+    case OPT_BUG: { /* bug=NAME[,NAME...]: each name known, or none taken */
+        uint32_t bugs = 0;
+        for (size_t at = 0; at <= vlen;) {
+            size_t len = 0;
+            while (at + len < vlen && v[at + len] != ',')
+                len++;
+            int k = 0;
+            while (k < KOIZ_BUG_COUNT && !word_is(v + at, len, bug_words[k]))
+                k++;
+            if (k == KOIZ_BUG_COUNT) {
+                complain(
+                    p,
+                    "option '%s': bug= takes skip-invlpg, cow-writable-parent, free-mapped, leak-on-exit "
+                    "or user-kernel, separated by commas; no bug made",
+                    w, none);
+                return;
+            }
+            bugs |= 1u << k;
+            at += len + 1;
+        }
+        o->bugs = bugs;
+        return;
+    }
     case OPT_COUNT: return;
     }
 }

@@ -48,6 +48,7 @@ struct sanitizer {
     struct san_warning *warnings;
     size_t kept, warnings_cap;
     uint64_t count;
+    uint64_t unchecked; /* records seen while the model was not whole: no rule held against them */
 };
 
 #define SAN_ROW(id, name, about) {name, about},
@@ -260,10 +261,42 @@ static void take_changes(struct sanitizer *s, const struct model *m, const struc
     s->nchanges = 0;
 }
 
-/* Pending TLB drops: what r drops, and what is stale when r is anything else. */
-static void check_tlb(struct sanitizer *s, const struct model *m, const struct record *r, uint64_t moment)
+static void stale_warning(struct sanitizer *s, const struct model *m, uint64_t moment,
+                          const struct pending_tlb *p, size_t pages)
 {
-    size_t keep = 0;
+    char text[160];
+    if (pages == 1)
+        snprintf(text, sizeof text,
+                 "%s: 0x%08x changed %08x -> %08x at #%llu; the kernel went on (#%llu) and never dropped its "
+                 "TLB entry",
+                 space_name(p->asid), p->va, p->old, p->new, (unsigned long long)p->cause,
+                 (unsigned long long)moment);
+    else
+        snprintf(text, sizeof text,
+                 "%s: %zu pages from 0x%08x changed at #%llu; the kernel went on (#%llu) and never dropped "
+                 "their TLB "
+                 "entries",
+                 space_name(p->asid), pages, p->va, (unsigned long long)p->cause, (unsigned long long)moment);
+    warn(s, m, SAN_STALE_TLB, moment, p->cause, p->asid, p->va, frame_of(p->old), p->old, p->new, text);
+}
+
+/* The entry a pending drop is about, as the model holds it now. */
+static uint32_t entry_now(const struct model *m, const struct pending_tlb *p)
+{
+    uint32_t asid = p->asid == MODEL_NO_ASID ? m->current_asid : p->asid;
+    if (p->dir)
+        return model_pde(m, asid, p->va);
+    return model_pte(m, asid, p->va);
+}
+
+/* Pending TLB drops: what r drops, and what is stale once the kernel went on: a record that is no
+ * drop and changed no entry (changes and their drops come before anything else; an operation may
+ * report its changes in several records). One warning for the pages one record changed. */
+static void check_tlb(struct sanitizer *s, const struct model *m, const struct record *r, uint64_t moment,
+                      bool changed)
+{
+    size_t keep = 0, stale = 0;
+    struct pending_tlb first = {0};
     for (size_t i = 0; i < s->ntlb; i++) {
         struct pending_tlb *p = &s->tlb[i];
         uint32_t span = p->dir ? LARGE_PAGE_SIZE : PAGE_SIZE;
@@ -274,19 +307,21 @@ static void check_tlb(struct sanitizer *s, const struct model *m, const struct r
             dropped = !p->global; /* a CR3 load keeps global entries */
         if (dropped)
             continue;
-        if (p->cause == moment || r->type == RT_TLB_PAGE || r->type == RT_TLB_ALL) {
+        if (changed || r->type == RT_TLB_PAGE || r->type == RT_TLB_ALL) {
             s->tlb[keep++] = *p; /* this record's own changes, or more drops to come */
             continue;
         }
-        char text[160];
-        snprintf(
-            text, sizeof text,
-            "%s: 0x%08x changed %08x -> %08x at #%llu and the kernel went on (#%llu) before dropping its TLB "
-            "entry",
-            space_name(p->asid), p->va, p->old, p->new, (unsigned long long)p->cause,
-            (unsigned long long)moment);
-        warn(s, m, SAN_STALE_TLB, moment, p->cause, p->asid, p->va, frame_of(p->old), p->old, p->new, text);
+        if (!needs_tlb_drop(p->old, entry_now(m, p)))
+            continue; /* put back as it was (a rule a later record corrected): nothing cached is wrong */
+        if (stale && (p->cause != first.cause || p->asid != first.asid)) {
+            stale_warning(s, m, moment, &first, stale);
+            stale = 0;
+        }
+        if (!stale++)
+            first = *p;
     }
+    if (stale)
+        stale_warning(s, m, moment, &first, stale);
     s->ntlb = keep;
 }
 
@@ -338,22 +373,37 @@ void sanitizer_record(struct sanitizer *s, const struct model *m, const struct r
     if ((unsigned)r->type >= RT_COUNT)
         return;
     s->ntouched = s->ngone = 0;
+    bool changed = s->nchanges > 0; /* entries changing still: the kernel is still reporting one operation */
+    bool whole = model_whole(m, NULL, NULL) && !m->loss.open;
     take_changes(s, m, r, moment);
-    check_tlb(s, m, r, moment);
+    if (!whole) {
+        /* records were lost: what the model holds may not be what the kernel did; no rule can be
+         * held against it until snapshots make it whole again (counted, and said by --check) */
+        s->unchecked += m->stats.snaps_ok > 0; /* before the first snapshot there is nothing to check */
+        s->ntlb = s->nfreed = 0;
+        memset(s->cow_said, 0, s->frames);
+        return;
+    }
+    check_tlb(s, m, r, moment, changed);
     check_freed(s, m, r, moment);
     const struct frame_map *fm = m->frame_map;
-    bool whole = model_whole(m, NULL, NULL);
     char text[160];
-    /* broken copy-on-write: a frame several user pages map, one of them writable */
+    /* broken copy-on-write: a frame user pages of several spaces map, one of them writable */
+    uint32_t broken_now = 0, first_broken = 0;
     for (size_t i = 0; i < s->ntouched; i++) {
         uint32_t f = s->touched[i];
         bool broken = s->maps[f] > 1 && s->writable[f] > 0 && several_spaces(m, f);
-        if (broken && !s->cow_said[f] && whole) {
-            snprintf(text, sizeof text, "frame 0x%08x is mapped by %u user pages, %u of them writable",
-                     f << PAGE_SHIFT, s->maps[f], s->writable[f]);
-            warn(s, m, SAN_BROKEN_COW, moment, moment, r->asid, 0, f << PAGE_SHIFT, 0, 0, text);
-        }
+        if (broken && !s->cow_said[f] && !broken_now++)
+            first_broken = f;
         s->cow_said[f] = broken;
+    }
+    if (broken_now) {
+        snprintf(
+            text, sizeof text,
+            "%u frame%s shared by several spaces and writable in one (0x%08x: %u user pages, %u writable)",
+            broken_now, broken_now == 1 ? "" : "s", first_broken << PAGE_SHIFT, s->maps[first_broken],
+            s->writable[first_broken]);
+        warn(s, m, SAN_BROKEN_COW, moment, moment, r->asid, 0, first_broken << PAGE_SHIFT, 0, 0, text);
     }
     /* a leak: the space went and a frame only it mapped is still a user frame */
     if (r->type == RT_SPACE_DESTROY && fm->whole && fm->nframes) {
@@ -398,4 +448,9 @@ void sanitizer_print(const struct sanitizer *s, FILE *f)
     }
     if (s->count > s->kept)
         fprintf(f, "... and %llu more warnings\n", (unsigned long long)(s->count - s->kept));
+}
+
+uint64_t sanitizer_unchecked(const struct sanitizer *s)
+{
+    return s->unchecked;
 }

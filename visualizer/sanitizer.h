@@ -74,6 +74,8 @@ void sanitizer_record(struct sanitizer *s, const struct model *m, const struct r
 uint64_t sanitizer_count(const struct sanitizer *s);
 const struct san_warning *sanitizer_warning(const struct sanitizer *s, size_t i);
 size_t sanitizer_kept(const struct sanitizer *s);
+/* Records seen while the model was not whole (records lost): no rule was held against them. */
+uint64_t sanitizer_unchecked(const struct sanitizer *s);
 /* "stale-tlb", and the rule in one sentence. */
 const char *san_rule_name(enum san_rule rule);
 const char *san_rule_about(enum san_rule rule);

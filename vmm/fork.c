@@ -77,7 +77,9 @@ static uint32_t fork_table(struct address_space *dst, struct address_space *src,
             pmem_ref(pa); /* dst's mapping */
             if (e & PTE_W) {
                 e = (e & ~PTE_W) | PTE_COW;
-                from[pti] = e;
+                if (!(vmm_state.bugs &
+                      BUG(COW_WRITABLE_PARENT))) /* the bug: the parent's entry stays writable */
+                    from[pti] = e;
                 changed++;
             }
         } else if (e & PTE_W) {
@@ -117,6 +119,25 @@ static void report_kept_writable(struct address_space *dst, struct address_space
     run_flush(&in_src);
 }
 
+/* bug=cow-writable-parent: the fork hook's rule does not hold for the parent's pages that stayed
+ * writable; they are reported as they are. */
+static void report_parent_writable(struct address_space *src)
+{
+    struct run in_src;
+    kmemset(&in_src, 0, sizeof in_src);
+    in_src.as = src;
+    for (uint32_t pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
+        uint32_t pde = src->pd[pdi], *t;
+        if (!pte_present(pde) || (pde & PDE_PS))
+            continue;
+        t = table_of(pde);
+        for (uint32_t pti = 0; pti < ENTRIES; pti++)
+            if ((t[pti] & (PTE_P | PTE_W)) == (PTE_P | PTE_W) && owned(frame_of(t[pti])))
+                run_add(&in_src, page_va(pdi, pti), t[pti] & HOOK_BITS);
+    }
+    run_flush(&in_src);
+}
+
 struct address_space *vmm_space_fork(struct address_space *src)
 {
     struct address_space *dst;
@@ -147,6 +168,8 @@ struct address_space *vmm_space_fork(struct address_space *src)
     hook_space_fork(src, dst);
     if (kept_w)
         report_kept_writable(dst, src);
+    if (vmm_state.bugs & BUG(COW_WRITABLE_PARENT))
+        report_parent_writable(src); /* the stream says what the tables are, bug and all */
     vmm_counters.protects += changed;
     if (changed && src == vmm_state.live) {
         arch_flush_tlb(); /* user pages are never global */

@@ -5,6 +5,7 @@
 #define KOIZ_VMM_INTERNAL_H
 
 #include "arch.h"
+#include <koiz/bugs.h>
 #include "pmm.h"
 #include "vmm.h"
 
@@ -15,6 +16,7 @@ struct vmm_state {
     int pse, pge;                      /* CPU features vmem_init was told to use */
     int fixed;                         /* kernel PDEs are final (vmem_init done) */
     uint32_t kernel_pdes[KERNEL_PDES]; /* what they were when vmem_init ended */
+    uint32_t bugs;                     /* mistakes made on purpose: BUG() bits (koiz/bugs.h) */
 };
 extern struct vmm_state vmm_state;
 extern struct vmm_stats vmm_counters;

@@ -165,8 +165,9 @@ int vmm_space_destroy(struct address_space *as)
             (*table_count(frame_of(pde)))--;
             as->pages--;
             vmm_counters.unmaps++;
-            if (pmem_use_referenced(pmem_use(pa)))
-                pmem_unref(pa);
+            if (pmem_use_referenced(pmem_use(pa)) &&
+                !((vmm_state.bugs & BUG(LEAK_ON_EXIT)) && pmem_use(pa) == FRAME_PROCESS))
+                pmem_unref(pa); /* (bug=leak-on-exit: a user page's frame is kept, forever) */
         }
         vmm_table_drop(as, pdi); /* silently: the destroy reports it all */
     }

@@ -28,8 +28,15 @@ const struct vmm_stats *vmm_stats(void)
     return &vmm_counters;
 }
 
+void vmm_set_bugs(uint32_t bugs)
+{
+    vmm_state.bugs = bugs;
+}
+
 void vmm_tlb_page(const struct address_space *as, uint32_t va)
 {
+    if (vmm_state.bugs & BUG(SKIP_INVLPG))
+        return; /* bug=skip-invlpg: the old translation stays in the TLB */
     if (vmm_state.live && (as == vmm_state.live || va >= USER_END)) {
         arch_invlpg(va);
         vmm_counters.invlpgs++;

@@ -199,6 +199,8 @@ struct address_space *vmm_space_create(void);
 int vmm_space_destroy(struct address_space *as);
 /* Makes as the live space (arch_load_cr3). */
 void vmm_space_switch(struct address_space *as);
+/* Teaching mode: makes the mistakes in bugs (BUG() bits of koiz/bugs.h) from now on. */
+void vmm_set_bugs(uint32_t bugs);
 /* A new space whose user pages are copies of src's, in fresh frames, with
  * the same flags and regions; device memory and 4 MiB pages are shared.
  * NULL when out of memory (nothing is left allocated). */

@@ -28,6 +28,8 @@
  *                        the names are checked by the kernel
  *   demo_limit=N         stop a demo's tasks after N seconds, 1-86400 (default: no limit;
  *                        the k key stops them at any time)
+ *   bug=NAME[,NAME]      teaching mode: make paging mistakes on purpose (koiz/bugs.h lists
+ *                        them; docs/sanitizer.md), announced on every output
  *   tour_pause=N         seconds the tour waits between its scenes, 0-600 (default 1; the
  *                        floppy's tour entry says 5, time for people to look)
  *   bench                run the benchmarks (cycles per operation), then power off
@@ -80,6 +82,7 @@ struct koiz_options {
     uint32_t demo_limit_seconds;   /* 0: no limit */
     uint32_t tour_pause_seconds;   /* between the tour's scenes */
     uint32_t test_diverge_seconds; /* tests only: 0, or when to corrupt an entry (see above) */
+    uint32_t bugs;                 /* bug=...: mistakes made on purpose, BUG() bits (koiz/bugs.h) */
 };
 
 typedef void (*options_warn_fn)(void *ctx, const char *message);

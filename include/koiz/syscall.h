@@ -74,5 +74,7 @@
 #define USER_STACK_LIMIT (256u * 1024)
 /* How far a task's heap may grow. */
 #define USER_HEAP_LIMIT (64u << 20)
+/* Where bug=user-kernel maps a kernel page into every task (koiz/bugs.h). */
+#define USER_KERNEL_PAGE 0x7FFF0000u
 
 #endif

@@ -406,7 +406,12 @@ static int run_batch(struct app *a)
         print_answers(a);
     if (a->o.check || a->o.dump) {
         uint64_t n = sanitizer_count(a->san);
-        printf("sanitizer: %llu warning%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+        uint64_t unchecked = sanitizer_unchecked(a->san);
+        printf("sanitizer: %llu warning%s", (unsigned long long)n, n == 1 ? "" : "s");
+        if (unchecked)
+            printf("; %llu records not checked: the picture was not whole then (records lost or paused)",
+                   (unsigned long long)unchecked);
+        printf("\n");
         sanitizer_print(a->san, stdout);
         if (a->o.check && n && !rc)
             rc = 4;
