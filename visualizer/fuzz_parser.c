@@ -19,6 +19,7 @@
 #include "model.h"
 #include "model_walk.h"
 #include "parser.h"
+#include "sanitizer.h"
 
 #define CHECK(cond)                                                                 \
     do {                                                                            \
@@ -81,6 +82,20 @@ static void check(const struct parser *p, const struct model *m, size_t bytes)
     CHECK(typed == st->records);
 }
 
+/* The paging sanitizer rides along: told every record, whatever the stream holds. */
+struct checked {
+    struct sanitizer *s;
+    struct parser *p;
+    struct model *m;
+};
+
+static void on_record(void *ctx, const struct record *r, uint64_t line_start)
+{
+    struct checked *c = ctx;
+    (void)line_start;
+    sanitizer_record(c->s, c->m, r, c->p->stats.records);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); /* libFuzzer's entry point */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -112,6 +127,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     model_reset(b);
     parser_init(pa, a);
     parser_init(pb, b);
+    struct checked ca = {sanitizer_new(), pa, a}, cb = {sanitizer_new(), pb, b};
+    CHECK(ca.s && cb.s);
+    sanitizer_watch(ca.s, a);
+    sanitizer_watch(cb.s, b);
+    pa->on_record = pb->on_record = on_record;
+    pa->record_ctx = &ca;
+    pb->record_ctx = &cb;
 
     parser_feed(pa, input, len);
     parser_finish(pa);
@@ -151,6 +173,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(w.stop != WALK_MAPPED || (w.pa & 0xFFF) == (va & 0xFFF));
     uint32_t nmaps = model_frame_mappings(a, w.frame >> 12, &mp);
     CHECK(nmaps == 0 || w.stop != WALK_MAPPED || mp != NULL);
+
+    /* The sanitizer saw the same records either way: the same warnings. */
+    CHECK(sanitizer_count(ca.s) == sanitizer_count(cb.s));
+    a->check_change = b->check_change = NULL;
+    sanitizer_free(ca.s);
+    sanitizer_free(cb.s);
 
     free(owner);
     free(da);

@@ -381,7 +381,8 @@ void sanitizer_record(struct sanitizer *s, const struct model *m, const struct r
          * held against it until snapshots make it whole again (counted, and said by --check) */
         s->unchecked += m->stats.snaps_ok > 0; /* before the first snapshot there is nothing to check */
         s->ntlb = s->nfreed = 0;
-        memset(s->cow_said, 0, s->frames);
+        if (s->frames)
+            memset(s->cow_said, 0, s->frames);
         return;
     }
     check_tlb(s, m, r, moment, changed);
