@@ -107,6 +107,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
     import gdb_view_tests
     import hardware_tests
     import hostile_tests
+    import sanitizer_tests
     import session_tests
     import region_tests
     import static_checks
@@ -129,7 +130,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
             results += r
     cases = [fuzz_case(*f) for f in fuzzers] + trust_tests.CASES + hostile_tests.CASES + hardware_tests.CASES + \
         boot_tests.CASES + gdb_tests.CASES + gdb_view_tests.CASES + travel_tests.CASES + session_tests.CASES + \
-        region_tests.CASES
+        region_tests.CASES + sanitizer_tests.CASES
     cases = [c for c in cases if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):
@@ -140,6 +141,12 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
         r = [Result('stream-order/' + name, not problems, '\n'.join(problems))]
         report(r)
         results += r
+    # ... and the paging sanitizer finds no fault in any of them (the broken-on-purpose ones aside).
+    if not only or 'sanitizer' in only or 'stream' in only:
+        for name, problems in sanitizer_tests.clean_streams(emulators.STREAMS):
+            r = [Result('sanitizer/clean-' + name, not problems, '\n'.join(problems))]
+            report(r)
+            results += r
     passed = sum(1 for r in results if r.ok is True)
     failed = sum(1 for r in results if r.ok is False)
     skipped = [r.name for r in results if r.ok is None]
