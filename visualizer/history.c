@@ -160,6 +160,8 @@ struct history {
     /* the builder: a model of its own for recordings, the caller's for a live stream */
     struct model *bm;
     bool own_bm;
+    void (*applied)(void *ctx, const struct model *m, const struct record *r, uint64_t moment);
+    void *applied_ctx;
     uint64_t built; /* records applied to bm */
     struct lines build_lines;
     bool built_all;
@@ -302,6 +304,19 @@ void history_watch(struct history *h, struct model *m)
     h->bm = m;
     m->on_change = on_change;
     m->change_ctx = h;
+}
+
+void history_on_applied(struct history *h,
+                        void (*fn)(void *ctx, const struct model *m, const struct record *r, uint64_t moment),
+                        void *ctx)
+{
+    h->applied = fn;
+    h->applied_ctx = ctx;
+}
+
+struct model *history_build_model(struct history *h)
+{
+    return h->bm;
 }
 
 /* ---- the index ---- */
@@ -480,6 +495,8 @@ bool history_build_step(struct history *h, size_t budget)
         if (parse_line(line, len, &r, NULL) == PARSE_RECORD) {
             model_apply(h->bm, &r);
             h->built++;
+            if (h->applied)
+                h->applied(h->applied_ctx, h->bm, &r, h->built);
             maybe_checkpoint(h, start);
         }
     if (h->built == h->records && h->indexed_all)

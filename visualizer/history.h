@@ -92,6 +92,12 @@ void history_progress(const struct history *h, uint64_t *indexed, uint64_t *buil
 
 /* A live stream: hooks model m (the caller's, fed by its parser) so its changes are kept. */
 void history_watch(struct history *h, struct model *m);
+/* A recording's build pass: fn is told each record right after the model applied it, with its
+ * moment (from 1); history_build_model is that model (hook its changes before the pass). */
+void history_on_applied(struct history *h,
+                        void (*fn)(void *ctx, const struct model *m, const struct record *r, uint64_t moment),
+                        void *ctx);
+struct model *history_build_model(struct history *h);
 /* A live stream: the caller's parser applied r, whose line starts at byte line_start
  * of the file, to the watched model. */
 void history_live_record(struct history *h, const struct record *r, uint64_t line_start);

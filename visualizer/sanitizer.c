@@ -440,14 +440,25 @@ const struct san_warning *sanitizer_warning(const struct sanitizer *s, size_t i)
     return i < s->kept ? &s->warnings[i] : NULL;
 }
 
-void sanitizer_print(const struct sanitizer *s, FILE *f)
+uint64_t sanitizer_count_until(const struct sanitizer *s, uint64_t upto)
 {
-    for (size_t i = 0; i < s->kept; i++) {
+    if (upto == UINT64_MAX)
+        return s->count;
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->kept && s->warnings[i].moment <= upto; i++)
+        n++;
+    return n;
+}
+
+void sanitizer_print(const struct sanitizer *s, FILE *f, uint64_t upto)
+{
+    size_t i;
+    for (i = 0; i < s->kept && s->warnings[i].moment <= upto; i++) {
         const struct san_warning *w = &s->warnings[i];
         fprintf(f, "#%llu tick %u %s: %s\n", (unsigned long long)w->moment, w->tick, san_rule_name(w->rule),
                 w->text);
     }
-    if (s->count > s->kept)
+    if (upto == UINT64_MAX && s->count > s->kept)
         fprintf(f, "... and %llu more warnings\n", (unsigned long long)(s->count - s->kept));
 }
 

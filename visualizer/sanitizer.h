@@ -79,7 +79,9 @@ uint64_t sanitizer_unchecked(const struct sanitizer *s);
 /* "stale-tlb", and the rule in one sentence. */
 const char *san_rule_name(enum san_rule rule);
 const char *san_rule_about(enum san_rule rule);
-/* One line per warning: "#MOMENT tick T rule: text". */
-void sanitizer_print(const struct sanitizer *s, FILE *f);
+/* Warnings found at moments up to upto (UINT64_MAX: all). */
+uint64_t sanitizer_count_until(const struct sanitizer *s, uint64_t upto);
+/* One line per warning up to moment upto: "#MOMENT tick T rule: text". */
+void sanitizer_print(const struct sanitizer *s, FILE *f, uint64_t upto);
 
 #endif

@@ -144,6 +144,20 @@ static void wake(void *arg)
     }
 }
 
+/* The sanitizer follows a recording's build pass (the model fed every record in order), not a->m,
+ * which seeks move about. */
+static void san_applied(void *ctx, const struct model *m, const struct record *r, uint64_t moment)
+{
+    sanitizer_record(ctx, m, r, moment);
+}
+
+static void sanitize_recording(struct app *a, struct history *h)
+{
+    a->m->check_change = NULL;
+    sanitizer_watch(a->san, history_build_model(h));
+    history_on_applied(h, san_applied, a->san);
+}
+
 /* Opens the input the options name. Returns 0, or an exit status after saying why. */
 static int open_input(struct app *a, bool headless)
 {
@@ -197,6 +211,7 @@ static int open_input(struct app *a, bool headless)
             return fail(2, "--record is for live input; a file is already a recording");
         if (!(a->h = history_open_file(o->path, err, sizeof err)))
             return fail(1, err);
+        sanitize_recording(a, a->h);
         a->live = false;
         a->replaying = true;
         a->rate = o->speed;
@@ -351,6 +366,19 @@ static int batch_verdict(struct app *a, const char *error, uint64_t bytes)
     return 0;
 }
 
+/* --check and --dump: the sanitizer's warnings up to moment upto; --check makes rc 4 when any. */
+static int print_sanitizer(struct app *a, uint64_t upto, int rc)
+{
+    uint64_t n = sanitizer_count_until(a->san, upto), unchecked = sanitizer_unchecked(a->san);
+    printf("sanitizer: %llu warning%s", (unsigned long long)n, n == 1 ? "" : "s");
+    if (unchecked)
+        printf("; %llu records not checked: the picture was not whole then (records lost or paused)",
+               (unsigned long long)unchecked);
+    printf("\n");
+    sanitizer_print(a->san, stdout, upto);
+    return a->o.check && n && !rc ? 4 : rc;
+}
+
 static int run_batch(struct app *a)
 {
     char error[320] = "";
@@ -404,18 +432,8 @@ static int run_batch(struct app *a)
     }
     if (a->p.stats.records)
         print_answers(a);
-    if (a->o.check || a->o.dump) {
-        uint64_t n = sanitizer_count(a->san);
-        uint64_t unchecked = sanitizer_unchecked(a->san);
-        printf("sanitizer: %llu warning%s", (unsigned long long)n, n == 1 ? "" : "s");
-        if (unchecked)
-            printf("; %llu records not checked: the picture was not whole then (records lost or paused)",
-                   (unsigned long long)unchecked);
-        printf("\n");
-        sanitizer_print(a->san, stdout);
-        if (a->o.check && n && !rc)
-            rc = 4;
-    }
+    if (a->o.check || a->o.dump)
+        rc = print_sanitizer(a, UINT64_MAX, rc);
     return rc;
 }
 
@@ -469,6 +487,12 @@ static int run_travel(struct app *a, const char *path)
     struct history *h = history_open_file(path, err, sizeof err);
     if (!h)
         return fail(1, err);
+    sanitizer_free(a->san); /* a fresh one: a stream read live first is read again whole here */
+    if (!(a->san = sanitizer_new())) {
+        history_close(h);
+        return fail(1, "out of memory");
+    }
+    sanitize_recording(a, h);
     while (!interrupted && !history_index_step(h, 64u << 20))
         ;
     while (!interrupted && !history_build_step(h, 64u << 20))
@@ -520,6 +544,8 @@ static int run_travel(struct app *a, const char *path)
         printf("moment %s of %llu\n", travel_moment_name(h, at, name, sizeof name), (unsigned long long)last);
         print_answers(a);
     }
+    if (o->dump || o->check)
+        rc = print_sanitizer(a, o->dump ? at : UINT64_MAX, rc);
     if (o->screenshot) {
         snprintf(what, sizeof what, "at %s of %llu records", travel_moment_name(h, at, name, sizeof name),
                  (unsigned long long)last);
