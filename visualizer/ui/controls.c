@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "sanitizer.h"
 #include "view.h"
 
 static int clamp(int v, int lo, int hi)
@@ -254,6 +255,7 @@ bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 m
         t->run_sel = 0;
         return true;
     }
+    case SDLK_c: t->side = t->side == SIDE_CHECKS ? SIDE_LOG : SIDE_CHECKS; return true;
     case SDLK_h: travel_open_history(v, m, false); return true;
     case SDLK_f: travel_open_history(v, m, true); return true;
     case SDLK_ESCAPE:
@@ -265,6 +267,16 @@ bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 m
     case SDLK_KP_ENTER:
         if (t->side == SIDE_HISTORY && t->row_sel >= 0 && t->row_sel < (int)t->nrows) {
             go(t, (int64_t)t->rows[t->row_sel].moment);
+            return true;
+        }
+        if (t->side == SIDE_CHECKS && v->san && t->check_sel >= 0 &&
+            (size_t)t->check_sel < sanitizer_kept(v->san)) {
+            const struct san_warning *w = sanitizer_warning(v->san, (size_t)t->check_sel);
+            go(t, (int64_t)w->moment);
+            if (w->asid != MODEL_NO_ASID)
+                v->asid = w->asid; /* pinned: the space the warning is about */
+            if (w->va)
+                select_va(v, w->va);
             return true;
         }
         if (t->side == SIDE_DIFF && t->run_sel >= 0 && t->run_sel < (int)t->nruns) {
@@ -281,7 +293,9 @@ bool travel_key(struct view *v, const struct model *m, SDL_Keycode key, Uint16 m
         if (v->focus != P_LOG || t->side == SIDE_LOG)
             return false;
         int d = key == SDLK_UP ? -1 : key == SDLK_DOWN ? 1 : key == SDLK_PAGEUP ? -10 : 10;
-        int *sel = t->side == SIDE_HISTORY ? &t->row_sel : &t->run_sel;
+        int *sel = t->side == SIDE_HISTORY  ? &t->row_sel
+                   : t->side == SIDE_CHECKS ? &t->check_sel
+                                            : &t->run_sel;
         int n = t->side == SIDE_HISTORY ? (int)t->nrows : (int)t->nruns;
         *sel = clamp(*sel + d, 0, n > 0 ? n - 1 : 0);
         return true;

@@ -179,6 +179,8 @@ void draw_help(struct view *v)
         "x                  mark the shown space X, then show",
         "                   another: shared, copied, only in one",
         "h / f              history of the selected entry / frame",
+        "c                  the sanitizer's warnings (rules the",
+        "                   kernel's paging broke; docs/sanitizer.md)",
         "Enter, Esc         in a list: go there; back to the log",
         "Ctrl+S             keep the live stream's file at exit",
         "p                  pin the space shown (or click one)",

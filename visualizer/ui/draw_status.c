@@ -3,6 +3,7 @@
  * going (running, paused, the emulator's exit status), what has been seen
  * (tick, records, frames, self-tests), a passing message, and the F1 hint.
  */
+#include "sanitizer.h"
 #include "view.h"
 
 void draw_status(struct view *v, const struct model *m)
@@ -67,13 +68,18 @@ void draw_status(struct view *v, const struct model *m)
         }
         if (m->panicked)
             n += snprintf(facts + n, sizeof facts - n, " · kernel panicked");
+        if (v->san && sanitizer_count(v->san))
+            n += snprintf(facts + n, sizeof facts - n, " · sanitizer: %llu warning%s (c: the list)",
+                          (unsigned long long)sanitizer_count(v->san),
+                          sanitizer_count(v->san) == 1 ? "" : "s");
         if (p && parser_status(p)[0])
             snprintf(facts + n, sizeof facts - n, " · %s", parser_status(p));
     }
     bool whole = model_whole(m, NULL, NULL) && (!m->frame_map->nframes || m->frame_map->whole);
+    bool warned = v->san && sanitizer_count(v->san);
     text_draw(&v->font, v->r, x, y, facts,
-              m->panicked ? COL_BAD
-              : whole     ? COL_TEXT
-                          : COL_WARN,
+              m->panicked || warned ? COL_BAD
+              : whole               ? COL_TEXT
+                                    : COL_WARN,
               right - x - v->font.char_w);
 }

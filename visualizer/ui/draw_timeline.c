@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "sanitizer.h"
 #include "view.h"
 
 #define FAULT_BIT(outcome) (1u << (16 + (outcome)))
@@ -110,6 +111,15 @@ void draw_timeline(struct view *v, const struct model *m)
         if (b & ((1u << MARK_LOSS) | (1u << MARK_PANIC) | (1u << MARK_TEST_FAIL)))
             fill(v->r, x, y + 1, 1, lh - 2, COL_BAD);
     }
+    /* the sanitizer's warnings: a vermillion notch above the track and a line through both rows */
+    for (size_t i = 0; v->san && i < sanitizer_kept(v->san); i++) {
+        const struct san_warning *w = sanitizer_warning(v->san, i);
+        if (w->moment > t->moments)
+            break;
+        int x = track_x(tr, t->moments, w->moment);
+        fill(v->r, x - 1, tr->y - 4, 3, 4, COL_BAD);
+        fill(v->r, x, tr->y, 1, tr->h, COL_BAD);
+    }
     /* A, then the playhead */
     int ay = tr->y + tr->h + 2;
     if (t->a != UINT64_MAX && t->a <= t->moments) {
@@ -141,11 +151,12 @@ void draw_timeline(struct view *v, const struct model *m)
         uint32_t col;
         const char *label;
     } keys[] = {
-        {COL_GOOD, "zero-filled"},  {COL_SHARED, "copied"},
-        {COL_WARN, "task killed"},  {COL_BAD, "fatal"},
-        {COL_DIM, "expected"},      {COL_SHARED, "space made"},
-        {COL_TABLE, "space ended"}, {COL_TEXT, "snapshot"},
-        {COL_USER_LT, "warning"},   {COL_BAD, "loss, panic, failed test"},
+        {COL_GOOD, "zero-fill"},    {COL_SHARED, "copied"},
+        {COL_WARN, "killed"},       {COL_BAD, "fatal"},
+        {COL_DIM, "expected"},      {COL_SHARED, "created"},
+        {COL_TABLE, "ended"},       {COL_TEXT, "snapshot"},
+        {COL_USER_LT, "warning"},   {COL_BAD, "loss/panic/failed"},
+        {COL_BAD, "sanitizer (c)"},
     };
     x += text_draw(&v->font, v->r, x, y, "faults:", COL_DIM, 0) + v->font.char_w;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

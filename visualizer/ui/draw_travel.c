@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "sanitizer.h"
 #include "view.h"
 
 #define COL_DIFF_PLUS  COL_GOOD    /* sky blue: mapped */
@@ -280,10 +281,51 @@ static void draw_history(struct view *v)
         text_draw(&v->font, v->r, b->x, y, "no change recorded", COL_DIM, b->w);
 }
 
+/* The sanitizer's warnings, oldest first (docs/sanitizer.md). */
+static void draw_checks(struct view *v)
+{
+    struct travel_view *t = &v->tm;
+    const struct rect *b = &v->lay.p[P_LOG].body;
+    int lh = v->font.line_h, rows = b->h / lh;
+    size_t kept = v->san ? sanitizer_kept(v->san) : 0;
+    uint64_t count = v->san ? sanitizer_count(v->san) : 0;
+    panel_begin(v, P_LOG, "Sanitizer",
+                fmt("%llu warning%s · Enter: go there · Esc: the log", (unsigned long long)count,
+                    count == 1 ? "" : "s"));
+    if (t->check_sel >= (int)kept)
+        t->check_sel = (int)kept - 1;
+    if (t->check_sel < 0)
+        t->check_sel = 0;
+    int first = t->check_sel >= rows ? t->check_sel - rows + 1 : 0, y = b->y;
+    for (int i = first; i < (int)kept && y + lh <= b->y + b->h; i++, y += lh) {
+        const struct san_warning *w = sanitizer_warning(v->san, (size_t)i);
+        if (i == t->check_sel)
+            fill(v->r, b->x, y, b->w, lh, COL_BORDER);
+        int x = b->x;
+        x += text_draw(&v->font, v->r, x, y, fmt("#%-8llu %5u ", (unsigned long long)w->moment, w->tick),
+                       COL_DIM, 0);
+        x += text_draw(&v->bold, v->r, x, y, fmt("%s ", san_rule_name(w->rule)), COL_BAD, 0);
+        text_draw(&v->font, v->r, x, y, w->text, COL_TEXT, b->x + b->w - x);
+    }
+    if (!kept) {
+        text_draw(&v->font, v->r, b->x, y,
+                  v->san ? "no paging rule broken so far (docs/sanitizer.md lists the rules)"
+                         : "no sanitizer for this input",
+                  COL_DIM, b->w);
+        if (v->san && sanitizer_unchecked(v->san))
+            text_draw(&v->font, v->r, b->x, y + lh,
+                      fmt("%llu records not checked: the picture was not whole then",
+                          (unsigned long long)sanitizer_unchecked(v->san)),
+                      COL_WARN, b->w);
+    }
+}
+
 void draw_side_list(struct view *v, const struct model *m)
 {
     if (v->tm.side == SIDE_HISTORY)
         draw_history(v);
+    else if (v->tm.side == SIDE_CHECKS)
+        draw_checks(v);
     else
         draw_runs(v, m);
 }

@@ -450,6 +450,9 @@ struct travel_shot {
 static void describe_travel(struct view *v, void *arg)
 {
     struct travel_shot *t = arg;
+    v->san = t->a->san;
+    if (t->a->o.check)
+        v->tm.side = SIDE_CHECKS; /* the picture shows the warnings' list */
     snprintf(v->source, sizeof v->source, "%s", t->a->o.mode == IN_FILE ? t->a->o.path : t->a->src.what);
     snprintf(v->state, sizeof v->state, "· %s", t->what);
     v->tm.h = t->h;
@@ -582,6 +585,7 @@ static void describe_stop(const struct app *a, struct view *v)
 
 static void describe(struct app *a, struct view *v, bool paused)
 {
+    v->san = a->san;
     const struct options *o = &a->o;
     char note[200] = "";
     if (a->live)
@@ -921,6 +925,7 @@ static int run_window(struct app *a)
         return fail(1, err);
     }
     v.parser = &a->p;
+    v.san = a->san;
     v.tm.h = a->h;
     v.tm.replay = a->replaying;
     v.tm.live = a->live;

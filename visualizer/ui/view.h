@@ -22,13 +22,15 @@
 #include "text.h"
 
 /* What the list in the log panel's place shows. */
-enum side_list { SIDE_LOG, SIDE_HISTORY, SIDE_DIFF };
+enum side_list { SIDE_LOG, SIDE_HISTORY, SIDE_DIFF, SIDE_CHECKS };
 
 /*
  * The time machine as the view sees it. main.c owns the history and the
  * models, and keeps moments, at, live and am up to date; keys and the
  * timeline only ask (go), and main.c goes there before the next frame.
  */
+struct sanitizer;
+
 struct travel_view {
     struct history *h;      /* NULL: nothing to go back in */
     uint64_t moments;       /* records known so far */
@@ -41,6 +43,7 @@ struct travel_view {
     bool dragging;          /* the playhead is held by the mouse */
     int mark_kind;          /* the kind { and } step through (MARK_KINDS: any) */
     uint64_t a;             /* a moments difference from A (UINT64_MAX: none) */
+    int check_sel;          /* the sanitizer's warning selected in its list (c) */
     const struct model *am; /* the model at A, kept by main.c */
     uint32_t space_x;       /* a spaces difference with X (MODEL_NO_ASID: none) */
     enum side_list side;
@@ -109,9 +112,10 @@ struct view {
 
     /* the status line, filled by main.c */
     const struct parser *parser;
-    char source[96];   /* "Bochs", "replay of boot.txt" */
-    char state[160];   /* "running", "exited with status 0", "paused · 500 records/s" */
-    char message[160]; /* a passing note: "saved koiz-view-....png" */
+    const struct sanitizer *san; /* the paging sanitizer's warnings (NULL: none run) */
+    char source[96];             /* "Bochs", "replay of boot.txt" */
+    char state[160];             /* "running", "exited with status 0", "paused · 500 records/s" */
+    char message[160];           /* a passing note: "saved koiz-view-....png" */
 
     struct travel_view tm;
 
