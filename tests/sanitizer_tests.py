@@ -7,9 +7,9 @@
   the kernel page at 0x7fff0000, the protect that leaves the parent writable);
   the kernel announced the bug on its own stream. Bochs boots skip-invlpg from
   the floppy's menu entry.
-- Every other stream the suite recorded (demos, self-tests, benchmarks, tours,
-  hostile programs, in Bochs and QEMU): no warning at all (clean_streams, run
-  after the boot tests by the runner).
+- Every other stream the suite recorded (demos, self-tests, tours, hostile
+  programs, in Bochs and QEMU): no warning at all (clean_streams, run after
+  the boot tests by the runner); nor the benchmark boot's, nor gen_heavy's.
 """
 import os
 import re
@@ -124,6 +124,31 @@ def sanitizer_bochs_skip_invlpg():
             _judge('sanitizer/bochs-bug-skip-invlpg', stream, 'skip-invlpg', 'stale-tlb', BUGS[0][3], announced)]
 
 
+def sanitizer_bench_and_heavy_streams():
+    """The benchmark boot's stream (QEMU, `bench`) and gen_heavy's heavy recording: no warning."""
+    results = []
+    kernel = os.path.join(emu.ROOT, 'build', 'koiz.elf')
+    run = emu.qemu('sanitizer-bench', None, timeout=120, drive=['-kernel', kernel, '-append', 'bench'])
+    stream = os.path.join(emu.TMP, 'sanitizer-bench.txt')
+    with open(stream, 'w', encoding='latin-1') as f:
+        f.write(run.output)
+    p, warnings = _check(stream)
+    bench = sum(1 for r in run.records if r.type == 'bench')
+    problems = [] if bench >= 10 else ['the bench boot sent %d figures' % bench]
+    if p.returncode != 0 or warnings:
+        problems.append('koiz-view --check: status %d, %s' % (p.returncode, warnings[:4]))
+    results.append(Result('sanitizer/clean-qemu-bench', not problems, '\n'.join(problems)))
+    heavy = os.path.join(emu.TMP, 'sanitizer-heavy.txt')
+    gen = subprocess.run([os.path.join(emu.ROOT, 'build', 'tests', 'gen_heavy'), '--spaces', '16', heavy, '200000'],
+                         capture_output=True, text=True)
+    p, warnings = _check(heavy)
+    problems = [] if gen.returncode == 0 else ['gen_heavy failed: ' + gen.stderr[-300:]]
+    if p.returncode != 0 or warnings:
+        problems.append('koiz-view --check: status %d, %s' % (p.returncode, warnings[:4]))
+    results.append(Result('sanitizer/clean-gen-heavy', not problems, '\n'.join(problems)))
+    return results
+
+
 def clean_streams(directory):
     """Every stream of the run but the broken-on-purpose ones: no warning. [(name, problems)]"""
     out = []
@@ -139,4 +164,5 @@ def clean_streams(directory):
     return out
 
 
-CASES = [sanitizer_qemu_bugs, sanitizer_staletlb_on_a_correct_kernel, sanitizer_bochs_skip_invlpg]
+CASES = [sanitizer_qemu_bugs, sanitizer_staletlb_on_a_correct_kernel, sanitizer_bochs_skip_invlpg,
+         sanitizer_bench_and_heavy_streams]
