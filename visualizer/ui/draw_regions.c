@@ -6,7 +6,8 @@
  * one row; each row with its range, size, what it holds and a bar of how
  * many of its pages are present. Shown for a user space when the stream
  * tells regions (an older kernel's does not: the 4 GiB picture stays);
- * `v` switches between it and the picture.
+ * `v` switches between it and the picture. With a space marked X (the `x`
+ * key), the two spaces' regions side by side.
  */
 #include "view.h"
 
@@ -90,45 +91,71 @@ static const char *row_words(const struct region_row *r)
     }
 }
 
-void draw_regions(struct view *v, const struct model *m)
+/* sp's rows in the rectangle body (one column of the panel). */
+static void draw_region_rows(struct view *v, const struct space *sp, const struct rect *body)
 {
-    const struct space *sp = view_space(v, m);
-    const struct panel_box *b = &v->lay.p[P_WHOLE];
     struct region_row rows[REGION_ROWS_MAX];
     int n = region_rows(sp, rows), lh = v->font.line_h, cw = v->font.char_w;
-
-    panel_begin(v, P_WHOLE, "Regions", fmt("asid %u · v: the 4 GiB picture", sp->asid));
-    clip(v->r, &b->body);
     /* columns: swatch, range, size, then the bar and the count; what the row is
-     * follows the size, or on a line of its own when the panel is narrow */
-    int x = b->body.x + 4, bar_w = REGION_BAR_CHARS * cw, count_w = REGION_COUNT_CHARS * cw;
-    int bar_x = b->body.x + b->body.w - count_w - bar_w - 4, size_x = x + 14 + 18 * cw,
-        words_x = size_x + 7 * cw;
+     * follows the size, or on a line of its own when the column is narrow */
+    int x = body->x + 4, bar_w = REGION_BAR_CHARS * cw, count_w = REGION_COUNT_CHARS * cw;
+    int bar_x = body->x + body->w - count_w - bar_w - 4, size_x = x + 14 + 18 * cw, words_x = size_x + 7 * cw;
     bool narrow = bar_x - words_x < 22 * cw;
-    int y = b->body.y + 2, bottom = b->body.y + b->body.h;
-    for (int i = 0; i < n; i++) {
+    bool compact = bar_x < size_x + 8 * cw; /* a column of two: no room for the bar beside the range */
+    int y = body->y + 2, bottom = body->y + body->h;
+    for (int i = 0; compact && i < n; i++) { /* range and size; then what it holds and pages present */
+        const struct region_row *r = &rows[i];
+        bool gap = r->kind == ROW_GAP;
+        int h = (gap ? lh : 2 * lh) + 4;
+        if (y + h + lh > bottom && i < n - 1) {
+            text_draw(&v->font, v->r, x, y, fmt("%d rows more", n - i), COL_DIM, body->w - 8);
+            break;
+        }
+        uint64_t end = r->end ? r->end : 1ull << 32;
+        uint32_t pages = (uint32_t)((end - r->start) >> PAGE_SHIFT),
+                 present = model_present_pages(sp, r->start, r->end);
+        uint32_t col = row_col(r->kind);
+        if (r->kind == HOLDS_GUARD)
+            outline(v->r, body->x, y - 2, body->w, h, 1, COL_BAD);
+        if (!gap)
+            fill(v->r, x, y + 2, 6, h - 8, col);
+        char size[16];
+        snprintf(size, sizeof size, "%s", size_words(end - r->start)); /* fmt's buffer is reused below */
+        text_draw(&v->font, v->r, x + 10, y, fmt("%08x-%08x %s", r->start, (uint32_t)(end - 1), size),
+                  gap ? COL_DIM : COL_TEXT, body->w - 14);
+        if (!gap) {
+            const char *what = r->kind == ROW_KERNEL    ? "kernel half"
+                               : r->kind == HOLDS_GUARD ? "guard page"
+                                                        : region_kind_name((enum word_HOLDS)r->kind);
+            int wx = x + 10 + text_draw(&v->bold, v->r, x + 10, y + lh, what, col, body->w - 14 - 10 * cw);
+            text_draw(&v->font, v->r, wx + cw, y + lh, fmt("%u/%u", present, pages), COL_TEXT, 0);
+        }
+        y += h;
+    }
+    for (int i = 0; !compact && i < n; i++) {
         const struct region_row *r = &rows[i];
         bool gap = r->kind == ROW_GAP;
         int h = (narrow && !gap ? 2 * lh : lh) + 4;
         if (y + h + lh > bottom && i < n - 1) {
-            text_draw(&v->font, v->r, x, y, fmt("%d rows more (v: the 4 GiB picture)", n - i), COL_DIM, 0);
+            text_draw(&v->font, v->r, x, y, fmt("%d rows more (v: the 4 GiB picture)", n - i), COL_DIM,
+                      body->w - 8);
             break;
         }
         uint64_t end = r->end ? r->end : 1ull << 32, bytes = end - r->start;
         uint32_t pages = (uint32_t)(bytes >> PAGE_SHIFT), present = model_present_pages(sp, r->start, r->end);
         uint32_t col = row_col(r->kind);
         if (r->kind == HOLDS_GUARD)
-            outline(v->r, b->body.x, y - 2, b->body.w, h, 1, COL_BAD);
+            outline(v->r, body->x, y - 2, body->w, h, 1, COL_BAD);
         if (!gap)
             fill(v->r, x, y + 2, 8, h - 8, col);
         text_draw(&v->font, v->r, x + 14, y, fmt("%08x-%08x", r->start, (uint32_t)(end - 1)),
                   gap ? COL_DIM : COL_TEXT, 0);
         text_draw(&v->font, v->r, size_x, y, size_words(bytes), gap ? COL_DIM : COL_TEXT, 0);
         if (narrow && !gap)
-            text_draw(&v->bold, v->r, x + 14 + 2 * cw, y + lh, row_words(r), col, b->body.w - 20 - 2 * cw);
+            text_draw(&v->bold, v->r, x + 14 + 2 * cw, y + lh, row_words(r), col, body->w - 20 - 2 * cw);
         else
             text_draw(gap ? &v->font : &v->bold, v->r, words_x, y, gap ? "gap" : row_words(r),
-                      gap ? COL_DIM : col, (gap && !present ? b->body.x + b->body.w : bar_x) - words_x - 6);
+                      gap ? COL_DIM : col, (gap && !present ? body->x + body->w : bar_x) - words_x - 6);
         if (!gap || present) {
             /* present pages: the bar fills that share, at least a pixel when any; a gap's mapped
              * pages (outside every region) in vermillion */
@@ -143,14 +170,42 @@ void draw_regions(struct view *v, const struct model *m)
         }
         y += h;
     }
-    draw_untrusted(v, &b->body, sp);
+    draw_untrusted(v, body, sp);
+}
+
+void draw_regions(struct view *v, const struct model *m)
+{
+    const struct space *sp = view_space(v, m);
+    const struct panel_box *b = &v->lay.p[P_WHOLE];
+    /* x marked another space: the two side by side, X on the left (as WeensyOS shows every process) */
+    const struct space *x_sp = v->tm.space_x != MODEL_NO_ASID ? model_space(m, v->tm.space_x) : NULL;
+    if (x_sp == sp || (x_sp && !x_sp->nregions))
+        x_sp = NULL;
+    if (x_sp) {
+        panel_begin(v, P_WHOLE, "Regions",
+                    fmt("space %u (X) beside space %u · v: the 4 GiB picture", x_sp->asid, sp->asid));
+        int lh = v->font.line_h, half = (b->body.w - 6) / 2;
+        struct rect left = {b->body.x, b->body.y + lh, half, b->body.h - lh},
+                    right = {b->body.x + half + 6, b->body.y + lh, b->body.w - half - 6, b->body.h - lh};
+        clip(v->r, &b->body);
+        text_draw(&v->bold, v->r, left.x + 4, b->body.y, fmt("space %u (X)", x_sp->asid), COL_TITLE, half);
+        text_draw(&v->bold, v->r, right.x + 4, b->body.y, fmt("space %u", sp->asid), COL_TITLE, right.w);
+        fill(v->r, b->body.x + half + 2, b->body.y, 1, b->body.h, COL_BORDER);
+        clip(v->r, &left);
+        draw_region_rows(v, x_sp, &left);
+        clip(v->r, &right);
+        draw_region_rows(v, sp, &right);
+    } else {
+        panel_begin(v, P_WHOLE, "Regions", fmt("asid %u · v: the 4 GiB picture", sp->asid));
+        clip(v->r, &b->body);
+        draw_region_rows(v, sp, &b->body);
+    }
 
     clip(v->r, &b->legend);
-    x = b->legend.x;
-    y = b->legend.y + 2;
+    int x = b->legend.x, y = b->legend.y + 2;
     legend_swatch(v, &b->legend, &x, &y, COL_USER_LT, "code, read-only");
     legend_swatch(v, &b->legend, &x, &y, COL_USER, "data, heap, stack");
     legend_swatch(v, &b->legend, &x, &y, COL_BAD, "guard");
     legend_swatch(v, &b->legend, &x, &y, COL_KERNEL, "kernel");
-    legend_swatch(v, &b->legend, &x, &y, COL_EMPTY, "bar: pages present of the region's");
+    legend_swatch(v, &b->legend, &x, &y, COL_EMPTY, "bar: pages present");
 }
