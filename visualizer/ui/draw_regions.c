@@ -101,7 +101,7 @@ static void draw_region_rows(struct view *v, const struct space *sp, const struc
     int x = body->x + 4, bar_w = REGION_BAR_CHARS * cw, count_w = REGION_COUNT_CHARS * cw;
     int bar_x = body->x + body->w - count_w - bar_w - 4, size_x = x + 14 + 18 * cw, words_x = size_x + 7 * cw;
     bool narrow = bar_x - words_x < 22 * cw;
-    bool compact = bar_x < size_x + 8 * cw; /* a column of two: no room for the bar beside the range */
+    bool compact = bar_x < size_x + 5 * cw; /* a column of two: no room for the bar after range and size */
     int y = body->y + 2, bottom = body->y + body->h;
     for (int i = 0; compact && i < n; i++) { /* range and size; then what it holds and pages present */
         const struct region_row *r = &rows[i];

@@ -616,6 +616,50 @@ static void cow_page_has_its_own_look(void **state)
     SDL_FreeSurface(pic);
 }
 
+/* At 1280x800 some text is cut short ("..."): every cut text is kept whole, and hovering it shows a
+ * tooltip (its dark box under the pointer) with all of it. */
+static void cut_text_has_a_tooltip(void **state)
+{
+    struct fixture *f = *state;
+    feed(&f->p, "log",
+         "3 a kernel log line long enough that no panel at this size can show all of it, "
+         "so the end of it is cut and the window must still let it be read");
+    feed(&f->p, "fault", "3 1 08000000 08048000 7 zero-filled");
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, 1280, 800, 32, SDL_PIXELFORMAT_ARGB8888);
+    SDL_Renderer *r = SDL_CreateSoftwareRenderer(s);
+    struct view v;
+    char err[256];
+    assert_int_equal(view_init(&v, r, 1280, 800, err, sizeof err), 0);
+    v.parser = &f->p;
+    view_draw(&v, f->m, 0);
+    int cuts = v.font.ncuts;
+    assert_true(cuts > 0);
+    assert_int_equal(v.font.cuts_lost, 0);
+    for (int i = 0; i < cuts; i++) {
+        SDL_Rect at = v.font.cuts[i].at;
+        char whole[sizeof v.font.cuts[i].text];
+        snprintf(whole, sizeof whole, "%s", v.font.cuts[i].text);
+        int mx = at.x + at.w / 2, my = at.y + at.h / 2;
+        const char *said = text_cut_at(&v.font, mx, my);
+        assert_non_null(said);
+        assert_string_equal(said, whole);
+        v.mouse_in = true;
+        v.mouse_x = mx;
+        v.mouse_y = my;
+        view_draw(&v, f->m, 0);
+        SDL_RenderPresent(r);
+        int box = 0; /* the tooltip's background, near the pointer */
+        for (int y = my - 200 > 0 ? my - 200 : 0; y < my + 200 && y < 800; y++)
+            for (int x = 0; x < 1280; x++)
+                box += pixel(s, x, y) == 0x0c0d10;
+        if (box < 200)
+            fail_msg("hovering the cut text '%.60s' at (%d, %d) drew no tooltip", whole, mx, my);
+    }
+    view_free(&v);
+    SDL_DestroyRenderer(r);
+    SDL_FreeSurface(s);
+}
+
 /* What the view chose to show, seen from inside the draw. */
 struct shown {
     uint32_t asid, ended;
@@ -688,6 +732,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(selection_is_outlined, setup, teardown),
         cmocka_unit_test_setup_teardown(story_space_is_followed_and_kept_when_ended, setup, teardown),
         cmocka_unit_test_setup_teardown(cow_page_has_its_own_look, setup, teardown),
+        cmocka_unit_test_setup_teardown(cut_text_has_a_tooltip, setup, teardown),
         cmocka_unit_test_setup_teardown(region_view_draws_the_guard_page, setup, teardown),
         cmocka_unit_test_setup_teardown(region_view_without_guard, setup, teardown),
         cmocka_unit_test(timeline_shows_marks_and_the_playhead),
