@@ -4,6 +4,7 @@
  * not present, a page table (shaded by how full it is) or a 4 MiB page
  * (framed), kernel (blue) or user (orange), read-only cells hollow.
  */
+#include "sanitizer.h"
 #include "view.h"
 
 void draw_dir(struct view *v, const struct model *m, double now)
@@ -26,6 +27,11 @@ void draw_dir(struct view *v, const struct model *m, double now)
         draw_cell(v->r, &c, &look);
         if (v->tm.nruns)
             draw_travel_mark(v->r, &c, travel_mark(v, m, (uint32_t)i << 22, true));
+    }
+    const struct san_warning *w = view_warning(v);
+    if (w && sp && (w->asid == sp->asid || w->asid == MODEL_NO_ASID) && w->va) {
+        struct rect c = grid_cell(g, (int)PDX(w->va)); /* the sanitizer's warning selected in its list */
+        outline(v->r, c.x - 2, c.y - 2, c.w + 3, c.w + 3, 2, COL_BAD);
     }
     const struct frame_mapping *mp;
     uint32_t maps = view_frame_mappings(v, m, &mp);

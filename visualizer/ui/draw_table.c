@@ -5,6 +5,7 @@
  * and dirty as small light and dark corner marks. A 4 MiB page has no table:
  * the grid then shows the big page's look in every cell.
  */
+#include "sanitizer.h"
 #include "view.h"
 
 void draw_table(struct view *v, const struct model *m, double now)
@@ -40,6 +41,12 @@ void draw_table(struct view *v, const struct model *m, double now)
     if (v->sel_pte >= 0) {
         struct rect c = grid_cell(g, v->sel_pte);
         outline(v->r, c.x - 1, c.y - 1, c.w + 1, c.w + 1, v->lay.cell >= 8 ? 2 : 1, COL_SELECT);
+    }
+    const struct san_warning *w = view_warning(v);
+    if (w && sp && (w->asid == sp->asid || w->asid == MODEL_NO_ASID) && w->va &&
+        PDX(w->va) == (uint32_t)pdi) {
+        struct rect c = grid_cell(g, (int)PTX(w->va)); /* the sanitizer's warning selected in its list */
+        outline(v->r, c.x - 2, c.y - 2, c.w + 3, c.w + 3, 2, COL_BAD);
     }
     if (sp && view_flash_on(v, now) && v->flash_asid == sp->asid && PDX(v->flash_va) == (uint32_t)pdi) {
         struct rect c = grid_cell(g, (int)PTX(v->flash_va));

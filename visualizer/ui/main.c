@@ -451,8 +451,21 @@ static void describe_travel(struct view *v, void *arg)
 {
     struct travel_shot *t = arg;
     v->san = t->a->san;
-    if (t->a->o.check)
-        v->tm.side = SIDE_CHECKS; /* the picture shows the warnings' list */
+    if (t->a->o.check) { /* the picture shows the warnings' list, the last one so far selected */
+        v->tm.side = SIDE_CHECKS;
+        for (size_t i = 0; i < sanitizer_kept(t->a->san); i++) {
+            const struct san_warning *w = sanitizer_warning(t->a->san, i);
+            if (w->moment > t->at)
+                break;
+            v->tm.check_sel = (int)i;
+            if (w->asid != MODEL_NO_ASID && model_space(t->a->m, w->asid) && !t->a->o.asid_set)
+                v->asid = w->asid;
+            if (w->va) {
+                v->sel_pde = (int)PDX(w->va);
+                v->sel_pte = (int)PTX(w->va);
+            }
+        }
+    }
     snprintf(v->source, sizeof v->source, "%s", t->a->o.mode == IN_FILE ? t->a->o.path : t->a->src.what);
     snprintf(v->state, sizeof v->state, "· %s", t->what);
     v->tm.h = t->h;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "model_walk.h"
+#include "sanitizer.h"
 #include "view.h"
 
 static int font_px(int w, int h)
@@ -97,6 +98,13 @@ const struct space *view_space(const struct view *v, const struct model *m)
     if (m->current_asid != MODEL_NO_ASID && (sp = model_space(m, m->current_asid)) != NULL)
         return sp;
     return model_space_at(m, 0);
+}
+
+const struct san_warning *view_warning(const struct view *v)
+{
+    if (v->tm.side != SIDE_CHECKS || !v->san || v->tm.check_sel < 0)
+        return NULL;
+    return sanitizer_warning(v->san, (size_t)v->tm.check_sel);
 }
 
 const char *view_space_how(const struct view *v, const struct model *m)

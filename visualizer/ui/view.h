@@ -140,6 +140,8 @@ bool view_flash_on(const struct view *v, double now);
 /* The space shown: the pinned one (v->asid; or its end, kept while it is the last ended),
  * else the story's (model_story_space), else the live one, else the first; NULL when none. */
 const struct space *view_space(const struct view *v, const struct model *m);
+/* The sanitizer's warning selected in its list while the list is open (c), else NULL. */
+const struct san_warning *view_warning(const struct view *v);
 /* How the shown space was chosen, for titles: "following" (the story: the user space an event
  * touched last), "pinned" (chosen by the user; l follows again) or "ended at tick N". */
 const char *view_space_how(const struct view *v, const struct model *m);
