@@ -674,7 +674,7 @@ void gdb_watch_update(struct gdb_watch *w, const struct gdb_paging *p, uint32_t 
     if (!w->hello_sent) { /* at the first poll that draws: the paging features the kernel uses */
         bool pse = (p->cr4 & CR4_PSE) != 0, pge = (p->cr4 & CR4_PGE) != 0;
         send(w, RT_HELLO,
-             &(struct rec_hello){PROTO_VERSION, text_of("gdb-stub"), w->ram_kib, PAGE_SIZE, pse, pge});
+             &(struct rec_hello){PROTO_VERSION, text_of(GDB_STUB_BUILD), w->ram_kib, PAGE_SIZE, pse, pge});
         if (w->ram_kib)
             send(w, RT_MEM,
                  &(struct rec_mem){w->ram_kib, 1, 640, w->ram_kib > 1024 ? w->ram_kib - 1024 : 0, 0});

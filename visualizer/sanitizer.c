@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <koiz/protocol.h>
 #include "model_frames.h"
 #include "sanitizer.h"
 
@@ -49,6 +50,7 @@ struct sanitizer {
     size_t kept, warnings_cap;
     uint64_t count;
     uint64_t unchecked; /* records seen while the model was not whole: no rule held against them */
+    bool foreign;       /* the stream is koiz-view's own, from QEMU's GDB stub: nothing checked */
 };
 
 #define SAN_ROW(id, name, about) {name, about},
@@ -373,6 +375,13 @@ void sanitizer_record(struct sanitizer *s, const struct model *m, const struct r
     if ((unsigned)r->type >= RT_COUNT)
         return;
     s->ntouched = s->ngone = 0;
+    if (m->have_hello && !strcmp(m->hello.build, GDB_STUB_BUILD)) {
+        /* records koiz-view made from QEMU's GDB stub (docs/protocol.md): no TLB drops, frames or
+         * forks, and no kernel half known; the rules need Koiz's own records */
+        s->foreign = true;
+        s->nchanges = 0;
+        return;
+    }
     bool changed = s->nchanges > 0; /* entries changing still: the kernel is still reporting one operation */
     bool whole = model_whole(m, NULL, NULL) && !m->loss.open;
     take_changes(s, m, r, moment);
@@ -465,4 +474,9 @@ void sanitizer_print(const struct sanitizer *s, FILE *f, uint64_t upto)
 uint64_t sanitizer_unchecked(const struct sanitizer *s)
 {
     return s->unchecked;
+}
+
+bool sanitizer_foreign(const struct sanitizer *s)
+{
+    return s->foreign;
 }

@@ -18,6 +18,7 @@
 #ifndef KOIZ_VIEW_SANITIZER_H
 #define KOIZ_VIEW_SANITIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +75,9 @@ void sanitizer_record(struct sanitizer *s, const struct model *m, const struct r
 uint64_t sanitizer_count(const struct sanitizer *s);
 const struct san_warning *sanitizer_warning(const struct sanitizer *s, size_t i);
 size_t sanitizer_kept(const struct sanitizer *s);
+/* Whether the stream is one koiz-view made from QEMU's GDB stub (hello's build GDB_STUB_BUILD):
+ * it has no TLB, frame or fork records, so no rule is held against it. */
+bool sanitizer_foreign(const struct sanitizer *s);
 /* Records seen while the model was not whole (records lost): no rule was held against them. */
 uint64_t sanitizer_unchecked(const struct sanitizer *s);
 /* "stale-tlb", and the rule in one sentence. */

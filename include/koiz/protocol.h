@@ -19,8 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_MARK     "@KZ1"
-#define PROTO_VERSION  1
+#define PROTO_MARK    "@KZ1"
+#define PROTO_VERSION 1
+/* hello's build in the records koiz-view makes itself from QEMU's GDB stub (docs/protocol.md,
+ * "Records koiz-view makes itself"): they carry no TLB, frame or fork records. */
+#define GDB_STUB_BUILD "gdb-stub"
 #define PROTO_LINE_MAX 240 /* bytes in one record, newline included */
 
 /* The record kinds, their fields and their words: include/koiz/records.def. */

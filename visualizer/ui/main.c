@@ -374,6 +374,9 @@ static int print_sanitizer(struct app *a, uint64_t upto, int rc)
     if (unchecked)
         printf("; %llu records not checked: the picture was not whole then (records lost or paused)",
                (unsigned long long)unchecked);
+    if (sanitizer_foreign(a->san))
+        printf("; not checked: koiz-view made this stream from QEMU's GDB stub (no TLB, frame or fork "
+               "records: the rules need Koiz's own)");
     printf("\n");
     sanitizer_print(a->san, stdout, upto);
     return a->o.check && n && !rc ? 4 : rc;
