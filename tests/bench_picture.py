@@ -67,7 +67,10 @@ def trees():
         bochsrc = f.read()
     with open(os.path.join(emu.ROOT, 'floppy', 'menu.lst')) as f:
         menu = f.read()
-    before = bochsrc.replace('BIOS-bochs-latest, options=fastboot', 'BIOS-bochs-latest')
+    # before issue 17: the whole ELF, the BIOS's boot-menu wait, and an emulated second of 50
+    # million instructions (which this host needs about twice as long to run)
+    before = bochsrc.replace('BIOS-bochs-latest, options=fastboot', 'BIOS-bochs-latest').replace(
+        'ips=25000000', 'ips=50000000')
     return {'now': emu.ROOT,
             'before': _tree('before', os.path.join(BUILD, 'koiz.elf'), before),
             'no-menu': _tree('no-menu', os.path.join(BUILD, 'koiz.elf.gz'), bochsrc,
@@ -126,7 +129,7 @@ def main():
     runs = measure()
     kib = os.path.getsize(os.path.join(BUILD, 'koiz.elf')) / 1024
     gz = os.path.getsize(os.path.join(BUILD, 'koiz.elf.gz')) / 1024
-    before = _line('Bochs, before (the whole ELF, %.0f KiB)' % kib, runs['bochs-before'])
+    before = _line('Bochs, before (the whole ELF, %.0f KiB, ips 50 M)' % kib, runs['bochs-before'])
     now = _line('Bochs, now (stripped and compressed, %.0f KiB)' % gz, runs['bochs'])
     if now is not None:
         print('    target at most %.1f s: %s' % (GOAL_BOCHS, 'met' if now <= GOAL_BOCHS else 'NOT met'))
