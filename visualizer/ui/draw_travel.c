@@ -304,8 +304,10 @@ static void draw_checks(struct view *v)
         int x = b->x;
         x += text_draw(&v->font, v->r, x, y, fmt("#%-8llu %5u ", (unsigned long long)w->moment, w->tick),
                        COL_DIM, 0);
-        x += text_draw(&v->bold, v->r, x, y, fmt("%s ", san_rule_name(w->rule)), COL_BAD, 0);
-        text_draw(&v->font, v->r, x, y, w->text, COL_TEXT, b->x + b->w - x);
+        bool later = t->h && w->moment > t->at; /* not yet at the moment shown: dimmed */
+        x +=
+            text_draw(&v->bold, v->r, x, y, fmt("%s ", san_rule_name(w->rule)), later ? COL_DIM : COL_BAD, 0);
+        text_draw(&v->font, v->r, x, y, w->text, later ? COL_DIM : COL_TEXT, b->x + b->w - x);
     }
     if (!kept) {
         text_draw(&v->font, v->r, b->x, y,
