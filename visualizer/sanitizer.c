@@ -16,6 +16,10 @@
 #include "model_frames.h"
 #include "sanitizer.h"
 
+/* Entries awaiting their TLB drop, or frames their unmapping, at most: a stream that never moves on
+ * (no kernel does that) is judged then, so memory stays bounded. */
+#define SAN_PENDING_MAX 65536
+
 struct pending_tlb {
     uint32_t asid, va, old, new;
     uint64_t cause;
@@ -309,7 +313,7 @@ static void check_tlb(struct sanitizer *s, const struct model *m, const struct r
             dropped = !p->global; /* a CR3 load keeps global entries */
         if (dropped)
             continue;
-        if (changed || r->type == RT_TLB_PAGE || r->type == RT_TLB_ALL) {
+        if ((changed || r->type == RT_TLB_PAGE || r->type == RT_TLB_ALL) && s->ntlb <= SAN_PENDING_MAX) {
             s->tlb[keep++] = *p; /* this record's own changes, or more drops to come */
             continue;
         }
@@ -330,7 +334,7 @@ static void check_tlb(struct sanitizer *s, const struct model *m, const struct r
 /* Frames given back: still mapped once the next record is in? */
 static void check_freed(struct sanitizer *s, const struct model *m, const struct record *r, uint64_t moment)
 {
-    if (r->type == RT_FREE) {
+    if (r->type == RT_FREE && s->nfreed <= SAN_PENDING_MAX) {
         uint32_t f0 = r->u.free.pa >> PAGE_SHIFT;
         for (uint32_t k = 0; k < r->u.free.count; k++)
             if (f0 + k < s->frames && s->maps[f0 + k] &&
@@ -338,7 +342,7 @@ static void check_freed(struct sanitizer *s, const struct model *m, const struct
                 s->freed[s->nfreed++] = (struct pending_free){f0 + k, moment};
         return;
     }
-    if (r->type == RT_ALLOC)
+    if (r->type == RT_ALLOC && s->nfreed <= SAN_PENDING_MAX)
         return; /* held back with the frees: the next record proper decides */
     for (size_t i = 0; i < s->nfreed; i++) {
         uint32_t f = s->freed[i].frame;
