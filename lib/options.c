@@ -286,7 +286,7 @@ static void apply(struct parser *p, enum option_id id, struct word w, const char
             bugs |= 1u << k;
             at += len + 1;
         }
-        o->bugs = bugs;
+        o->bugs |= bugs;
         return;
     }
     case OPT_COUNT: return;
@@ -333,7 +333,7 @@ static void parse_word(struct parser *p, struct word w)
         complain(p, "option '%s' takes no value; ignored", w, none);
         return;
     }
-    if (p->first[id].text) {
+    if (p->first[id].text && id != OPT_BUG) { /* bug= may be given again: the bugs add up */
         struct word was = p->first[id];
         if (!p->conflict[id] && was.len == w.len && kstrncmp(was.text, w.text, w.len) == 0) {
             complain(p, "option '%s' is given twice; once is enough%s", w, none);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <koiz/bugs.h>
 #include <koiz/options.h>
 
 struct warnings {
@@ -68,6 +69,22 @@ static void test_every_option(void **state)
     assert_int_equal(parse("/k demo=", &o, &w), 1);
     assert_int_equal(parse("/k demo=averyveryverylongname", &o, &w), 1);
     assert_string_equal(o.demo, "");
+    assert_int_equal(parse("/k tour_pause=5", &o, &w), 0);
+    assert_int_equal(o.tour_pause_seconds, 5);
+    assert_int_equal(parse("/k", &o, &w), 0);
+    assert_int_equal(o.tour_pause_seconds, TOUR_PAUSE_DEFAULT);
+    assert_int_equal(parse("/k tour_pause=601", &o, &w), 1);
+    assert_int_equal(o.tour_pause_seconds, TOUR_PAUSE_DEFAULT);
+    /* bug=: names separated by commas, and the option may come again: the bugs add up */
+    assert_int_equal(parse("/k bug=skip-invlpg,leak-on-exit", &o, &w), 0);
+    assert_int_equal(o.bugs, BUG(SKIP_INVLPG) | BUG(LEAK_ON_EXIT));
+    assert_int_equal(parse("/k bug=free-mapped bug=user-kernel", &o, &w), 0);
+    assert_int_equal(o.bugs, BUG(FREE_MAPPED) | BUG(USER_KERNEL));
+    assert_int_equal(parse("/k bug=cow-writable-parent bug=skip-invlpg,nonsense", &o, &w), 1);
+    assert_int_equal(o.bugs, BUG(COW_WRITABLE_PARENT));
+    assert_non_null(strstr(w.last, "skip-invlpg, cow-writable-parent"));
+    assert_int_equal(parse("/k bug=", &o, &w), 1);
+    assert_int_equal(o.bugs, 0);
     assert_int_equal(parse("/k bench", &o, &w), 0);
     assert_int_equal(o.bench, 1);
     assert_int_equal(parse("/k bench=3", &o, &w), 1);
