@@ -59,6 +59,7 @@ struct app {
     char stream_tmp[PATH_MAX]; /* a live stream kept for the time machine in a temporary file, or "" */
     bool keep_stream;          /* Ctrl+S: the temporary file stays */
     struct sanitizer *san;     /* the paging sanitizer, fed every record of a->m (NULL: none) */
+    double begun;              /* when the status line first said the emulator was booting (monotonic s) */
     /* the time machine, in the window */
     struct history *h;
     struct model *vm; /* the model of the moment shown when it is not the present (a replay: always) */
@@ -640,7 +641,17 @@ static void describe(struct app *a, struct view *v, bool paused)
     else if (o->mode == IN_SERIAL)
         snprintf(v->state, sizeof v->state, "· %s%s", a->src.socket ? "a Unix socket" : fmt_baud(o->baud),
                  o->record ? " · recording" : "");
-    else
+    else if (a->src.pid &&
+             !a->p.stats.records) { /* an emulator started here, the kernel not heard from yet */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if (!a->begun)
+            a->begun = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+        snprintf(
+            v->state, sizeof v->state,
+            "· booting: %.0f s, %llu bytes from the emulator so far (its BIOS, GRUB's menu, then the kernel)",
+            (double)ts.tv_sec + ts.tv_nsec / 1e9 - a->begun, (unsigned long long)a->p.stats.bytes);
+    } else
         snprintf(v->state, sizeof v->state, "· running%s", o->record ? " · recording" : "");
     gdb_run_describe(&a->gdb, &a->src, v->state, sizeof v->state);
 }
