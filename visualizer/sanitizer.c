@@ -253,11 +253,11 @@ static void take_changes(struct sanitizer *s, const struct model *m, const struc
         /* a translation the CPU may hold for the live space, or the kernel's half (every space) */
         bool live = c->key == MODEL_KERNEL_KEY || (c->key == m->current_asid && (!kernel_half || dir));
         if (event && live && needs_tlb_drop(c->old, c->new) &&
-            !(dir && (c->old & PTE_P) && !(c->old & PDE_PS)) &&
+            !(dir && (c->old & PTE_P) && !(c->old & PDE_PS)) && s->ntlb < SAN_PENDING_MAX &&
             room((void **)&s->tlb, &s->tlb_cap, s->ntlb, sizeof *s->tlb)) {
             bool dup = false; /* a kernel directory entry comes once per space */
-            for (size_t k = 0; k < s->ntlb && !dup; k++)
-                dup = s->tlb[k].va == va && s->tlb[k].dir == dir && s->tlb[k].cause == moment;
+            for (size_t k = s->ntlb; dir && k-- > 0 && s->tlb[k].cause == moment && !dup;)
+                dup = s->tlb[k].va == va && s->tlb[k].dir;
             if (!dup)
                 s->tlb[s->ntlb++] = (struct pending_tlb){
                     kernel_half ? MODEL_NO_ASID : c->key, va, c->old, c->new, moment, dir,
