@@ -67,7 +67,21 @@ def _end(xvfb, view, env):
     xvfb.wait()
 
 
+def _no_pty():
+    """Why this machine has no pseudo-terminals (a chroot without /dev/pts), or None."""
+    try:
+        master, slave = os.openpty()
+        os.close(master)
+        os.close(slave)
+        return None
+    except OSError as e:
+        return str(e)
+
+
 def _key_reaches_kernel(name, args, display_base, timeout):
+    why = _no_pty()
+    if why:  # koiz-view says so in its window when a key is pressed; nothing to test here
+        return [Result(name, None, 'skipped: no pseudo-terminal on this machine (%s)' % why)]
     xvfb, view, env, rec = _session(name, args, display_base, timeout)
     problems = []
     try:

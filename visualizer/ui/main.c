@@ -1025,7 +1025,12 @@ static int run_window(struct app *a)
                         screenshot(&v, r, now, &message_until);
                     else if ((a->o.mode == IN_SERIAL || a->src.keys_fd >= 0) && kernel_key(k))
                         send_key(a, &v, kernel_key(k), now, &message_until);
-                    else if (k == SDLK_DELETE && a->gdb.on && !a->gdb.verify)
+                    else if (a->src.keys_why[0] && kernel_key(k)) {
+                        snprintf(v.message, sizeof v.message,
+                                 "%c cannot reach the kernel: %s; type it in the emulator's window",
+                                 kernel_key(k), a->src.keys_why);
+                        message_until = now + 6;
+                    } else if (k == SDLK_DELETE && a->gdb.on && !a->gdb.verify)
                         forget_space(a, &v, now, &message_until);
                     else if (travel_key(&v, shown_model(a, &v), k, e.key.keysym.mod))
                         ;

@@ -89,8 +89,10 @@ static int spawn(struct source *s, enum source_kind emu, const char *root, int m
         fcntl(master, F_SETFL, O_NONBLOCK);
         s->keys_fd = master;
         s->keys_hold = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    } else if (master >= 0) {
-        close(master);
+    } else {
+        snprintf(s->keys_why, sizeof s->keys_why, "no pseudo-terminal here (%s)", strerror(errno));
+        if (master >= 0)
+            close(master);
     }
     snprintf(s->log, sizeof s->log, "%s/build/koiz-view-%s.log", root, bochs ? "bochs" : "qemu");
     char mem[32], drive[4200];

@@ -38,9 +38,10 @@ struct source {
     bool socket;  /* the "port" is an emulator's Unix socket: no baud rate */
     FILE *record; /* tee, or NULL */
     int keys_fd; /* an emulator started here: the master of the pty its COM1 is on (keys go down it), or -1 */
-    int keys_hold; /* its slave, held open so that the master never hangs up (never read), or -1 */
-    char log[256]; /* an emulator started here: the file its own messages (stderr) go to */
-    char what[64]; /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
+    int keys_hold;     /* its slave, held open so that the master never hangs up (never read), or -1 */
+    char log[256];     /* an emulator started here: the file its own messages (stderr) go to */
+    char keys_why[96]; /* an emulator started here without a COM1 for keys: why (else "") */
+    char what[64];     /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
 
     pthread_t thread;
     bool started;
