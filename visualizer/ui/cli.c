@@ -483,8 +483,8 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
         snprintf(err, errsz, "--append gives a command line to --kernel FILE (the floppy has its own menu)");
         return -1;
     }
-    if ((o->after || o->until) && !o->headless && !o->dump && !o->nwalks && !o->nframes) {
-        snprintf(err, errsz, "%s goes with --headless or --dump", o->after ? "--after" : "--until");
+    if ((o->after || o->until) && !o->headless && !o->dump && !o->check && !o->nwalks && !o->nframes) {
+        snprintf(err, errsz, "%s goes with --headless, --dump or --check", o->after ? "--after" : "--until");
         return -1;
     }
     if (qemu)

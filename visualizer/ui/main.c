@@ -436,7 +436,7 @@ static int run_batch(struct app *a)
     }
     if (a->p.stats.records)
         print_answers(a);
-    if (a->o.check || a->o.dump)
+    if ((a->o.check || a->o.dump) && a->p.stats.records)
         rc = print_sanitizer(a, UINT64_MAX, rc);
     return rc;
 }

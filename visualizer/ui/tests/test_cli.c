@@ -183,7 +183,11 @@ static void bad_arguments_exit_2(void **state)
     run(&r, NULL, NULL, (const char *[]){"--until", "frob", "--dump", "-", NULL});
     expect(&r, 2, "unknown record kind 'frob' for --until");
     run(&r, NULL, NULL, (const char *[]){"--until", "tests", STREAM, NULL});
-    expect(&r, 2, "--until goes with --headless or --dump");
+    expect(&r, 2, "--until goes with --headless, --dump or --check");
+    run(&r, NULL, NULL, (const char *[]){"--check", STREAM, NULL}); /* a self-test run breaks no rule */
+    expect(&r, 0, "sanitizer: 0 warnings");
+    run(&r, NULL, NULL, (const char *[]){"--check", "--until", "tests", STREAM, NULL});
+    expect(&r, 0, "sanitizer: 0 warnings");
     run(&r, NULL, NULL, (const char *[]){"--record", "/tmp/x", STREAM, NULL});
     expect(&r, 2, "--record is for live input");
     run(&r, NULL, NULL, (const char *[]){"--bench", NULL});
