@@ -1,26 +1,11 @@
 /* ulib.c: what user programs link besides the system calls: console output,
  * formatted by the kernel's own freestanding formatter (lib/format.c, linked into
- * every program too), and the C library's names for lib's string helpers. */
+ * every program too), and the C library's names for lib's string helpers (memset
+ * and its kin come with klib: lib/abi.c). */
 #include <stdarg.h>
 #include <koiz/klib.h>
 #include "ulib.h"
 
-void *memset(void *dst, int c, size_t n)
-{
-    return kmemset(dst, c, n);
-}
-void *memcpy(void *dst, const void *src, size_t n)
-{
-    return kmemcpy(dst, src, n);
-}
-void *memmove(void *dst, const void *src, size_t n)
-{
-    return kmemmove(dst, src, n);
-}
-int memcmp(const void *a, const void *b, size_t n)
-{
-    return kmemcmp(a, b, n);
-}
 size_t strlen(const char *s)
 {
     return kstrlen(s);

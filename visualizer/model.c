@@ -920,22 +920,10 @@ static void model_reboot(struct model *m)
 
 void model_reset(struct model *m)
 {
-    struct space **spaces = m->spaces;
-    struct ptab **registry = m->registry;
-    struct frame_map *frame_map = m->frame_map;
-    void (*check_change)(void *, const struct entry_change *) = m->check_change;
-    void *check_ctx = m->check_ctx;
-    uint32_t cap = m->spaces_cap;
     model_reboot(m);
-    struct ptab *pool = m->pool;
+    struct model_keep keep = model_keep_of(m); /* after the reboot: the pool holds its tables */
     memset(m, 0, sizeof *m);
-    m->spaces = spaces;
-    m->spaces_cap = cap;
-    m->registry = registry;
-    m->pool = pool;
-    m->frame_map = frame_map;
-    m->check_change = check_change;
-    m->check_ctx = check_ctx;
+    model_keep_put(m, &keep);
     m->current_asid = MODEL_NO_ASID;
 }
 

@@ -24,4 +24,32 @@ void set_pte(struct ptab *t, uint32_t pti, uint32_t e);
 /* The tables' invariants: bitmaps, counts, references, the registry; NULL when they hold. */
 const char *model_check_tables(const struct model *m);
 
+/* What a model keeps when its contents are emptied or replaced (model_reset, model_load): the
+ * memory it reuses, and the sanitizer's hook. */
+struct model_keep {
+    struct space **spaces;
+    uint32_t spaces_cap;
+    struct ptab **registry, *pool;
+    struct frame_map *frame_map;
+    void (*check_change)(void *ctx, const struct entry_change *c);
+    void *check_ctx;
+};
+
+static inline struct model_keep model_keep_of(const struct model *m)
+{
+    return (struct model_keep){m->spaces,    m->spaces_cap,   m->registry, m->pool,
+                               m->frame_map, m->check_change, m->check_ctx};
+}
+
+static inline void model_keep_put(struct model *m, const struct model_keep *k)
+{
+    m->spaces = k->spaces;
+    m->spaces_cap = k->spaces_cap;
+    m->registry = k->registry;
+    m->pool = k->pool;
+    m->frame_map = k->frame_map;
+    m->check_change = k->check_change;
+    m->check_ctx = k->check_ctx;
+}
+
 #endif

@@ -214,16 +214,12 @@ int model_load(struct model *m, const void *data, size_t len)
     void (*on_change)(void *, const struct entry_change *) = m->on_change;
     void *change_ctx = m->change_ctx;
     void (*check_change)(void *, const struct entry_change *) = m->check_change;
-    void *check_ctx = m->check_ctx;
     /* Versions only move on, so a picture drawn of another moment is never taken for this one's. */
     uint64_t version = m->version, map_version = m->map_version;
     m->on_change = NULL; /* emptying it is no change anyone is told of */
     m->check_change = NULL;
     model_reset(m);
-    struct space **spaces = m->spaces;
-    struct ptab **registry = m->registry, *pool = m->pool;
-    struct frame_map *frame_map = m->frame_map;
-    uint32_t spaces_cap = m->spaces_cap;
+    struct model_keep keep = model_keep_of(m); /* the sanitizer's hook NULL until the load is done */
     struct ptab **tables = NULL;
     uint32_t ntables = 0;
 
@@ -231,13 +227,7 @@ int model_load(struct model *m, const void *data, size_t len)
     if (!core)
         goto bad;
     memcpy(m, core, offsetof(struct model, faults));
-    m->spaces = spaces;
-    m->spaces_cap = spaces_cap;
-    m->registry = registry;
-    m->pool = pool;
-    m->frame_map = frame_map;
-    m->check_change = NULL;
-    m->check_ctx = check_ctx;
+    model_keep_put(m, &keep);
     m->ended = NULL; /* model_reset let this model's go; the saved one's is not kept */
     m->on_change = NULL;
     m->change_ctx = change_ctx;
@@ -343,8 +333,8 @@ int model_load(struct model *m, const void *data, size_t len)
     if (r.bad)
         goto bad_after;
     /* its version only moves on too; frame_map_copy adds one more */
-    saved.version = saved.version > frame_map->version ? saved.version : frame_map->version;
-    if (frame_map_copy(frame_map, &saved) != 0 || r.p != r.end)
+    saved.version = saved.version > m->frame_map->version ? saved.version : m->frame_map->version;
+    if (frame_map_copy(m->frame_map, &saved) != 0 || r.p != r.end)
         goto bad_after;
     m->on_change = on_change;
     m->check_change = check_change;

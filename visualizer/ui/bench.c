@@ -36,14 +36,14 @@
 #define BENCH_CHUNK  65536
 #define INGEST_RUNS  5
 
-static double seconds(void)
+double bench_wall_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static double cpu_seconds(void)
+double bench_cpu_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -56,11 +56,11 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The q-quantile (0..1) of n sorted values, nearest rank. */
-static double quantile(const double *sorted, int n, double q)
+double bench_quantile(double *v, int n, double q)
 {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
     int i = (int)(q * n + 0.999999) - 1;
-    return sorted[i < 0 ? 0 : i >= n ? n - 1 : i];
+    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
 /* Pins the process to the CPU it is on; says how busy the machine is (wall-clock figures depend on it). */
@@ -82,12 +82,12 @@ static void ingest_once(struct model *m, struct parser *p, const struct replay *
 {
     model_reset(m);
     parser_init(p, m);
-    double t0 = seconds(), c0 = cpu_seconds();
+    double t0 = bench_wall_s(), c0 = bench_cpu_s();
     for (size_t at = 0; at < rp->len; at += BENCH_CHUNK)
         parser_feed(p, rp->data + at, rp->len - at < BENCH_CHUNK ? rp->len - at : BENCH_CHUNK);
     parser_finish(p);
-    *wall = seconds() - t0;
-    *cpu = cpu_seconds() - c0;
+    *wall = bench_wall_s() - t0;
+    *cpu = bench_cpu_s() - c0;
 }
 
 /* What the model made of the stream. */
@@ -145,8 +145,8 @@ static void time_figures(const char *name, double *t, int n)
         sum += t[i];
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
     printf("%s_mean_ms %.2f\n", name, 1e3 * sum / n);
-    printf("%s_p50_ms %.2f\n", name, 1e3 * quantile(t, n, 0.50));
-    printf("%s_p99_ms %.2f\n", name, 1e3 * quantile(t, n, 0.99));
+    printf("%s_p50_ms %.2f\n", name, 1e3 * bench_quantile(t, n, 0.50));
+    printf("%s_p99_ms %.2f\n", name, 1e3 * bench_quantile(t, n, 0.99));
     printf("%s_max_ms %.2f\n", name, 1e3 * t[n - 1]);
 }
 
@@ -178,22 +178,22 @@ static int frame_figures(struct model *m, struct parser *p, struct replay *rp, c
     double panel[P_COUNT + 1] = {0};
     v.panel_seconds = panel;
     int n = 0;
-    double start = seconds(), cpu_start = cpu_seconds();
+    double start = bench_wall_s(), cpu_start = bench_cpu_s();
     while (frame && draw && frame_cpu && n <= BENCH_FRAMES && !replay_done(rp)) {
-        double t0 = seconds(), c0 = cpu_seconds();
+        double t0 = bench_wall_s(), c0 = bench_cpu_s();
         replay_step(rp, p, per);
         snprintf(v.state, sizeof v.state, "· %.0f%% · playing · %llu records/frame",
                  100.0 * rp->pos / rp->len, (unsigned long long)per);
-        double t1 = seconds();
+        double t1 = bench_wall_s();
         view_draw(&v, m, 1.0 + n / 60.0);
         SDL_RenderPresent(r);
-        double t2 = seconds();
+        double t2 = bench_wall_s();
         frame[n] = t2 - t0;
         draw[n] = t2 - t1;
-        frame_cpu[n] = cpu_seconds() - c0;
+        frame_cpu[n] = bench_cpu_s() - c0;
         n++;
     }
-    double wall = seconds() - start, cpu = cpu_seconds() - cpu_start;
+    double wall = bench_wall_s() - start, cpu = bench_cpu_s() - cpu_start;
     if (n) {
         printf("renderer %s\n", info.name);
         printf("size %dx%d\n", w, h);

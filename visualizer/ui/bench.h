@@ -19,6 +19,11 @@ int bench_run(const char *path, int w, int h);
  * RSS. "name value" lines on stdout; 0, or 1 after saying why.
  */
 int bench_travel(const char *path, int w, int h);
+/* Seconds of the wall clock (monotonic) and of this thread's CPU time, for figures. */
+double bench_wall_s(void);
+double bench_cpu_s(void);
+/* The q-quantile (0..1) of v's n values, nearest rank; sorts v. */
+double bench_quantile(double *v, int n, double q);
 /* Pins the process to the CPU it runs on and prints it, with the load average. */
 void bench_pin_to_one_cpu(void);
 

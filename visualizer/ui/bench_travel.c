@@ -27,31 +27,10 @@
 #define ENTRIES_ASKED 200
 #define NEAR_AHEAD    4096 /* as main.c's: read forward rather than load a checkpoint */
 
-static double cpu_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
+/* The q-quantile of n values in seconds, as milliseconds (sorts them). */
 static double quantile(double *v, int n, double q)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    int i = (int)(q * n + 0.999999) - 1;
-    return v[i < 0 ? 0 : i >= n ? n - 1 : i] * 1e3;
+    return 1e3 * bench_quantile(v, n, q);
 }
 
 static uint64_t rng = 0x853c49e6748fea9bull;
@@ -68,7 +47,7 @@ int bench_travel(const char *path, int w, int h)
 {
     char err[512];
     bench_pin_to_one_cpu();
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_wall_s(), c0 = bench_cpu_s();
     struct history *hist = history_open_file(path, err, sizeof err);
     if (!hist) {
         fprintf(stderr, "koiz-view: %s\n", err);
@@ -76,13 +55,13 @@ int bench_travel(const char *path, int w, int h)
     }
     while (!history_index_step(hist, 64u << 20))
         ;
-    double index_s = now_s() - t0, index_cpu = cpu_s() - c0;
+    double index_s = bench_wall_s() - t0, index_cpu = bench_cpu_s() - c0;
     uint64_t indexed, built, size;
     history_progress(hist, &indexed, &built, &size);
-    t0 = now_s();
+    t0 = bench_wall_s();
     while (!history_build_step(hist, 64u << 20))
         ;
-    double build_s = now_s() - t0;
+    double build_s = bench_wall_s() - t0;
     uint64_t moments = history_moments(hist);
     size_t nmarks;
     const struct mark *marks = history_marks(hist, &nmarks);
@@ -114,7 +93,7 @@ int bench_travel(const char *path, int w, int h)
     /* random seeks, each drawn */
     for (int i = 0; i < SEEKS; i++) {
         uint64_t n = rnd(moments + 1);
-        double a = now_s(), c = cpu_s();
+        double a = bench_wall_s(), c = bench_cpu_s();
         if (history_seek(hist, m, n, &at) != 0) {
             fprintf(stderr, "koiz-view: seeking #%llu failed\n", (unsigned long long)n);
             return 1;
@@ -122,32 +101,32 @@ int bench_travel(const char *path, int w, int h)
         v.tm.at = at;
         view_draw(&v, m, 0);
         SDL_RenderPresent(r);
-        times[i] = now_s() - a;
-        cpu[i] = cpu_s() - c;
+        times[i] = bench_wall_s() - a;
+        cpu[i] = bench_cpu_s() - c;
     }
     printf("seek_p50_ms %.2f\nseek_p99_ms %.2f\n", quantile(times, SEEKS, 0.5), quantile(times, SEEKS, 0.99));
     printf("seek_cpu_p50_ms %.2f\nseek_cpu_p99_ms %.2f\n", quantile(cpu, SEEKS, 0.5),
            quantile(cpu, SEEKS, 0.99));
 
     /* the playhead dragged from the start to the end */
-    double drag0 = now_s(), seek_part[DRAGS];
+    double drag0 = bench_wall_s(), seek_part[DRAGS];
     for (int i = 0; i < DRAGS; i++) {
         uint64_t n = moments * (uint64_t)(i + 1) / DRAGS;
-        double a = now_s(), c = cpu_s();
+        double a = bench_wall_s(), c = bench_cpu_s();
         if (!(at <= n && n - at <= NEAR_AHEAD))
             n = history_checkpoint_before(hist, n);
         history_seek(hist, m, n, &at);
-        double b = now_s();
+        double b = bench_wall_s();
         v.tm.at = at;
         v.tm.dragging = true;
         view_draw(&v, m, 0);
         SDL_RenderPresent(r);
-        times[i] = now_s() - a;
-        times[DRAGS + i] = now_s() - b;
+        times[i] = bench_wall_s() - a;
+        times[DRAGS + i] = bench_wall_s() - b;
         seek_part[i] = b - a;
-        cpu[i] = cpu_s() - c;
+        cpu[i] = bench_cpu_s() - c;
     }
-    double drag_s = now_s() - drag0;
+    double drag_s = bench_wall_s() - drag0;
     printf("drag_fps %.1f\ndrag_p99_ms %.2f\n", DRAGS / drag_s, quantile(times, DRAGS, 0.99));
     printf("drag_cpu_p99_ms %.2f\n", quantile(cpu, DRAGS, 0.99));
     printf("drag_draw_p50_ms %.2f\ndrag_draw_p99_ms %.2f\n", quantile(times + DRAGS, DRAGS, 0.5),
@@ -163,9 +142,9 @@ int bench_travel(const char *path, int w, int h)
         const struct mark *mk = &marks[rnd(nmarks)];
         if (mk->kind != MARK_FAULT)
             continue;
-        double a = now_s();
+        double a = bench_wall_s();
         size_t n = history_entry(hist, mk->asid, mk->va, false, rows, 100000);
-        times[asked++] = now_s() - a;
+        times[asked++] = bench_wall_s() - a;
         most = n > most ? n : most;
     }
     if (asked) {
