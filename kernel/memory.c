@@ -20,6 +20,7 @@
 #include "../vmm/pmm.h"
 #include "../vmm/vmm.h"
 #include "dev/console.h"
+#include "dev/shared_ring.h"
 #include "kernel.h"
 #include "memory.h"
 #include "multiboot.h"
@@ -62,7 +63,7 @@ static const struct heap_backing heap_pages = {heap_back, heap_release};
 int memory_init(char *why, unsigned why_size)
 {
     struct pmm_region regions[MAX_REGIONS];
-    struct pmm_range reserved[3 + MAX_MODULES + MAX_REGIONS];
+    struct pmm_range reserved[4 + MAX_MODULES + MAX_REGIONS];
     uintptr_t queue_start, queue_end;
     struct vmem_config cfg;
     struct address_space *kas;
@@ -78,6 +79,8 @@ int memory_init(char *why, unsigned why_size)
     }
     /* The telemetry queue is in the image: listed first, its frames are said to hold it. */
     telemetry_queue_area(&queue_start, &queue_end);
+    reserved[r++] = (struct pmm_range){V2P(queue_start), V2P(queue_end), FRAME_TELEMETRY};
+    shared_ring_area(&queue_start, &queue_end); /* and the shared-memory channel's area */
     reserved[r++] = (struct pmm_range){V2P(queue_start), V2P(queue_end), FRAME_TELEMETRY};
     reserved[r++] = (struct pmm_range){(uint32_t)_kernel_start_phys, (uint32_t)V2P(_kernel_end), FRAME_IMAGE};
     /* The loader's info block: we copied what we need, but keep its page for the record. */

@@ -27,11 +27,13 @@
  */
 #include <koiz/klib.h>
 #include <koiz/protocol.h>
+#include <koiz/shared_ring.h>
 #include "../telemetry/emit.h"
 #include "../vmm/vmm.h"
 #include "dev/console.h"
 #include "kernel.h"
 #include "dev/pit.h"
+#include "dev/shared_ring.h"
 #include "telemetry.h"
 #include "x86.h"
 
@@ -56,6 +58,10 @@ static uint32_t ring_size = RING_BYTES;
 static uint32_t ring_head, ring_tail; /* bytes, free-running: used = ring_head - ring_tail */
 static uint32_t line_head, line_tail; /* lines, free-running */
 static int active, to_e9, to_serial;
+/* The shared-memory channel (dev/shared_ring.c): offered when koiz-view asked
+ * for it; once its reader is there, the lines bound for port 0xE9 go into it. */
+static int ring_offered, ring_on;
+_Static_assert(RING_BYTES <= SHARED_RING_DATA, "what write_lines writes at once fits the shared ring");
 static int in_round; /* the emitter's records now are a round's: keep them */
 static enum telemetry_loss policy;
 static volatile int round_wanted = -1; /* an enum word_ROUND reason, or -1 */
@@ -87,23 +93,40 @@ static uint32_t now(void)
 /* n bytes to the ports; records: how many records they begin. */
 static void port_write(const char *s, size_t n, uint32_t records)
 {
-    if (to_e9)
+    if (ring_on)
+        shared_ring_copy(s, (uint32_t)n);
+    else if (to_e9)
         debugcon_write(s, n, records);
     for (size_t i = 0; to_serial && i < n; i++)
         serial_putc(s[i]);
     stats.written_bytes += (uint32_t)n;
 }
 
+/* The reader has mapped the offered area: one last record on port 0xE9 says
+ * that the records after it come through the ring. Between two lines. */
+static void ring_switch(void)
+{
+    char line[PROTO_LINE_MAX + 1];
+    size_t len = rec_format_ring_start(line, sizeof line, &(struct rec_ring_start){.tick = now()});
+    debugcon_write(line, len, 1);
+    ring_on = 1;
+}
+
 /* Writes the next n queued lines out. Interrupts must be off. */
 static void write_lines(uint32_t n)
 {
-    uint32_t bytes = 0, records = 0;
+    uint32_t bytes = 0, records = 0, lines_records;
+    if (ring_offered && !ring_on && shared_ring_reader_ready())
+        ring_switch();
     for (uint32_t i = 0; i < n; i++) {
         uint32_t l = lines[(line_tail + i) % LINES_MAX];
         bytes += l & ~LINE_RECORD;
         records += l >> 15;
     }
     line_tail += n;
+    lines_records = records;
+    if (ring_on)
+        shared_ring_wait(bytes); /* at most RING_BYTES */
     while (bytes) {
         uint32_t at = ring_tail % RING_BYTES, chunk = bytes < RING_BYTES - at ? bytes : RING_BYTES - at;
         port_write(ring + at, chunk, records);
@@ -111,6 +134,8 @@ static void write_lines(uint32_t n)
         ring_tail += chunk;
         bytes -= chunk;
     }
+    if (ring_on)
+        shared_ring_publish(lines_records); /* whole lines: the reader sees them now */
 }
 
 /* How many of the queued lines, from the oldest, hold at least want bytes
@@ -485,6 +510,13 @@ void telemetry_init(void)
             to_e9 && to_serial ? " and " : "", to_serial ? "COM1" : "", ring_size,
             policy == TELEMETRY_LOSS_NEVER ? "the kernel waits for the port"
                                            : "events are dropped and announced");
+    if (to_e9 && shared_ring_offer()) {
+        ring_offered = 1;
+        kprintf("Telemetry: the host asked for shared memory; offered %u KiB at 0x%08x\n",
+                shared_ring_bytes() / 1024, shared_ring_pa());
+        tel_send_ring_offer(
+            &(struct rec_ring_offer){.tick = now(), .pa = shared_ring_pa(), .bytes = shared_ring_bytes()});
+    }
     round_wanted = ROUND_BOOT;
     telemetry_flush();
 }

@@ -1035,6 +1035,23 @@ static enum applied apply_bench(struct model *m, const struct record *r)
     return CHANGED;
 }
 
+/* The shared-memory channel (include/koiz/shared_ring.h): an offer changes
+ * nothing drawn; from `ring start` on the records come through guest memory,
+ * which the status line says. The source takes both up itself. */
+static enum applied apply_ring_offer(struct model *m, const struct record *r)
+{
+    (void)m;
+    (void)r;
+    return IGNORED;
+}
+
+static enum applied apply_ring_start(struct model *m, const struct record *r)
+{
+    (void)r;
+    m->shared_ring = true;
+    return CHANGED;
+}
+
 static enum applied apply_snap(struct model *m, const struct record *r)
 {
     snap_begin(m, r);

@@ -228,6 +228,7 @@ struct model {
     } loss;
     uint32_t synced_tick; /* the tick of the last complete round */
     bool regions_seen;    /* a `region` record arrived: the kernel tells regions (older ones do not) */
+    bool shared_ring;     /* a `ring start` arrived: the records come through shared memory */
 
     bool have_hello, have_mem, have_frames, panicked;
     struct {

@@ -13,6 +13,7 @@
  */
 #include "acpi.h"
 #include "console.h"
+#include "shared_ring.h"
 #include "../kernel.h"
 #include "../x86.h"
 
@@ -34,7 +35,8 @@ void power_off(int failed)
     kernel_hooks_run(&before_off);
     /* Every record is out now: how many, for a reader to hold against what it got
      * (this line's own `log` record stays in the queue, never sent). */
-    kprintf("Records sent: %u to port 0xE9, %u to COM1.\n", debugcon_records(), serial_records());
+    kprintf("Records sent: %u to port 0xE9, %u to COM1, %u through shared memory.\n", debugcon_records(),
+            serial_records(), shared_ring_records());
     kprintf("Powering off (%s).\n", failed ? "failure" : "success");
     for (const char *p = bochs; *p; p++)
         outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);

@@ -32,6 +32,8 @@ void cli_usage(FILE *f)
           "  --qemu --gdb         start QEMU with its stub on a free port, and watch it so\n"
           "  --kernel FILE        with --qemu: boot this multiboot kernel instead of the\n"
           "                       floppy (QEMU -kernel); --append TEXT: its command line\n"
+          "  --port-only          with --qemu: records through port 0xE9 only, not through\n"
+          "                       the guest memory QEMU shares with koiz-view (slower)\n"
           "  --rate N             polls per second through the stub (default 10)\n"
           "  --polls N            stop after N polls\n"
           "  --verify             with --qemu (or --gdb HOST:PORT and Koiz's stream on - or a\n"
@@ -393,6 +395,8 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
         } else if (!strcmp(a, "--append")) {
             NEEDS_VALUE();
             o->append = val;
+        } else if (!strcmp(a, "--port-only")) {
+            o->port_only = true;
         } else if (a[0] == '-' && a[1]) {
             snprintf(err, errsz, "unknown option '%s'", a);
             return -1;
@@ -475,8 +479,11 @@ static int parse(int argc, char **argv, struct options *o, char *err, size_t err
         snprintf(err, errsz, "--verify-every goes with --verify");
         return -1;
     }
-    if ((o->kernel || o->append) && !qemu) {
-        snprintf(err, errsz, "%s goes with --qemu", o->kernel ? "--kernel" : "--append");
+    if ((o->kernel || o->append || o->port_only) && !qemu) {
+        snprintf(err, errsz, "%s goes with --qemu",
+                 o->kernel   ? "--kernel"
+                 : o->append ? "--append"
+                             : "--port-only");
         return -1;
     }
     if (o->append && !o->kernel) {

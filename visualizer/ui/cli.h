@@ -73,6 +73,7 @@ struct options {
     int verify_every_ms;   /* --verify-every MS: compare every MS ms (0: at quiet moments) */
     const char *kernel;    /* --kernel FILE: QEMU boots this multiboot kernel (-kernel) */
     const char *append;    /* --append TEXT: its command line */
+    bool port_only;        /* --port-only: QEMU's records through port 0xE9 only, no shared memory */
     bool help, version;
 };
 

@@ -29,8 +29,9 @@ void draw_status(struct view *v, const struct model *m)
         const struct parser *p = v->parser;
         n = snprintf(facts, sizeof facts, "tick %u", m->tick);
         if (p)
-            n += snprintf(facts + n, sizeof facts - n, " · %llu records",
-                          (unsigned long long)p->stats.records);
+            n += snprintf(facts + n, sizeof facts - n, " · %llu records%s",
+                          (unsigned long long)p->stats.records,
+                          m->shared_ring ? " through shared memory" : "");
         if (p && p->stats.bad_checksum + p->stats.bad_fields)
             n += snprintf(facts + n, sizeof facts - n, " (%llu bad)",
                           (unsigned long long)(p->stats.bad_checksum + p->stats.bad_fields));

@@ -32,7 +32,8 @@ int gdb_run_open(struct gdb_run *r, struct source *src, const struct options *o,
             snprintf(err, errsz, "no free TCP port on 127.0.0.1 for QEMU's GDB stub");
             return 1;
         }
-        struct qemu_extra x = {.kernel = o->kernel, .append = o->append, .gdb_port = port};
+        struct qemu_extra x = {
+            .kernel = o->kernel, .append = o->append, .gdb_port = port, .port_only = o->port_only};
         if (source_spawn_qemu(src, root, o->megs, headless, &x, err, errsz))
             return 1;
         snprintf(where, sizeof where, "127.0.0.1:%d", port);

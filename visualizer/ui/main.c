@@ -178,12 +178,17 @@ static int open_input(struct app *a, bool headless)
     }
     switch (o->mode) {
     case IN_BOCHS:
-    case IN_QEMU:
         find_root(root, sizeof root);
-        if (source_spawn(&a->src, o->mode == IN_BOCHS ? SRC_BOCHS : SRC_QEMU, root, o->megs, headless, err,
-                         sizeof err) != 0)
+        if (source_spawn(&a->src, SRC_BOCHS, root, o->megs, headless, err, sizeof err) != 0)
             return fail(1, err);
         break;
+    case IN_QEMU: {
+        struct qemu_extra x = {.kernel = o->kernel, .append = o->append, .port_only = o->port_only};
+        find_root(root, sizeof root);
+        if (source_spawn_qemu(&a->src, root, o->megs, headless, &x, err, sizeof err) != 0)
+            return fail(1, err);
+        break;
+    }
     case IN_STDIN: source_fd(&a->src, 0, "stdin"); break;
     case IN_GDB: break; /* o->gdb: above */
     case IN_SERIAL:

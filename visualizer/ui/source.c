@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <koiz/shared_ring.h>
 #include "source.h"
 
 #define CHUNK 65536
@@ -26,6 +28,7 @@ static void init(struct source *s, enum source_kind kind, const char *what)
     s->kind = kind;
     s->fd = -1;
     s->keys_fd = s->keys_hold = -1;
+    s->ram_fd = -1;
     s->exit_status = -1;
     snprintf(s->what, sizeof s->what, "%s", what);
     pthread_mutex_init(&s->lock, NULL);
@@ -51,6 +54,28 @@ static bool file_exists(const char *root, const char *name, char *path, size_t s
 {
     snprintf(path, size, "%s/%s", root, name);
     return access(path, R_OK) == 0;
+}
+
+/* The guest's RAM as a memfd of megs MiB, mapped here: QEMU gets it by
+ * /proc/self/fd (the descriptor is left open across its exec). Returns 0, or
+ * -1 (no channel: the records come through the pipe, as always). */
+static int share_ram(struct source *s, int megs)
+{
+    size_t size = (size_t)megs << 20;
+    int fd = memfd_create("koiz-guest-ram", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    void *ram = ftruncate(fd, (off_t)size) == 0 ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                                                : MAP_FAILED;
+    if (ram == MAP_FAILED) {
+        close(fd);
+        return -1;
+    }
+    s->ram_fd = fd;
+    s->ram = ram;
+    s->ram_size = size;
+    source_ring_init(&s->ring, ram, size);
+    return 0;
 }
 
 static int spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless,
@@ -103,10 +128,20 @@ static int spawn(struct source *s, enum source_kind emu, const char *root, int m
         snprintf(mem, sizeof mem, "%d", megs);
     const char *bochs_argv[] = {"bochs", "-q", "-f", "bochsrc", "-rc", "tools/bochs-continue.rc",
                                 mem,     com1, NULL};
-    const char *qemu_argv[24] = {"qemu-system-i386", "-m",       mem,    "-debugcon", "stdio",
+    const char *qemu_argv[32] = {"qemu-system-i386", "-m",       mem,    "-debugcon", "stdio",
                                  "-no-reboot",       "-monitor", "none", "-serial",   serial};
-    char gdb[64];
+    char gdb[64], ram[160];
     int n = 10;
+    if (!bochs && !(x && x->port_only) && share_ram(s, megs) == 0) {
+        snprintf(ram, sizeof ram,
+                 "memory-backend-file,id=koiz-ram,size=%dM,mem-path=/proc/self/fd/%d,share=on", megs,
+                 s->ram_fd);
+        const char *shared[] = {"-object",  ram,
+                                "-machine", "pc,memory-backend=koiz-ram",
+                                "-fw_cfg",  "name=" SHARED_RING_FWCFG ",string=1"};
+        for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+            qemu_argv[n++] = shared[i];
+    }
     if (x && x->kernel) {
         if (access(x->kernel, R_OK) != 0) {
             snprintf(err, errsz, "cannot read the kernel %s: %s", x->kernel, strerror(errno));
@@ -156,6 +191,8 @@ static int spawn(struct source *s, enum source_kind emu, const char *root, int m
             dup2(log, 2); /* the emulator's own messages: a file, not koiz-view's terminal */
         if (headless && bochs)
             setenv("SDL_VIDEODRIVER", "dummy", 1);
+        if (s->ram_fd >= 0)
+            fcntl(s->ram_fd, F_SETFD, 0); /* QEMU opens it as /proc/self/fd/N */
         if (chdir(root) != 0)
             _exit(126);
         execvp(program, (char *const *)(bochs ? bochs_argv : qemu_argv));
@@ -473,6 +510,20 @@ bool source_put(struct source *s, const char *data, size_t n)
     return wait_for_room(s) && append(s, data, n);
 }
 
+/* Everything the kernel has published in the shared ring, into the buffer.
+ * False when memory ran out. */
+static bool take_ring(struct source *s, char *chunk)
+{
+    size_t n;
+    bool was_broken = s->ring.state == RING_BROKEN;
+    while ((n = source_ring_take(&s->ring, chunk, CHUNK)) > 0)
+        if (!append(s, chunk, n))
+            return false;
+    if (!was_broken && s->ring.state == RING_BROKEN)
+        source_set_note(s, s->ring.note);
+    return true;
+}
+
 static void *reader(void *arg)
 {
     struct source *s = arg;
@@ -483,6 +534,8 @@ static void *reader(void *arg)
             kill(-s->pid, SIGTERM);
     }
     while (chunk && wait_for_room(s)) {
+        if (!take_ring(s, chunk))
+            break;
         if (s->fd < 0) { /* a serial port that went away */
             int fd = open_serial(s->device, s->baud);
             if (fd < 0) {
@@ -503,7 +556,8 @@ static void *reader(void *arg)
             source_set_note(s, "");
         }
         struct pollfd fds[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->keys_fd, .events = POLLIN}};
-        int r = poll(fds, s->keys_fd >= 0 ? 2 : 1, 200);
+        /* While the records come through the shared ring, look at it every 2 ms. */
+        int r = poll(fds, s->keys_fd >= 0 ? 2 : 1, s->ring.state == RING_READING ? 2 : 200);
         struct pollfd p = fds[0];
         if (s->keys_fd >= 0 && fds[1].revents) { /* what the kernel writes to COM1: read, so it never waits */
             char drop[4096];
@@ -519,6 +573,10 @@ static void *reader(void *arg)
         bool hung_up = p.revents & (POLLHUP | POLLERR | POLLNVAL);
         ssize_t n = read(s->fd, chunk, CHUNK);
         if (n > 0) {
+            bool was_broken = s->ring.state == RING_BROKEN;
+            source_ring_watch(&s->ring, chunk, (size_t)n); /* an offer, a start */
+            if (!was_broken && s->ring.state == RING_BROKEN)
+                source_set_note(s, s->ring.note);
             if (!append(s, chunk, (size_t)n))
                 break;
             continue;
@@ -540,7 +598,9 @@ static void *reader(void *arg)
             source_set_note(s, note);
             continue;
         }
-        break; /* end of stream */
+        /* End of stream: the emulator is gone, what it left in the ring is still mapped here. */
+        take_ring(s, chunk);
+        break;
     }
     free(chunk);
     int status = s->pid ? reap(s) : -1;
@@ -640,6 +700,12 @@ void source_stop(struct source *s)
     if (s->fd > 0)
         close(s->fd);
     s->fd = -1;
+    if (s->ram)
+        munmap(s->ram, s->ram_size);
+    if (s->ram_fd >= 0)
+        close(s->ram_fd);
+    s->ram = NULL;
+    s->ram_fd = -1;
     if (s->keys_fd >= 0)
         close(s->keys_fd);
     if (s->keys_hold >= 0)

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include "source_ring.h"
 
 #define SOURCE_BUFFER_LIMIT (16u << 20)
 
@@ -42,6 +43,10 @@ struct source {
     char log[256];     /* an emulator started here: the file its own messages (stderr) go to */
     char keys_why[96]; /* an emulator started here without a COM1 for keys: why (else "") */
     char what[64];     /* "Bochs", "QEMU", "stdin", "/dev/ttyUSB0" */
+    int ram_fd;        /* QEMU started here: the memfd holding the guest's RAM, or -1 */
+    void *ram;         /* it, mapped (ram_size bytes), or NULL */
+    size_t ram_size;
+    struct source_ring ring; /* the shared-memory channel through it (source_ring.h); the thread's */
 
     pthread_t thread;
     bool started;
@@ -72,6 +77,7 @@ struct qemu_extra {
     const char *kernel; /* boot this multiboot kernel with -kernel instead of the floppy, or NULL */
     const char *append; /* its command line (-append), or NULL */
     int gdb_port;       /* 0, or the GDB stub on 127.0.0.1:gdb_port with the guest stopped (-S) */
+    bool port_only;     /* records from port 0xE9 only: no shared memory (--port-only) */
 };
 
 /*
@@ -82,7 +88,10 @@ struct qemu_extra {
  * koiz-view holds (source_send puts the kernel's keys down it, as on a serial
  * line; what the kernel writes to COM1 is read and let go), and its own
  * messages on stderr go to a file (build/koiz-view-bochs.log or -qemu.log:
- * s->log), not the terminal. Returns 0, or -1 with a sentence in err.
+ * s->log), not the terminal. QEMU's RAM is a memfd koiz-view maps too, and
+ * the kernel is asked (fw_cfg) for the shared-memory channel (source_ring.h):
+ * its records then come through memory instead of a byte at a time through
+ * the pipe. Returns 0, or -1 with a sentence in err.
  */
 int source_spawn(struct source *s, enum source_kind emu, const char *root, int megs, bool headless, char *err,
                  size_t errsz);
