@@ -109,6 +109,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
     import hostile_tests
     import sanitizer_tests
     import session_tests
+    import shared_ring_tests
     import region_tests
     import static_checks
     import stream_order
@@ -130,7 +131,7 @@ def main(host_programs, only='', jobs=2, fuzzers=()):
             results += r
     cases = [fuzz_case(*f) for f in fuzzers] + trust_tests.CASES + hostile_tests.CASES + hardware_tests.CASES + \
         boot_tests.CASES + gdb_tests.CASES + gdb_view_tests.CASES + travel_tests.CASES + session_tests.CASES + \
-        region_tests.CASES + sanitizer_tests.CASES
+        region_tests.CASES + sanitizer_tests.CASES + shared_ring_tests.CASES
     cases = [c for c in cases if not only or only in c.__name__]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for r in pool.map(_run_case, cases):

@@ -18,7 +18,7 @@ import os
 import kzproto
 
 PAGING_EVENTS = {'map', 'remap', 'unmap', 'protect', 'ptab', 'space', 'tlb', 'fault', 'fork', 'alloc', 'free'}
-TEXT = {'log', 'warn', 'panic', 'test', 'tests', 'bench', 'frames'}
+TEXT = {'log', 'warn', 'panic', 'test', 'tests', 'bench', 'frames', 'ring'}  # ring: the channel, not the picture
 KERNEL_PDE = 768
 
 

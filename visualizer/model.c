@@ -907,7 +907,7 @@ static void model_reboot(struct model *m)
     m->synced_tick = 0;
     m->current_asid = MODEL_NO_ASID;
     m->live_cr3 = 0;
-    m->have_mem = m->have_frames = m->panicked = false;
+    m->have_mem = m->have_frames = m->panicked = m->shared_ring = false;
     memset(&m->frames, 0, sizeof m->frames);
     frame_map_reset(m->frame_map);
     memset(&m->tlb, 0, sizeof m->tlb);

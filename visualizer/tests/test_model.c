@@ -352,6 +352,23 @@ static void test_spaces(void **state)
     free(text);
 }
 
+/* The shared-memory channel's records change no picture: an offer is taken
+ * up by the source, `ring start` only marks that records come through memory. */
+static void test_ring_records(void **state)
+{
+    struct fixture *f = *state;
+    boot_snapshot(&f->p, 1);
+    uint64_t mapping = f->m->map_version;
+    feed(&f->p, "ring", "3 offer 180000 69632");
+    assert_false(f->m->shared_ring);
+    feed(&f->p, "ring", "4 start");
+    assert_true(f->m->shared_ring);
+    assert_int_equal(f->m->map_version, mapping);
+    assert_int_equal(f->p.stats.bad_fields, 0);
+    feed(&f->p, "hello", "1 x 32768 4096 1 1"); /* a new boot: not said again until it is */
+    assert_false(f->m->shared_ring);
+}
+
 /* Regions: from a snapshot (held), added, resized, removed by events, gone with their
  * space; events that do not fit the list make the space not whole; --dump prints them. */
 static void test_regions(void **state)
@@ -799,6 +816,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_frame_map_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frames_dump, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* memmem */
 /*
  * source_ring.c: koiz-view's end of the shared-memory channel (see
  * source_ring.h, include/koiz/shared_ring.h).
@@ -53,13 +52,12 @@ static void take_offer(struct source_ring *r, const struct rec_ring_offer *o)
 /* One whole line from the port: is it one of the channel's two records? */
 static void line_done(struct source_ring *r)
 {
-    const char *at = memmem(r->line, r->used, PROTO_MARK, sizeof PROTO_MARK - 1);
-    struct record rec;
-    if (!at)
-        return;
-    size_t len = r->used - (size_t)(at - r->line);
+    const char *at = r->line;
     const size_t mark = sizeof PROTO_MARK - 1;
-    int body = proto_validate(at, len); /* "KZ1 type fields": the record is after "KZ1 " */
+    struct record rec;
+    if (r->used < mark || memcmp(at, PROTO_MARK, mark) != 0)
+        return;
+    int body = proto_validate(at, r->used); /* "KZ1 type fields": the record is after "KZ1 " */
     if (body <= (int)mark || rec_scan(at + 1 + mark, (size_t)body - mark, &rec) != 0)
         return;
     if (rec.type == RT_RING_OFFER)
@@ -73,6 +71,10 @@ void source_ring_watch(struct source_ring *r, const char *bytes, size_t n)
     if (!r->ram || r->state == RING_READING || r->state == RING_BROKEN)
         return;
     for (size_t i = 0; i < n; i++) {
+        if (bytes[i] == '@') { /* only a record begins with one (docs/protocol.md): a line of its own */
+            r->used = 0;
+            r->overlong = false;
+        }
         if (bytes[i] == '\n') {
             if (!r->overlong)
                 line_done(r);

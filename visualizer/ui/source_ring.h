@@ -35,7 +35,7 @@ struct source_ring {
     uint32_t size; /* its data bytes */
     uint32_t tail; /* bytes taken */
     enum ring_state state;
-    char line[PROTO_LINE_MAX + 1]; /* the port's current line, for spotting the two records */
+    char line[PROTO_LINE_MAX + 1]; /* the port's current record, from its '@', for spotting the two */
     size_t used;
     bool overlong;  /* the current line is longer than a record: not one */
     char note[200]; /* why the channel broke, or "" */
