@@ -65,6 +65,8 @@ def qemu_task_figures(cpu=None, port_e9='pipe'):
     port_e9: 'pipe', the stream read from QEMU's standard output as koiz-view --qemu
     reads it; 'null', QEMU throws port 0xE9's bytes away (what the kernel itself pays for
     the stream), the figures read from the console's copy on COM1."""
+    if port_e9 == 'shared':
+        return shared_task_figures()
     image = emu.image_with_menu('bench-qemu', emu.menu_selecting('Koiz self-test', 'bench').replace(
         'kernel /boot/koiz.elf selftest bench', 'kernel /boot/koiz.elf bench'))
     extra = ['-cpu', cpu] if cpu else []
@@ -75,6 +77,22 @@ def qemu_task_figures(cpu=None, port_e9='pipe'):
     run = emu.qemu('bench-qemu', image, timeout=240, extra=extra,
                    until=lambda recs: any(r.type == 'bench' and r.fields[:1] == ['done'] for r in recs))
     return {r.fields[0]: int(r.fields[1]) for r in run.of_type('bench') if r.fields[0].startswith('tasks.')}
+
+
+def shared_task_figures():
+    """The same figures with koiz-view reading: `koiz-view --qemu` starts QEMU with the `bench` boot
+    (--kernel, --append) and takes the records through the shared-memory channel; they are read
+    back from its recording."""
+    recording = os.path.join(emu.TMP, 'bench-qemu-shared.txt')
+    os.makedirs(emu.TMP, exist_ok=True)
+    subprocess.run([os.path.join(emu.ROOT, 'build', 'koiz-view'), '--qemu', '--kernel',
+                    os.path.join(emu.ROOT, 'build', 'koiz.elf'), '--append', 'bench', '--megs', '32', '--headless',
+                    '--dump', '--record', recording], capture_output=True, timeout=300)
+    with open(recording, encoding='latin-1') as f:
+        recs = kzproto.records(f.read())
+    if not any(r.type == 'ring' and r.fields[1] == 'start' for r in recs):
+        print('bench: koiz-view --qemu did not read the bench boot through shared memory')
+    return {r.fields[0]: int(r.fields[1]) for r in recs if r.type == 'bench' and r.fields[0].startswith('tasks.')}
 
 
 def print_task_cost(label, f):
@@ -303,10 +321,11 @@ def main():
     if only == 'picture':
         return bench_picture.main()
     if only == 'tasks':
-        q, null = qemu_task_figures(), qemu_task_figures(port_e9='null')
+        q, null, shared = qemu_task_figures(), qemu_task_figures(port_e9='null'), qemu_task_figures(port_e9='shared')
         print('Tasks with the stream on against paused (churn three times each, the same boot):')
         print_task_cost('QEMU, 0xE9 into a pipe', q)
         print_task_cost('QEMU, 0xE9 thrown away', null)
+        print_task_cost('QEMU, koiz-view, shared memory', shared)
         return 0
     run, f = kernel_figures()
     if not f:
@@ -333,6 +352,7 @@ def main():
     q = qemu_task_figures()
     nopge = qemu_task_figures('qemu32,pge=off')
     null = qemu_task_figures(port_e9='null')
+    shared = qemu_task_figures(port_e9='shared')
     print('Tasks (churn: eight workers forking, growing, unmapping; three runs, stream paused):')
     for name in ('tasks.context_switches_per_s', 'tasks.cow_faults_per_s'):
         print('  %-30s QEMU %8s  QEMU without global pages %8s  Bochs (emulated time) %8s'
@@ -340,6 +360,7 @@ def main():
     print('Tasks with the stream on (three more runs in the same boot, every event sent and written):')
     print_task_cost('QEMU, 0xE9 into a pipe', q)
     print_task_cost('QEMU, 0xE9 thrown away', null)
+    print_task_cost('QEMU, koiz-view, shared memory', shared)
     print_task_cost('Bochs (emulated time)', bochs_tasks)
     bench_picture.main()
 
