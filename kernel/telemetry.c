@@ -20,6 +20,11 @@
  *             takes 11,520 bytes a second, and waiting for it would slow a
  *             busy kernel to the line's pace.
  *
+ * When koiz-view starts QEMU it may ask for the shared-memory channel
+ * (dev/shared_ring.c, docs/protocol.md "Through shared memory"): the lines
+ * bound for port 0xE9 then go into guest memory it reads, from `ring start`
+ * on, written out at the same points and waited for the same way.
+ *
  * Records that are not events (log lines, test results, warnings, panics,
  * snapshot rounds) are never dropped: they always wait for room. A pause
  * (telemetry_pause, for self-tests and benchmarks) is announced the same
