@@ -62,6 +62,8 @@ static bool file_exists(const char *root, const char *name, char *path, size_t s
 static int share_ram(struct source *s, int megs)
 {
     size_t size = (size_t)megs << 20;
+    if (access("/proc/self/fd", X_OK) != 0) /* no /proc (a bare chroot): QEMU could not open it */
+        return -1;
     int fd = memfd_create("koiz-guest-ram", MFD_CLOEXEC);
     if (fd < 0)
         return -1;
