@@ -156,6 +156,19 @@ extern const uint8_t record_classes[RT_COUNT];
  */
 size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields);
 
+/*
+ * The formatter of one kind, which rec_format calls: the same line into a
+ * buffer of a whole line's room (PROTO_LINE_MAX + 1 bytes, protocol.h),
+ * nothing checked; returns its length. For the kernel's path of every
+ * record (telemetry/send.c): rec_line_map(line, &(struct rec_map){ ... }).
+ */
+#define WORDSET(set, words)
+#define RECORD(id, member, wire, cls, fields) \
+    size_t rec_line_##member(char *buf, const struct rec_##member *f);
+#include "records.def"
+#undef WORDSET
+#undef RECORD
+
 /* The typed form of rec_format, one per kind: rec_format_map(buf, size, &(struct rec_map){ ... }). */
 #define WORDSET(set, words)
 #define RECORD(id, member, wire, cls, fields)                                                      \
