@@ -236,8 +236,61 @@ _Static_assert(sizeof dec2 == 201 && sizeof hex2 == 513 && sizeof HEX2 == 513, "
 #undef WORDSET
 #undef RECORD
 
-static uint16_t prefix_crc[RT_COUNT]; /* of each kind's "KZ1 <wire>" */
+/*
+ * The CRC, two bytes per lookup: after two more bytes a 16-bit CRC depends
+ * only on itself XOR those bytes, so one table of 65,536 entries (128 KiB)
+ * takes a pair at once, where proto_crc16_more (lib/protocol.c) takes a
+ * byte per lookup in eight small tables. Pairs are loaded as they lie in
+ * memory, and the CRC is kept with its bytes in memory order too
+ * (crc_pairs maps the bytes of a pair XOR the CRC to the CRC's next
+ * bytes), so no byte is swapped per step. The formatter hashes short
+ * lines where an instruction is what counts (Bochs counts them); a reader
+ * checks megabytes with proto_crc16_more, whose tables stay in the cache.
+ *
+ * The fields are hashed in whole pairs: when they are an odd number of
+ * bytes, from the last byte of the prefix on. prefix_crc[t][0] is the CRC
+ * of kind t's "KZ1 <wire>", [1] of the same without its last byte, both
+ * in memory order.
+ */
+static uint16_t crc_pairs[65536];
+static uint16_t prefix_crc[RT_COUNT][2];
 static int format_ready;
+
+/* The 16-bit value whose bytes in memory are hi, lo. */
+static uint16_t in_memory_order(unsigned hi, unsigned lo)
+{
+    unsigned char b[2] = {(unsigned char)hi, (unsigned char)lo};
+    uint16_t v;
+    __builtin_memcpy(&v, b, 2);
+    return v;
+}
+
+/* A CRC as a number, from its bytes in memory order. */
+static uint16_t from_memory_order(uint16_t m)
+{
+    unsigned char b[2];
+    __builtin_memcpy(b, &m, 2);
+    return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* The CRC m (in memory order) carried on over the pairs from s to end (an
+ * even number of bytes), two pairs a turn. */
+static inline __attribute__((always_inline)) uint16_t crc_over_pairs(uint16_t m, const char *s,
+                                                                     const char *end)
+{
+    uint16_t a, b;
+    for (; end - s >= 4; s += 4) {
+        __builtin_memcpy(&a, s, 2);
+        __builtin_memcpy(&b, s + 2, 2);
+        m = crc_pairs[m ^ a];
+        m = crc_pairs[m ^ b];
+    }
+    if (s < end) {
+        __builtin_memcpy(&a, s, 2);
+        m = crc_pairs[m ^ a];
+    }
+    return m;
+}
 
 static const uint32_t powers_of_10[10] = {1,      10,      100,      1000,      10000,
                                           100000, 1000000, 10000000, 100000000, 1000000000};
@@ -346,32 +399,52 @@ static void format_tables(void)
 #undef WORDSET
 #undef RECORD
     };
-    for (int t = 0; t < RT_COUNT; t++)
-        prefix_crc[t] = proto_crc16(prefixes[t] + 1, kstrlen(prefixes[t]) - 1);
+    static const char zeros[2];
+    uint16_t high[256], low[256];
+    /* The table from the byte-wise CRC: two zero bytes carry a CRC c on to
+     * crc_pairs[c], and that is linear in c, so 512 CRCs make all of it. */
+    for (unsigned b = 0; b < 256; b++) {
+        uint16_t h = proto_crc16_more((uint16_t)(b << 8), zeros, 2),
+                 l = proto_crc16_more((uint16_t)b, zeros, 2);
+        high[b] = in_memory_order(h >> 8, h & 0xFF);
+        low[b] = in_memory_order(l >> 8, l & 0xFF);
+    }
+    for (unsigned hi = 0; hi < 256; hi++)
+        for (unsigned lo = 0; lo < 256; lo++)
+            crc_pairs[in_memory_order(hi, lo)] = high[hi] ^ low[lo];
+    for (int t = 0; t < RT_COUNT; t++) {
+        size_t body = kstrlen(prefixes[t]) - 1; /* after the '@' */
+        uint16_t whole = proto_crc16(prefixes[t] + 1, body),
+                 but_last = proto_crc16(prefixes[t] + 1, body - 1);
+        prefix_crc[t][0] = in_memory_order(whole >> 8, whole & 0xFF);
+        prefix_crc[t][1] = in_memory_order(but_last >> 8, but_last & 0xFF);
+    }
     format_ready = 1;
 }
 
-/* Ends the line whose fields end at p: with trim (a kind with text),
- * trailing spaces (an empty text) go; then " *CCCC\n" and a NUL. crc is
- * the CRC of buf[1 .. from); the bytes from there are added here. Returns
- * the line's length. */
-static inline __attribute__((always_inline)) size_t seal(char *buf, char *p, const char *from, uint16_t crc,
-                                                         int trim)
+/* " *CCCC\n" and a NUL at p, CCCC being crc; returns where the line ends. */
+static inline __attribute__((always_inline)) char *seal(char *p, uint16_t crc)
 {
-    if (trim) {
-        while (p > buf && p[-1] == ' ')
-            p--;
-        if (p < from) { /* cut into the marks: count from the start */
-            from = buf + 1;
-            crc = 0xFFFF;
-        }
-    }
-    crc = proto_crc16_more(crc, from, (size_t)(p - from));
     __builtin_memcpy(p, " *", 2);
     __builtin_memcpy(p + 2, HEX2 + 2 * (crc >> 8), 2);
     __builtin_memcpy(p + 4, HEX2 + 2 * (crc & 0xFF), 2);
     __builtin_memcpy(p + 6, "\n", 2); /* and the NUL */
-    return (size_t)(p + 7 - buf);
+    return p + 7;
+}
+
+/* Ends the line of kind t whose prefix ends at from and fields at p: with
+ * trim (a kind with text), trailing spaces (an empty text) go, never into
+ * the prefix, which ends with its wire name; then the CRC of the fields
+ * after the prefix's, and the seal. Returns the line's length. */
+static inline __attribute__((always_inline)) size_t end_line(char *buf, char *p, const char *from,
+                                                             enum record_type t, int trim)
+{
+    size_t odd;
+    if (trim)
+        while (p[-1] == ' ')
+            p--;
+    odd = (size_t)(p - from) & 1;
+    return (size_t)(seal(p, from_memory_order(crc_over_pairs(prefix_crc[t][odd], from - odd, p))) - buf);
 }
 
 /* Per kind, from its row: RESERVE_<member>, the room its fields may take
@@ -412,7 +485,7 @@ static inline __attribute__((always_inline)) size_t seal(char *buf, char *p, con
         if (!format_ready)                                                                      \
             format_tables();                                                                    \
         __builtin_memcpy(buf, PROTO_MARK " " #wire, prefix_len);                                \
-        fields return seal(buf, p, buf + prefix_len, prefix_crc[RT_##id], TEXTY_##member);      \
+        fields return end_line(buf, p, buf + prefix_len, RT_##id, TEXTY_##member);              \
     }
 #include <koiz/records.def>
 #undef F
@@ -448,12 +521,15 @@ size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields
     }
     if (size == PROTO_LINE_MAX + 1)
         return line_of[t](buf, fields);
-    /* A buffer short of a whole line: the line elsewhere, then its first size - TAIL bytes. */
+    /* A buffer short of a whole line: the line elsewhere, then its first size - TAIL
+     * bytes without the spaces they may end with, sealed anew. */
     n = line_of[t](whole, fields) - 7;
     if (n > size - TAIL)
         n = size - TAIL;
+    while (n > 1 && whole[n - 1] == ' ')
+        n--;
     kmemcpy(buf, whole, n);
-    return seal(buf, buf + n, buf + 1, 0xFFFF, 1);
+    return (size_t)(seal(buf + n, proto_crc16(buf + 1, n - 1)) - buf);
 }
 
 /* ---- scanning ---- */
