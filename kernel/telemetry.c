@@ -342,7 +342,7 @@ void telemetry_tick(void)
         drain(tick_budget);
 }
 
-static const struct tel_sink kernel_sink = {sink_write, sink_now, 0};
+static const struct tel_sink kernel_sink = {.write = sink_write, .now = sink_now};
 
 void telemetry_pause(void)
 {
