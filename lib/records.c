@@ -278,14 +278,15 @@ static uint16_t from_memory_order(uint16_t m)
 static inline __attribute__((always_inline)) uint16_t crc_over_pairs(uint16_t m, const char *s,
                                                                      const char *end)
 {
+    const char *stop = s + ((end - s) & ~(ptrdiff_t)3); /* where the whole turns end */
     uint16_t a, b;
-    for (; end - s >= 4; s += 4) {
+    for (; s != stop; s += 4) {
         __builtin_memcpy(&a, s, 2);
         __builtin_memcpy(&b, s + 2, 2);
         m = crc_pairs[m ^ a];
         m = crc_pairs[m ^ b];
     }
-    if (s < end) {
+    if (s != end) {
         __builtin_memcpy(&a, s, 2);
         m = crc_pairs[m ^ a];
     }
@@ -295,9 +296,11 @@ static inline __attribute__((always_inline)) uint16_t crc_over_pairs(uint16_t m,
 static const uint32_t powers_of_10[10] = {1,      10,      100,      1000,      10000,
                                           100000, 1000000, 10000000, 100000000, 1000000000};
 
-/* The decimal digits of v, written from the last back: one digit at once;
- * otherwise their count from the bit length (log10(2) is about 1233/4096),
- * then two at a time. Small enough to be inlined into every formatter. */
+/* The decimal digits of v. Below 10,000 (asids, counts, a tick for the
+ * first 100 seconds) one division by 100 splits them into two pairs, each
+ * written whole; longer numbers are written from the last digit back, their
+ * count from the bit length (log10(2) is about 1233/4096), two at a time.
+ * Small enough to be inlined into every formatter. */
 static inline __attribute__((always_inline)) char *put_u(char *p, uint32_t v)
 {
     unsigned n;
@@ -305,6 +308,21 @@ static inline __attribute__((always_inline)) char *put_u(char *p, uint32_t v)
     if (v < 10) {
         *p = (char)('0' + v);
         return p + 1;
+    }
+    if (v < 100) {
+        __builtin_memcpy(p, dec2 + 2 * v, 2);
+        return p + 2;
+    }
+    if (v < 10000) {
+        uint32_t high = v / 100, low = v % 100;
+        if (high < 10) {
+            *p = (char)('0' + high);
+            __builtin_memcpy(p + 1, dec2 + 2 * low, 2);
+            return p + 3;
+        }
+        __builtin_memcpy(p, dec2 + 2 * high, 2);
+        __builtin_memcpy(p + 2, dec2 + 2 * low, 2);
+        return p + 4;
     }
     n = (unsigned)(32 - __builtin_clz(v)) * 1233 >> 12;
     n += v >= powers_of_10[n];
@@ -322,8 +340,9 @@ static inline __attribute__((always_inline)) char *put_u(char *p, uint32_t v)
     return p + n;
 }
 
-/* The hex digits of v (lower case, no leading zeros), from the last back,
- * a byte at a time. */
+/* The hex digits of v (lower case, no leading zeros). Seven or eight
+ * (addresses, most entries) go as four stores at places known at once;
+ * fewer from the last back, a byte at a time. */
 static inline __attribute__((always_inline)) char *put_x(char *p, uint32_t v)
 {
     unsigned n;
@@ -331,6 +350,18 @@ static inline __attribute__((always_inline)) char *put_x(char *p, uint32_t v)
     if (v < 16) {
         *p = hex2[2 * v + 1];
         return p + 1;
+    }
+    if (v >= 0x1000000) {
+        uint32_t top = v >> 24;
+        q = p + (top > 0xF ? 8 : 7);
+        __builtin_memcpy(q - 6, hex2 + 2 * (v >> 16 & 0xFF), 2);
+        __builtin_memcpy(q - 4, hex2 + 2 * (v >> 8 & 0xFF), 2);
+        __builtin_memcpy(q - 2, hex2 + 2 * (v & 0xFF), 2);
+        if (top > 0xF)
+            __builtin_memcpy(p, hex2 + 2 * top, 2);
+        else
+            *p = hex2[2 * top + 1];
+        return q;
     }
     n = (unsigned)(35 - __builtin_clz(v)) / 4;
     q = p + n;
