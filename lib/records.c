@@ -256,16 +256,16 @@ static uint16_t crc_pairs[65536];
 static uint16_t prefix_crc[RT_COUNT][2];
 static int format_ready;
 
-/* The 16-bit value whose bytes in memory are hi, lo. */
-static uint16_t in_memory_order(unsigned hi, unsigned lo)
+/* A CRC as the 16-bit value its bytes make in memory order, high byte
+ * first, and back: the same swap both ways (none on a big-endian machine). */
+static uint16_t memory_order(uint16_t crc)
 {
-    unsigned char b[2] = {(unsigned char)hi, (unsigned char)lo};
-    uint16_t v;
-    __builtin_memcpy(&v, b, 2);
-    return v;
+    unsigned char b[2] = {(unsigned char)(crc >> 8), (unsigned char)crc};
+    uint16_t m;
+    __builtin_memcpy(&m, b, 2);
+    return m;
 }
 
-/* A CRC as a number, from its bytes in memory order. */
 static uint16_t from_memory_order(uint16_t m)
 {
     unsigned char b[2];
@@ -431,24 +431,23 @@ static void format_tables(void)
 #undef RECORD
     };
     static const char zeros[2];
-    uint16_t high[256], low[256];
     /* The table from the byte-wise CRC: two zero bytes carry a CRC c on to
-     * crc_pairs[c], and that is linear in c, so 512 CRCs make all of it. */
-    for (unsigned b = 0; b < 256; b++) {
-        uint16_t h = proto_crc16_more((uint16_t)(b << 8), zeros, 2),
-                 l = proto_crc16_more((uint16_t)b, zeros, 2);
-        high[b] = in_memory_order(h >> 8, h & 0xFF);
-        low[b] = in_memory_order(l >> 8, l & 0xFF);
+     * the entry of c's bytes, and that is linear (the entry of i XOR j is
+     * the XOR of theirs), so each bit of the index doubles what is filled:
+     * 16 CRCs, then one load, XOR and store an entry. */
+    crc_pairs[0] = 0;
+    for (uint32_t bit = 1; bit < 65536; bit <<= 1) {
+        uint16_t v = memory_order(proto_crc16_more(from_memory_order((uint16_t)bit), zeros, 2));
+        uint16_t *upper = crc_pairs + bit; /* the entries whose index has this bit and none above */
+        for (uint32_t i = 0; i < bit; i++)
+            upper[i] = crc_pairs[i] ^ v;
     }
-    for (unsigned hi = 0; hi < 256; hi++)
-        for (unsigned lo = 0; lo < 256; lo++)
-            crc_pairs[in_memory_order(hi, lo)] = high[hi] ^ low[lo];
     for (int t = 0; t < RT_COUNT; t++) {
         size_t body = kstrlen(prefixes[t]) - 1; /* after the '@' */
         uint16_t whole = proto_crc16(prefixes[t] + 1, body),
                  but_last = proto_crc16(prefixes[t] + 1, body - 1);
-        prefix_crc[t][0] = in_memory_order(whole >> 8, whole & 0xFF);
-        prefix_crc[t][1] = in_memory_order(but_last >> 8, but_last & 0xFF);
+        prefix_crc[t][0] = memory_order(whole);
+        prefix_crc[t][1] = memory_order(but_last);
     }
     format_ready = 1;
 }
