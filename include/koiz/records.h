@@ -6,12 +6,13 @@
  *   enum word_<SET>           SIZE_4K, OUTCOME_COPIED, ... one per word
  *   struct rec_<member>       a record's fields, by name
  *   struct record             any record, parsed: its type and fields
- *   rec_format_<member>(buf, size, &fields)   one formatted line (typed)
+ *   rec_line_<member>(buf, &fields)   one formatted line: the kind's own formatter
+ *   rec_format_<member>(buf, size, &fields)   the same, into a buffer of any size
  *   rec_scan(body, len, &record)       the fields of one line's body
  *   record_descs[]            the table both are driven by
  *
- * lib/records.c formats and scans from the table; nothing here knows a
- * record by hand. Pure C, freestanding.
+ * lib/records.c formats with code made from each row and scans from the
+ * table; nothing here knows a record by hand. Pure C, freestanding.
  */
 #ifndef KOIZ_RECORDS_H
 #define KOIZ_RECORDS_H
