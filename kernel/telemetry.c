@@ -171,7 +171,7 @@ static void drain(uint32_t max)
 
 /* Whether a line of len bytes fits below limit, and a place in the list
  * (slots: kept free, as bytes are below ring_size for a `loss` note). */
-static int fits(uint32_t len, uint32_t limit, uint32_t slots)
+static inline int fits(uint32_t len, uint32_t limit, uint32_t slots)
 {
     return ring_head - ring_tail + len <= limit && line_head - line_tail + slots < LINES_MAX;
 }
@@ -192,7 +192,7 @@ static void make_room(uint32_t need, uint32_t limit)
     stats.waited_bytes += ring_tail - before;
 }
 
-static void put(const char *line, size_t len)
+static inline void put(const char *line, size_t len)
 {
     uint32_t at = ring_head % RING_BYTES, first = RING_BYTES - at;
     if (first >= len) {
@@ -242,7 +242,9 @@ void telemetry_queue(const char *line, size_t len, int keep)
         stats.dropped_records++;
     } else if (keep || policy == TELEMETRY_LOSS_NEVER) {
         /* Events may not take the room kept for a `loss` note; kept records may. */
-        make_room((uint32_t)len, keep ? ring_size : ring_size - RESERVE);
+        uint32_t limit = keep ? ring_size : ring_size - RESERVE;
+        if (!fits((uint32_t)len, limit, 0)) /* as make_room asks first: no call while it fits */
+            make_room((uint32_t)len, limit);
         put(line, len);
     } else if (fits((uint32_t)len, ring_size - RESERVE, 2)) {
         put(line, len);
@@ -372,7 +374,7 @@ void telemetry_tick(void)
         drain(tick_budget);
 }
 
-static const struct tel_sink kernel_sink = {sink_write, sink_now, 0};
+static const struct tel_sink kernel_sink = {.write = sink_write, .now = sink_now};
 
 void telemetry_pause(void)
 {

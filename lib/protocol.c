@@ -10,8 +10,9 @@
 /* CRC tables, built on first use. crc_table[0][b] is the CRC of byte b, so
  * a byte costs one lookup instead of eight shifts; table k carries that on
  * by k more bytes, so eight bytes cost eight lookups with no dependency
- * between them ("slicing by 8"). Every record is checksummed, by the kernel
- * as it writes and by koiz-view as it reads. */
+ * between them ("slicing by 8"). koiz-view checks every record it reads
+ * with it; the kernel's formatter (lib/records.c) makes its own table, two
+ * bytes a lookup, from it. */
 static uint16_t crc_table[8][256];
 static int crc_table_ready;
 

@@ -1,9 +1,8 @@
 /*
- * send.h: sending one telemetry record (docs/protocol.md): tel_send and
- * its typed forms tel_send_<kind> format it from the protocol's table and
- * hand it to a sink. Plain C: the kernel's sink queues lines for port 0xE9
- * / COM1 (kernel/telemetry.c), host tests' feed koiz-view's parser
- * directly. What the memory manager sends is made in emit.h.
+ * send.h: sending one telemetry record (docs/protocol.md): tel_send_<kind>
+ * formats it with its kind's formatter and hands it to a sink. Plain C:
+ * the kernel's sink queues lines for port 0xE9 / COM1 (kernel/telemetry.c),
+ * host tests' feed koiz-view's parser directly. What the memory manager sends is made in emit.h.
  */
 #ifndef KOIZ_TELEMETRY_SEND_H
 #define KOIZ_TELEMETRY_SEND_H
@@ -32,17 +31,12 @@ int tel_has_sink(void);
 /* The sink's clock (the PIT tick in the kernel), 0 without one. */
 uint32_t tel_now(void);
 
-/* Formats one record of type t, whose fields are *fields (its struct
- * rec_<member>), and hands it to the sink; while muted, an event is only
- * counted. Nothing without a sink. */
-void tel_send(enum record_type t, const void *fields);
-/* The typed forms: tel_send_map(&(struct rec_map){ .tick = ..., ... }). */
+/* Sends one record: tel_send_map(&(struct rec_map){.tick = ..., ...}),
+ * one per kind. The kind's formatter (rec_line_<member>, records.h) writes
+ * the line and the sink gets it; while muted, an event is only counted.
+ * Nothing without a sink. */
 #define WORDSET(set, words)
-#define RECORD(id, member, wire, cls, fields)                          \
-    static inline void tel_send_##member(const struct rec_##member *f) \
-    {                                                                  \
-        tel_send(RT_##id, f);                                          \
-    }
+#define RECORD(id, member, wire, cls, fields) void tel_send_##member(const struct rec_##member *f);
 #include <koiz/records.def>
 #undef WORDSET
 #undef RECORD

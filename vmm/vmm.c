@@ -440,8 +440,10 @@ uint32_t vmem_get_phys_addr(const uint32_t *page_directory, uint32_t va)
 
 int vmm_translate(const struct address_space *as, uint32_t va, struct vmm_translation *t)
 {
-    kmemset(t, 0, sizeof *t);
+    /* Every field, one store each (a telemetry hook asks on every map and protect). */
     t->pde = as->pd[PDX(va)];
+    t->pa = t->pte = t->flags = 0;
+    t->large = t->missing = 0;
     if (!pte_present(t->pde)) {
         t->missing = VMM_MISSING_PDE;
         return VMM_ENOENT;

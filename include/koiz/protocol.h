@@ -38,8 +38,8 @@ uint16_t proto_crc16_more(uint16_t crc, const char *data, size_t len);
  * fields, the checksum and '\n'. Fields that do not fit are cut, never
  * overflowed; a newline, carriage return, control byte, '*' or '@' in them
  * becomes a space. Returns the line's length. For tests, tools and a
- * hostile program's forgeries: the kernel formats its records from the
- * table (rec_format, include/koiz/records.h).
+ * hostile program's forgeries: the kernel formats its records with each
+ * kind's formatter (rec_line_<member>, include/koiz/records.h).
  */
 size_t proto_format(char *buf, size_t size, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -6,12 +6,13 @@
  *   enum word_<SET>           SIZE_4K, OUTCOME_COPIED, ... one per word
  *   struct rec_<member>       a record's fields, by name
  *   struct record             any record, parsed: its type and fields
- *   rec_format_<member>(buf, size, &fields)   one formatted line (typed)
+ *   rec_line_<member>(buf, &fields)   one formatted line: the kind's own formatter
+ *   rec_format_<member>(buf, size, &fields)   the same, into a buffer of any size
  *   rec_scan(body, len, &record)       the fields of one line's body
  *   record_descs[]            the table both are driven by
  *
- * lib/records.c formats and scans from the table; nothing here knows a
- * record by hand. Pure C, freestanding.
+ * lib/records.c formats with code made from each row and scans from the
+ * table; nothing here knows a record by hand. Pure C, freestanding.
  */
 #ifndef KOIZ_RECORDS_H
 #define KOIZ_RECORDS_H
@@ -155,6 +156,19 @@ extern const uint8_t record_classes[RT_COUNT];
  * tree: the kernel's records, koiz-view's tests and tools all use it.
  */
 size_t rec_format(char *buf, size_t size, enum record_type t, const void *fields);
+
+/*
+ * The formatter of one kind, which rec_format calls: the same line into a
+ * buffer of a whole line's room (PROTO_LINE_MAX + 1 bytes, protocol.h),
+ * nothing checked; returns its length. For the kernel's path of every
+ * record (telemetry/send.c): rec_line_map(line, &(struct rec_map){ ... }).
+ */
+#define WORDSET(set, words)
+#define RECORD(id, member, wire, cls, fields) \
+    size_t rec_line_##member(char *buf, const struct rec_##member *f);
+#include "records.def"
+#undef WORDSET
+#undef RECORD
 
 /* The typed form of rec_format, one per kind: rec_format_map(buf, size, &(struct rec_map){ ... }). */
 #define WORDSET(set, words)

@@ -97,7 +97,7 @@ static double seconds(void)
 
 int main(int argc, char **argv)
 {
-    static const struct tel_sink sink = {count_write, zero_now, 0};
+    static const struct tel_sink sink = {.write = count_write, .now = zero_now};
     struct address_space *kernel, seed;
     char *big;
     size_t len = 0, cap = 96u << 20, n;

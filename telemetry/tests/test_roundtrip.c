@@ -354,7 +354,7 @@ static void test_owner_words(void **state)
 
 static void test_roundtrip(void **state)
 {
-    static const struct tel_sink sink = {sink_write, sink_now, 0};
+    static const struct tel_sink sink = {.write = sink_write, .now = sink_now};
     const char *env = getenv("KOIZ_SEED");
     (void)state;
 
