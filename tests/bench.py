@@ -95,13 +95,15 @@ def shared_task_figures():
     return {r.fields[0]: int(r.fields[1]) for r in recs if r.type == 'bench' and r.fields[0].startswith('tasks.')}
 
 
-def print_task_cost(label, f):
-    """Churn with the stream on against paused, both from the same boot (issue 17: at most 2x)."""
+def print_task_cost(label, f, goal=False):
+    """Churn with the stream on against paused, both from the same boot. goal: the row issue 17's
+    target (at most 2x) is for, the way koiz-view --qemu reads; the others are for comparison."""
     for name in ('tasks.context_switches_per_s', 'tasks.cow_faults_per_s'):
         off, on = f.get(name), f.get(name + '.telemetry')
         if off and on:
-            print('  %-30s %-28s paused %7d  on %7d  (%4.1fx slower; goal at most 2x: %s)'
-                  % (name, label, off, on, off / on, 'met' if off <= 2 * on else 'NOT met'))
+            verdict = ('goal at most 2x: %s' % ('met' if off <= 2 * on else 'NOT met')) if goal else 'for comparison'
+            print('  %-30s %-31s paused %7d  on %7d  (%4.1fx slower; %s)'
+                  % (name, label, off, on, off / on, verdict))
 
 
 def stream_figures():
@@ -351,7 +353,7 @@ def main():
         print('Tasks with the stream on against paused (churn three times each, the same boot):')
         print_task_cost('QEMU, 0xE9 into a pipe', q)
         print_task_cost('QEMU, 0xE9 thrown away', null)
-        print_task_cost('QEMU, koiz-view, shared memory', shared)
+        print_task_cost('QEMU, koiz-view, shared memory', shared, goal=True)
         return 0
     run, f = kernel_figures()
     if not f:
@@ -386,7 +388,7 @@ def main():
     print('Tasks with the stream on (three more runs in the same boot, every event sent and written):')
     print_task_cost('QEMU, 0xE9 into a pipe', q)
     print_task_cost('QEMU, 0xE9 thrown away', null)
-    print_task_cost('QEMU, koiz-view, shared memory', shared)
+    print_task_cost('QEMU, koiz-view, shared memory', shared, goal=True)
     print_task_cost('Bochs (emulated time)', bochs_tasks)
     bench_picture.main()
 
