@@ -79,15 +79,21 @@ def qemu_task_figures(cpu=None, port_e9='pipe'):
     return {r.fields[0]: int(r.fields[1]) for r in run.of_type('bench') if r.fields[0].startswith('tasks.')}
 
 
+def _view_qemu(append, megs, recording):
+    """The command line of koiz-view starting QEMU with build/koiz.elf and its options append,
+    headless, the records through the shared-memory channel and into recording."""
+    build = os.path.join(emu.ROOT, 'build')
+    return [os.path.join(build, 'koiz-view'), '--qemu', '--kernel', os.path.join(build, 'koiz.elf'), '--append', append,
+            '--megs', str(megs), '--headless', '--dump', '--record', recording]
+
+
 def shared_task_figures():
     """The same figures with koiz-view reading: `koiz-view --qemu` starts QEMU with the `bench` boot
     (--kernel, --append) and takes the records through the shared-memory channel; they are read
     back from its recording."""
     recording = os.path.join(emu.TMP, 'bench-qemu-shared.txt')
     os.makedirs(emu.TMP, exist_ok=True)
-    subprocess.run([os.path.join(emu.ROOT, 'build', 'koiz-view'), '--qemu', '--kernel',
-                    os.path.join(emu.ROOT, 'build', 'koiz.elf'), '--append', 'bench', '--megs', '32', '--headless',
-                    '--dump', '--record', recording], capture_output=True, timeout=300)
+    subprocess.run(_view_qemu('bench', 32, recording), capture_output=True, timeout=300)
     with open(recording, encoding='latin-1') as f:
         recs = kzproto.records(f.read())
     if not any(r.type == 'ring' and r.fields[1] == 'start' for r in recs):
@@ -114,19 +120,13 @@ def stream_figures():
     return {l.split()[0]: float(l.split()[1]) for l in out.splitlines() if len(l.split()) == 2}
 
 
-def view_figures():
-    """koiz-view --bench on the heavy recording (made once by build/tests/gen_heavy)."""
-    build = os.path.join(emu.ROOT, 'build')
-    heavy = os.path.join(build, 'bench', 'heavy.txt')
-    gen = os.path.join(build, 'tests', 'gen_heavy')
-    if not os.path.exists(heavy) or os.path.getmtime(heavy) < os.path.getmtime(gen):
-        os.makedirs(os.path.dirname(heavy), exist_ok=True)
-        subprocess.run([gen, heavy + '.part'], check=True)
-        os.replace(heavy + '.part', heavy)
-    out = subprocess.run([os.path.join(build, 'koiz-view'), '--bench', heavy], capture_output=True, text=True,
-                         env=dict(os.environ, SDL_VIDEODRIVER='offscreen'))
+def _view_figures(flag, recording):
+    """koiz-view's `name value` figures for one of its benchmarks (--bench, --bench-travel) on a
+    recording, off-screen; None (said) when it failed."""
+    out = subprocess.run([os.path.join(emu.ROOT, 'build', 'koiz-view'), flag, recording], capture_output=True,
+                         text=True, env=dict(os.environ, SDL_VIDEODRIVER='offscreen'))
     if out.returncode != 0:
-        print('bench: koiz-view --bench failed:\n' + out.stderr)
+        print('bench: koiz-view %s failed:\n%s' % (flag, out.stderr))
         return None
     figures = {}
     for line in out.stdout.splitlines():
@@ -136,6 +136,18 @@ def view_figures():
         except ValueError:
             figures[name] = value
     return figures
+
+
+def view_figures():
+    """koiz-view --bench on the heavy recording (made once by build/tests/gen_heavy)."""
+    build = os.path.join(emu.ROOT, 'build')
+    heavy = os.path.join(build, 'bench', 'heavy.txt')
+    gen = os.path.join(build, 'tests', 'gen_heavy')
+    if not os.path.exists(heavy) or os.path.getmtime(heavy) < os.path.getmtime(gen):
+        os.makedirs(os.path.dirname(heavy), exist_ok=True)
+        subprocess.run([gen, heavy + '.part'], check=True)
+        os.replace(heavy + '.part', heavy)
+    return _view_figures('--bench', heavy)
 
 
 def print_view_figures(v):
@@ -179,18 +191,9 @@ def travel_figures():
         subprocess.run([gen, '--spaces', '64', '--life', '3000', '--new-asids', rec + '.part', '10000000'],
                        check=True)
         os.replace(rec + '.part', rec)
-    out = subprocess.run([os.path.join(build, 'koiz-view'), '--bench-travel', rec], capture_output=True, text=True,
-                         env=dict(os.environ, SDL_VIDEODRIVER='offscreen'))
-    if out.returncode != 0:
-        print('bench: koiz-view --bench-travel failed:\n' + out.stderr)
+    v = _view_figures('--bench-travel', rec)
+    if v is None:
         return
-    v = {}
-    for line in out.stdout.splitlines():
-        name, _, value = line.partition(' ')
-        try:
-            v[name] = float(value)
-        except ValueError:
-            v[name] = value
 
     def verdict(ok):
         return 'met' if ok else 'NOT met'
@@ -243,10 +246,8 @@ def shared_churn(options):
     os.makedirs(emu.TMP, exist_ok=True)
     if os.path.exists(recording):
         os.remove(recording)
-    view = subprocess.Popen([os.path.join(emu.ROOT, 'build', 'koiz-view'), '--qemu', '--kernel',
-                             os.path.join(emu.ROOT, 'build', 'koiz.elf'), '--append',
-                             ('demo=churn ' + options).strip(), '--megs', '63', '--headless', '--dump',
-                             '--record', recording], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    view = subprocess.Popen(_view_qemu(('demo=churn ' + options).strip(), 63, recording),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 240
         while time.time() < deadline and not (os.path.exists(recording) and

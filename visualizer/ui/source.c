@@ -512,6 +512,13 @@ bool source_put(struct source *s, const char *data, size_t n)
     return wait_for_room(s) && append(s, data, n);
 }
 
+/* Says why, once, when the shared ring has just been given up (was_broken: before). */
+static void note_ring_broken(struct source *s, bool was_broken)
+{
+    if (!was_broken && s->ring.state == RING_BROKEN)
+        source_set_note(s, s->ring.note);
+}
+
 /* Everything the kernel has published in the shared ring, into the buffer.
  * False when memory ran out. */
 static bool take_ring(struct source *s, char *chunk)
@@ -521,8 +528,7 @@ static bool take_ring(struct source *s, char *chunk)
     while ((n = source_ring_take(&s->ring, chunk, CHUNK)) > 0)
         if (!append(s, chunk, n))
             return false;
-    if (!was_broken && s->ring.state == RING_BROKEN)
-        source_set_note(s, s->ring.note);
+    note_ring_broken(s, was_broken);
     return true;
 }
 
@@ -577,8 +583,7 @@ static void *reader(void *arg)
         if (n > 0) {
             bool was_broken = s->ring.state == RING_BROKEN;
             source_ring_watch(&s->ring, chunk, (size_t)n); /* an offer, a start */
-            if (!was_broken && s->ring.state == RING_BROKEN)
-                source_set_note(s, s->ring.note);
+            note_ring_broken(s, was_broken);
             if (!append(s, chunk, (size_t)n))
                 break;
             continue;
